@@ -1,0 +1,215 @@
+"""Condition operators, compiled from a table of operator families.
+
+Semantics follow the IAM reference ("Condition operators", "Conditions with multiple context
+keys or values", "Single-valued vs. multivalued context keys"):
+
+* several operators in a block, and several keys under one operator: AND;
+* several values for one key: OR; for a negated operator (``StringNotEquals``...): NOR;
+* a key missing from the request: positive operators are false, negated ones true,
+  ``...IfExists`` true, ``Null`` tests presence itself;
+* ``ForAllValues:`` is true when every request value passes (and when the key is missing or
+  empty); ``ForAnyValue:`` when at least one does (false when missing or empty).
+A multi-valued key used without a set operator behaves as ``ForAnyValue`` for positive
+operators and requires that no value matches for negated ones.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import ipaddress
+import operator
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from harness.policy.errors import PolicyError
+from harness.policy.patterns import Lookup, Pattern
+
+ValueTest = Callable[[str, Lookup], bool]
+"""Does one request value match any of the operator's policy values?"""
+
+
+def _as_text(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _number(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def _date(text: str) -> float | None:
+    number = _number(text)
+    if number is not None:
+        return number
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
+
+
+def _binary(text: str) -> bytes:
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        return text.encode()
+
+
+def _patterns(values: Sequence[str], *, ignore_case: bool, wildcards: bool, arn: bool,
+              variables: bool) -> ValueTest:
+    compiled = [Pattern(v, ignore_case=ignore_case, wildcards=wildcards, arn=arn,
+                        variables=variables) for v in values]
+    return lambda value, lookup: any(p.matches(value, lookup) for p in compiled)
+
+
+def _ordered(parse: Callable[[str], float | None],
+             compare: Callable[[float, float], bool]) -> Callable[..., ValueTest]:
+    def build(values: Sequence[str], **_: bool) -> ValueTest:
+        parsed = [p for p in map(parse, values) if p is not None]
+
+        def test(value: str, _lookup: Lookup) -> bool:
+            got = parse(value)
+            return got is not None and any(compare(got, want) for want in parsed)
+
+        return test
+
+    return build
+
+
+def _bool(values: Sequence[str], **_: bool) -> ValueTest:
+    wanted = {v.lower() for v in values}
+    return lambda value, _lookup: value.lower() in wanted
+
+
+def _binary_equals(values: Sequence[str], **_: bool) -> ValueTest:
+    wanted = {_binary(v) for v in values}
+    return lambda value, _lookup: _binary(value) in wanted
+
+
+def _ip(values: Sequence[str], **_: bool) -> ValueTest:
+    networks = [ipaddress.ip_network(v, strict=False) for v in values]
+
+    def test(value: str, _lookup: Lookup) -> bool:
+        try:
+            address = ipaddress.ip_address(value)
+        except ValueError:
+            return False
+        return any(address.version == n.version and address in n for n in networks)
+
+    return test
+
+
+def _string(ignore_case: bool = False, wildcards: bool = False,
+            arn: bool = False) -> Callable[..., ValueTest]:
+    def build(values: Sequence[str], *, variables: bool) -> ValueTest:
+        return _patterns(values, ignore_case=ignore_case, wildcards=wildcards, arn=arn,
+                         variables=variables)
+
+    return build
+
+
+# Operator name -> (builder of the positive test, negated?)
+OPERATORS: dict[str, tuple[Callable[..., ValueTest], bool]] = {
+    "StringEquals": (_string(), False),
+    "StringNotEquals": (_string(), True),
+    "StringEqualsIgnoreCase": (_string(ignore_case=True), False),
+    "StringNotEqualsIgnoreCase": (_string(ignore_case=True), True),
+    "StringLike": (_string(wildcards=True), False),
+    "StringNotLike": (_string(wildcards=True), True),
+    "NumericEquals": (_ordered(_number, operator.eq), False),
+    "NumericNotEquals": (_ordered(_number, operator.eq), True),
+    "NumericLessThan": (_ordered(_number, operator.lt), False),
+    "NumericLessThanEquals": (_ordered(_number, operator.le), False),
+    "NumericGreaterThan": (_ordered(_number, operator.gt), False),
+    "NumericGreaterThanEquals": (_ordered(_number, operator.ge), False),
+    "DateEquals": (_ordered(_date, operator.eq), False),
+    "DateNotEquals": (_ordered(_date, operator.eq), True),
+    "DateLessThan": (_ordered(_date, operator.lt), False),
+    "DateLessThanEquals": (_ordered(_date, operator.le), False),
+    "DateGreaterThan": (_ordered(_date, operator.gt), False),
+    "DateGreaterThanEquals": (_ordered(_date, operator.ge), False),
+    "Bool": (_bool, False),
+    "BinaryEquals": (_binary_equals, False),
+    "IpAddress": (_ip, False),
+    "NotIpAddress": (_ip, True),
+    "ArnEquals": (_string(wildcards=True, arn=True), False),
+    "ArnLike": (_string(wildcards=True, arn=True), False),
+    "ArnNotEquals": (_string(wildcards=True, arn=True), True),
+    "ArnNotLike": (_string(wildcards=True, arn=True), True),
+}
+_SET_QUALIFIERS = ("ForAllValues", "ForAnyValue")
+
+
+@dataclass(frozen=True, slots=True)
+class KeyTest:
+    """One ``operator: {key: values}`` pair, compiled."""
+
+    operator: str
+    key: str  # lower case: condition keys are case-insensitive
+    qualifier: str | None
+    if_exists: bool
+    negated: bool
+    null_wants_absent: tuple[bool, ...] | None  # for Null only
+    value_test: ValueTest | None
+
+    def holds(self, lookup: Lookup) -> bool:
+        found = lookup(self.key)
+        values = [found] if isinstance(found, str) else list(found or ())
+        if self.null_wants_absent is not None:
+            return (not values) in self.null_wants_absent
+        assert self.value_test is not None
+        if not values:
+            if self.qualifier == "ForAllValues":
+                return True
+            if self.if_exists:
+                return True
+            return self.negated and self.qualifier is None
+        if self.negated:
+            passes = [not self.value_test(v, lookup) for v in values]
+        else:
+            passes = [self.value_test(v, lookup) for v in values]
+        if self.qualifier == "ForAllValues":
+            return all(passes)
+        if self.qualifier == "ForAnyValue" or not self.negated:
+            return any(passes)
+        return all(passes)
+
+
+def compile_condition(block: object, *, variables: bool, where: str) -> tuple[KeyTest, ...]:
+    """Compile a statement's ``Condition`` element; ``where`` names it in errors."""
+    if block is None:
+        return ()
+    if not isinstance(block, dict):
+        raise PolicyError(f"{where}: Condition must be an object")
+    tests: list[KeyTest] = []
+    for full_name, pairs in block.items():
+        qualifier, _, name = full_name.rpartition(":")
+        if qualifier and qualifier not in _SET_QUALIFIERS:
+            raise PolicyError(f"{where}: unknown condition qualifier {qualifier!r}")
+        if_exists = name.endswith("IfExists")
+        base = name.removesuffix("IfExists")
+        if not isinstance(pairs, dict):
+            raise PolicyError(f"{where}: {full_name} must map condition keys to values")
+        for key, raw in pairs.items():
+            values = [_as_text(v) for v in (raw if isinstance(raw, list) else [raw])]
+            if base == "Null" and not if_exists:
+                wants = tuple(v.lower() == "true" for v in values)
+                tests.append(KeyTest(full_name, key.lower(), qualifier or None, False, False,
+                                     wants, None))
+                continue
+            if base not in OPERATORS:
+                raise PolicyError(f"{where}: unknown condition operator {full_name!r}")
+            build, negated = OPERATORS[base]
+            try:
+                value_test = build(values, variables=variables)
+            except ValueError as error:
+                raise PolicyError(f"{where}: bad value for {full_name}: {error}") from error
+            tests.append(KeyTest(full_name, key.lower(), qualifier or None, if_exists, negated,
+                                 None, value_test))
+    return tuple(tests)

@@ -1,0 +1,235 @@
+"""AWS's documented authorization decision, with the reason for it.
+
+Follows the IAM user guide's "Policy evaluation logic" (single account), "Cross-account
+policy evaluation logic", the KMS developer guide's "Key policies" (the key policy must
+allow, directly or by delegating to the account, whose IAM policies then decide) and the
+rule that role trust policies, like key policies, must allow the caller explicitly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from harness.policy.errors import PolicyError
+from harness.policy.policy import Match, Policy, Statement, policies
+from harness.policy.principal import Kind, Principal
+
+ResourceKind = Literal["generic", "kms-key", "role-trust"]
+ContextValue = str | Sequence[str]
+PolicyInput = Policy | str | Mapping[str, Any]
+
+
+def _freeze(context: Mapping[str, ContextValue]) -> tuple[tuple[str, str | tuple[str, ...]], ...]:
+    items = []
+    for key, value in context.items():
+        items.append((key.lower(), value if isinstance(value, str) else tuple(value)))
+    return tuple(sorted(items))
+
+
+@dataclass(frozen=True)
+class Request:
+    """An immutable, hashable authorization request.
+
+    ``context`` holds condition keys (any case) with a string or a list of strings; keys
+    derived from the principal (``aws:PrincipalArn``, ``aws:PrincipalAccount``,
+    ``aws:username``, ...) are added unless given.
+    """
+
+    principal: Principal
+    action: str
+    resource: str
+    context: tuple[tuple[str, str | tuple[str, ...]], ...] = ()
+    _lookup: dict[str, str | tuple[str, ...]] = field(
+        default_factory=dict, init=False, repr=False, compare=False, hash=False
+    )
+
+    def __init__(self, principal: Principal, action: str, resource: str,
+                 context: Mapping[str, ContextValue] | None = None) -> None:
+        merged: dict[str, ContextValue] = dict(principal.context())
+        merged.update({k.lower(): v for k, v in (context or {}).items()})
+        frozen = _freeze(merged)
+        object.__setattr__(self, "principal", principal)
+        object.__setattr__(self, "action", action)
+        object.__setattr__(self, "resource", resource)
+        object.__setattr__(self, "context", frozen)
+        object.__setattr__(self, "_lookup", dict(frozen))
+
+    def get(self, key: str) -> str | tuple[str, ...] | None:
+        """A condition key's value; keys are case-insensitive."""
+        return self._lookup.get(key.lower())
+
+    def _get_lower(self, key: str) -> str | tuple[str, ...] | None:
+        return self._lookup.get(key)
+
+
+StatementRef = tuple[str, str | int, str]
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """The outcome; ``statements`` lists (policy name, Sid or index, effect) that decided."""
+
+    allowed: bool
+    reason: str
+    statements: tuple[StatementRef, ...] = ()
+
+    def __bool__(self) -> bool:
+        return self.allowed
+
+
+def _refs(statements: Iterable[Statement]) -> tuple[StatementRef, ...]:
+    return tuple((s.policy, s.ref, s.effect) for s in statements)
+
+
+def _matching(policy_list: Iterable[Policy], request: Request) -> list[Statement]:
+    lookup = request._get_lower
+    return [s for p in policy_list for s in p.statements
+            if s.covers(request.action, request.resource, lookup)]
+
+
+def _resource_account(request: Request, given: str | None) -> str:
+    if given:
+        return given
+    parts = request.resource.split(":", 5)
+    if len(parts) == 6 and parts[4]:
+        return parts[4]
+    raise PolicyError(
+        f"resource {request.resource!r} names no account; pass resource_account"
+    )
+
+
+def evaluate(
+    request: Request,
+    identity: Iterable[PolicyInput] = (),
+    resource: PolicyInput | None = None,
+    resource_account: str | None = None,
+    resource_kind: ResourceKind = "generic",
+    boundary: PolicyInput | None = None,
+    scps: Sequence[PolicyInput] = (),
+) -> Decision:
+    """Decide ``request`` as AWS would, given every policy that applies to it.
+
+    ``scps`` is one policy per level of the organization hierarchy (each level must allow).
+    """
+    principal = request.principal
+    what = f"{request.action} on {request.resource} by {principal.arn}"
+    identity_policies = policies(identity, "identity policy")
+    boundary_policy = None if boundary is None else Policy.coerce(boundary, "permissions boundary")
+    scp_policies = policies(scps, "SCP")
+    resource_policy = None if resource is None else Policy.coerce(resource, "resource policy")
+    account = _resource_account(request, resource_account)
+
+    applies_to_identity = principal.has_identity_policies
+    identity_hits = _matching(identity_policies, request) if applies_to_identity else []
+    boundary_hits = (
+        _matching([boundary_policy], request)
+        if boundary_policy is not None and applies_to_identity and not principal.is_root
+        else []
+    )
+    scp_hits = [_matching([p], request) for p in scp_policies] if applies_to_identity else []
+    resource_hits: list[tuple[Statement, Match]] = []
+    if resource_policy is not None:
+        for statement in _matching([resource_policy], request):
+            level = statement.principal_match(principal)
+            if level is not None:
+                resource_hits.append((statement, level))
+
+    denies = [s for s in identity_hits + boundary_hits if not s.allow]
+    denies += [s for hits in scp_hits for s in hits if not s.allow]
+    denies += [s for s, _ in resource_hits if not s.allow]
+    if denies:
+        return Decision(False, f"Denied: explicit Deny in {denies[0].label} ({what}).",
+                        _refs(denies))
+
+    for policy, hits in zip(scp_policies, scp_hits, strict=True):
+        if not any(s.allow for s in hits):
+            return Decision(False, f"Denied: {policy.name} allows no statement for {what} "
+                                   "(an SCP must allow, implicit deny).")
+
+    allows_identity = [s for s in identity_hits if s.allow]
+    direct = [s for s, level in resource_hits if s.allow and level is Match.DIRECT]
+    delegated = [s for s, level in resource_hits if s.allow and level is Match.ACCOUNT]
+    same_account = principal.account == account
+    root = principal.is_root
+    identity_ok = root or bool(allows_identity)
+    boundary_ok = boundary_policy is None or root or any(s.allow for s in boundary_hits)
+    rp_name = resource_policy.name if resource_policy else "the resource"
+
+    if resource_kind == "role-trust" and root:
+        return Decision(False, f"Denied: the account root user cannot assume roles ({what}).")
+
+    if not applies_to_identity:
+        if direct:
+            return Decision(True, f"Allowed: {direct[0].label} names the {principal.kind.value} "
+                                  f"principal ({what}).", _refs(direct))
+        return Decision(False, f"Denied: no statement of {rp_name} names this "
+                               f"{principal.kind.value} principal (implicit deny; {what}).")
+
+    # A direct resource grant bypasses a role's boundary only when it names the session or
+    # user ARN itself (IAM guide, "permissions boundaries": resource-based policies).
+    names_exact = [s for s in direct if s.principal and not s.principal.everyone
+                   and ("AWS", principal.arn) in s.principal.names]
+    direct_ok = [s for s in direct if boundary_ok or s in names_exact]
+
+    identity_side = (identity_ok and boundary_ok)
+    identity_refs = _refs(allows_identity)
+    identity_text = (
+        allows_identity[0].label if allows_identity else "the account root user's own rights"
+    )
+    boundary_text = "" if boundary_policy is None or root else " within its permissions boundary"
+
+    strict = resource_kind in ("kms-key", "role-trust")
+    holder = {"kms-key": "key policy", "role-trust": "trust policy"}.get(resource_kind,
+                                                                        "resource policy")
+    if same_account:
+        if direct_ok:
+            return Decision(True, f"Allowed: {direct_ok[0].label} allows it ({what}; same "
+                                  f"account: the {holder} alone suffices).", _refs(direct_ok))
+        if not strict and identity_side:
+            return Decision(True, f"Allowed: {identity_text} allows it{boundary_text} "
+                                  f"({what}; same account: an identity-based allow suffices).",
+                            identity_refs)
+        if strict and delegated and identity_side:
+            return Decision(True, f"Allowed: {delegated[0].label} delegates to account "
+                                  f"{account}, and {identity_text} allows it{boundary_text} "
+                                  f"({what}).", _refs(delegated) + identity_refs)
+        return Decision(False, _implicit_reason(what, holder, rp_name, resource_policy,
+                                                strict, identity_side, identity_text, delegated,
+                                                boundary_ok, account))
+
+    # Cross-account: both the resource side and the caller's identity side must allow.
+    grants = direct + delegated
+    if grants and identity_side:
+        return Decision(True, f"Allowed: {grants[0].label} grants it to "
+                              f"{'the principal' if direct else f'account {principal.account}'}"
+                              f" and {identity_text} allows it{boundary_text} ({what}; "
+                              "cross-account: both sides allow).",
+                        _refs(grants[:1]) + identity_refs)
+    if grants:
+        why = "its permissions boundary does not" if identity_ok else "no identity policy does"
+        return Decision(False, f"Denied: {grants[0].label} allows it but {why} (cross-account "
+                               f"needs both sides; implicit deny; {what}).", _refs(grants[:1]))
+    side = (f"{identity_text} allows it" if identity_side else "no identity policy allows it")
+    return Decision(False, f"Denied: no statement of {rp_name} grants it to the principal or "
+                           f"its account {principal.account}, and {side} (cross-account needs "
+                           f"both sides; implicit deny; {what}).", identity_refs)
+
+
+def _implicit_reason(what: str, holder: str, rp_name: str, resource_policy: Policy | None,
+                     strict: bool, identity_side: bool, identity_text: str,
+                     delegated: list[Statement], boundary_ok: bool, account: str) -> str:
+    if strict and resource_policy is None:
+        return f"Denied: there is no {holder} to allow it (implicit deny; {what})."
+    if strict and identity_side:
+        return (f"Denied: {identity_text} allows it, but the {holder} ({rp_name}) neither "
+                f"names the principal nor delegates to account {account} (implicit deny; "
+                f"{what}).")
+    if strict and delegated:
+        return (f"Denied: {delegated[0].label} delegates to account {account}, but no "
+                f"identity policy of the principal allows it (implicit deny; {what}).")
+    if not boundary_ok:
+        return (f"Denied: {identity_text} allows it but the permissions boundary does not "
+                f"(implicit deny; {what}).")
+    return f"Denied: no statement allowed it (implicit deny; {what})."

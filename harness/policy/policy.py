@@ -1,0 +1,229 @@
+"""Policy documents parsed and compiled once, then matched against many requests."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+import yaml
+
+from harness.policy.conditions import KeyTest, compile_condition
+from harness.policy.errors import PolicyError
+from harness.policy.patterns import Lookup, Pattern, alternation
+from harness.policy.principal import Principal, principal_level
+
+VARIABLES_VERSION = "2012-10-17"  # policy variables are literal text under older versions
+_ACTION = re.compile(r"(\*|[A-Za-z0-9-]+:[A-Za-z0-9*?]+)\Z")
+_PRINCIPAL_TYPES = ("AWS", "Service", "Federated", "CanonicalUser")
+
+
+class Match(str, Enum):
+    """How a resource-policy statement's principal element matched the caller."""
+
+    DIRECT = "direct"  # names the caller, its role, or everyone ("*")
+    ACCOUNT = "account"  # names the caller's account: delegation to its IAM policies
+
+
+def _strings(value: object, what: str) -> tuple[str, ...]:
+    items = value if isinstance(value, list) else [value]
+    if not items or not all(isinstance(i, str) for i in items):
+        raise PolicyError(f"{what} must be a string or a non-empty list of strings")
+    return tuple(items)
+
+
+@dataclass(frozen=True, slots=True)
+class PrincipalSpec:
+    """A compiled ``Principal`` / ``NotPrincipal``: everyone, or a set of named levels."""
+
+    everyone: bool
+    names: frozenset[tuple[str, str]]
+
+    @classmethod
+    def parse(cls, raw: object, where: str) -> PrincipalSpec:
+        if raw == "*":
+            return cls(True, frozenset())
+        if not isinstance(raw, dict) or not raw:
+            raise PolicyError(f"{where}: Principal must be \"*\" or an object")
+        names: set[tuple[str, str]] = set()
+        for kind, values in raw.items():
+            if kind not in _PRINCIPAL_TYPES:
+                raise PolicyError(f"{where}: unknown principal type {kind!r}")
+            for value in _strings(values, f"{where}: Principal {kind}"):
+                if value == "*" and kind == "AWS":
+                    return cls(True, frozenset())
+                names.add(principal_level(kind, value))
+        return cls(False, frozenset(names))
+
+    def match(self, principal: Principal) -> Match | None:
+        """For ``Principal``: the first level of the caller that is named, if any."""
+        if self.everyone:
+            return Match.DIRECT
+        levels = principal.levels()
+        for index, level in enumerate(levels):
+            if level in self.names:
+                account_level = level[1].startswith("account:") and index > 0
+                return Match.ACCOUNT if account_level else Match.DIRECT
+        return None
+
+    def exempts(self, principal: Principal) -> bool:
+        """For ``NotPrincipal``: the caller escapes only if *every* level of it is named.
+
+        AWS documents that it may check the account, then the role, then the session; a
+        ``NotPrincipal`` naming only the role (or only the session) can still deny.
+        """
+        if self.everyone:
+            return True
+        levels = principal.levels()
+        return bool(levels) and all(level in self.names for level in levels)
+
+
+@dataclass(frozen=True, slots=True)
+class Statement:
+    """One compiled statement; ``label`` is what reports call it."""
+
+    policy: str
+    index: int
+    sid: str | None
+    allow: bool
+    principal: PrincipalSpec | None
+    not_principal: bool
+    actions: re.Pattern[str]
+    not_action: bool
+    resources: tuple[Pattern, ...] | None
+    not_resource: bool
+    conditions: tuple[KeyTest, ...]
+
+    @property
+    def ref(self) -> str | int:
+        return self.sid if self.sid else self.index
+
+    @property
+    def label(self) -> str:
+        name = f"statement {self.sid!r}" if self.sid else f"statement #{self.index}"
+        return f"{name} of {self.policy}"
+
+    @property
+    def effect(self) -> str:
+        return "Allow" if self.allow else "Deny"
+
+    def covers(self, action: str, resource: str, lookup: Lookup) -> bool:
+        """Action, resource and conditions apply (the principal is checked separately)."""
+        if (self.actions.match(action) is None) != self.not_action:
+            return False
+        if self.resources is not None:
+            hit = any(p.matches(resource, lookup) for p in self.resources)
+            if hit == self.not_resource:
+                return False
+        return all(test.holds(lookup) for test in self.conditions)
+
+    def principal_match(self, principal: Principal) -> Match | None:
+        """How this resource-policy statement names the caller (None: it does not apply)."""
+        if self.principal is None:
+            return None
+        if self.not_principal:
+            return None if self.principal.exempts(principal) else Match.DIRECT
+        return self.principal.match(principal)
+
+
+def _compile_statement(raw: object, index: int, policy: str, variables: bool) -> Statement:
+    where = f"{policy}, statement #{index}"
+    if not isinstance(raw, dict):
+        raise PolicyError(f"{where}: a statement must be an object")
+    sid = raw.get("Sid")
+    if sid is not None:
+        where = f"{policy}, statement {sid!r}"
+    effect = raw.get("Effect")
+    if effect not in ("Allow", "Deny"):
+        raise PolicyError(f"{where}: Effect must be Allow or Deny, not {effect!r}")
+    if ("Action" in raw) == ("NotAction" in raw):
+        raise PolicyError(f"{where}: exactly one of Action and NotAction is required")
+    if "Resource" in raw and "NotResource" in raw:
+        raise PolicyError(f"{where}: Resource and NotResource are exclusive")
+    if "Principal" in raw and "NotPrincipal" in raw:
+        raise PolicyError(f"{where}: Principal and NotPrincipal are exclusive")
+    actions = _strings(raw.get("Action", raw.get("NotAction")), f"{where}: Action")
+    for action in actions:
+        if not _ACTION.match(action):
+            raise PolicyError(f"{where}: malformed action {action!r}")
+    principal_raw = raw.get("Principal", raw.get("NotPrincipal"))
+    resource_raw = raw.get("Resource", raw.get("NotResource"))
+    resources = None
+    if resource_raw is not None:
+        resources = tuple(
+            Pattern(r, arn=True, variables=variables)
+            for r in _strings(resource_raw, f"{where}: Resource")
+        )
+    return Statement(
+        policy=policy,
+        index=index,
+        sid=sid,
+        allow=effect == "Allow",
+        principal=None if principal_raw is None else PrincipalSpec.parse(principal_raw, where),
+        not_principal="NotPrincipal" in raw,
+        actions=alternation(actions, ignore_case=True),
+        not_action="NotAction" in raw,
+        resources=resources,
+        not_resource="NotResource" in raw,
+        conditions=compile_condition(raw.get("Condition"), variables=variables, where=where),
+    )
+
+
+def _load(doc: str | Mapping[str, Any] | list[Any], name: str) -> Any:
+    if not isinstance(doc, str):
+        return doc
+    try:
+        return json.loads(doc)
+    except json.JSONDecodeError:
+        pass
+    try:
+        return yaml.safe_load(doc)
+    except yaml.YAMLError as error:
+        raise PolicyError(f"{name}: neither JSON nor YAML: {error}") from error
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """A named, compiled policy. ``Policy.parse`` accepts what AWS accepts, and more forms:
+    a document, a single statement, or a list of statements, as JSON/YAML text or objects.
+    """
+
+    name: str
+    statements: tuple[Statement, ...]
+    version: str | None = None
+
+    @classmethod
+    def parse(cls, doc: str | Mapping[str, Any] | list[Any], name: str = "policy") -> Policy:
+        loaded = _load(doc, name)
+        version: str | None = None
+        if isinstance(loaded, dict) and "Statement" in loaded:
+            version = loaded.get("Version")
+            raw_statements = loaded["Statement"]
+        elif isinstance(loaded, dict | list):
+            raw_statements = loaded
+            version = VARIABLES_VERSION  # bare statements come from templates, not legacy text
+        else:
+            raise PolicyError(f"{name}: a policy must be an object or a list of statements")
+        if isinstance(raw_statements, dict):
+            raw_statements = [raw_statements]
+        if not isinstance(raw_statements, list) or not raw_statements:
+            raise PolicyError(f"{name}: Statement must be a statement or a non-empty list")
+        variables = version == VARIABLES_VERSION
+        statements = tuple(
+            _compile_statement(raw, index, name, variables)
+            for index, raw in enumerate(raw_statements)
+        )
+        return cls(name, statements, version)
+
+    @classmethod
+    def coerce(cls, value: Policy | str | Mapping[str, Any], name: str) -> Policy:
+        """Accept an already parsed policy or parse a document."""
+        return value if isinstance(value, Policy) else cls.parse(value, name)
+
+
+def policies(values: Iterable[Policy | str | Mapping[str, Any]], kind: str) -> tuple[Policy, ...]:
+    """Coerce a list of policies, naming unparsed ones ``<kind> #i``."""
+    return tuple(Policy.coerce(v, f"{kind} #{i}") for i, v in enumerate(values))
