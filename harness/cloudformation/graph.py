@@ -1,0 +1,72 @@
+"""Resource dependencies (explicit `DependsOn` and implicit Ref/GetAtt/Sub) and the order
+CloudFormation creates resources in, with its cycle error."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from harness.cloudformation.errors import ValidationError
+from harness.cloudformation.intrinsics import sub_references
+
+
+def references(value: Any) -> set[str]:
+    """Names a value refers to through Ref, GetAtt or Sub (resources, parameters, pseudo)."""
+    found: set[str] = set()
+    if isinstance(value, dict):
+        if len(value) == 1:
+            ((key, argument),) = value.items()
+            if key == "Ref" and isinstance(argument, str):
+                return {argument}
+            if key == "Fn::GetAtt":
+                target = argument.split(".", 1)[0] if isinstance(argument, str) else argument[0]
+                return {target} if isinstance(target, str) else set()
+            if key == "Fn::Sub":
+                text, local = argument if isinstance(argument, list) else [argument, {}]
+                found |= references(local)
+                if isinstance(text, str):
+                    names = {n.split(".", 1)[0] for n in sub_references(text) if n not in local}
+                    found |= names
+                return found
+        for item in value.values():
+            found |= references(item)
+    elif isinstance(value, list):
+        for item in value:
+            found |= references(item)
+    return found
+
+
+def dependencies(resources: Mapping[str, Mapping[str, Any]]) -> dict[str, set[str]]:
+    """For each resource, the resources (of `resources`) it must wait for."""
+    graph = {}
+    for name, resource in resources.items():
+        explicit = resource.get("DependsOn", [])
+        explicit = [explicit] if isinstance(explicit, str) else list(explicit)
+        unknown = sorted(set(explicit) - set(resources))
+        if unknown:
+            raise ValidationError(
+                f"Template format error: Unresolved resource dependencies [{', '.join(unknown)}] "
+                "in the Resources block of the template"
+            )
+        implicit = references(resource.get("Properties", {})) & set(resources)
+        graph[name] = set(explicit) | implicit
+    return graph
+
+
+def creation_order(graph: Mapping[str, Iterable[str]]) -> list[str]:
+    """Topological order, stable with respect to the template's order; cycles are an error
+    naming the resources caught in them."""
+    pending = {name: set(deps) for name, deps in graph.items()}
+    order: list[str] = []
+    while pending:
+        ready = [name for name, deps in pending.items() if not deps]
+        if not ready:
+            raise ValidationError(
+                f"Circular dependency between resources: [{', '.join(sorted(pending))}]"
+            )
+        for name in ready:
+            order.append(name)
+            del pending[name]
+        for deps in pending.values():
+            deps.difference_update(ready)
+    return order

@@ -1,0 +1,51 @@
+"""What CloudFormation's resource schemas (as bundled with cfn-lint) say about a type: which
+properties exist, which force replacement, which attributes GetAtt may read."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from cfnlint.schema import PROVIDER_SCHEMA_MANAGER, ResourceNotFoundError
+
+SCHEMA_REGION = "us-east-1"
+
+
+@cache
+def _schema(type_name: str) -> dict | None:
+    try:
+        return PROVIDER_SCHEMA_MANAGER.get_resource_schema(SCHEMA_REGION, type_name).schema
+    except ResourceNotFoundError:
+        return None
+
+
+def is_known_type(type_name: str) -> bool:
+    """True for any type CloudFormation publishes a schema for (supported locally or not)."""
+    return _schema(type_name) is not None
+
+
+def _top_level(pointers: list[str] | None) -> frozenset[str]:
+    """Names of whole top-level properties; nested pointers (`/properties/A/B`) are ignored."""
+    return frozenset(
+        parts[2] for parts in (p.split("/") for p in pointers or []) if len(parts) == 3
+    )
+
+
+def properties(type_name: str) -> frozenset[str]:
+    """Properties a template may set (read-only ones excluded)."""
+    schema = _schema(type_name) or {}
+    return frozenset(schema.get("properties", {})) - read_only_properties(type_name)
+
+
+def read_only_properties(type_name: str) -> frozenset[str]:
+    """Top-level read-only properties: the attributes `Fn::GetAtt` may read."""
+    return _top_level((_schema(type_name) or {}).get("readOnlyProperties"))
+
+
+def create_only_properties(type_name: str) -> frozenset[str]:
+    """Properties whose change makes CloudFormation replace the resource."""
+    return _top_level((_schema(type_name) or {}).get("createOnlyProperties"))
+
+
+def required_properties(type_name: str) -> frozenset[str]:
+    """Properties the schema requires."""
+    return frozenset((_schema(type_name) or {}).get("required", []))

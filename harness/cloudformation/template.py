@@ -1,0 +1,72 @@
+"""Template loading: cfn-lint's decoder (YAML short tags and JSON) plus the structural checks
+CloudFormation applies before it touches any resource."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from cfnlint.decode import decode_str
+
+from harness.cloudformation.errors import ValidationError
+from harness.cloudformation.schemas import is_known_type
+
+Template = dict[str, Any]
+
+
+def plain(value: Any) -> Any:
+    """Copy cfn-lint's position-carrying nodes into plain dicts, lists and strings."""
+    if isinstance(value, Mapping):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    if isinstance(value, str):
+        return str(value)
+    return value
+
+
+def load_template(source: str | Mapping[str, Any]) -> Template:
+    """Parse (if text) and check a template; raise `ValidationError` with AWS's wording."""
+    if isinstance(source, str):
+        decoded, problems = decode_str(source)
+        if problems or decoded is None:
+            detail = "; ".join(str(p.message) for p in problems) or "empty template"
+            raise ValidationError(f"Template format error: {detail}")
+        template = plain(decoded)
+    else:
+        template = plain(source)
+    if not isinstance(template, dict):
+        raise ValidationError("Template format error: the template must be a mapping")
+    check_structure(template)
+    return template
+
+
+def check_structure(template: Template) -> None:
+    """Reject what the local engine cannot honour rather than half-deploying it."""
+    if "Transform" in template:
+        raise ValidationError(
+            f"Template format error: Transform {json.dumps(template['Transform'])} is not "
+            "supported by the local CloudFormation engine; render the template first"
+        )
+    resources = template.get("Resources")
+    if not isinstance(resources, dict) or not resources:
+        raise ValidationError(
+            "Template format error: At least one Resources member must be defined."
+        )
+    for name, resource in resources.items():
+        if not isinstance(resource, dict) or not isinstance(resource.get("Type"), str):
+            raise ValidationError(
+                f"Template format error: [/Resources/{name}] Every Resources object must "
+                "contain a Type member."
+            )
+        if not isinstance(resource.get("Properties", {}), dict):
+            raise ValidationError(f"Template format error: Properties of {name} must be a mapping")
+    unknown = sorted({r["Type"] for r in resources.values() if not is_known_type(r["Type"])})
+    if unknown:
+        raise ValidationError(
+            f"Template format error: Unrecognized resource types: [{', '.join(unknown)}]"
+        )
+    for section in ("Parameters", "Mappings", "Conditions", "Outputs"):
+        if not isinstance(template.get(section, {}), dict):
+            raise ValidationError(f"Template format error: {section} must be a mapping")
