@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from harness.policy.errors import PolicyError
 from harness.policy.policy import Match, Policy, Statement, policies
-from harness.policy.principal import Kind, Principal
+from harness.policy.principal import Principal
 
 ResourceKind = Literal["generic", "kms-key", "role-trust"]
 ContextValue = str | Sequence[str]

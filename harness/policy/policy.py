@@ -6,7 +6,7 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 import yaml
@@ -21,7 +21,7 @@ _ACTION = re.compile(r"(\*|[A-Za-z0-9-]+:[A-Za-z0-9*?]+)\Z")
 _PRINCIPAL_TYPES = ("AWS", "Service", "Federated", "CanonicalUser")
 
 
-class Match(str, Enum):
+class Match(StrEnum):
     """How a resource-policy statement's principal element matched the caller."""
 
     DIRECT = "direct"  # names the caller, its role, or everyone ("*")

@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 from harness.policy.errors import PolicyError
 
 _ACCOUNT = re.compile(r"\d{12}\Z")
 
 
-class Kind(str, Enum):
+class Kind(StrEnum):
     """The principal types AWS distinguishes (values are ``aws:PrincipalType`` values)."""
 
     ROOT = "Account"

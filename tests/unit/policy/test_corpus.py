@@ -1,0 +1,28 @@
+"""Every documented case of the corpus, decided by the engine as AWS documents it."""
+
+from __future__ import annotations
+
+import pytest
+
+from harness.policy import evaluate
+from corpus_cases import Case, load_corpus
+
+CASES = load_corpus()
+
+
+def test_corpus_is_large_and_sourced() -> None:
+    assert len(CASES) >= 150
+    assert all(case.source.strip() for case in CASES)
+    assert len({case.id for case in CASES}) == len(CASES), "case names must be unique"
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_case(case: Case) -> None:
+    decision = evaluate(case.request, **case.kwargs)
+    assert decision.allowed is case.allowed, f"{case.source}\n{decision.reason}"
+    assert decision.reason.startswith("Allowed" if case.allowed else "Denied")
+    if case.decided_by is not None:
+        refs = [ref for _, ref, _ in decision.statements]
+        assert case.decided_by in refs, f"decided by {refs}, not {case.decided_by!r}"
+    if case.reason_contains is not None:
+        assert case.reason_contains in decision.reason
