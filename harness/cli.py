@@ -1,0 +1,71 @@
+"""``harness``: the command line of the pipeline and its compliance harness.
+
+Each subcommand is a thin front for a module that does the work, so the same code serves the
+CLI, the pytest plugin and the tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from harness import training_data
+from harness.gate import main as gate_main
+from harness.render import RenderError, Wiring, render_pipeline, render_source_bundle
+
+
+def _render(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="harness render",
+        description="Render the pipeline (CreatePipeline input) and the source bundle from stack "
+        "outputs, refusing any missing or malformed value.",
+    )
+    parser.add_argument(
+        "outputs",
+        type=Path,
+        help='JSON file: {"settings": {"Prefix", "Region"}, "shared-services": {...outputs}, '
+        '"training": {...}, "production": {...}}',
+    )
+    parser.add_argument("--out", type=Path, default=Path("rendered"), help="output folder")
+    args = parser.parse_args(argv)
+    try:
+        stacks = json.loads(args.outputs.read_text())
+        wiring = Wiring.from_outputs(stacks.pop("settings", {}), stacks)
+        pipeline = render_pipeline(wiring)
+        written = render_source_bundle(wiring, args.out / "source")
+    except (OSError, json.JSONDecodeError) as exc:
+        print(f"harness render: {args.outputs}: {exc}", file=sys.stderr)
+        return 2
+    except RenderError as exc:
+        print(f"harness render: {exc}", file=sys.stderr)
+        return 1
+    pipeline_path = args.out / "pipeline.json"
+    pipeline_path.write_text(json.dumps(pipeline, indent=2) + "\n")
+    for path in [pipeline_path, *written]:
+        print(path)
+    return 0
+
+
+COMMANDS: dict[str, tuple[Callable[[list[str]], int], str]] = {
+    "gate": (gate_main, "static gate: cfn-lint and checkov with our policies on templates"),
+    "render": (_render, "render the pipeline and source bundle from stack outputs"),
+    "data": (training_data.main, "regenerate the deterministic training data"),
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv or argv[0] in {"-h", "--help"} or argv[0] not in COMMANDS:
+        print("usage: harness COMMAND [ARGS]\n\ncommands:")
+        for name, (_, help_text) in COMMANDS.items():
+            print(f"  {name:<8} {help_text}")
+        return 0 if argv and argv[0] in {"-h", "--help"} else 2
+    command, _ = COMMANDS[argv[0]]
+    return command(argv[1:])
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
