@@ -1,0 +1,113 @@
+"""checkov, run offline in a subprocess with our custom checks and justified skips.
+
+checkov pins an old ``packaging`` and so lives in its own virtualenv; this module never
+imports it. Offline means: ``--skip-download`` (no policy metadata or guidelines from the
+platform), ``BC_SKIP_MAPPING`` (no check-id mapping download), no API key, and
+``CKV_SKIP_PACKAGE_UPDATE_CHECK`` (no PyPI version check when checkov prints its banner).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+import harness
+from harness.gate.findings import Finding
+
+TIMEOUT_SECONDS = 300
+OFFLINE_ENV = {
+    "BC_SKIP_MAPPING": "TRUE",
+    "CKV_SKIP_PACKAGE_UPDATE_CHECK": "true",
+    "CHECKOV_REQUEST_RETRIES": "0",
+}
+# Environment that would switch checkov to the online platform.
+_PLATFORM_ENV = ("BC_API_KEY", "PRISMA_API_URL", "BC_API_URL")
+
+
+class CheckovError(RuntimeError):
+    """checkov could not be found or did not produce a report."""
+
+
+def checkov_command() -> list[str]:
+    """How to start checkov: ``$CHECKOV``, else beside this interpreter, else on PATH."""
+    configured = os.environ.get("CHECKOV")
+    if configured:
+        return [configured]
+    beside = Path(sys.executable).with_name("checkov")
+    if beside.exists():
+        return [str(beside)]
+    found = shutil.which("checkov")
+    if found:
+        return [found]
+    raise CheckovError(
+        "checkov not found: run the gate in its own environment (tox -e gate) or set CHECKOV "
+        "to the checkov executable of a virtualenv that has it")
+
+
+def load_skips(skips_file: Path) -> dict[str, str]:
+    """Stock checks we skip, each with its reason (a skip without a reason is an error)."""
+    if not skips_file.exists():
+        return {}
+    entries = (yaml.safe_load(skips_file.read_text()) or {}).get("skips") or []
+    skips = {}
+    for entry in entries:
+        reason = str(entry.get("reason", "")).strip()
+        if not reason:
+            raise CheckovError(f"{skips_file}: skip of {entry.get('id')} has no reason")
+        skips[str(entry["id"])] = reason
+    return skips
+
+
+def scan(templates: list[Path], checks_dir: Path, skips: dict[str, str]) -> list[Finding]:
+    """Failed checkov checks (stock and ours) for the templates."""
+    if not templates:
+        return []
+    command = [*checkov_command(), "--framework", "cloudformation", "--external-checks-dir",
+               str(checks_dir), "--skip-download", "--output", "json", "--compact"]
+    for template in templates:
+        command += ["--file", str(template)]
+    if skips:
+        command += ["--skip-check", ",".join(sorted(skips))]
+    env = {k: v for k, v in os.environ.items() if k not in _PLATFORM_ENV}
+    env.update(OFFLINE_ENV)
+    package_root = str(Path(harness.__file__).resolve().parents[1])
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
+    completed = subprocess.run(command, capture_output=True, text=True, env=env,
+                               timeout=TIMEOUT_SECONDS, check=False)
+    if completed.returncode not in (0, 1):
+        raise CheckovError(f"checkov exited {completed.returncode}: {completed.stderr[-2000:]}")
+    return _findings(_parse(completed.stdout, completed.stderr))
+
+
+def _parse(stdout: str, stderr: str) -> list[dict[str, Any]]:
+    try:
+        report = json.loads(stdout)
+    except ValueError as error:
+        raise CheckovError(f"checkov printed no JSON report: {stderr[-2000:]}") from error
+    reports = report if isinstance(report, list) else [report]
+    return [r for r in reports if isinstance(r, dict) and "results" in r]
+
+
+def _findings(reports: list[dict[str, Any]]) -> list[Finding]:
+    findings = []
+    for report in reports:
+        for failed in report["results"].get("failed_checks", []):
+            where = failed.get("check_result", {}).get("evaluated_keys") or []
+            detail = f" ({'; '.join(where)})" if failed["check_id"].startswith(
+                "CKV_XACCT") and where else ""
+            line_range = failed.get("file_line_range") or [None]
+            findings.append(Finding(
+                tool="checkov", file=failed.get("file_abs_path") or failed["file_path"],
+                resource=failed["resource"].split(".", 1)[-1], check_id=failed["check_id"],
+                message=f"{failed['check_name']}{detail}",
+                fix=failed.get("guideline") or "see the checkov documentation for "
+                    + failed["check_id"],
+                severity=str(failed.get("severity") or "HIGH"), line=line_range[0]))
+    return findings

@@ -1,0 +1,24 @@
+"""One gate finding: which file and resource break which check, and how to fix it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A problem reported by one of the gate's tools (``cfn-lint``, ``checkov``, ``gate``)."""
+
+    tool: str
+    file: str
+    resource: str
+    check_id: str
+    message: str
+    fix: str
+    severity: str = "HIGH"
+    line: int | None = None
+
+    def line_text(self) -> str:
+        """The one line printed for this finding."""
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where}: {self.resource}: {self.check_id} {self.message} -- fix: {self.fix}"

@@ -1,0 +1,1 @@
+"""Checkov custom checks for our CloudFormation templates (loaded via --external-checks-dir)."""
