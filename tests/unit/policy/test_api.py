@@ -1,0 +1,96 @@
+"""The public API: parsing, principals, requests and the shape of decisions."""
+
+from __future__ import annotations
+
+import pytest
+
+from harness.policy import Kind, Policy, PolicyError, Principal, Request, evaluate
+
+KEY = "arn:aws:kms:us-east-1:111111111111:key/k1"
+
+
+def test_assumed_role_session_arn() -> None:
+    p = Principal.from_arn("arn:aws:sts::222222222222:assumed-role/r/s")
+    assert (p.kind, p.account, p.role_arn, p.session) == (
+        Kind.ASSUMED_ROLE, "222222222222", "arn:aws:iam::222222222222:role/r", "s")
+
+
+@pytest.mark.parametrize(("text", "kind"), [
+    ("111111111111", Kind.ROOT),
+    ("arn:aws:iam::111111111111:root", Kind.ROOT),
+    ("arn:aws:iam::111111111111:user/path/bob", Kind.USER),
+    ("arn:aws:iam::111111111111:role/path/r", Kind.ROLE),
+    ("arn:aws:sts::111111111111:federated-user/bob", Kind.FEDERATED_USER),
+])
+def test_principal_kinds(text: str, kind: Kind) -> None:
+    assert Principal.from_arn(text).kind is kind
+
+
+@pytest.mark.parametrize("text", ["arn:aws:s3:::bucket", "arn:aws:iam::12:role/r", "bob"])
+def test_bad_principal_arns(text: str) -> None:
+    with pytest.raises(PolicyError):
+        Principal.from_arn(text)
+
+
+def test_principal_context_keys() -> None:
+    request = Request(Principal.from_arn("arn:aws:sts::222222222222:assumed-role/r/s"),
+                      "kms:Decrypt", KEY)
+    assert request.get("AWS:PrincipalArn") == "arn:aws:iam::222222222222:role/r"
+    assert request.get("aws:principalaccount") == "222222222222"
+    assert request.get("aws:username") is None
+
+
+def test_requests_are_hashable_and_compare_by_value() -> None:
+    p = Principal.from_arn("arn:aws:iam::111111111111:role/a")
+    one = Request(p, "kms:Decrypt", KEY, {"aws:TagKeys": ["a", "b"], "X:Y": "1"})
+    two = Request(p, "kms:Decrypt", KEY, {"x:y": "1", "aws:tagkeys": ("a", "b")})
+    assert one == two and hash(one) == hash(two)
+    assert len({one, two}) == 1
+    assert one.get("aws:TagKeys") == ("a", "b")
+
+
+@pytest.mark.parametrize(("doc", "message"), [
+    ({"Statement": [{"Effect": "Permit", "Action": "s3:*", "Resource": "*"}]}, "Effect"),
+    ({"Statement": [{"Effect": "Allow", "Resource": "*"}]}, "Action"),
+    ({"Statement": [{"Effect": "Allow", "Action": "s3", "Resource": "*"}]}, "malformed action"),
+    ({"Statement": [{"Effect": "Allow", "Action": "s3:*", "NotAction": "s3:*"}]}, "NotAction"),
+    ({"Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*",
+                     "Condition": {"StringSortOf": {"a": "b"}}}]}, "StringSortOf"),
+    ({"Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*",
+                     "Condition": {"IpAddress": {"aws:SourceIp": "not-an-ip"}}}]}, "IpAddress"),
+    ({"Statement": [{"Sid": "P", "Effect": "Allow", "Action": "s3:*",
+                     "Principal": {"Someone": "x"}}]}, "'P'"),
+    ({"Statement": []}, "Statement"),
+    ("{not json: [", "neither JSON nor YAML"),
+])
+def test_parse_errors_name_the_policy(doc: object, message: str) -> None:
+    with pytest.raises(PolicyError) as caught:
+        Policy.parse(doc, name="bucket policy of b")  # type: ignore[arg-type]
+    assert "bucket policy of b" in str(caught.value)
+    assert message in str(caught.value)
+
+
+def test_decision_names_policy_and_sid() -> None:
+    key_policy = Policy.parse({"Version": "2012-10-17", "Statement": [
+        {"Sid": "Use", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111111111111:role/a"},
+         "Action": "kms:Decrypt", "Resource": "*"}]}, name=f"key policy {KEY}")
+    request = Request(Principal.from_arn("arn:aws:iam::111111111111:role/a"), "kms:Decrypt", KEY)
+    decision = evaluate(request, resource=key_policy, resource_kind="kms-key")
+    assert decision.allowed and bool(decision)
+    assert decision.statements == ((f"key policy {KEY}", "Use", "Allow"),)
+    assert f"statement 'Use' of key policy {KEY}" in decision.reason
+
+
+def test_implicit_deny_reason() -> None:
+    request = Request(Principal.from_arn("arn:aws:iam::111111111111:role/a"), "kms:Decrypt", KEY)
+    decision = evaluate(request, identity=[{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}])
+    assert not decision.allowed
+    assert decision.reason.startswith("Denied: no statement allowed it")
+    assert decision.statements == ()
+
+
+def test_s3_resource_needs_an_account() -> None:
+    request = Request(Principal.from_arn("arn:aws:iam::111111111111:role/a"), "s3:GetObject",
+                      "arn:aws:s3:::bucket/key")
+    with pytest.raises(PolicyError, match="resource_account"):
+        evaluate(request)
