@@ -62,7 +62,7 @@ def creation_order(graph: Mapping[str, Iterable[str]]) -> list[str]:
         ready = [name for name, deps in pending.items() if not deps]
         if not ready:
             raise ValidationError(
-                f"Circular dependency between resources: [{', '.join(sorted(pending))}]"
+                f"Circular dependency between resources: [{', '.join(_on_cycles(pending))}]"
             )
         for name in ready:
             order.append(name)
@@ -70,3 +70,15 @@ def creation_order(graph: Mapping[str, Iterable[str]]) -> list[str]:
         for deps in pending.values():
             deps.difference_update(ready)
     return order
+
+
+def _on_cycles(pending: dict[str, set[str]]) -> list[str]:
+    """Drop the resources that merely wait for a cycle, keeping those caught in one."""
+    remaining = {name: set(deps) for name, deps in pending.items()}
+    while True:
+        needed = set().union(*remaining.values())
+        waiting_only = [name for name in remaining if name not in needed]
+        if not waiting_only:
+            return sorted(remaining)
+        for name in waiting_only:
+            del remaining[name]

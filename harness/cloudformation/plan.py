@@ -5,7 +5,7 @@ only in the `ResourceLookup` that answers Ref/GetAtt."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -133,15 +133,20 @@ class Plan:
         return result
 
     def required_capability(self) -> str | None:
-        """CAPABILITY_NAMED_IAM if an IAM resource is custom-named, CAPABILITY_IAM if there is
-        any IAM resource, else None (names come from the schemas' create-only properties)."""
-        needed = None
-        for resource in self.resources.values():
-            type_name = resource["Type"]
-            if not type_name.startswith("AWS::IAM::"):
-                continue
-            named = {p for p in schemas.create_only_properties(type_name) if p.endswith("Name")}
-            if named & set(resource.get("Properties", {})):
-                return "CAPABILITY_NAMED_IAM"
-            needed = "CAPABILITY_IAM"
-        return needed
+        """The capability the active resources need (see `required_capability`)."""
+        return required_capability(self.resources.values())
+
+
+def required_capability(resources: Iterable[Mapping[str, Any]]) -> str | None:
+    """CAPABILITY_NAMED_IAM if an IAM resource is custom-named, CAPABILITY_IAM if there is any
+    IAM resource, else None (names are the schemas' create-only `*Name` properties)."""
+    needed = None
+    for resource in resources:
+        type_name = resource["Type"]
+        if not type_name.startswith("AWS::IAM::"):
+            continue
+        named = {p for p in schemas.create_only_properties(type_name) if p.endswith("Name")}
+        if named & set(resource.get("Properties", {})):
+            return "CAPABILITY_NAMED_IAM"
+        needed = "CAPABILITY_IAM"
+    return needed

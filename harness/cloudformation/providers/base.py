@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from botocore.client import BaseClient
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, ParamValidationError
 
 from harness.cloudformation import schemas
 from harness.cloudformation.errors import ResourceFailure
@@ -57,6 +57,10 @@ class _ReportingClient:
             except ClientError as error:
                 code = error.response.get("Error", {}).get("Code")
                 raise ResourceFailure(handler_message(error, self._service_id), code) from error
+            except ParamValidationError as error:
+                raise ResourceFailure(
+                    f'Resource handler returned message: "{error}" (HandlerErrorCode: InvalidRequest)'
+                ) from error
 
         return call
 

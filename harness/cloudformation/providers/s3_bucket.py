@@ -129,7 +129,17 @@ class BucketProvider(Provider):
 
         if changed("BucketEncryption"):
             if "BucketEncryption" in new:
-                rules = new["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+                rules = [
+                    {
+                        "ApplyServerSideEncryptionByDefault": rule["ServerSideEncryptionByDefault"],
+                        **(
+                            {"BucketKeyEnabled": rule["BucketKeyEnabled"]}
+                            if "BucketKeyEnabled" in rule
+                            else {}
+                        ),
+                    }
+                    for rule in new["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+                ]
                 s3.put_bucket_encryption(
                     Bucket=bucket, ServerSideEncryptionConfiguration={"Rules": rules}
                 )

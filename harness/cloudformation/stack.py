@@ -1,0 +1,400 @@
+"""A stack's state and the create/update/delete operations that change it, with the statuses,
+events and rollbacks CloudFormation has."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from harness.cloudformation.errors import ResourceFailure, ValidationError
+from harness.cloudformation.plan import Output, Plan
+from harness.cloudformation.providers import provider_for
+from harness.cloudformation.providers.base import ClientFactory, Provider, ProviderContext
+
+ExportClaim = Callable[["Stack", dict[str, Output]], None]
+"""Registers a stack's exports; raises `ResourceFailure` when a name is taken."""
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class ResourceState:
+    """A resource the stack created: what Ref/GetAtt return and the properties it has."""
+
+    logical_id: str
+    type: str
+    physical_id: str
+    properties: dict[str, Any]
+    attributes: dict[str, Any]
+    status: str
+    reason: str | None = None
+    updated: datetime = field(default_factory=now)
+
+
+@dataclass(frozen=True)
+class StackEvent:
+    event_id: str
+    logical_id: str
+    physical_id: str
+    type: str
+    status: str
+    reason: str | None
+    timestamp: datetime
+
+
+@dataclass
+class Stack:
+    """One stack. `plan` is the template currently deployed (the previous one after a rollback)."""
+
+    stack_id: str
+    name: str
+    plan: Plan
+    body: str
+    given_parameters: dict[str, str]
+    capabilities: list[str]
+    role_arn: str | None
+    tags: list[dict[str, str]]
+    disable_rollback: bool = False
+    status: str = "CREATE_IN_PROGRESS"
+    reason: str | None = None
+    created: datetime = field(default_factory=now)
+    updated: datetime | None = None
+    deleted: datetime | None = None
+    resources: dict[str, ResourceState] = field(default_factory=dict)
+    outputs: dict[str, Output] = field(default_factory=dict)
+    events: list[StackEvent] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def event(
+        self,
+        logical_id: str,
+        type_name: str,
+        status: str,
+        physical_id: str = "",
+        reason: str | None = None,
+    ) -> None:
+        """Record an event (newest last; the API reverses)."""
+        self.events.append(
+            StackEvent(str(uuid.uuid4()), logical_id, physical_id, type_name, status, reason, now())
+        )
+
+    def set_status(self, status: str, reason: str | None = None) -> None:
+        """Change the stack status and record the stack-level event."""
+        self.status, self.reason = status, reason
+        if status.startswith("UPDATE"):
+            self.updated = now()
+        self.event(self.name, "AWS::CloudFormation::Stack", status, self.stack_id, reason)
+
+    @property
+    def in_progress(self) -> bool:
+        return self.status.endswith("_IN_PROGRESS")
+
+
+class StackLookup:
+    """Ref/GetAtt from the resources a stack has actually created."""
+
+    def __init__(self, stack: Stack) -> None:
+        self.stack = stack
+
+    def _state(self, logical_id: str) -> ResourceState:
+        state = self.stack.resources.get(logical_id)
+        if state is None:
+            raise ValidationError(f"Resource {logical_id} has not been created")
+        return state
+
+    def ref(self, logical_id: str) -> Any:
+        return self._state(logical_id).physical_id
+
+    def get_att(self, logical_id: str, attribute: str) -> Any:
+        state = self._state(logical_id)
+        if attribute not in state.attributes:
+            raise ResourceFailure(
+                f"Attribute {attribute} of {logical_id} ({state.type}) is not available from "
+                "the local CloudFormation engine"
+            )
+        return state.attributes[attribute]
+
+
+class Operation:
+    """Runs one create, update or delete of `stack` with clients from `clients`."""
+
+    def __init__(self, stack: Stack, clients: ClientFactory, claim_exports: ExportClaim) -> None:
+        self.stack, self.clients, self.claim_exports = stack, clients, claim_exports
+
+    def _context(self, plan: Plan, logical_id: str, salt: str = "") -> ProviderContext:
+        naming = plan.naming(logical_id, salt)
+        return ProviderContext(**vars(naming), clients=self.clients)
+
+    @staticmethod
+    def _provider(type_name: str) -> Provider:
+        provider = provider_for(type_name)
+        if provider is None:
+            raise ResourceFailure(
+                f"Resource type {type_name} is not supported by the local CloudFormation engine"
+            )
+        return provider
+
+    def _create(self, plan: Plan, logical_id: str, salt: str = "") -> ResourceState:
+        """Create one resource, recording its events; raise `ResourceFailure` on failure."""
+        type_name = plan.resources[logical_id]["Type"]
+        self.stack.event(logical_id, type_name, "CREATE_IN_PROGRESS")
+        provider = self._provider(type_name)
+        properties = plan.properties(logical_id)
+        provider.check(logical_id, properties)
+        ctx = self._context(plan, logical_id, salt)
+        created = provider.create(ctx, properties)
+        attributes = provider.attributes(ctx, created.physical_id, properties) | created.attributes
+        self.stack.event(logical_id, type_name, "CREATE_COMPLETE", created.physical_id)
+        return ResourceState(
+            logical_id, type_name, created.physical_id, properties, attributes, "CREATE_COMPLETE"
+        )
+
+    def _delete(self, plan: Plan, state: ResourceState, retain: bool) -> None:
+        """Delete one resource (or skip it under DeletionPolicy Retain)."""
+        stack = self.stack
+        if retain:
+            stack.event(state.logical_id, state.type, "DELETE_SKIPPED", state.physical_id)
+            return
+        stack.event(state.logical_id, state.type, "DELETE_IN_PROGRESS", state.physical_id)
+        provider = self._provider(state.type)
+        provider.delete(self._context(plan, state.logical_id), state.physical_id, state.properties)
+        stack.event(state.logical_id, state.type, "DELETE_COMPLETE", state.physical_id)
+
+    def _delete_all(self, plan: Plan, states: list[ResourceState]) -> list[str]:
+        """Delete `states` in order, continuing past failures; return the failure reasons."""
+        failures = []
+        for state in states:
+            retain = (
+                state.logical_id in plan.resources
+                and plan.deletion_policy(state.logical_id) == "Retain"
+            )
+            try:
+                self._delete(plan, state, retain)
+            except Exception as error:
+                self.stack.event(
+                    state.logical_id, state.type, "DELETE_FAILED", state.physical_id, str(error)
+                )
+                failures.append(state.logical_id)
+            else:
+                if self.stack.resources.get(state.logical_id) is state:
+                    del self.stack.resources[state.logical_id]
+        return failures
+
+    def _record_failure(self, logical_id: str, type_name: str, verb: str, error: Exception) -> None:
+        reason = (
+            str(error)
+            if isinstance(error, ResourceFailure | ValidationError)
+            else (f"Internal failure: {error!r}")
+        )
+        state = self.stack.resources.get(logical_id)
+        self.stack.event(
+            logical_id, type_name, f"{verb}_FAILED", state.physical_id if state else "", reason
+        )
+
+    def _finish_outputs(self, plan: Plan) -> None:
+        outputs = plan.outputs()
+        self.claim_exports(self.stack, outputs)
+        self.stack.outputs = outputs
+
+    def create(self) -> None:
+        """CREATE_IN_PROGRESS -> CREATE_COMPLETE, or CREATE_FAILED and rollback."""
+        stack, plan = self.stack, self.stack.plan
+        plan.lookup = StackLookup(stack)
+        stack.set_status("CREATE_IN_PROGRESS", "User Initiated")
+        failed = None
+        for logical_id in plan.order:
+            try:
+                stack.resources[logical_id] = self._create(plan, logical_id)
+            except Exception as error:
+                self._record_failure(
+                    logical_id, plan.resources[logical_id]["Type"], "CREATE", error
+                )
+                failed = logical_id
+                break
+        if failed is None:
+            try:
+                self._finish_outputs(plan)
+            except Exception as error:
+                stack.event(
+                    stack.name, "AWS::CloudFormation::Stack", "CREATE_FAILED", "", str(error)
+                )
+                failed = stack.name
+            else:
+                stack.set_status("CREATE_COMPLETE")
+                return
+        reason = f"The following resource(s) failed to create: [{failed}]. "
+        if stack.disable_rollback:
+            stack.set_status("CREATE_FAILED", reason)
+            return
+        stack.set_status("ROLLBACK_IN_PROGRESS", reason + "Rollback requested by user.")
+        created = [stack.resources[n] for n in reversed(plan.order) if n in stack.resources]
+        failures = self._delete_all(plan, created)
+        if failures:
+            stack.set_status(
+                "ROLLBACK_FAILED",
+                f"The following resource(s) failed to delete: [{', '.join(failures)}]. ",
+            )
+        else:
+            stack.set_status("ROLLBACK_COMPLETE")
+
+    def delete(self) -> None:
+        """DELETE_IN_PROGRESS -> DELETE_COMPLETE (or DELETE_FAILED naming what stayed)."""
+        stack, plan = self.stack, self.stack.plan
+        stack.set_status("DELETE_IN_PROGRESS", "User Initiated")
+        order = [n for n in reversed(plan.order) if n in stack.resources]
+        order += [n for n in stack.resources if n not in order]
+        failures = self._delete_all(plan, [stack.resources[n] for n in order])
+        if failures:
+            stack.set_status(
+                "DELETE_FAILED",
+                f"The following resource(s) failed to delete: [{', '.join(failures)}]. ",
+            )
+            return
+        stack.outputs = {}
+        self.claim_exports(stack, {})
+        stack.deleted = now()
+        stack.set_status("DELETE_COMPLETE")
+
+    def update(self, new_plan: Plan, body: str, given: dict[str, str]) -> None:
+        """UPDATE_IN_PROGRESS -> UPDATE_COMPLETE, or UPDATE_ROLLBACK_COMPLETE restoring the
+        previous template's resources."""
+        stack, old_plan = self.stack, self.stack.plan
+        new_plan.lookup = StackLookup(stack)
+        stack.set_status("UPDATE_IN_PROGRESS", "User Initiated")
+        undo: list[tuple[str, ResourceState | None, ResourceState]] = []
+        try:
+            for logical_id in new_plan.order:
+                change = self._update_resource(old_plan, new_plan, logical_id)
+                if change is not None:
+                    undo.append(change)
+            self._finish_outputs(new_plan)
+        except Exception as error:
+            self._roll_back_update(old_plan, new_plan, undo, error)
+            return
+        stack.plan, stack.body, stack.given_parameters = new_plan, body, given
+        stack.set_status("UPDATE_COMPLETE_CLEANUP_IN_PROGRESS")
+        replaced = [old for kind, old, _ in reversed(undo) if kind == "replaced" and old]
+        removed = [
+            stack.resources[n]
+            for n in reversed(old_plan.order)
+            if n not in new_plan.resources and n in stack.resources
+        ]
+        self._delete_all(old_plan, replaced + removed)
+        stack.set_status("UPDATE_COMPLETE")
+
+    def _update_resource(
+        self, old_plan: Plan, new_plan: Plan, logical_id: str
+    ) -> tuple[str, ResourceState | None, ResourceState] | None:
+        """Create, update in place or replace one resource; return how to undo it."""
+        stack = self.stack
+        type_name = new_plan.resources[logical_id]["Type"]
+        current = stack.resources.get(logical_id)
+        try:
+            if current is None:
+                created = self._create(new_plan, logical_id)
+                stack.resources[logical_id] = created
+                return "created", None, created
+            provider = self._provider(type_name)
+            properties = new_plan.properties(logical_id)
+            if properties == current.properties and type_name == current.type:
+                return None
+            provider.check(logical_id, properties)
+            changed = {
+                name
+                for name in properties.keys() | current.properties.keys()
+                if properties.get(name) != current.properties.get(name)
+            }
+            if type_name != current.type or changed & provider.replacing_properties():
+                return self._replace(new_plan, logical_id, provider, properties, current)
+            stack.event(logical_id, type_name, "UPDATE_IN_PROGRESS", current.physical_id)
+            ctx = self._context(new_plan, logical_id)
+            attributes = provider.update(ctx, current.physical_id, current.properties, properties)
+            updated = ResourceState(
+                logical_id,
+                type_name,
+                current.physical_id,
+                properties,
+                current.attributes | attributes,
+                "UPDATE_COMPLETE",
+            )
+            stack.resources[logical_id] = updated
+            stack.event(logical_id, type_name, "UPDATE_COMPLETE", current.physical_id)
+            return "updated", current, updated
+        except Exception as error:
+            self._record_failure(logical_id, type_name, "UPDATE" if current else "CREATE", error)
+            raise
+
+    def _replace(
+        self,
+        plan: Plan,
+        logical_id: str,
+        provider: Provider,
+        properties: dict[str, Any],
+        current: ResourceState,
+    ) -> tuple[str, ResourceState | None, ResourceState]:
+        """Create the replacement first (as CloudFormation does); the old one goes at cleanup."""
+        salt = uuid.uuid4().hex
+        if provider.physical_id(plan.naming(logical_id, salt), properties) == current.physical_id:
+            raise ResourceFailure(
+                "CloudFormation cannot update a stack when a custom-named resource requires "
+                f"replacing. Rename {current.physical_id} and update the stack again."
+            )
+        self.stack.event(
+            logical_id,
+            current.type,
+            "UPDATE_IN_PROGRESS",
+            current.physical_id,
+            "Requested update requires the creation of a new physical resource; hence creating "
+            "one.",
+        )
+        replacement = self._create(plan, logical_id, salt)
+        self.stack.resources[logical_id] = replacement
+        return "replaced", current, replacement
+
+    def _roll_back_update(
+        self,
+        old_plan: Plan,
+        new_plan: Plan,
+        undo: list[tuple[str, ResourceState | None, ResourceState]],
+        error: Exception,
+    ) -> None:
+        stack = self.stack
+        stack.set_status("UPDATE_ROLLBACK_IN_PROGRESS", f"Update failed: {error}")
+        old_plan.lookup = StackLookup(stack)
+        failures = []
+        for kind, old, new in reversed(undo):
+            try:
+                if kind == "updated" and old is not None:
+                    provider = self._provider(old.type)
+                    stack.event(old.logical_id, old.type, "UPDATE_IN_PROGRESS", old.physical_id)
+                    provider.update(
+                        self._context(old_plan, old.logical_id),
+                        old.physical_id,
+                        new.properties,
+                        old.properties,
+                    )
+                    stack.event(old.logical_id, old.type, "UPDATE_COMPLETE", old.physical_id)
+                    stack.resources[old.logical_id] = old
+                elif kind == "replaced" and old is not None:
+                    stack.resources[old.logical_id] = old
+            except Exception as failure:
+                self._record_failure(
+                    old.logical_id if old else new.logical_id, new.type, "UPDATE", failure
+                )
+                failures.append(new.logical_id)
+        stack.set_status("UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS")
+        leftovers = [new for kind, _, new in reversed(undo) if kind in ("created", "replaced")]
+        failures += self._delete_all(new_plan, leftovers)
+        if failures:
+            stack.set_status(
+                "UPDATE_ROLLBACK_FAILED",
+                f"The following resource(s) failed to roll back: [{', '.join(failures)}]. ",
+            )
+        else:
+            stack.set_status("UPDATE_ROLLBACK_COMPLETE")

@@ -1,0 +1,344 @@
+"""Deploying through our CloudFormation API onto moto: every setting must read back through
+the service APIs, which is exactly what moto's own CloudFormation fails at."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from botocore.client import BaseClient
+
+from tests.unit.cloudformation.conftest import FAST, Clients
+
+TEMPLATE = """
+AWSTemplateFormatVersion: '2010-09-09'
+Description: realistic single-account slice
+Parameters:
+  Prefix:
+    Type: String
+    AllowedPattern: '[a-z][a-z0-9-]*'
+  PeerAccountId:
+    Type: String
+    AllowedPattern: '\\d{12}'
+  Secret:
+    Type: String
+    NoEcho: true
+    Default: hunter2
+Mappings:
+  Sizes:
+    eu-west-1: {Memory: 256}
+Conditions:
+  HasPeer: !Not [!Equals [!Ref PeerAccountId, '000000000000']]
+Resources:
+  Key:
+    Type: AWS::KMS::Key
+    Properties:
+      Description: artifact key
+      EnableKeyRotation: true
+      KeyPolicy:
+        Version: '2012-10-17'
+        Statement:
+          - Sid: Root
+            Effect: Allow
+            Principal: {AWS: !Sub 'arn:${AWS::Partition}:iam::${AWS::AccountId}:root'}
+            Action: kms:*
+            Resource: '*'
+          - !If
+            - HasPeer
+            - Sid: Peer
+              Effect: Allow
+              Principal: {AWS: !Sub 'arn:${AWS::Partition}:iam::${AWS::AccountId}:role/ml/${Prefix}-training'}
+              Action: [kms:Decrypt, kms:GenerateDataKey]
+              Resource: '*'
+            - !Ref AWS::NoValue
+  KeyAlias:
+    Type: AWS::KMS::Alias
+    Properties:
+      AliasName: !Sub 'alias/${Prefix}-artifacts'
+      TargetKeyId: !Ref Key
+  Bucket:
+    Type: AWS::S3::Bucket
+    Properties:
+      BucketName: !Sub '${Prefix}-artifacts-${AWS::AccountId}'
+      BucketEncryption:
+        ServerSideEncryptionConfiguration:
+          - ServerSideEncryptionByDefault:
+              SSEAlgorithm: aws:kms
+              KMSMasterKeyID: !GetAtt Key.Arn
+            BucketKeyEnabled: true
+      VersioningConfiguration: {Status: Enabled}
+      PublicAccessBlockConfiguration:
+        BlockPublicAcls: true
+        BlockPublicPolicy: true
+        IgnorePublicAcls: true
+        RestrictPublicBuckets: true
+      OwnershipControls:
+        Rules: [{ObjectOwnership: BucketOwnerEnforced}]
+      LifecycleConfiguration:
+        Rules: [{Id: expire, Status: Enabled, Prefix: tmp/, ExpirationInDays: 7}]
+      Tags: [{Key: team, Value: ml}]
+  BucketPolicy:
+    Type: AWS::S3::BucketPolicy
+    Properties:
+      Bucket: !Ref Bucket
+      PolicyDocument:
+        Version: '2012-10-17'
+        Statement:
+          - Sid: DenyInsecureTransport
+            Effect: Deny
+            Principal: '*'
+            Action: s3:*
+            Resource: [!GetAtt Bucket.Arn, !Sub '${Bucket.Arn}/*']
+            Condition: {Bool: {aws:SecureTransport: 'false'}}
+  ReadPolicy:
+    Type: AWS::IAM::ManagedPolicy
+    Properties:
+      ManagedPolicyName: !Sub '${Prefix}-read'
+      PolicyDocument:
+        Version: '2012-10-17'
+        Statement:
+          - {Effect: Allow, Action: s3:GetObject, Resource: !Sub '${Bucket.Arn}/*'}
+  TrainingRole:
+    Type: AWS::IAM::Role
+    Properties:
+      RoleName: !Sub '${Prefix}-training'
+      Path: /ml/
+      MaxSessionDuration: 7200
+      Description: training
+      AssumeRolePolicyDocument:
+        Version: '2012-10-17'
+        Statement:
+          - {Effect: Allow, Principal: {Service: sagemaker.amazonaws.com}, Action: sts:AssumeRole}
+      ManagedPolicyArns: [!Ref ReadPolicy]
+      Policies:
+        - PolicyName: write
+          PolicyDocument:
+            Version: '2012-10-17'
+            Statement:
+              - {Effect: Allow, Action: s3:PutObject, Resource: !Sub '${Bucket.Arn}/*'}
+      Tags: [{Key: team, Value: ml}]
+  ExtraPolicy:
+    Type: AWS::IAM::Policy
+    Properties:
+      PolicyName: extra
+      Roles: [!Ref TrainingRole]
+      PolicyDocument:
+        Version: '2012-10-17'
+        Statement: [{Effect: Allow, Action: kms:Decrypt, Resource: !GetAtt Key.Arn}]
+  Repository:
+    Type: AWS::CodeCommit::Repository
+    Properties:
+      RepositoryName: !Sub '${Prefix}-source'
+      RepositoryDescription: model source
+  Logs:
+    Type: AWS::Logs::LogGroup
+    Properties:
+      LogGroupName: !Sub '/ml/${Prefix}'
+      RetentionInDays: 14
+  StateMachine:
+    Type: AWS::StepFunctions::StateMachine
+    Properties:
+      StateMachineName: !Sub '${Prefix}-train'
+      RoleArn: !GetAtt TrainingRole.Arn
+      Definition:
+        StartAt: Train
+        States:
+          Train:
+            Type: Task
+            Resource: arn:aws:states:::sagemaker:createTrainingJob.sync
+            Parameters:
+              RoleArn: ${TrainingRoleArn}
+              OutputDataConfig: {S3OutputPath: '${Output}', KmsKeyId: '${KeyArn}'}
+            End: true
+      DefinitionSubstitutions:
+        TrainingRoleArn: !GetAtt TrainingRole.Arn
+        Output: !Sub 's3://${Bucket}/models'
+        KeyArn: !GetAtt Key.Arn
+      Tags: [{Key: team, Value: ml}]
+  Function:
+    Type: AWS::Lambda::Function
+    Properties:
+      FunctionName: !Sub '${Prefix}-deploy'
+      Runtime: python3.12
+      Handler: index.handler
+      Role: !GetAtt TrainingRole.Arn
+      Timeout: 60
+      MemorySize: !FindInMap [Sizes, !Ref 'AWS::Region', Memory]
+      Environment:
+        Variables: {BUCKET: !Ref Bucket, SECRET: !Ref Secret}
+      Code:
+        ZipFile: |
+          def handler(event, context):
+              return {"ok": True}
+Outputs:
+  BucketName:
+    Value: !Ref Bucket
+    Export: {Name: !Sub '${AWS::StackName}-bucket'}
+  KeyArn:
+    Value: !GetAtt Key.Arn
+  RoleArn:
+    Value: !GetAtt TrainingRole.Arn
+  RepositoryCloneUrl:
+    Value: !GetAtt Repository.CloneUrlHttp
+"""
+
+PEER = "210987654321"
+
+
+def outputs(cloudformation: BaseClient, name: str) -> dict[str, str]:
+    stack = cloudformation.describe_stacks(StackName=name)["Stacks"][0]
+    return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+
+
+@pytest.fixture
+def deployed(cloudformation: BaseClient) -> str:
+    cloudformation.create_stack(
+        StackName="slice",
+        TemplateBody=TEMPLATE,
+        Parameters=[
+            {"ParameterKey": "Prefix", "ParameterValue": "demo"},
+            {"ParameterKey": "PeerAccountId", "ParameterValue": PEER},
+        ],
+        Capabilities=["CAPABILITY_NAMED_IAM"],
+    )
+    cloudformation.get_waiter("stack_create_complete").wait(StackName="slice", WaiterConfig=FAST)
+    return "slice"
+
+
+def test_stack_reports_complete_with_outputs_and_masks_no_echo(
+    cloudformation: BaseClient, deployed: str, account_id: str
+) -> None:
+    stack = cloudformation.describe_stacks(StackName=deployed)["Stacks"][0]
+    assert stack["StackStatus"] == "CREATE_COMPLETE"
+    assert stack["Description"] == "realistic single-account slice"
+    shown = {p["ParameterKey"]: p["ParameterValue"] for p in stack["Parameters"]}
+    assert shown == {"Prefix": "demo", "PeerAccountId": PEER, "Secret": "****"}
+    out = outputs(cloudformation, deployed)
+    assert out["BucketName"] == f"demo-artifacts-{account_id}"
+    assert out["RoleArn"] == f"arn:aws:iam::{account_id}:role/ml/demo-training"
+    assert out["KeyArn"].startswith(f"arn:aws:kms:eu-west-1:{account_id}:key/")
+    assert out["RepositoryCloneUrl"].endswith("/v1/repos/demo-source")
+    events = cloudformation.describe_stack_events(StackName=deployed)["StackEvents"]
+    assert events[0]["ResourceStatus"] == "CREATE_COMPLETE"
+    assert events[0]["LogicalResourceId"] == deployed
+    assert "hunter2" not in json.dumps(events, default=str)
+    summaries = cloudformation.list_stack_resources(StackName=deployed)["StackResourceSummaries"]
+    assert {s["LogicalResourceId"] for s in summaries} == {
+        "Key",
+        "KeyAlias",
+        "Bucket",
+        "BucketPolicy",
+        "ReadPolicy",
+        "TrainingRole",
+        "ExtraPolicy",
+        "Repository",
+        "Logs",
+        "StateMachine",
+        "Function",
+    }
+    assert cloudformation.get_template(StackName=deployed)["TemplateBody"] == TEMPLATE
+
+
+def test_bucket_settings_read_back(clients: Clients, deployed: str, account_id: str) -> None:
+    s3, bucket = clients("s3"), f"demo-artifacts-{account_id}"
+    key_arn = clients("kms").describe_key(KeyId="alias/demo-artifacts")["KeyMetadata"]["Arn"]
+    rule = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"][0]
+    assert rule["ApplyServerSideEncryptionByDefault"] == {
+        "SSEAlgorithm": "aws:kms",
+        "KMSMasterKeyID": key_arn,
+    }
+    assert rule["BucketKeyEnabled"] is True
+    assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
+    assert all(s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"].values())
+    ownership = s3.get_bucket_ownership_controls(Bucket=bucket)["OwnershipControls"]
+    assert ownership["Rules"] == [{"ObjectOwnership": "BucketOwnerEnforced"}]
+    lifecycle = s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"][0]
+    assert lifecycle["Expiration"] == {"Days": 7} and lifecycle["ID"] == "expire"
+    assert s3.get_bucket_tagging(Bucket=bucket)["TagSet"] == [{"Key": "team", "Value": "ml"}]
+    policy = json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])
+    statement = policy["Statement"][0]
+    assert statement["Sid"] == "DenyInsecureTransport"
+    assert statement["Resource"] == [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"]
+
+
+def test_key_settings_read_back(clients: Clients, deployed: str, account_id: str) -> None:
+    kms = clients("kms")
+    metadata = kms.describe_key(KeyId="alias/demo-artifacts")["KeyMetadata"]
+    assert metadata["Description"] == "artifact key"
+    assert kms.get_key_rotation_status(KeyId=metadata["KeyId"])["KeyRotationEnabled"] is True
+    policy = json.loads(kms.get_key_policy(KeyId=metadata["KeyId"], PolicyName="default")["Policy"])
+    peer = next(s for s in policy["Statement"] if s["Sid"] == "Peer")
+    assert peer["Principal"] == {"AWS": f"arn:aws:iam::{account_id}:role/ml/demo-training"}
+
+
+def test_role_settings_read_back(clients: Clients, deployed: str, account_id: str) -> None:
+    iam = clients("iam")
+    role = iam.get_role(RoleName="demo-training")["Role"]
+    assert role["Path"] == "/ml/" and role["MaxSessionDuration"] == 7200
+    assert role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {
+        "Service": "sagemaker.amazonaws.com"
+    }
+    attached = iam.list_attached_role_policies(RoleName="demo-training")["AttachedPolicies"]
+    assert [p["PolicyArn"] for p in attached] == [f"arn:aws:iam::{account_id}:policy/demo-read"]
+    assert sorted(iam.list_role_policies(RoleName="demo-training")["PolicyNames"]) == [
+        "extra",
+        "write",
+    ]
+    write = iam.get_role_policy(RoleName="demo-training", PolicyName="write")["PolicyDocument"]
+    assert write["Statement"][0]["Resource"] == f"arn:aws:s3:::demo-artifacts-{account_id}/*"
+
+
+def test_state_machine_function_repository_logs_read_back(
+    clients: Clients, deployed: str, account_id: str
+) -> None:
+    arn = f"arn:aws:states:eu-west-1:{account_id}:stateMachine:demo-train"
+    machine = clients("stepfunctions").describe_state_machine(stateMachineArn=arn)
+    definition = json.loads(machine["definition"])
+    parameters = definition["States"]["Train"]["Parameters"]
+    assert parameters["RoleArn"] == f"arn:aws:iam::{account_id}:role/ml/demo-training"
+    assert parameters["OutputDataConfig"]["S3OutputPath"] == (
+        f"s3://demo-artifacts-{account_id}/models"
+    )
+    assert parameters["OutputDataConfig"]["KmsKeyId"].startswith("arn:aws:kms:eu-west-1:")
+    assert machine["roleArn"] == parameters["RoleArn"]
+
+    function = clients("lambda").get_function(FunctionName="demo-deploy")
+    config = function["Configuration"]
+    assert (config["Runtime"], config["Handler"], config["Timeout"], config["MemorySize"]) == (
+        "python3.12",
+        "index.handler",
+        60,
+        256,
+    )
+    assert config["Environment"]["Variables"]["BUCKET"] == f"demo-artifacts-{account_id}"
+
+    repository = clients("codecommit").get_repository(repositoryName="demo-source")
+    assert repository["repositoryMetadata"]["repositoryDescription"] == "model source"
+    groups = clients("logs").describe_log_groups(logGroupNamePrefix="/ml/demo")["logGroups"]
+    assert groups[0]["retentionInDays"] == 14
+
+
+def test_delete_removes_everything(
+    cloudformation: BaseClient, clients: Clients, deployed: str, account_id: str
+) -> None:
+    stack_id = cloudformation.describe_stacks(StackName=deployed)["Stacks"][0]["StackId"]
+    cloudformation.delete_stack(StackName=deployed)
+    cloudformation.get_waiter("stack_delete_complete").wait(StackName=stack_id, WaiterConfig=FAST)
+    assert clients("s3").list_buckets()["Buckets"] == []
+    assert clients("iam").list_roles()["Roles"] == []
+    assert clients("stepfunctions").list_state_machines()["stateMachines"] == []
+    assert clients("lambda").list_functions()["Functions"] == []
+    codecommit = clients("codecommit")
+    with pytest.raises(codecommit.exceptions.RepositoryDoesNotExistException):
+        codecommit.get_repository(repositoryName="demo-source")
+    keys = clients("kms").list_keys()["Keys"]
+    states = {
+        clients("kms").describe_key(KeyId=k["KeyId"])["KeyMetadata"]["KeyState"] for k in keys
+    }
+    assert states == {"PendingDeletion"}
+    with pytest.raises(cloudformation.exceptions.ClientError, match="does not exist"):
+        cloudformation.describe_stacks(StackName=deployed)
+    assert (
+        cloudformation.describe_stacks(StackName=stack_id)["Stacks"][0]["StackStatus"]
+        == "DELETE_COMPLETE"
+    )
