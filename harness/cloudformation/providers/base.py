@@ -58,9 +58,8 @@ class _ReportingClient:
                 code = error.response.get("Error", {}).get("Code")
                 raise ResourceFailure(handler_message(error, self._service_id), code) from error
             except ParamValidationError as error:
-                raise ResourceFailure(
-                    f'Resource handler returned message: "{error}" (HandlerErrorCode: InvalidRequest)'
-                ) from error
+                message = f'Resource handler returned message: "{error}"'
+                raise ResourceFailure(f"{message} (HandlerErrorCode: InvalidRequest)") from error
 
         return call
 

@@ -47,7 +47,9 @@ Resources:
             - HasPeer
             - Sid: Peer
               Effect: Allow
-              Principal: {AWS: !Sub 'arn:${AWS::Partition}:iam::${AWS::AccountId}:role/ml/${Prefix}-training'}
+              Principal:
+                AWS: !Sub 'arn:${AWS::Partition}:iam::${AWS::AccountId}:role/ml/${Prefix}-training'
+
               Action: [kms:Decrypt, kms:GenerateDataKey]
               Resource: '*'
             - !Ref AWS::NoValue
