@@ -49,7 +49,16 @@ def _configuration(properties: Properties) -> dict[str, Any]:
 
 class FunctionProvider(Provider):
     type_name = "AWS::Lambda::Function"
-    supported = frozenset({"FunctionName", "Code", "Environment", "Tags", *_CONFIGURATION})
+    supported = frozenset(
+        {
+            "FunctionName",
+            "Code",
+            "Environment",
+            "Tags",
+            "ReservedConcurrentExecutions",
+            *_CONFIGURATION,
+        }
+    )
 
     def physical_id(self, naming: Naming, properties: Properties) -> str:
         return properties.get("FunctionName") or naming.generated_name(64)
@@ -65,6 +74,7 @@ class FunctionProvider(Provider):
         if properties.get("Tags"):
             request["Tags"] = tag_map(properties["Tags"])
         function = ctx.client("lambda").create_function(**request)
+        self._set_concurrency(ctx, name, {}, properties)
         return Created(name, {"Arn": function["FunctionArn"]})
 
     def update(
@@ -75,6 +85,7 @@ class FunctionProvider(Provider):
             lam.update_function_configuration(FunctionName=physical_id, **_configuration(new))
         if old.get("Code") != new.get("Code"):
             lam.update_function_code(FunctionName=physical_id, **_code(new))
+        self._set_concurrency(ctx, physical_id, old, new)
         arn = lam.get_function(FunctionName=physical_id)["Configuration"]["FunctionArn"]
         if old.get("Tags") != new.get("Tags"):
             stale = tag_map(old.get("Tags")).keys() - tag_map(new.get("Tags")).keys()
@@ -87,6 +98,20 @@ class FunctionProvider(Provider):
     def delete(self, ctx: ProviderContext, physical_id: str, properties: Properties) -> None:
         with tolerating("ResourceNotFoundException"):
             ctx.client("lambda").delete_function(FunctionName=physical_id)
+
+    @staticmethod
+    def _set_concurrency(ctx: ProviderContext, name: str, old: Properties, new: Properties) -> None:
+        """Reserve (or release) concurrency when `ReservedConcurrentExecutions` changes."""
+        wanted = new.get("ReservedConcurrentExecutions")
+        if wanted == old.get("ReservedConcurrentExecutions"):
+            return
+        lam = ctx.client("lambda")
+        if wanted is None:
+            lam.delete_function_concurrency(FunctionName=name)
+        else:
+            lam.put_function_concurrency(
+                FunctionName=name, ReservedConcurrentExecutions=int(wanted)
+            )
 
 
 PROVIDER = FunctionProvider()

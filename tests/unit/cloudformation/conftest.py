@@ -52,9 +52,14 @@ def client_for(moto_url: str, account_id: str, service: str) -> BaseClient:
     return client
 
 
+def new_account_id() -> str:
+    """A moto account no other test uses."""
+    return str(next(_accounts))
+
+
 @pytest.fixture
 def account_id() -> str:
-    return str(next(_accounts))
+    return new_account_id()
 
 
 @pytest.fixture
