@@ -1,0 +1,281 @@
+"""Who may do what with the shared key, the artifact bucket and the pipeline roles.
+
+The matrix is computed from policies alone (rendered templates or a live account) by the
+engine, and compared with the expected allow-list (``policies/access/allowlist.yaml``). Each
+cell is AWS's decision for one principal, action and resource:
+
+* ``key``: a direct KMS call on the key, over TLS. ``kms:CreateGrant`` is asked as AWS
+  services ask it for their own resources (``kms:GrantIsForAWSResource`` true), which is the
+  only way the allow-list grants it.
+* ``bucket``: effective object access, the S3 action AND the KMS call S3 makes for the caller
+  (put -> ``kms:GenerateDataKey``, get -> ``kms:Decrypt``, ``kms:ViaService`` = S3), for a TLS
+  put with ``x-amz-server-side-encryption: aws:kms`` naming this key.
+* ``assume``: ``sts:AssumeRole`` on each role, decided by its trust policy and, where AWS
+  requires it, the caller's identity policy.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from harness.policy.errors import PolicyError
+from harness.policy.evaluate import Decision, Request, evaluate
+from harness.policy.policy import Policy
+from harness.policy.principal import Principal
+
+S3_KMS_CALL = {"s3:PutObject": "kms:GenerateDataKey", "s3:GetObject": "kms:Decrypt"}
+KEY_CALL_CONTEXT: dict[str, dict[str, str]] = {
+    "kms:CreateGrant": {"kms:GrantIsForAWSResource": "true"},
+}
+_PLACEHOLDER = re.compile(r"\$\{(\w+)\}")
+
+
+@dataclass(frozen=True)
+class Expected:
+    """One principal of the allow-list; canaries expect nothing."""
+
+    name: str
+    arn: str
+    key: frozenset[str] = frozenset()
+    bucket: Mapping[str, frozenset[str]] = field(default_factory=dict)  # object label -> actions
+    assume: frozenset[str] = frozenset()
+    canary: bool = False
+    identity: Policy | None = None  # a canary's assumed admin-like identity policy
+
+
+@dataclass(frozen=True)
+class Allowlist:
+    """The parsed allow-list with placeholders bound."""
+
+    key_actions: tuple[str, ...]
+    bucket_actions: tuple[str, ...]
+    objects: Mapping[str, str]  # label -> object key
+    principals: tuple[Expected, ...]
+
+    def expected(self, arn: str) -> Expected | None:
+        return next((p for p in self.principals if p.arn == arn), None)
+
+
+def _bind(text: str, values: Mapping[str, str], path: Path) -> str:
+    def replace(found: re.Match[str]) -> str:
+        name = found.group(1)
+        if name not in values:
+            raise PolicyError(f"{path}: unbound placeholder ${{{name}}}")
+        return values[name]
+
+    return _PLACEHOLDER.sub(replace, text)
+
+
+def _bucket_map(raw: Any, objects: Mapping[str, str]) -> dict[str, frozenset[str]]:
+    if isinstance(raw, list):  # a plain list of actions applies to every object
+        return {label: frozenset(raw) for label in objects}
+    return {label: frozenset(actions) for label, actions in (raw or {}).items()}
+
+
+def load_allowlist(path: str | Path, accounts: Mapping[str, str],
+                   prefix: str = "mlops") -> Allowlist:
+    """Read the allow-list, binding ``${A}``, ``${B}``, ``${C}`` and ``${Prefix}``."""
+    path = Path(path)
+    values = {**accounts, "Prefix": prefix}
+    data = yaml.safe_load(_bind(path.read_text(), values, path))
+    objects = dict(data.get("objects") or {})
+    principals = [
+        Expected(name=name, arn=spec["arn"], key=frozenset(spec.get("key") or ()),
+                 bucket=_bucket_map(spec.get("bucket"), objects),
+                 assume=frozenset(spec.get("assume") or ()))
+        for name, spec in (data.get("principals") or {}).items()
+    ]
+    principals += [
+        Expected(name=spec["name"], arn=spec["arn"], canary=True,
+                 identity=(Policy.parse(spec["identity"], f"identity of canary {spec['name']}")
+                           if spec.get("identity") else None))
+        for spec in data.get("canaries") or ()
+    ]
+    for label in {lbl for p in principals for lbl in p.bucket}:
+        if label not in objects:
+            raise PolicyError(f"{path}: bucket object {label!r} is not listed under objects")
+    return Allowlist(tuple(data["actions"]["key"]), tuple(data["actions"]["bucket"]), objects,
+                     tuple(principals))
+
+
+@dataclass(frozen=True)
+class Subject:
+    """A principal to put in the matrix, with the identity policies it holds."""
+
+    name: str
+    principal: Principal
+    identity: tuple[Policy, ...] = ()
+    boundary: Policy | None = None
+
+
+@dataclass(frozen=True)
+class Key:
+    arn: str
+    policy: Policy | None
+
+
+@dataclass(frozen=True)
+class Bucket:
+    name: str
+    account: str
+    policy: Policy | None
+
+
+@dataclass(frozen=True)
+class Role:
+    arn: str
+    trust: Policy
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One decision of the matrix; ``target`` is the object label or role/key ARN."""
+
+    subject: str
+    principal_arn: str
+    category: str  # "key" | "bucket" | "assume"
+    action: str
+    target: str
+    resource: str
+    allowed: bool
+    reason: str
+    statements: tuple[tuple[str, str | int, str], ...]
+
+
+@dataclass(frozen=True)
+class Matrix:
+    cells: tuple[Cell, ...]
+
+    def allowed(self, principal_arn: str, category: str, action: str, target: str) -> bool:
+        return any(c.allowed for c in self.cells if (c.principal_arn, c.category, c.action,
+                                                     c.target) == (principal_arn, category,
+                                                                   action, target))
+
+
+def subjects_from_allowlist(allowlist: Allowlist,
+                            identities: Mapping[str, Sequence[Policy]] | None = None,
+                            extra: Iterable[Subject] = ()) -> list[Subject]:
+    """Every allow-list principal and canary, with the identity policies known for it.
+
+    ``identities`` maps a principal ARN to its (rendered or live) identity policies; a
+    canary also holds the admin-like policy the allow-list gives it.
+    """
+    identities = identities or {}
+    subjects = []
+    for expected in allowlist.principals:
+        held = list(identities.get(expected.arn, ()))
+        if expected.identity is not None:
+            held.append(expected.identity)
+        subjects.append(Subject(expected.name, Principal.from_arn(expected.arn), tuple(held)))
+    return subjects + list(extra)
+
+
+def _cell(subject: Subject, category: str, action: str, target: str, resource: str,
+          decision: Decision) -> Cell:
+    return Cell(subject.name, subject.principal.arn, category, action, target, resource,
+                decision.allowed, decision.reason, decision.statements)
+
+
+def _bucket_cell(subject: Subject, action: str, label: str, object_key: str, key: Key,
+                 bucket: Bucket, region: str) -> Cell:
+    principal = subject.principal
+    object_arn = f"arn:aws:s3:::{bucket.name}/{object_key}"
+    s3_context = {"aws:SecureTransport": "true"}
+    if action == "s3:PutObject":
+        s3_context |= {"s3:x-amz-server-side-encryption": "aws:kms",
+                       "s3:x-amz-server-side-encryption-aws-kms-key-id": key.arn}
+    s3 = evaluate(Request(principal, action, object_arn, s3_context), subject.identity,
+                  bucket.policy, bucket.account, boundary=subject.boundary)
+    kms_action = S3_KMS_CALL[action]
+    kms_context = {"aws:SecureTransport": "true", "kms:ViaService": f"s3.{region}.amazonaws.com",
+                   "kms:CallerAccount": principal.account or "",
+                   "kms:EncryptionContextKeys": ["aws:s3:arn"],
+                   "kms:EncryptionContext:aws:s3:arn": object_arn}
+    kms = evaluate(Request(principal, kms_action, key.arn, kms_context), subject.identity,
+                   key.policy, resource_kind="kms-key", boundary=subject.boundary)
+    if not s3.allowed:
+        reason = f"S3: {s3.reason}"
+    elif not kms.allowed:
+        reason = f"the {kms_action} call S3 makes for the caller: {kms.reason}"
+    else:
+        reason = f"S3: {s3.reason} KMS via S3: {kms.reason}"
+    statements = s3.statements + kms.statements if s3.allowed else s3.statements
+    return Cell(subject.name, principal.arn, "bucket", action, label, object_arn,
+                s3.allowed and kms.allowed, reason, statements)
+
+
+def compute_matrix(subjects: Iterable[Subject], key: Key, bucket: Bucket,
+                   roles: Iterable[Role], allowlist: Allowlist,
+                   region: str = "us-east-1") -> Matrix:
+    """Decide every (subject, action, resource) the allow-list speaks about."""
+    cells: list[Cell] = []
+    role_list = list(roles)
+    for subject in subjects:
+        principal = subject.principal
+        for action in allowlist.key_actions:
+            context = {"aws:SecureTransport": "true", "kms:CallerAccount": principal.account or ""}
+            context |= KEY_CALL_CONTEXT.get(action, {})
+            decision = evaluate(Request(principal, action, key.arn, context), subject.identity,
+                                key.policy, resource_kind="kms-key", boundary=subject.boundary)
+            cells.append(_cell(subject, "key", action, key.arn, key.arn, decision))
+        for label, object_key in allowlist.objects.items():
+            for action in allowlist.bucket_actions:
+                cells.append(_bucket_cell(subject, action, label, object_key, key, bucket,
+                                          region))
+        for role in role_list:
+            request = Request(principal, "sts:AssumeRole", role.arn,
+                              {"aws:SecureTransport": "true"})
+            decision = evaluate(request, subject.identity, role.trust,
+                                resource_kind="role-trust", boundary=subject.boundary)
+            cells.append(_cell(subject, "assume", "sts:AssumeRole", role.arn, role.arn,
+                               decision))
+    return Matrix(tuple(cells))
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A cell where the policies disagree with the allow-list."""
+
+    subject: str
+    principal_arn: str
+    category: str
+    action: str
+    resource: str
+    expected: bool
+    actual: bool
+    reason: str
+    statements: tuple[tuple[str, str | int, str], ...]
+
+    def __str__(self) -> str:
+        verdict = ("allowed but the allow-list denies it" if self.actual
+                   else "denied but the allow-list expects it")
+        return (f"{self.subject} ({self.principal_arn}): {self.action} on {self.resource} is "
+                f"{verdict}. {self.reason}")
+
+
+def _expects(expected: Expected | None, cell: Cell) -> bool:
+    if expected is None or expected.canary:
+        return False
+    if cell.category == "key":
+        return cell.action in expected.key
+    if cell.category == "bucket":
+        return cell.action in expected.bucket.get(cell.target, frozenset())
+    return cell.target in expected.assume
+
+
+def diff(matrix: Matrix, allowlist: Allowlist) -> list[Finding]:
+    """Every cell whose decision differs from the allow-list (unknown principals expect none)."""
+    findings = []
+    for cell in matrix.cells:
+        expected = _expects(allowlist.expected(cell.principal_arn), cell)
+        if expected != cell.allowed:
+            findings.append(Finding(cell.subject, cell.principal_arn, cell.category,
+                                    cell.action, cell.resource, expected, cell.allowed,
+                                    cell.reason, cell.statements))
+    return findings
