@@ -3,37 +3,50 @@ CloudFormation creates resources in, with its cycle error."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from harness.cloudformation.errors import ValidationError
 from harness.cloudformation.intrinsics import sub_references
 
 
-def references(value: Any) -> set[str]:
-    """Names a value refers to through Ref, GetAtt or Sub (resources, parameters, pseudo)."""
-    found: set[str] = set()
+def _targets(value: Any) -> Iterator[tuple[str, str | None]]:
+    """(name, attribute or None) for each Ref, GetAtt and Sub variable in `value`."""
     if isinstance(value, dict):
         if len(value) == 1:
             ((key, argument),) = value.items()
             if key == "Ref" and isinstance(argument, str):
-                return {argument}
+                yield argument, None
+                return
             if key == "Fn::GetAtt":
-                target = argument.split(".", 1)[0] if isinstance(argument, str) else argument[0]
-                return {target} if isinstance(target, str) else set()
+                parts = argument.split(".", 1) if isinstance(argument, str) else argument
+                if isinstance(parts, list) and len(parts) == 2 and isinstance(parts[0], str):
+                    yield parts[0], parts[1] if isinstance(parts[1], str) else None
+                return
             if key == "Fn::Sub":
                 text, local = argument if isinstance(argument, list) else [argument, {}]
-                found |= references(local)
+                yield from _targets(local)
                 if isinstance(text, str):
-                    names = {n.split(".", 1)[0] for n in sub_references(text) if n not in local}
-                    found |= names
-                return found
+                    for name in sub_references(text):
+                        if name not in local:
+                            target, _, attribute = name.partition(".")
+                            yield target, attribute or None
+                return
         for item in value.values():
-            found |= references(item)
+            yield from _targets(item)
     elif isinstance(value, list):
         for item in value:
-            found |= references(item)
-    return found
+            yield from _targets(item)
+
+
+def references(value: Any) -> set[str]:
+    """Names a value refers to through Ref, GetAtt or Sub (resources, parameters, pseudo)."""
+    return {name for name, _ in _targets(value)}
+
+
+def attribute_references(value: Any) -> set[tuple[str, str]]:
+    """(resource, attribute) pairs a value reads through GetAtt or `${Resource.Attribute}`."""
+    return {(name, attribute) for name, attribute in _targets(value) if attribute}
 
 
 def dependencies(resources: Mapping[str, Mapping[str, Any]]) -> dict[str, set[str]]:

@@ -11,7 +11,7 @@ from typing import Any
 
 from harness.cloudformation import schemas
 from harness.cloudformation.errors import ValidationError
-from harness.cloudformation.graph import creation_order, dependencies
+from harness.cloudformation.graph import attribute_references, creation_order, dependencies
 from harness.cloudformation.intrinsics import NO_VALUE, Evaluator, ResourceLookup
 from harness.cloudformation.parameters import BoundParameter, bind_parameters
 from harness.cloudformation.providers.base import Naming
@@ -77,6 +77,22 @@ class Plan:
         self.evaluator.resources = {n: r["Type"] for n, r in self.resources.items()}
         self.dependencies = dependencies(self.resources)
         self.order = creation_order(self.dependencies)
+        self._check_attributes()
+
+    def _check_attributes(self) -> None:
+        """Every GetAtt must name an attribute the type has (CloudFormation checks up front)."""
+        readers = [r.get("Properties", {}) for r in self.resources.values()]
+        readers.append(self.template.get("Outputs", {}))
+        for target, attribute in attribute_references(readers):
+            if target in self.resources:
+                self._check_attribute(target, attribute)
+
+    def _check_attribute(self, logical_id: str, attribute: str) -> None:
+        if attribute not in schemas.read_only_properties(self.resources[logical_id]["Type"]):
+            raise ValidationError(
+                f"Template error: resource {logical_id} does not support attribute type "
+                f"{attribute} in Fn::GetAtt"
+            )
 
     def ref(self, logical_id: str) -> Any:
         """Delegates to the lookup installed by the deploy or the resolver."""
@@ -85,12 +101,7 @@ class Plan:
 
     def get_att(self, logical_id: str, attribute: str) -> Any:
         """Checks the attribute against the type's schema, then delegates to the lookup."""
-        type_name = self.resources[logical_id]["Type"]
-        if attribute not in schemas.read_only_properties(type_name):
-            raise ValidationError(
-                f"Template error: resource {logical_id} does not support attribute type "
-                f"{attribute} in Fn::GetAtt"
-            )
+        self._check_attribute(logical_id, attribute)
         assert self.lookup is not None, "a ResourceLookup must be installed before evaluating"
         return self.lookup.get_att(logical_id, attribute)
 

@@ -241,7 +241,7 @@ class Operation:
                 f"The following resource(s) failed to delete: [{', '.join(failures)}]. ",
             )
         else:
-            stack.set_status("ROLLBACK_COMPLETE")
+            stack.set_status("ROLLBACK_COMPLETE", stack.reason)
 
     def delete(self) -> None:
         """DELETE_IN_PROGRESS -> DELETE_COMPLETE (or DELETE_FAILED naming what stayed)."""
