@@ -21,7 +21,8 @@ Resources:
     Type: AWS::IAM::Role
     Properties:
       AssumeRolePolicyDocument:
-        Statement: [{Effect: Allow, Principal: {Service: lambda.amazonaws.com}, Action: sts:AssumeRole}]
+        Statement:
+          - {Effect: Allow, Principal: {Service: lambda.amazonaws.com}, Action: sts:AssumeRole}
   Second:
     DependsOn: [First, Role]
 %s
@@ -131,7 +132,8 @@ def test_disable_rollback_keeps_what_was_created(
         ),
         pytest.param(
             "Parameters:\n  Id: {Type: String, AllowedPattern: '\\d{12}', "
-            "ConstraintDescription: must be an account id}\nResources:\n  A: {Type: AWS::S3::Bucket}\n",
+            "ConstraintDescription: must be an account id}\n"
+            "Resources:\n  A: {Type: AWS::S3::Bucket}\n",
             {"Id": "123"},
             [],
             "Parameter 'Id' must be an account id",
