@@ -1,0 +1,183 @@
+"""AWS error responses, in the shape each protocol's clients parse.
+
+A denied or unauthenticated request must fail in boto3 exactly as it fails on AWS: same
+``ClientError`` code and HTTP status. The codes per protocol family live in
+``data/error_codes.yaml``; this module only knows how each wire protocol frames an error.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import uuid
+from dataclasses import dataclass
+from enum import StrEnum
+from http import HTTPStatus
+from importlib import resources
+from typing import Any
+from xml.sax.saxutils import escape
+
+import yaml
+
+
+class ErrorKind(StrEnum):
+    """Failures the gateway reports itself, independent of the service's wording."""
+
+    ACCESS_DENIED = "access_denied"
+    UNKNOWN_ACCESS_KEY = "unknown_access_key"
+    INVALID_TOKEN = "invalid_token"
+    EXPIRED_TOKEN = "expired_token"
+    SIGNATURE_MISMATCH = "signature_mismatch"
+    REQUEST_TIME_SKEWED = "request_time_skewed"
+    PRESIGNED_URL_EXPIRED = "presigned_url_expired"
+    MISSING_AUTHENTICATION = "missing_authentication"
+    INCOMPLETE_SIGNATURE = "incomplete_signature"
+    CONTENT_SHA256_MISMATCH = "content_sha256_mismatch"
+
+
+class GatewayError(Exception):
+    """A request the gateway refuses; rendered per protocol by :func:`render_error`."""
+
+    def __init__(self, kind: ErrorKind, message: str | None = None) -> None:
+        super().__init__(message or kind.value)
+        self.kind = kind
+        self.message = message
+
+
+@dataclass(frozen=True)
+class WireProtocol:
+    """The protocol a request arrived in, with what its error framing needs."""
+
+    name: str  # botocore's protocol name: rest-xml, query, json, rest-json, smithy-rpc-v2-cbor
+    xml_namespace: str | None = None
+    json_version: str | None = None
+
+    @property
+    def family(self) -> str:
+        """Key into ``error_codes.yaml``: CBOR RPC services answer with the JSON codes."""
+        return "json" if self.name == "smithy-rpc-v2-cbor" else self.name
+
+
+@dataclass(frozen=True)
+class ErrorResponse:
+    """A complete HTTP error response; callable as a WSGI application."""
+
+    status: int
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+    code: str
+    message: str
+
+    @property
+    def status_line(self) -> str:
+        return f"{self.status} {HTTPStatus(self.status).phrase}"
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response(self.status_line, list(self.headers))
+        return [self.body]
+
+
+@functools.cache
+def _error_table() -> dict[str, dict[str, Any]]:
+    text = resources.files(__package__).joinpath("data/error_codes.yaml").read_text()
+    return yaml.safe_load(text)
+
+
+def access_denied_message(caller_arn: str, action: str, resource: str | None, reason: str) -> str:
+    """AWS's wording: ``User: <arn> is not authorized to perform: <action> on resource: <arn>
+    because <reason>`` (the ``on resource`` and ``because`` parts only when known)."""
+    message = f"User: {caller_arn} is not authorized to perform: {action}"
+    if resource:
+        message += f" on resource: {resource}"
+    if reason:
+        message += f" because {reason}"
+    return message
+
+
+def _cbor_text(value: str) -> bytes:
+    data = value.encode()
+    return _cbor_head(3, len(data)) + data
+
+
+def _cbor_head(major: int, length: int) -> bytes:
+    if length < 24:
+        return bytes([major << 5 | length])
+    for info, size in ((24, 1), (25, 2), (26, 4), (27, 8)):
+        if length < 1 << (8 * size):
+            return bytes([major << 5 | info]) + length.to_bytes(size, "big")
+    raise ValueError("CBOR item too long")
+
+
+def _cbor_text_map(items: dict[str, str]) -> bytes:
+    """Encode a map of text to text, all an RPCv2 CBOR error body needs."""
+    out = _cbor_head(5, len(items))
+    for key, value in items.items():
+        out += _cbor_text(key) + _cbor_text(value)
+    return out
+
+
+def _frame(
+    protocol: WireProtocol, code: str, message: str, status: int, sender: bool
+) -> tuple[list[tuple[str, str]], bytes]:
+    request_id = str(uuid.uuid4())
+    if protocol.name == "rest-xml":
+        body = (
+            '<?xml version="1.0" encoding="UTF-8"?>\n'
+            f"<Error><Code>{escape(code)}</Code><Message>{escape(message)}</Message>"
+            f"<RequestId>{request_id}</RequestId><HostId>{request_id}</HostId></Error>"
+        )
+        headers = [("Content-Type", "application/xml"), ("x-amz-request-id", request_id)]
+        return headers, body.encode()
+    if protocol.name == "query":
+        xmlns = f' xmlns="{escape(protocol.xml_namespace)}"' if protocol.xml_namespace else ""
+        body = (
+            f"<ErrorResponse{xmlns}><Error><Type>{'Sender' if sender else 'Receiver'}</Type>"
+            f"<Code>{escape(code)}</Code><Message>{escape(message)}</Message></Error>"
+            f"<RequestId>{request_id}</RequestId></ErrorResponse>"
+        )
+        return [("Content-Type", "text/xml"), ("x-amzn-RequestId", request_id)], body.encode()
+    if protocol.name == "smithy-rpc-v2-cbor":
+        headers = [
+            ("Content-Type", "application/cbor"),
+            ("smithy-protocol", "rpc-v2-cbor"),
+            ("x-amzn-RequestId", request_id),
+        ]
+        return headers, _cbor_text_map({"__type": code, "message": message})
+    if protocol.name == "rest-json":
+        headers = [
+            ("Content-Type", "application/json"),
+            ("x-amzn-ErrorType", code),
+            ("x-amzn-RequestId", request_id),
+        ]
+        return headers, json.dumps({"Type": "User", "Message": message}).encode()
+    content_type = f"application/x-amz-json-{protocol.json_version or '1.1'}"
+    headers = [("Content-Type", content_type), ("x-amzn-RequestId", request_id)]
+    return headers, json.dumps({"__type": code, "message": message}).encode()
+
+
+def render_error(
+    protocol: WireProtocol, kind: ErrorKind, message: str | None = None, *, method: str = "POST"
+) -> ErrorResponse:
+    """Render ``kind`` as ``protocol``'s error; a HEAD response has no body, as on AWS."""
+    entry = _error_table()[kind.value]
+    code, status, *family_message = entry[protocol.family]
+    text = message or (family_message[0] if family_message else entry["message"])
+    headers, body = _frame(protocol, code, text, status, sender=status < 500)
+    if method.upper() == "HEAD":
+        body = b""
+    headers.append(("Content-Length", str(len(body))))
+    return ErrorResponse(status, tuple(headers), body, code, text)
+
+
+def render_access_denied(
+    protocol: WireProtocol,
+    *,
+    caller_arn: str,
+    action: str,
+    resource: str | None,
+    reason: str,
+    method: str = "POST",
+) -> ErrorResponse:
+    """Render a policy deny as the service's ``AccessDenied`` with AWS's message."""
+    message = access_denied_message(caller_arn, action, resource, reason)
+    return render_error(protocol, ErrorKind.ACCESS_DENIED, message, method=method)
