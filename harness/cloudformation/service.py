@@ -82,7 +82,6 @@ class CloudFormationService:
                 name=name,
                 plan=plan,
                 body=body,
-                given_parameters=dict(parameters),
                 capabilities=list(capabilities),
                 role_arn=role_arn,
                 tags=list(tags or []),
@@ -110,8 +109,9 @@ class CloudFormationService:
                     f"Stack:{stack.stack_id} is in {stack.status} state and can not be updated."
                 )
             body = stack.body if body is None else body
+            previous = stack.plan.parameters
             given = {
-                key: stack.given_parameters.get(key, "") if value is None else value
+                key: (previous[key].raw if key in previous else "") if value is None else value
                 for key, value in parameters.items()
             }
             plan = self._plan(caller, stack.name, stack.stack_id, body, given)
@@ -121,7 +121,7 @@ class CloudFormationService:
             stack.capabilities = list(capabilities)
             stack.role_arn = role_arn or stack.role_arn
             stack.status = "UPDATE_IN_PROGRESS"
-        self._run(stack, caller, lambda op: op.update(plan, body, given))
+        self._run(stack, caller, lambda op: op.update(plan, body))
         return stack
 
     def delete_stack(self, caller: Caller, name: str, role_arn: str | None = None) -> None:

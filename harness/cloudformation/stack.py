@@ -56,7 +56,6 @@ class Stack:
     name: str
     plan: Plan
     body: str
-    given_parameters: dict[str, str]
     capabilities: list[str]
     role_arn: str | None
     tags: list[dict[str, str]]
@@ -261,7 +260,7 @@ class Operation:
         stack.deleted = now()
         stack.set_status("DELETE_COMPLETE")
 
-    def update(self, new_plan: Plan, body: str, given: dict[str, str]) -> None:
+    def update(self, new_plan: Plan, body: str) -> None:
         """UPDATE_IN_PROGRESS -> UPDATE_COMPLETE, or UPDATE_ROLLBACK_COMPLETE restoring the
         previous template's resources."""
         stack, old_plan = self.stack, self.stack.plan
@@ -277,7 +276,7 @@ class Operation:
         except Exception as error:
             self._roll_back_update(old_plan, new_plan, undo, error)
             return
-        stack.plan, stack.body, stack.given_parameters = new_plan, body, given
+        stack.plan, stack.body = new_plan, body
         stack.set_status("UPDATE_COMPLETE_CLEANUP_IN_PROGRESS")
         replaced = [old for kind, old, _ in reversed(undo) if kind == "replaced" and old]
         removed = [
