@@ -25,7 +25,6 @@ TIMEOUT_SECONDS = 300
 OFFLINE_ENV = {
     "BC_SKIP_MAPPING": "TRUE",
     "CKV_SKIP_PACKAGE_UPDATE_CHECK": "true",
-    "CHECKOV_REQUEST_RETRIES": "0",
 }
 # Environment that would switch checkov to the online platform.
 _PLATFORM_ENV = ("BC_API_KEY", "PRISMA_API_URL", "BC_API_URL")
@@ -39,6 +38,8 @@ def checkov_command() -> list[str]:
     """How to start checkov: ``$CHECKOV``, else beside this interpreter, else on PATH."""
     configured = os.environ.get("CHECKOV")
     if configured:
+        if not (Path(configured).is_file() or shutil.which(configured)):
+            raise CheckovError(f"CHECKOV={configured} is not an executable checkov")
         return [configured]
     beside = Path(sys.executable).with_name("checkov")
     if beside.exists():

@@ -17,7 +17,6 @@ from harness.gate.report import write_junit, write_sarif
 from harness.gate.sources import Document, discover, load
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_REGIONS = ["us-east-1"]
 
 
 @dataclass
@@ -51,8 +50,7 @@ def run_gate(paths: list[Path], report_dir: Path, regions: list[str] | None = No
         Finding(tool="gate", file=str(d.path), resource="file", check_id="PARSE",
                 message=f"cannot parse: {d.error}", fix="fix the YAML/JSON syntax")
         for d in documents if d.kind == "unreadable"]
-    for template in templates:
-        findings += cfnlint_runner.lint(template, regions or DEFAULT_REGIONS)
+    findings += cfnlint_runner.lint(templates, regions)
     policies = policies_dir()
     skips = checkov_runner.load_skips(policies / "checkov-skips.yaml")
     findings += checkov_runner.scan(templates, policies / "checks", skips)
@@ -76,7 +74,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--report-dir", type=Path, default=Path("reports/gate"),
                         help="where to write gate.sarif and gate-junit.xml")
     parser.add_argument("--region", action="append", dest="regions",
-                        help="regions cfn-lint validates against (default: us-east-1)")
+                        help="regions cfn-lint validates against (default: each template's "
+                             "cfn-lint Metadata, else us-east-1)")
     args = parser.parse_args(argv)
     try:
         result = run_gate(args.paths, args.report_dir, args.regions)

@@ -23,6 +23,20 @@ def placeholders(value: Any) -> list[str]:
     return [m.group(0) for text in strings(value) for m in _PLACEHOLDER.finditer(text)]
 
 
+def is_unpinned_image(image: str) -> bool:
+    """True for an image at ``:latest`` or with no tag and no digest.
+
+    Parts only known at deploy time (``${Tag}``, a whole ``${ImageUri}``) pass: the gate
+    cannot see them, and deploy fills them from pinned values.
+    """
+    if "@sha256:" in image:
+        return False
+    name, _, tag = image.rsplit("/", 1)[-1].partition(":")
+    if "${" in tag or (not tag and "${" in name):
+        return False
+    return tag in ("", "latest")
+
+
 def is_alias_key(key_id: str) -> bool:
     """True for ``alias/name`` and alias ARNs, which do not resolve across accounts."""
     return bool(_ALIAS.search(key_id))

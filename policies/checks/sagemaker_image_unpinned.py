@@ -14,19 +14,9 @@ from xacct_check_base import XacctCheck
 
 from harness.gate.cfn_values import as_list, render
 from harness.gate.stepfunctions import definition, substitute, substitutions, task_states
+from harness.gate.text_rules import is_unpinned_image
 
 _IMAGE_KEYS = ("TrainingImage", "Image")
-
-
-def is_unpinned(image: str) -> bool:
-    """True for ``:latest`` or no tag and no digest; parts only known at deploy time pass."""
-    if "@sha256:" in image:
-        return False
-    last = image.rsplit("/", 1)[-1]
-    name, _, tag = last.partition(":")
-    if "${" in tag or (not tag and "${" in name):
-        return False
-    return tag in ("", "latest")
 
 
 def _images(value: Any, path: str) -> Iterator[tuple[str, str]]:
@@ -60,7 +50,7 @@ class SageMakerImageUnpinned(XacctCheck):
                           *as_list(properties.get("Containers"))]
             for index, container in enumerate(containers):
                 image = render(container.get("Image", "")) if isinstance(container, dict) else ""
-                if image and is_unpinned(image):
+                if image and is_unpinned_image(image):
                     yield f"Containers[{index}].Image: {image}"
             return
         machine = definition(properties) or {}
@@ -68,7 +58,7 @@ class SageMakerImageUnpinned(XacctCheck):
         for name, state in task_states(machine):
             for path, image in _images(state.get("Parameters"), f"States.{name}.Parameters"):
                 resolved = substitute(image, values)
-                if is_unpinned(resolved):
+                if is_unpinned_image(resolved):
                     yield f"{path}: {resolved}"
 
 

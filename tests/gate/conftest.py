@@ -1,0 +1,34 @@
+"""Gate test fixtures: one gate run per session over each directory (checkov is slow to start)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from harness.gate import GateResult, run_gate
+from harness.gate.checkov_runner import CheckovError, checkov_command
+
+HERE = Path(__file__).parent
+FAULTS = HERE / "fixtures"
+PASSING = HERE / "passing"
+REPO = HERE.parents[1]
+
+
+def _require_checkov() -> None:
+    try:
+        checkov_command()
+    except CheckovError as error:
+        pytest.skip(f"checkov is not installed here (run tox -e gate): {error}")
+
+
+@pytest.fixture(scope="session")
+def fault_run(tmp_path_factory: pytest.TempPathFactory) -> GateResult:
+    _require_checkov()
+    return run_gate([FAULTS], tmp_path_factory.mktemp("faults"))
+
+
+@pytest.fixture(scope="session")
+def passing_run(tmp_path_factory: pytest.TempPathFactory) -> GateResult:
+    _require_checkov()
+    return run_gate([PASSING], tmp_path_factory.mktemp("passing"))

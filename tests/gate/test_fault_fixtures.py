@@ -1,0 +1,63 @@
+"""Every known fault of the original (DESIGN.md section 2) fails the gate with its own id."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from harness.gate import GateResult
+from harness.gate.document_checks import RULES
+from tests.gate.conftest import FAULTS, PASSING, REPO
+
+FIXTURES = sorted(p for p in FAULTS.iterdir() if p.suffix in (".yaml", ".json"))
+CHECK_FILES = sorted((REPO / "policies" / "checks").glob("*.py"))
+_ID = re.compile(r'id="(CKV_XACCT_\d{3})"')
+
+
+def _expected_id(fixture: Path) -> str:
+    """Fixtures are named after the check that must catch them: CKV_XACCT_NNN-what.yaml."""
+    return fixture.name.split("-", 1)[0]
+
+
+def _custom_ids(result: GateResult, file: Path) -> set[str]:
+    return {f.check_id for f in result.findings
+            if Path(f.file).resolve() == file.resolve() and f.check_id.startswith("CKV_XACCT")}
+
+
+@pytest.mark.parametrize("fixture", FIXTURES, ids=[p.name for p in FIXTURES])
+def test_fault_fixture_fails_with_its_id_only(fault_run: GateResult, fixture: Path) -> None:
+    assert _custom_ids(fault_run, fixture) == {_expected_id(fixture)}
+
+
+def test_every_fixture_was_checked(fault_run: GateResult) -> None:
+    checked = {d.path.resolve() for d in fault_run.documents}
+    assert checked == {p.resolve() for p in FIXTURES}
+    assert not fault_run.passed
+
+
+def test_every_custom_check_has_a_fault_fixture() -> None:
+    checkov_ids = {m.group(1) for p in CHECK_FILES for m in _ID.finditer(p.read_text())}
+    all_ids = checkov_ids | {rule.id for rule in RULES}
+    assert len(checkov_ids) == len([p for p in CHECK_FILES if _ID.search(p.read_text())])
+    assert all_ids == {_expected_id(p) for p in FIXTURES}
+
+
+def test_one_check_per_file() -> None:
+    for path in CHECK_FILES:
+        assert len(_ID.findall(path.read_text())) <= 1, path
+
+
+def test_fault_findings_name_file_resource_id_and_fix(fault_run: GateResult) -> None:
+    for finding in fault_run.findings:
+        line = finding.line_text()
+        assert finding.file in line and finding.check_id in line and "-- fix: " in line
+        assert finding.resource and finding.fix
+
+
+def test_accepted_patterns_pass_the_whole_gate(passing_run: GateResult) -> None:
+    """Roots pinned by aws:PrincipalArn, admin by the own root, PassRole with a service..."""
+    assert [f.line_text() for f in passing_run.findings] == []
+    assert [d.path.name for d in passing_run.documents] == [
+        p.name for p in sorted(PASSING.glob("*.yaml"))]

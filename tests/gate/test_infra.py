@@ -1,0 +1,73 @@
+"""The real infra/ passes the gate, and the gate's reports and exit codes say so."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from harness.gate import GateResult, main, run_gate
+from tests.gate.conftest import FAULTS, REPO, _require_checkov
+
+INFRA = REPO / "infra"
+
+
+@pytest.fixture(autouse=True)
+def _checkov() -> None:
+    _require_checkov()
+
+
+@pytest.mark.skipif(not (INFRA / "templates").is_dir(), reason="infra/templates not written yet")
+def test_infra_passes_the_gate(tmp_path: Path) -> None:
+    result = run_gate([INFRA], tmp_path)
+    assert [f.line_text() for f in result.findings] == []
+    kinds = {d.path.relative_to(INFRA).as_posix(): d.kind for d in result.documents}
+    assert {k for k, v in kinds.items() if v == "template"} >= {
+        "templates/shared-services.yaml", "templates/training.yaml",
+        "templates/production.yaml", "pipeline/training-stack.yaml"}
+    assert kinds.get("pipeline/pipeline.json") == "pipeline"
+
+
+def test_reports_are_sarif_and_junit(fault_run: GateResult) -> None:
+    sarif = json.loads(fault_run.reports["sarif"].read_text())
+    assert sarif["version"] == "2.1.0"
+    results = [r for run in sarif["runs"] for r in run["results"]]
+    assert len(results) == len(fault_run.findings)
+    assert {r["ruleId"] for r in results} >= {"CKV_XACCT_007", "CKV_XACCT_013", "W3037"}
+    suites = ET.parse(fault_run.reports["junit"]).getroot()
+    gate_suite = suites.find("testsuite[@name='gate']")
+    assert gate_suite is not None
+    assert gate_suite.get("tests") == str(len(fault_run.documents))
+    failed = {case.get("name") for case in gate_suite.iter("testcase")
+              if case.find("failure") is not None}
+    assert any(name.endswith("CKV_XACCT_018-account-parameter-unpinned.yaml") for name in failed)
+
+
+def test_main_exits_1_and_prints_one_line_per_finding(tmp_path: Path, capsys) -> None:
+    fixture = FAULTS / "CKV_XACCT_006-tls-deny-objects-only.yaml"
+    assert main([str(fixture), "--report-dir", str(tmp_path)]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert any("ArtifactBucketPolicy: CKV_XACCT_006" in line for line in lines)
+    assert lines[-1].startswith("gate FAILED")
+
+
+def test_main_exits_0_on_clean_templates(tmp_path: Path, capsys) -> None:
+    assert main([str(REPO / "tests" / "gate" / "passing"), "--report-dir", str(tmp_path)]) == 0
+    assert capsys.readouterr().out.startswith("gate passed")
+
+
+def test_checkov_runs_without_network(tmp_path: Path) -> None:
+    """In a network namespace with no interfaces the gate finishes, and finds the same."""
+    if subprocess.run(["unshare", "-n", "true"], capture_output=True).returncode != 0:
+        pytest.skip("cannot create a network namespace here (needs root and unshare)")
+    fixture = FAULTS / "CKV_XACCT_002-key-use-to-account-roots.yaml"
+    code = ("import sys; from harness.gate import main; "
+            f"sys.exit(main([{str(fixture)!r}, '--report-dir', {str(tmp_path)!r}]))")
+    completed = subprocess.run(["unshare", "-n", sys.executable, "-c", code],
+                               capture_output=True, text=True, timeout=120)
+    assert completed.returncode == 1, completed.stderr
+    assert "CKV_XACCT_002" in completed.stdout
