@@ -91,7 +91,8 @@ def test_unknown_action_and_missing_template(moto_url: str) -> None:
     api = CloudFormationApi(_service(moto_url, []))
     status, body = api.handle({"Action": "Explode"})
     assert (status, _parse("DescribeStacks", status, body)["Error"]["Code"]) == (
-        400, "InvalidAction"
+        400,
+        "InvalidAction",
     )
     status, body = api.handle({"Action": "CreateStack", "StackName": "s"})
     error = _parse("CreateStack", status, body)["Error"]

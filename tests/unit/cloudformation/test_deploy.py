@@ -3,7 +3,9 @@ the service APIs, which is exactly what moto's own CloudFormation fails at."""
 
 from __future__ import annotations
 
+import io
 import json
+import zipfile
 
 import pytest
 from botocore.client import BaseClient
@@ -137,6 +139,19 @@ Resources:
     Properties:
       LogGroupName: !Sub '/ml/${Prefix}'
       RetentionInDays: 14
+      KmsKeyId: !GetAtt Key.Arn
+  ExpressMachine:
+    Type: AWS::StepFunctions::StateMachine
+    Properties:
+      StateMachineType: EXPRESS
+      RoleArn: !GetAtt TrainingRole.Arn
+      DefinitionString: !Sub >-
+        {"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": "${Bucket}", "End": true}}}
+      LoggingConfiguration:
+        Level: ERROR
+        IncludeExecutionData: true
+        Destinations:
+          - CloudWatchLogsLogGroup: {LogGroupArn: !GetAtt Logs.Arn}
   StateMachine:
     Type: AWS::StepFunctions::StateMachine
     Properties:
@@ -237,6 +252,7 @@ def test_stack_reports_complete_with_outputs_and_masks_no_echo(
         "Logs",
         "StateMachine",
         "Function",
+        "ExpressMachine",
     }
     assert cloudformation.get_template(StackName=deployed)["TemplateBody"] == TEMPLATE
 
@@ -314,10 +330,61 @@ def test_state_machine_function_repository_logs_read_back(
     )
     assert config["Environment"]["Variables"]["BUCKET"] == f"demo-artifacts-{account_id}"
 
+    express_arn = next(
+        m["stateMachineArn"]
+        for m in clients("stepfunctions").list_state_machines()["stateMachines"]
+        if m["name"].startswith("slice-ExpressMachine-")
+    )
+    express = clients("stepfunctions").describe_state_machine(stateMachineArn=express_arn)
+    assert express["type"] == "EXPRESS"
+    assert json.loads(express["definition"])["States"]["P"]["Result"] == (
+        f"demo-artifacts-{account_id}"
+    )
+    assert express["loggingConfiguration"]["level"] == "ERROR"
+
     repository = clients("codecommit").get_repository(repositoryName="demo-source")
     assert repository["repositoryMetadata"]["repositoryDescription"] == "model source"
     groups = clients("logs").describe_log_groups(logGroupNamePrefix="/ml/demo")["logGroups"]
     assert groups[0]["retentionInDays"] == 14
+    assert groups[0]["kmsKeyId"] == parameters["OutputDataConfig"]["KmsKeyId"]
+
+
+def test_function_from_s3_code(cloudformation: BaseClient, clients: Clients) -> None:
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as bundle:
+        bundle.writestr("app.py", "def handler(event, context):\n    return 1\n")
+    s3 = clients("s3")
+    s3.create_bucket(
+        Bucket="code-bucket", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
+    )
+    s3.put_object(Bucket="code-bucket", Key="app.zip", Body=archive.getvalue())
+    body = """
+Resources:
+  Role:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument:
+        Statement:
+          - {Effect: Allow, Principal: {Service: lambda.amazonaws.com}, Action: sts:AssumeRole}
+  Function:
+    Type: AWS::Lambda::Function
+    Properties:
+      Runtime: python3.12
+      Handler: app.handler
+      Role: !GetAtt Role.Arn
+      Code: {S3Bucket: code-bucket, S3Key: app.zip}
+Outputs:
+  Name: {Value: !Ref Function}
+  Arn: {Value: !GetAtt Function.Arn}
+"""
+    cloudformation.create_stack(
+        StackName="s3code", TemplateBody=body, Capabilities=["CAPABILITY_IAM"]
+    )
+    cloudformation.get_waiter("stack_create_complete").wait(StackName="s3code", WaiterConfig=FAST)
+    out = outputs(cloudformation, "s3code")
+    assert out["Name"].startswith("s3code-Function-")
+    config = clients("lambda").get_function(FunctionName=out["Name"])["Configuration"]
+    assert (config["Handler"], config["FunctionArn"]) == ("app.handler", out["Arn"])
 
 
 def test_delete_removes_everything(
