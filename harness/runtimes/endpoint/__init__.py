@@ -1,0 +1,1 @@
+"""Endpoint server: SageMaker's hosting contract (`/ping`, `/invocations`) for a trained model."""

@@ -1,0 +1,139 @@
+"""An endpoint's life: Creating -> InService, or Failed with the reason, then stopped.
+
+The local target calls this when CreateEndpoint (or UpdateEndpoint) names a model: the model's
+artifact is fetched with the model's execution role (an AccessDenied on the object or on the
+key's Decrypt fails the endpoint, as on AWS), its image must be the pinned algorithm image, and
+the booster is served on its own loopback port. Loading runs in a background thread; the
+caller polls `state` or observes every change.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import xgboost as xgb
+from botocore.exceptions import BotoCoreError, ClientError
+
+from harness.runtimes.aws import AwsAccess, describe_error
+from harness.runtimes.endpoint.model import ModelLoadError, download_model, load_booster
+from harness.runtimes.endpoint.server import ModelServer
+from harness.runtimes.images import UnsupportedImageError, resolve_image
+
+LOG = logging.getLogger(__name__)
+# Serving format named in data/algorithm_images.yaml -> how its model files are loaded.
+LOADERS: dict[str, Callable[[Path], xgb.Booster]] = {"xgboost": load_booster}
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """What CreateModel recorded: PrimaryContainer's Image and ModelDataUrl, and the role."""
+
+    image: str
+    model_data_url: str
+    execution_role_arn: str
+
+
+@dataclass(frozen=True)
+class EndpointState:
+    """EndpointStatus and FailureReason as DescribeEndpoint shows them, plus where it serves."""
+
+    status: str
+    failure_reason: str | None = None
+    url: str | None = None
+
+
+EndpointObserver = Callable[[EndpointState], None]
+
+
+class HostedEndpoint:
+    """One endpoint's container. `start()` begins Creating; `stop()` shuts the server down."""
+
+    def __init__(
+        self,
+        name: str,
+        model: ModelSpec,
+        access: AwsAccess,
+        on_state: EndpointObserver | None = None,
+    ) -> None:
+        self.name = name
+        self.model = model
+        self._access = access
+        self._on_state = on_state
+        self._state = EndpointState("Creating")
+        self._lock = threading.Lock()
+        self._server: ModelServer | None = None
+        self._workdir = Path(tempfile.mkdtemp(prefix=f"endpoint-{name}-"))
+        self._thread = threading.Thread(target=self._create, name=f"endpoint-{name}", daemon=True)
+
+    @property
+    def state(self) -> EndpointState:
+        with self._lock:
+            return self._state
+
+    def start(self) -> HostedEndpoint:
+        self._set(EndpointState("Creating"))
+        self._thread.start()
+        return self
+
+    def wait(self, timeout: float | None = None) -> EndpointState:
+        self._thread.join(timeout)
+        return self.state
+
+    def stop(self) -> None:
+        """Shut the server down and drop the model files (DeleteEndpoint)."""
+        self._thread.join()
+        with self._lock:
+            server, self._server = self._server, None
+        if server is not None:
+            server.stop()
+        shutil.rmtree(self._workdir, ignore_errors=True)
+
+    def _set(self, state: EndpointState) -> None:
+        with self._lock:
+            self._state = state
+        if self._on_state is not None:
+            self._on_state(state)
+
+    def _create(self) -> None:
+        try:
+            server = ModelServer(self._load()).start()
+        except _EndpointFailure as failure:
+            self._set(EndpointState("Failed", str(failure)))
+            return
+        except Exception as exc:  # a bug of ours must still end Creating, with its reason
+            LOG.exception("endpoint %s crashed while creating", self.name)
+            self._set(EndpointState("Failed", f"InternalServerError: {describe_error(exc)}"))
+            return
+        with self._lock:
+            self._server = server
+        self._set(EndpointState("InService", url=server.url))
+
+    def _load(self) -> xgb.Booster:
+        try:
+            image = resolve_image(self.model.image, self._access.region)
+        except UnsupportedImageError as exc:
+            raise _EndpointFailure(f"ClientError: {exc}") from None
+        loader = LOADERS.get(image.serving_format)
+        if loader is None:
+            raise _EndpointFailure(f"ClientError: {image.uri} cannot be served by this runtime")
+        url = self.model.model_data_url
+        try:
+            model_dir = download_model(self._access, url, self._workdir)
+            return loader(model_dir)
+        except (ClientError, BotoCoreError, ValueError) as exc:
+            raise _EndpointFailure(
+                f"Failed to download model data from {url} as {self.model.execution_role_arn}: "
+                f"{describe_error(exc)}"
+            ) from None
+        except ModelLoadError as exc:
+            raise _EndpointFailure(f"ClientError: {exc}") from None
+
+
+class _EndpointFailure(Exception):
+    """Creating ends Failed; the message is the FailureReason."""
