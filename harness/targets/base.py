@@ -1,0 +1,175 @@
+"""The one interface every target implements (local now; localstack and aws later).
+
+Checks are written once against :class:`Target` and boto3. A target declares what it can
+really test (:class:`Capability`); a check needing a capability the target lacks is skipped
+with the capability's description as the reason, never passed.
+"""
+
+from __future__ import annotations
+
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from enum import Enum
+from types import TracebackType
+from typing import Any, Self
+
+import boto3
+from botocore.client import BaseClient
+from botocore.exceptions import ClientError
+
+ACCOUNT_ROLES = ("shared-services", "training", "production")
+"""The three accounts of the pipeline, by the part each plays (DESIGN.md section 1)."""
+
+
+class Capability(Enum):
+    """Something a target really does; the value is the human description used in skips."""
+
+    ENFORCES_BUCKET_POLICY = "enforces S3 bucket policies"
+    ENFORCES_KEY_POLICY = "enforces KMS key policies"
+    ENFORCES_TRUST_POLICY = "enforces role trust policies on sts:AssumeRole"
+    ENFORCES_IDENTITY_POLICY = "enforces IAM identity policies"
+    ENFORCES_TLS_CONDITION = "serves plain HTTP and HTTPS, so aws:SecureTransport is real"
+    RUNS_TRAINING = "runs SageMaker training jobs"
+    HOSTS_ENDPOINTS = "hosts SageMaker endpoints"
+    RUNS_LAMBDA = "runs Lambda functions"
+    RUNS_PIPELINE = "runs CodePipeline pipelines"
+
+    @property
+    def description(self) -> str:
+        return self.value
+
+
+class StackFailed(RuntimeError):
+    """A stack did not reach its wanted status; the message carries the failed events."""
+
+
+class Target(ABC):
+    """Accounts, sessions, clients and stacks on one kind of AWS.
+
+    Use as a context manager: ``with LocalTarget() as target: ...``.
+    """
+
+    name: str
+    region: str
+    accounts: Mapping[str, str]  # account role ("shared-services", ...) -> 12-digit id
+    capabilities: frozenset[Capability]
+    stack_poll_seconds: float = 5.0
+
+    @abstractmethod
+    def start(self) -> None:
+        """Make the target ready to serve requests (idempotent)."""
+
+    @abstractmethod
+    def stop(self) -> None:
+        """Release what ``start`` acquired."""
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def account_id(self, account: str) -> str:
+        """The 12-digit id of an account given by role name or already by id."""
+        if account in self.accounts:
+            return self.accounts[account]
+        if account in self.accounts.values():
+            return account
+        raise KeyError(f"unknown account {account!r}; known: {dict(self.accounts)}")
+
+    def has(self, capability: Capability) -> bool:
+        return capability in self.capabilities
+
+    @abstractmethod
+    def session(
+        self, account: str, role_arn: str | None = None, session_name: str = "harness"
+    ) -> boto3.Session:
+        """A session as the account's bootstrap deployer, or as ``role_arn`` assumed by it
+        through a real ``sts:AssumeRole`` (so the role's trust policy is honoured)."""
+
+    @abstractmethod
+    def client_settings(self) -> dict[str, Any]:
+        """Keyword arguments every boto3 client needs on this target (endpoint, CA, config)."""
+
+    def client(self, service: str, session: boto3.Session) -> BaseClient:
+        """A client of ``service`` for ``session`` with the target's endpoint and CA settings."""
+        return session.client(service, region_name=self.region, **self.client_settings())
+
+    @abstractmethod
+    def subprocess_env(self, credentials: Mapping[str, str]) -> dict[str, str]:
+        """Environment for a runtime process (training job, Lambda) acting with
+        ``credentials`` (``AccessKeyId``, ``SecretAccessKey``, ``SessionToken`` as STS
+        returns them): endpoint, CA bundle, region and the credentials themselves."""
+
+    def deploy_stack(
+        self,
+        account: str,
+        name: str,
+        template_body: str,
+        parameters: Mapping[str, str],
+        role_arn: str | None = None,
+    ) -> dict[str, str]:
+        """Create ``name`` in ``account`` as the deployer (with ``role_arn`` as the stack's
+        service role if given), wait for it, and return its outputs.
+
+        Raises :class:`StackFailed` with the failed resources' reasons.
+        """
+        cloudformation = self.client("cloudformation", self.session(account))
+        request: dict[str, Any] = {
+            "StackName": name,
+            "TemplateBody": template_body,
+            "Parameters": [
+                {"ParameterKey": key, "ParameterValue": value} for key, value in parameters.items()
+            ],
+            "Capabilities": ["CAPABILITY_NAMED_IAM"],
+        }
+        if role_arn is not None:
+            request["RoleARN"] = role_arn
+        cloudformation.create_stack(**request)
+        stack = self._wait(cloudformation, name, "CREATE_COMPLETE")
+        return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+
+    def destroy_stack(self, account: str, name: str, role_arn: str | None = None) -> None:
+        """Delete ``name`` in ``account`` and wait until it is gone."""
+        cloudformation = self.client("cloudformation", self.session(account))
+        request = {"StackName": name} | ({"RoleARN": role_arn} if role_arn else {})
+        stack_id = self._describe(cloudformation, name)
+        if stack_id is None:
+            return
+        cloudformation.delete_stack(**request)
+        self._wait(cloudformation, stack_id["StackId"], "DELETE_COMPLETE")
+
+    @staticmethod
+    def _describe(cloudformation: BaseClient, name: str) -> dict[str, Any] | None:
+        try:
+            return cloudformation.describe_stacks(StackName=name)["Stacks"][0]
+        except ClientError as error:
+            if "does not exist" in str(error):
+                return None
+            raise
+
+    def _wait(self, cloudformation: BaseClient, name: str, wanted: str) -> dict[str, Any]:
+        while True:
+            stack = cloudformation.describe_stacks(StackName=name)["Stacks"][0]
+            status = stack["StackStatus"]
+            if status == wanted:
+                return stack
+            if not status.endswith("_IN_PROGRESS"):
+                events = cloudformation.describe_stack_events(StackName=name)["StackEvents"]
+                failed = [
+                    f"{e['LogicalResourceId']}: {e.get('ResourceStatusReason', '')}"
+                    for e in events
+                    if e["ResourceStatus"].endswith("FAILED")
+                ]
+                raise StackFailed(
+                    f"stack {stack['StackName']} is {status}, wanted {wanted}: "
+                    + ("; ".join(failed) or stack.get("StackStatusReason", ""))
+                )
+            time.sleep(self.stack_poll_seconds)

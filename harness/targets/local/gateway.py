@@ -1,0 +1,295 @@
+"""The enforcement gateway: WSGI middleware that makes moto behave like AWS on authorization.
+
+Per request: verify SigV4 against the gateway's own credentials, identify the operation from
+botocore's models, derive every authorization check AWS would make (see ``authorization``),
+decide each with the policy engine on the policies held in moto's state, log each decision,
+and only then forward to moto (as the caller's account) or to the CloudFormation engine. STS
+is answered here: sessions come from the gateway's store, after the trust policy allowed them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import functools
+import io
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from harness.gateway.credentials import Credential, CredentialStore, PrincipalType
+from harness.gateway.errors import (
+    GatewayError,
+    WireProtocol,
+    render_access_denied,
+    render_error,
+)
+from harness.gateway.operations import OperationCall, OperationMapper, UnknownOperationError
+from harness.gateway.sigv4 import parse_signature, verify
+from harness.policy import Decision, Policy, PolicyError, Principal, Request, evaluate
+from harness.targets.local import moto_state, sts
+from harness.targets.local.authorization import Check, checks_for
+from harness.targets.local.decision_log import DecisionLog, LoggedDecision
+
+WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+_UNSIGNED_PROTOCOL = WireProtocol("rest-xml")
+_MAX_SESSION = datetime.timedelta(hours=12)
+_MIN_SESSION = datetime.timedelta(minutes=15)
+
+
+@functools.lru_cache(maxsize=512)
+def _policy(text: str, name: str) -> Policy:
+    """Policies are parsed once per distinct document, not once per request."""
+    return Policy.coerce(text, name)
+
+
+def principal_of(credential: Credential) -> Principal:
+    """The policy engine's principal for a credential; a role session keeps its role's path
+    in ``aws:PrincipalArn``, as AWS does."""
+    principal = Principal.from_arn(credential.arn)
+    if principal.role_arn is not None and principal.role_arn != credential.principal_arn:
+        principal = dataclasses.replace(principal, role_arn=credential.principal_arn)
+    return principal
+
+
+def _read_body(environ: dict[str, Any]) -> bytes:
+    stream = environ["wsgi.input"]
+    length = environ.get("CONTENT_LENGTH")
+    if length:
+        return stream.read(int(length))
+    return stream.read() if environ.get("wsgi.input_terminated") else b""
+
+
+class Gateway:
+    """The middleware. ``backend`` is moto's WSGI app; ``cloudformation`` serves stacks."""
+
+    def __init__(
+        self,
+        store: CredentialStore,
+        backend: WsgiApp,
+        cloudformation: WsgiApp,
+        log: DecisionLog,
+        mapper: OperationMapper | None = None,
+    ) -> None:
+        self.store = store
+        self.backend = backend
+        self.cloudformation = cloudformation
+        self.log = log
+        self.mapper = mapper or OperationMapper()
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        body = _read_body(environ)
+        method = environ.get("REQUEST_METHOD", "GET")
+        secure = environ.get("wsgi.url_scheme") == "https"
+        try:
+            info = parse_signature(environ)
+        except GatewayError as error:
+            return render_error(_UNSIGNED_PROTOCOL, error.kind, error.message, method=method)(
+                environ, start_response
+            )
+        call: OperationCall | None = None
+        protocol = _UNSIGNED_PROTOCOL
+        if info is not None:
+            try:
+                call = self.mapper.identify(environ, body, info.service, info.region)
+                protocol = call.protocol
+            except UnknownOperationError as unknown:
+                protocol = unknown.protocol
+        try:
+            credential = verify(environ, body, self.store).credential
+        except GatewayError as error:
+            return render_error(protocol, error.kind, error.message, method=method)(
+                environ, start_response
+            )
+        if call is None:
+            reason = "the local target cannot map this request to an AWS operation"
+            return render_access_denied(
+                protocol,
+                caller_arn=credential.arn,
+                action="unknown",
+                resource=None,
+                reason=reason,
+                method=method,
+            )(environ, start_response)
+        principal = principal_of(credential)
+        operation = f"{call.signing_name}:{call.operation}"
+        if call.signing_name == "sts":
+            return self._sts(call, credential, principal, secure, method)(environ, start_response)
+        for check in checks_for(call, credential.account_id, secure):
+            decision = self.decide(principal, credential, check, operation, secure)
+            if not decision:
+                return render_access_denied(
+                    protocol,
+                    caller_arn=credential.arn,
+                    action=check.action,
+                    resource=check.resource,
+                    reason=decision.reason,
+                    method=method,
+                )(environ, start_response)
+        environ["wsgi.input"] = io.BytesIO(body)
+        environ["CONTENT_LENGTH"] = str(len(body))
+        if call.signing_name == "cloudformation":
+            return self.cloudformation(environ, start_response)
+        environ["HTTP_X_MOTO_ACCOUNT_ID"] = _moto_account(call, credential)
+        return self.backend(environ, start_response)
+
+    def decide(
+        self,
+        principal: Principal,
+        credential: Credential | None,
+        check: Check,
+        operation: str,
+        secure: bool,
+    ) -> Decision:
+        """Evaluate one check as ``principal`` and append it to the decision log."""
+        identity, boundary = _identity_policies(credential)
+        request = Request(principal, check.action, check.resource, check.context)
+        try:
+            decision = evaluate(
+                request,
+                identity=identity,
+                resource=(
+                    _policy(check.resource_policy, _resource_policy_name(check))
+                    if check.resource_policy
+                    else None
+                ),
+                resource_account=check.resource_account,
+                resource_kind=check.resource_kind,
+                boundary=boundary,
+            )
+        except PolicyError as error:
+            decision = Decision(False, f"Denied: a policy that applies cannot be read: {error}")
+        caller = principal.arn
+        if check.on_behalf_of:
+            caller = f"{caller} (via {check.on_behalf_of})"
+        self.log.record(
+            LoggedDecision(
+                principal=caller,
+                action=check.action,
+                resource=check.resource,
+                allowed=decision.allowed,
+                reason=decision.reason,
+                operation=operation,
+                transport="https" if secure else "http",
+            )
+        )
+        return decision
+
+    def assume_role(
+        self,
+        principal: Principal,
+        credential: Credential | None,
+        role_arn: str,
+        session_name: str,
+        *,
+        secure: bool = True,
+        duration: datetime.timedelta = datetime.timedelta(hours=1),
+        context: dict[str, str] | None = None,
+    ) -> tuple[Decision, Credential | None]:
+        """Decide ``sts:AssumeRole`` of ``role_arn`` by ``principal`` (trust policy and, for
+        an IAM principal, its identity policies); on allow, issue the session."""
+        role = moto_state.role_policies(role_arn)
+        account = role_arn.split(":")[4]
+        check = Check(
+            "sts:AssumeRole",
+            role_arn,
+            account,
+            {
+                "aws:SecureTransport": "true" if secure else "false",
+                "sts:RoleSessionName": session_name,
+                **(context or {}),
+            },
+            role.trust if role else None,
+            "role-trust",
+        )
+        decision = self.decide(principal, credential, check, "sts:AssumeRole", secure)
+        if not decision:
+            return decision, None
+        duration = min(max(duration, _MIN_SESSION), _MAX_SESSION)
+        return decision, self.store.issue_role_session(role_arn, session_name, duration=duration)
+
+    def _sts(
+        self,
+        call: OperationCall,
+        credential: Credential,
+        principal: Principal,
+        secure: bool,
+        method: str,
+    ) -> WsgiApp:
+        if call.operation == "GetCallerIdentity":
+            role = (
+                moto_state.role_policies(credential.principal_arn)
+                if credential.principal_type is PrincipalType.ASSUMED_ROLE
+                else None
+            )
+            return _xml(sts.caller_identity(credential, role.role_id if role else None))
+        if call.operation != "AssumeRole":
+            return render_access_denied(
+                call.protocol,
+                caller_arn=credential.arn,
+                action=f"sts:{call.operation}",
+                resource=None,
+                reason="the local target's STS serves only AssumeRole and GetCallerIdentity",
+                method=method,
+            )
+        role_arn = call.params.get("RoleArn", "")
+        context = (
+            {"sts:ExternalId": call.params["ExternalId"]} if "ExternalId" in call.params else {}
+        )
+        seconds = int(call.params.get("DurationSeconds") or 3600)
+        decision, session = self.assume_role(
+            principal,
+            credential,
+            role_arn,
+            call.params.get("RoleSessionName", ""),
+            secure=secure,
+            duration=datetime.timedelta(seconds=seconds),
+            context=context,
+        )
+        if session is None:
+            return render_access_denied(
+                call.protocol,
+                caller_arn=credential.arn,
+                action="sts:AssumeRole",
+                resource=role_arn,
+                reason=decision.reason,
+                method=method,
+            )
+        role = moto_state.role_policies(role_arn)
+        return _xml(sts.assumed_role(session, role.role_id if role else None))
+
+
+def _identity_policies(credential: Credential | None) -> tuple[tuple[str, ...], str | None]:
+    """A role session's inline and managed policies and boundary; none for a root or a
+    service principal (a root needs none in its own account)."""
+    if credential is None or credential.principal_type is not PrincipalType.ASSUMED_ROLE:
+        return (), None
+    role = moto_state.role_policies(credential.principal_arn)
+    if role is None:
+        return (), None
+    return role.identity, role.boundary
+
+
+def _resource_policy_name(check: Check) -> str:
+    kind = {"kms-key": "key policy", "role-trust": "trust policy"}.get(
+        check.resource_kind, "resource policy"
+    )
+    return f"{kind} of {check.resource}"
+
+
+def _moto_account(call: OperationCall, credential: Credential) -> str:
+    """The account moto should act in: the caller's, except for a KMS call naming another
+    account's key by ARN (moto looks keys up only in the account it acts in)."""
+    key_id = call.params.get("KeyId")
+    if call.signing_name == "kms" and isinstance(key_id, str) and key_id.startswith("arn:"):
+        return key_id.split(":")[4]
+    return credential.account_id
+
+
+def _xml(payload: bytes) -> WsgiApp:
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        start_response(
+            "200 OK", [("Content-Type", "text/xml"), ("Content-Length", str(len(payload)))]
+        )
+        return [payload]
+
+    return app

@@ -1,0 +1,160 @@
+"""Read the policies a decision needs from moto's in-process state, and bootstrap accounts.
+
+moto keeps every account's resources in module-level backends; the gateway runs in the same
+process, so it reads bucket policies, key policies, trust policies and role policies there
+instead of calling moto's API (which would itself need authorizing). This is the only module
+of the local target that knows moto's internal model.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from moto.iam.models import iam_backends
+from moto.kms.models import kms_backends
+from moto.s3.models import s3_backends
+
+PARTITION = "aws"
+
+
+@dataclass(frozen=True)
+class KeyInfo:
+    """A KMS key resolved from any of its names (id, ARN, alias, alias ARN)."""
+
+    arn: str
+    account_id: str
+    policy: str
+
+
+@dataclass(frozen=True)
+class RolePolicies:
+    """Everything IAM holds that decides what a role's sessions may do, and who may assume it."""
+
+    identity: tuple[str, ...]  # inline and attached managed policy documents
+    boundary: str | None
+    trust: str
+    role_id: str  # the unique id (AROA...) STS shows in AssumedRoleId
+
+
+def _iam(account_id: str):  # type: ignore[no-untyped-def]
+    return iam_backends[account_id][PARTITION]
+
+
+def _split_role_arn(role_arn: str) -> tuple[str, str]:
+    parts = role_arn.split(":", 5)
+    if len(parts) != 6 or not parts[5].startswith("role/"):
+        raise ValueError(f"not a role ARN: {role_arn!r}")
+    return parts[4], parts[5].rsplit("/", 1)[1]
+
+
+def role_policies(role_arn: str) -> RolePolicies | None:
+    """The role's policies, or None when the role does not exist (any more)."""
+    account_id, name = _split_role_arn(role_arn)
+    backend = _iam(account_id)
+    role = next((r for r in backend.get_roles() if r.name == name), None)
+    if role is None:
+        return None
+    documents = list(role.policies.values())
+    for managed in list(role.managed_policies.values()):
+        documents.append(_default_document(managed))
+    boundary = None
+    if role.permissions_boundary_arn:
+        policy = backend.managed_policies.get(role.permissions_boundary_arn)
+        boundary = _default_document(policy) if policy is not None else None
+    return RolePolicies(tuple(documents), boundary, role.assume_role_policy_document, role.id)
+
+
+def _default_document(policy) -> str:  # type: ignore[no-untyped-def]
+    version = next(v for v in policy.versions if v.is_default)
+    return version.document
+
+
+def ensure_role(account_id: str, name: str, trust: dict, inline: dict[str, dict]) -> str:
+    """Create ``name`` in ``account_id`` with its inline policies unless it exists; its ARN.
+
+    Used to bootstrap each account's deployer role, as an organisation's account-access
+    role is created with the account, before any stack.
+    """
+    backend = _iam(account_id)
+    role = next((r for r in backend.get_roles() if r.name == name), None)
+    if role is None:
+        role = backend.create_role(
+            role_name=name,
+            assume_role_policy_document=json.dumps(trust),
+            path="/",
+            permissions_boundary=None,
+            description="Bootstrap deployer of the local target",
+            tags=[],
+            max_session_duration="3600",
+        )
+    for policy_name, document in inline.items():
+        backend.put_role_policy(name, policy_name, json.dumps(document))
+    return role.arn
+
+
+def bucket_account(bucket: str) -> str | None:
+    """The account that owns ``bucket``, or None if no account has it."""
+    owner = s3_backends.bucket_accounts.get(bucket)
+    return owner[1] if owner else None
+
+
+def _bucket(bucket: str):  # type: ignore[no-untyped-def]
+    account_id = bucket_account(bucket)
+    if account_id is None:
+        return None
+    return s3_backends[account_id][PARTITION].buckets.get(bucket)
+
+
+def bucket_policy(bucket: str) -> str | None:
+    found = _bucket(bucket)
+    if found is None or not found.policy:
+        return None
+    policy = found.policy
+    return policy.decode() if isinstance(policy, bytes) else policy
+
+
+def bucket_default_kms_key(bucket: str) -> str | None:
+    """The customer managed key of the bucket's default SSE-KMS encryption, as configured
+    (id, ARN or alias); None without one (no default, SSE-S3, or the AWS managed key)."""
+    found = _bucket(bucket)
+    if found is None or not found.encryption:
+        return None
+    for rule in found.encryption.get("Rule", []):
+        default = rule.get("ApplyServerSideEncryptionByDefault", {})
+        if default.get("SSEAlgorithm") in ("aws:kms", "aws:kms:dsse"):
+            return default.get("KMSMasterKeyID")
+    return None
+
+
+def object_kms_key(bucket: str, key: str, version_id: str | None = None) -> str | None:
+    """The KMS key an existing object was encrypted under, or None (no object or no SSE-KMS)."""
+    found = _bucket(bucket)
+    if found is None:
+        return None
+    versions = found.keys.getlist(key, [])
+    chosen = next((v for v in versions if version_id and v.version_id == version_id), None)
+    current = chosen or (versions[-1] if versions else None)
+    if current is None or getattr(current, "encryption", None) != "aws:kms":
+        return None
+    return current.kms_key_id
+
+
+def kms_key(reference: str, region: str, caller_account: str) -> KeyInfo | None:
+    """Resolve a key id, key ARN, alias name or alias ARN to the key, or None if none exists.
+
+    A bare id or alias names a key in the caller's account, as KMS reads it.
+    """
+    account_id, region_name, name = caller_account, region, reference
+    if reference.startswith("arn:"):
+        parts = reference.split(":", 5)
+        region_name, account_id, name = parts[3], parts[4], parts[5]
+    backend = kms_backends[account_id][region_name]
+    if name.startswith("alias/"):
+        key_id = backend.get_key_id_from_alias(name) if backend.alias_exists(name) else None
+    else:
+        key_id = name.removeprefix("key/")
+    key = backend.keys.get(key_id) if key_id else None
+    if key is None:
+        return None
+    return KeyInfo(arn=key.arn, account_id=account_id, policy=key.policy)

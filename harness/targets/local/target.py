@@ -1,0 +1,301 @@
+"""The embedded ``local`` target: moto in-process behind the enforcement gateway.
+
+Two loopback listeners (HTTP and HTTPS with a generated CA) serve the same gateway; three
+accounts are bootstrapped each with a deployer role, as an organisation's account-access
+role would be, and with its root's long-term key. No Docker, no network; starts in about a
+second.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import shutil
+import tempfile
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.client import BaseClient
+from botocore.config import Config
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+from harness.cloudformation.api import CloudFormationApi
+from harness.cloudformation.errors import ValidationError
+from harness.cloudformation.service import Caller, CloudFormationService
+from harness.gateway.credentials import Credential, CredentialStore
+from harness.gateway.tls import TlsMaterial, generate_tls_material
+from harness.policy import Principal
+from harness.targets.base import Capability, Target
+from harness.targets.local import moto_state
+from harness.targets.local.decision_log import DecisionLog
+from harness.targets.local.gateway import Gateway
+from harness.targets.local.server import Listener
+
+DEFAULT_ACCOUNTS: Mapping[str, str] = {
+    "shared-services": "111111111111",
+    "training": "222222222222",
+    "production": "333333333333",
+}
+"""Account ids used unless the caller gives others (any 12-digit ids work)."""
+
+DEPLOYER_ROLE = "harness-deployer"
+_ADMINISTRATOR = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {"Sid": "AdministratorAccess", "Effect": "Allow", "Action": "*", "Resource": "*"}
+    ],
+}
+_LONG_SESSION = datetime.timedelta(hours=12)
+_CLIENT_CONFIG = Config(
+    retries={"max_attempts": 2, "mode": "standard"},
+    s3={"addressing_style": "path"},
+    connect_timeout=5,
+    read_timeout=60,
+)
+
+
+class ServiceRoleDenied(PermissionError):
+    """A service principal may not assume the role: its trust policy does not allow it."""
+
+
+class LocalTarget(Target):
+    """See the module docstring. ``workdir`` keeps TLS material and the decision log."""
+
+    name = "local"
+    stack_poll_seconds = 0.1
+    capabilities = frozenset(
+        {
+            Capability.ENFORCES_BUCKET_POLICY,
+            Capability.ENFORCES_KEY_POLICY,
+            Capability.ENFORCES_TRUST_POLICY,
+            Capability.ENFORCES_IDENTITY_POLICY,
+            Capability.ENFORCES_TLS_CONDITION,
+        }
+    )
+
+    def __init__(
+        self,
+        accounts: Mapping[str, str] | None = None,
+        region: str = "us-east-1",
+        workdir: Path | str | None = None,
+    ) -> None:
+        self.accounts = dict(accounts or DEFAULT_ACCOUNTS)
+        self.region = region
+        self._given_workdir = Path(workdir) if workdir is not None else None
+        self.workdir: Path | None = None
+        self.store = CredentialStore()
+        self._deployers: dict[str, Credential] = {}
+        self._roots: dict[str, Credential] = {}
+        self._listeners: list[Listener] = []
+        self._tls: TlsMaterial | None = None
+        self._lock = threading.Lock()
+        self.gateway: Gateway | None = None
+        self.cloudformation: CloudFormationService | None = None
+
+    # lifecycle ---------------------------------------------------------------------------
+    def start(self) -> None:
+        with self._lock:
+            if self._listeners:
+                return
+            if "MOTO_ACCOUNT_ID" in os.environ:
+                raise RuntimeError(
+                    "MOTO_ACCOUNT_ID is set: moto would put every request in that account"
+                )
+            self.workdir = self._given_workdir or Path(tempfile.mkdtemp(prefix="local-target-"))
+            self._tls = generate_tls_material(self.workdir / "tls")
+            for account_id in self.accounts.values():
+                self._bootstrap(account_id)
+            self.cloudformation = CloudFormationService(self._stack_clients)
+            self.gateway = Gateway(
+                self.store,
+                DomainDispatcherApplication(create_backend_app),
+                CloudFormationApi(self.cloudformation, account_of=self._account_of_key),
+                DecisionLog(self.workdir / "decisions.jsonl"),
+            )
+            self._listeners = [Listener(self.gateway, self._tls), Listener(self.gateway)]
+
+    def stop(self) -> None:
+        with self._lock:
+            if self.cloudformation is not None:
+                self.cloudformation.wait()
+            for listener in self._listeners:
+                listener.close()
+            self._listeners = []
+            if self._given_workdir is None and self.workdir is not None:
+                shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def _bootstrap(self, account_id: str) -> None:
+        if account_id in self._deployers:
+            return
+        trust = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"},
+                    "Action": "sts:AssumeRole",
+                }
+            ],
+        }
+        role_arn = moto_state.ensure_role(
+            account_id, DEPLOYER_ROLE, trust, {"AdministratorAccess": _ADMINISTRATOR}
+        )
+        self._deployers[account_id] = self.store.issue_role_session(
+            role_arn, "harness", duration=_LONG_SESSION
+        )
+        self._roots[account_id] = self.store.issue_long_term(f"arn:aws:iam::{account_id}:root")
+
+    # endpoints -----------------------------------------------------------------------------
+    @property
+    def endpoint_url(self) -> str:
+        """The HTTPS listener (clients trust ``ca_bundle``)."""
+        return self._listener(0).url
+
+    @property
+    def http_endpoint_url(self) -> str:
+        """The plain HTTP listener: requests there have ``aws:SecureTransport`` false."""
+        return self._listener(1).url
+
+    @property
+    def ca_bundle(self) -> Path:
+        if self._tls is None:
+            raise RuntimeError("the local target is not started")
+        return self._tls.ca_bundle
+
+    @property
+    def decision_log(self) -> DecisionLog:
+        if self.gateway is None:
+            raise RuntimeError("the local target is not started")
+        return self.gateway.log
+
+    def _listener(self, index: int) -> Listener:
+        if not self._listeners:
+            raise RuntimeError("the local target is not started")
+        return self._listeners[index]
+
+    def client_settings(self) -> dict[str, Any]:
+        return {
+            "endpoint_url": self.endpoint_url,
+            "verify": str(self.ca_bundle),
+            "config": _CLIENT_CONFIG,
+        }
+
+    def insecure_client(self, service: str, session: boto3.Session) -> BaseClient:
+        """A client on the plain HTTP listener, to prove requests without TLS are refused."""
+        return session.client(
+            service,
+            region_name=self.region,
+            endpoint_url=self.http_endpoint_url,
+            config=_CLIENT_CONFIG,
+        )
+
+    def subprocess_env(self, credentials: Mapping[str, str]) -> dict[str, str]:
+        env = {
+            "AWS_ENDPOINT_URL": self.endpoint_url,
+            "AWS_CA_BUNDLE": str(self.ca_bundle),
+            "AWS_REGION": self.region,
+            "AWS_DEFAULT_REGION": self.region,
+            "AWS_ACCESS_KEY_ID": credentials["AccessKeyId"],
+            "AWS_SECRET_ACCESS_KEY": credentials["SecretAccessKey"],
+            "AWS_EC2_METADATA_DISABLED": "true",
+        }
+        if credentials.get("SessionToken"):
+            env["AWS_SESSION_TOKEN"] = credentials["SessionToken"]
+        return env
+
+    # sessions ------------------------------------------------------------------------------
+    def session(
+        self, account: str, role_arn: str | None = None, session_name: str = "harness"
+    ) -> boto3.Session:
+        deployer = _session_of(self._deployers[self.account_id(account)], self.region)
+        if role_arn is None:
+            return deployer
+        sts = self.client("sts", deployer)
+        response = sts.assume_role(RoleArn=role_arn, RoleSessionName=session_name)
+        credentials = response["Credentials"]
+        return boto3.Session(
+            aws_access_key_id=credentials["AccessKeyId"],
+            aws_secret_access_key=credentials["SecretAccessKey"],
+            aws_session_token=credentials["SessionToken"],
+            region_name=self.region,
+        )
+
+    def root_session(self, account: str) -> boto3.Session:
+        """A session as the account's root user (long-term key, no identity policies)."""
+        return _session_of(self._roots[self.account_id(account)], self.region)
+
+    def session_as_service(
+        self, role_arn: str, service: str, session_name: str | None = None
+    ) -> boto3.Session:
+        """A session for ``role_arn`` as AWS service ``service`` (e.g.
+        ``codepipeline.amazonaws.com``) obtains it: only if the role's trust policy allows
+        that service principal, with ``aws:SourceAccount`` set to the role's account."""
+        return _session_of(self._assume_as_service(role_arn, service, session_name), self.region)
+
+    def _assume_as_service(
+        self, role_arn: str, service: str, session_name: str | None = None
+    ) -> Credential:
+        gateway = self._started_gateway()
+        decision, credential = gateway.assume_role(
+            Principal.service(service),
+            None,
+            role_arn,
+            session_name or service.split(".", 1)[0],
+            context={"aws:SourceAccount": role_arn.split(":")[4]},
+        )
+        if credential is None:
+            raise ServiceRoleDenied(decision.reason)
+        return credential
+
+    def _started_gateway(self) -> Gateway:
+        if self.gateway is None:
+            raise RuntimeError("the local target is not started")
+        return self.gateway
+
+    # CloudFormation wiring -----------------------------------------------------------------
+    def _account_of_key(self, access_key_id: str | None) -> str:
+        credential = self.store.lookup(access_key_id or "")
+        if credential is None:  # the gateway refuses unknown keys before this is reached
+            raise ValidationError("The security token included in the request is invalid.")
+        return credential.account_id
+
+    def _stack_clients(self, caller: Caller, role_arn: str | None) -> Any:
+        """Clients for the engine's resource providers: as the stack's service role (assumed
+        by cloudformation.amazonaws.com, so its trust policy is honoured) or as the caller."""
+        if role_arn is not None:
+            try:
+                credential = self._assume_as_service(role_arn, "cloudformation.amazonaws.com")
+            except ServiceRoleDenied as denied:
+                raise ValidationError(
+                    f"Role {role_arn} is invalid or cannot be assumed: {denied}"
+                ) from denied
+        else:
+            found = self.store.lookup(caller.access_key_id or "")
+            if found is None:
+                raise ValidationError("The security token included in the request is invalid.")
+            credential = found
+        session = _session_of(credential, caller.region)
+        cache: dict[str, BaseClient] = {}
+        lock = threading.Lock()
+
+        def client(service: str) -> BaseClient:
+            with lock:
+                if service not in cache:
+                    cache[service] = session.client(
+                        service, region_name=caller.region, **self.client_settings()
+                    )
+                return cache[service]
+
+        return client
+
+
+def _session_of(credential: Credential, region: str) -> boto3.Session:
+    return boto3.Session(
+        aws_access_key_id=credential.access_key_id,
+        aws_secret_access_key=credential.secret_access_key,
+        aws_session_token=credential.session_token,
+        region_name=region,
+    )
