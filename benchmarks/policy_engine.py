@@ -27,11 +27,10 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "unit" / "policy")]
-
-from corpus_cases import load_corpus  # noqa: E402
+sys.path.insert(0, str(ROOT))
 
 from harness.policy import Policy, Principal, Request, evaluate  # noqa: E402
+from tests.unit.policy.corpus_cases import load_corpus  # noqa: E402
 
 PMAPPER_VENV = ROOT / "benchmarks" / ".venv-pmapper"
 PMAPPER_PACKAGE = "principalmapper==1.1.5"

@@ -89,6 +89,16 @@ def _matching(policy_list: Iterable[Policy], request: Request) -> list[Statement
             if s.covers(request.action, request.resource, lookup)]
 
 
+def _check_principal_elements(policy_list: Iterable[Policy], resource_based: bool) -> None:
+    """AWS rejects resource policies without, and other policies with, a principal element."""
+    for policy in policy_list:
+        for statement in policy.statements:
+            if (statement.principal is None) == resource_based:
+                kind = ("a resource-based policy statement needs" if resource_based
+                        else "an identity-based policy statement must not have")
+                raise PolicyError(f"{statement.label}: {kind} Principal or NotPrincipal")
+
+
 def _resource_account(request: Request, given: str | None) -> str:
     if given:
         return given
@@ -120,6 +130,11 @@ def evaluate(
     scp_policies = policies(scps, "SCP")
     resource_policy = None if resource is None else Policy.coerce(resource, "resource policy")
     account = _resource_account(request, resource_account)
+    _check_principal_elements((*identity_policies, *scp_policies), resource_based=False)
+    if boundary_policy is not None:
+        _check_principal_elements((boundary_policy,), resource_based=False)
+    if resource_policy is not None:
+        _check_principal_elements((resource_policy,), resource_based=True)
 
     applies_to_identity = principal.has_identity_policies
     identity_hits = _matching(identity_policies, request) if applies_to_identity else []

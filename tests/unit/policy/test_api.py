@@ -94,3 +94,16 @@ def test_s3_resource_needs_an_account() -> None:
                       "arn:aws:s3:::bucket/key")
     with pytest.raises(PolicyError, match="resource_account"):
         evaluate(request)
+
+
+@pytest.mark.parametrize(("where", "doc", "message"), [
+    ("resource", {"Sid": "NoPrincipal", "Effect": "Allow", "Action": "kms:*", "Resource": "*"},
+     "statement 'NoPrincipal' of resource policy: a resource-based policy statement needs"),
+    ("identity", {"Effect": "Allow", "Principal": "*", "Action": "kms:*", "Resource": "*"},
+     "statement #0 of identity policy #0: an identity-based policy statement must not have"),
+])
+def test_principal_element_where_aws_rejects_it(where: str, doc: dict, message: str) -> None:
+    request = Request(Principal.from_arn("arn:aws:iam::111111111111:role/a"), "kms:Decrypt", KEY)
+    kwargs = {"resource": doc} if where == "resource" else {"identity": [doc]}
+    with pytest.raises(PolicyError, match=message):
+        evaluate(request, **kwargs)

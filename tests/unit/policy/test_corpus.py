@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from corpus_cases import Case, load_corpus
 
 from harness.policy import evaluate
+from tests.unit.policy.corpus_cases import Case, load_corpus
 
 CASES = load_corpus()
 
