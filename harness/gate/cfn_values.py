@@ -48,7 +48,7 @@ def render(value: Any) -> str:
     if isinstance(value, dict):
         fields = {k: v for k, v in value.items() if not is_marker(k)}
         if len(fields) == 1:
-            (name, arg), = fields.items()
+            ((name, arg),) = fields.items()
             return _render_intrinsic(name, arg)
     return UNKNOWN
 

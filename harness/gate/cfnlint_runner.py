@@ -28,10 +28,21 @@ def lint(templates: list[Path], regions: list[str] | None = None) -> list[Findin
         if severity is None:
             continue
         path = list(match.path or [])
-        resource = str(path[1]) if len(path) > 1 and path[0] == "Resources" else "/".join(
-            str(p) for p in path[:2]) or "template"
-        findings.append(Finding(
-            tool="cfn-lint", file=str(match.filename), resource=resource,
-            check_id=match.rule.id, message=match.message, severity=severity,
-            line=match.linenumber, fix=f"{match.rule.shortdesc} ({match.rule.source_url})"))
+        resource = (
+            str(path[1])
+            if len(path) > 1 and path[0] == "Resources"
+            else "/".join(str(p) for p in path[:2]) or "template"
+        )
+        findings.append(
+            Finding(
+                tool="cfn-lint",
+                file=str(match.filename),
+                resource=resource,
+                check_id=match.rule.id,
+                message=match.message,
+                severity=severity,
+                line=match.linenumber,
+                fix=f"{match.rule.shortdesc} ({match.rule.source_url})",
+            )
+        )
     return findings

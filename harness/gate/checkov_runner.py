@@ -49,7 +49,8 @@ def checkov_command() -> list[str]:
         return [found]
     raise CheckovError(
         "checkov not found: run the gate in its own environment (tox -e gate) or set CHECKOV "
-        "to the checkov executable of a virtualenv that has it")
+        "to the checkov executable of a virtualenv that has it"
+    )
 
 
 def load_skips(skips_file: Path) -> dict[str, str]:
@@ -70,8 +71,17 @@ def scan(templates: list[Path], checks_dir: Path, skips: dict[str, str]) -> list
     """Failed checkov checks (stock and ours) for the templates."""
     if not templates:
         return []
-    command = [*checkov_command(), "--framework", "cloudformation", "--external-checks-dir",
-               str(checks_dir), "--skip-download", "--output", "json", "--compact"]
+    command = [
+        *checkov_command(),
+        "--framework",
+        "cloudformation",
+        "--external-checks-dir",
+        str(checks_dir),
+        "--skip-download",
+        "--output",
+        "json",
+        "--compact",
+    ]
     for template in templates:
         command += ["--file", str(template)]
     if skips:
@@ -80,8 +90,9 @@ def scan(templates: list[Path], checks_dir: Path, skips: dict[str, str]) -> list
     env.update(OFFLINE_ENV)
     package_root = str(Path(harness.__file__).resolve().parents[1])
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
-    completed = subprocess.run(command, capture_output=True, text=True, env=env,
-                               timeout=TIMEOUT_SECONDS, check=False)
+    completed = subprocess.run(
+        command, capture_output=True, text=True, env=env, timeout=TIMEOUT_SECONDS, check=False
+    )
     if completed.returncode not in (0, 1):
         raise CheckovError(f"checkov exited {completed.returncode}: {completed.stderr[-2000:]}")
     return _findings(_parse(completed.stdout, completed.stderr))
@@ -101,14 +112,23 @@ def _findings(reports: list[dict[str, Any]]) -> list[Finding]:
     for report in reports:
         for failed in report["results"].get("failed_checks", []):
             where = failed.get("check_result", {}).get("evaluated_keys") or []
-            detail = f" ({'; '.join(where)})" if failed["check_id"].startswith(
-                "CKV_XACCT") and where else ""
+            detail = (
+                f" ({'; '.join(where)})"
+                if failed["check_id"].startswith("CKV_XACCT") and where
+                else ""
+            )
             line_range = failed.get("file_line_range") or [None]
-            findings.append(Finding(
-                tool="checkov", file=failed.get("file_abs_path") or failed["file_path"],
-                resource=failed["resource"].split(".", 1)[-1], check_id=failed["check_id"],
-                message=f"{failed['check_name']}{detail}",
-                fix=failed.get("guideline") or "see the checkov documentation for "
-                    + failed["check_id"],
-                severity=str(failed.get("severity") or "HIGH"), line=line_range[0]))
+            findings.append(
+                Finding(
+                    tool="checkov",
+                    file=failed.get("file_abs_path") or failed["file_path"],
+                    resource=failed["resource"].split(".", 1)[-1],
+                    check_id=failed["check_id"],
+                    message=f"{failed['check_name']}{detail}",
+                    fix=failed.get("guideline")
+                    or "see the checkov documentation for " + failed["check_id"],
+                    severity=str(failed.get("severity") or "HIGH"),
+                    line=line_range[0],
+                )
+            )
     return findings

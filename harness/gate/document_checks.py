@@ -28,19 +28,27 @@ class Rule:
 
 
 HARDCODED_ACCOUNT = Rule(
-    "CKV_XACCT_013", "Hard-coded 12-digit account id in a resource",
-    "Take account ids from parameters (!Ref TrainingAccountId) or AWS::AccountId.")
+    "CKV_XACCT_013",
+    "Hard-coded 12-digit account id in a resource",
+    "Take account ids from parameters (!Ref TrainingAccountId) or AWS::AccountId.",
+)
 ACCOUNT_PARAMETER_PATTERN = Rule(
-    "CKV_XACCT_018", "Account-id parameter accepts values that are not 12 digits",
+    "CKV_XACCT_018",
+    "Account-id parameter accepts values that are not 12 digits",
     "Give the parameter AllowedPattern: '^\\d{12}$' (and a ConstraintDescription).",
-    "MEDIUM")
+    "MEDIUM",
+)
 PIPELINE_ALIAS_KEY = Rule(
-    "CKV_XACCT_015", "Pipeline artifact store encryption key is a KMS alias",
-    "Use the key ARN, never alias/... or an alias ARN: other accounts cannot resolve it.")
+    "CKV_XACCT_015",
+    "Pipeline artifact store encryption key is a KMS alias",
+    "Use the key ARN, never alias/... or an alias ARN: other accounts cannot resolve it.",
+)
 PIPELINE_PLACEHOLDER = Rule(
-    "CKV_XACCT_019", "Hand-edit <placeholder> text left in the pipeline definition",
+    "CKV_XACCT_019",
+    "Hand-edit <placeholder> text left in the pipeline definition",
     "Write ${Name} variables that deploy fills from stack outputs, not <placeholders>.",
-    "MEDIUM")
+    "MEDIUM",
+)
 RULES = (HARDCODED_ACCOUNT, ACCOUNT_PARAMETER_PATTERN, PIPELINE_ALIAS_KEY, PIPELINE_PLACEHOLDER)
 
 _ACCOUNT_ID = re.compile(r"(?<![\d.])\d{12}(?!\d)")
@@ -62,9 +70,15 @@ def check(document: Document) -> list[Finding]:
 def _finding(document: Document, rule: Rule, resource: str, detail: str, node: Any) -> Finding:
     mark = getattr(node, "start_mark", None)
     return Finding(
-        tool="gate", file=str(document.path), resource=resource, check_id=rule.id,
-        message=f"{rule.name} ({detail})", fix=rule.fix, severity=rule.severity,
-        line=mark.line + 1 if mark else None)
+        tool="gate",
+        file=str(document.path),
+        resource=resource,
+        check_id=rule.id,
+        message=f"{rule.name} ({detail})",
+        fix=rule.fix,
+        severity=rule.severity,
+        line=mark.line + 1 if mark else None,
+    )
 
 
 def _hardcoded_accounts(document: Document) -> Iterator[Finding]:
@@ -103,7 +117,8 @@ def pins_account_id(parameter: dict[str, Any]) -> bool:
     except re.error:
         return False
     return all(compiled.fullmatch(s) for s in _GOOD_IDS) and not any(
-        compiled.fullmatch(s) for s in _BAD_IDS)
+        compiled.fullmatch(s) for s in _BAD_IDS
+    )
 
 
 def _pipeline(document: Document) -> Iterator[Finding]:

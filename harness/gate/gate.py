@@ -47,9 +47,17 @@ def run_gate(paths: list[Path], report_dir: Path, regions: list[str] | None = No
     documents = [d for d in (load(p) for p in discover(paths)) if d is not None]
     templates = [d.path for d in documents if d.kind == "template"]
     findings: list[Finding] = [
-        Finding(tool="gate", file=str(d.path), resource="file", check_id="PARSE",
-                message=f"cannot parse: {d.error}", fix="fix the YAML/JSON syntax")
-        for d in documents if d.kind == "unreadable"]
+        Finding(
+            tool="gate",
+            file=str(d.path),
+            resource="file",
+            check_id="PARSE",
+            message=f"cannot parse: {d.error}",
+            fix="fix the YAML/JSON syntax",
+        )
+        for d in documents
+        if d.kind == "unreadable"
+    ]
     findings += cfnlint_runner.lint(templates, regions)
     policies = policies_dir()
     skips = checkov_runner.load_skips(policies / "checkov-skips.yaml")
@@ -69,13 +77,26 @@ def run_gate(paths: list[Path], report_dir: Path, regions: list[str] | None = No
 def main(argv: list[str] | None = None) -> int:
     """``harness gate [PATH ...]``: 0 when clean, 1 on any finding, 2 when it cannot run."""
     parser = argparse.ArgumentParser(prog="harness gate", description=__doc__)
-    parser.add_argument("paths", nargs="*", type=Path, default=[Path("infra")],
-                        help="templates or directories to check (default: infra/)")
-    parser.add_argument("--report-dir", type=Path, default=Path("reports/gate"),
-                        help="where to write gate.sarif and gate-junit.xml")
-    parser.add_argument("--region", action="append", dest="regions",
-                        help="regions cfn-lint validates against (default: each template's "
-                             "cfn-lint Metadata, else us-east-1)")
+    parser.add_argument(
+        "paths",
+        nargs="*",
+        type=Path,
+        default=[Path("infra")],
+        help="templates or directories to check (default: infra/)",
+    )
+    parser.add_argument(
+        "--report-dir",
+        type=Path,
+        default=Path("reports/gate"),
+        help="where to write gate.sarif and gate-junit.xml",
+    )
+    parser.add_argument(
+        "--region",
+        action="append",
+        dest="regions",
+        help="regions cfn-lint validates against (default: each template's "
+        "cfn-lint Metadata, else us-east-1)",
+    )
     args = parser.parse_args(argv)
     try:
         result = run_gate(args.paths, args.report_dir, args.regions)
@@ -86,6 +107,8 @@ def main(argv: list[str] | None = None) -> int:
         print(finding.line_text())
     checked = len(result.documents)
     verdict = "FAILED" if result.findings else "passed"
-    print(f"gate {verdict}: {len(result.findings)} finding(s) in {checked} file(s); "
-          f"reports in {args.report_dir}")
+    print(
+        f"gate {verdict}: {len(result.findings)} finding(s) in {checked} file(s); "
+        f"reports in {args.report_dir}"
+    )
     return 1 if result.findings else 0

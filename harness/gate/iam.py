@@ -21,10 +21,20 @@ from harness.gate.cfn_values import as_document, as_list, is_token, render
 # The KMS operations that use key material, plus CreateGrant, which lets the grantee hand
 # those operations to others. Everything else on a key is administration or description.
 KMS_USE_ACTIONS = (
-    "kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:GenerateDataKeyPair",
-    "kms:GenerateDataKeyPairWithoutPlaintext", "kms:GenerateDataKeyWithoutPlaintext",
-    "kms:GenerateMac", "kms:ReEncryptFrom", "kms:ReEncryptTo", "kms:Sign", "kms:Verify",
-    "kms:VerifyMac", "kms:DeriveSharedSecret", "kms:CreateGrant",
+    "kms:Decrypt",
+    "kms:Encrypt",
+    "kms:GenerateDataKey",
+    "kms:GenerateDataKeyPair",
+    "kms:GenerateDataKeyPairWithoutPlaintext",
+    "kms:GenerateDataKeyWithoutPlaintext",
+    "kms:GenerateMac",
+    "kms:ReEncryptFrom",
+    "kms:ReEncryptTo",
+    "kms:Sign",
+    "kms:Verify",
+    "kms:VerifyMac",
+    "kms:DeriveSharedSecret",
+    "kms:CreateGrant",
 )
 # Actions that let a principal take the key away from its owners: rewrite its policy or
 # destroy it. Only the key's own account (its administrators) may hold them.
@@ -184,8 +194,9 @@ def condition_keys(statement: dict[str, Any]) -> set[str]:
     condition = statement.get("Condition")
     if not isinstance(condition, dict):
         return set()
-    return {k.lower() for clauses in condition.values() if isinstance(clauses, dict)
-            for k in clauses}
+    return {
+        k.lower() for clauses in condition.values() if isinstance(clauses, dict) for k in clauses
+    }
 
 
 def resources(statement: dict[str, Any]) -> list[str]:

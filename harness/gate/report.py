@@ -26,21 +26,44 @@ def write_sarif(findings: list[Finding], target: Path, root: Path) -> None:
     for tool in TOOLS:
         mine = [f for f in findings if f.tool == tool]
         rules = {f.check_id: f for f in mine}
-        runs.append({
-            "tool": {"driver": {"name": tool, "rules": [
-                {"id": rule_id, "shortDescription": {"text": f.message.split(" (")[0]},
-                 "help": {"text": f.fix}} for rule_id, f in sorted(rules.items())]}},
-            "results": [{
-                "ruleId": f.check_id,
-                "level": _SARIF_LEVEL.get(f.severity, "error"),
-                "message": {"text": f"{f.resource}: {f.message}. Fix: {f.fix}"},
-                "locations": [{"physicalLocation": {
-                    "artifactLocation": {"uri": _relative(f.file, root)},
-                    **({"region": {"startLine": f.line}} if f.line else {})}}],
-            } for f in mine],
-        })
-    document = {"version": "2.1.0",
-                "$schema": "https://json.schemastore.org/sarif-2.1.0.json", "runs": runs}
+        runs.append(
+            {
+                "tool": {
+                    "driver": {
+                        "name": tool,
+                        "rules": [
+                            {
+                                "id": rule_id,
+                                "shortDescription": {"text": f.message.split(" (")[0]},
+                                "help": {"text": f.fix},
+                            }
+                            for rule_id, f in sorted(rules.items())
+                        ],
+                    }
+                },
+                "results": [
+                    {
+                        "ruleId": f.check_id,
+                        "level": _SARIF_LEVEL.get(f.severity, "error"),
+                        "message": {"text": f"{f.resource}: {f.message}. Fix: {f.fix}"},
+                        "locations": [
+                            {
+                                "physicalLocation": {
+                                    "artifactLocation": {"uri": _relative(f.file, root)},
+                                    **({"region": {"startLine": f.line}} if f.line else {}),
+                                }
+                            }
+                        ],
+                    }
+                    for f in mine
+                ],
+            }
+        )
+    document = {
+        "version": "2.1.0",
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "runs": runs,
+    }
     target.write_text(json.dumps(document, indent=2) + "\n")
 
 

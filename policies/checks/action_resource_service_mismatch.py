@@ -28,11 +28,17 @@ class ActionResourceServiceMismatch(XacctCheck):
         super().__init__(
             id="CKV_XACCT_010",
             name="Policy grants actions on resources of another service (e.g. CodeCommit on S3)",
-            resources=["AWS::IAM::Role", "AWS::IAM::Policy", "AWS::IAM::ManagedPolicy",
-                       "AWS::IAM::RolePolicy", "AWS::IAM::User", "AWS::IAM::Group"],
+            resources=[
+                "AWS::IAM::Role",
+                "AWS::IAM::Policy",
+                "AWS::IAM::ManagedPolicy",
+                "AWS::IAM::RolePolicy",
+                "AWS::IAM::User",
+                "AWS::IAM::Group",
+            ],
             category=CheckCategories.IAM,
             fix="Put each service's actions in a statement whose Resource lists that "
-                "service's ARNs (CodeCommit actions on the repository ARN, S3 on the bucket).",
+            "service's ARNs (CodeCommit actions on the repository ARN, S3 on the bucket).",
         )
 
     def problems(self, resource_type: str, properties: dict[str, Any]) -> Iterator[str]:

@@ -25,13 +25,16 @@ class BucketEncryptionNotKmsCustomerKey(XacctCheck):
             resources=["AWS::S3::Bucket"],
             category=CheckCategories.ENCRYPTION,
             fix="Set BucketEncryption.ServerSideEncryptionConfiguration[].ServerSideEncryption"
-                "ByDefault to SSEAlgorithm aws:kms and KMSMasterKeyID to the shared key's ARN.",
+            "ByDefault to SSEAlgorithm aws:kms and KMSMasterKeyID to the shared key's ARN.",
         )
 
     def problems(self, resource_type: str, properties: dict[str, Any]) -> Iterator[str]:
         encryption = properties.get("BucketEncryption")
-        rules = as_list(encryption.get("ServerSideEncryptionConfiguration")) if isinstance(
-            encryption, dict) else []
+        rules = (
+            as_list(encryption.get("ServerSideEncryptionConfiguration"))
+            if isinstance(encryption, dict)
+            else []
+        )
         if not rules:
             yield "BucketEncryption: missing (S3 then defaults to AES256)"
         for index, rule in enumerate(rules):

@@ -21,13 +21,21 @@ class InvalidIamAction(XacctCheck):
         super().__init__(
             id="CKV_XACCT_008",
             name="Policy names an IAM action that does not exist",
-            resources=["AWS::IAM::Role", "AWS::IAM::Policy", "AWS::IAM::ManagedPolicy",
-                       "AWS::IAM::RolePolicy", "AWS::IAM::User", "AWS::IAM::Group",
-                       "AWS::KMS::Key", "AWS::S3::BucketPolicy", "AWS::SQS::QueuePolicy",
-                       "AWS::SNS::TopicPolicy"],
+            resources=[
+                "AWS::IAM::Role",
+                "AWS::IAM::Policy",
+                "AWS::IAM::ManagedPolicy",
+                "AWS::IAM::RolePolicy",
+                "AWS::IAM::User",
+                "AWS::IAM::Group",
+                "AWS::KMS::Key",
+                "AWS::S3::BucketPolicy",
+                "AWS::SQS::QueuePolicy",
+                "AWS::SNS::TopicPolicy",
+            ],
             category=CheckCategories.IAM,
             fix="Use the documented action names (Service Authorization Reference), e.g. "
-                "kms:ReEncryptFrom and kms:ReEncryptTo instead of kms:ReEncrypt.",
+            "kms:ReEncryptFrom and kms:ReEncryptTo instead of kms:ReEncrypt.",
         )
 
     def problems(self, resource_type: str, properties: dict[str, Any]) -> Iterator[str]:

@@ -27,12 +27,17 @@ class KeyAdministeredByRole(XacctCheck):
         super().__init__(
             id="CKV_XACCT_003",
             name="A workload role can administer a KMS key (PutKeyPolicy, ScheduleKeyDeletion)",
-            resources=["AWS::KMS::Key", "AWS::IAM::Role", "AWS::IAM::Policy",
-                       "AWS::IAM::ManagedPolicy", "AWS::IAM::RolePolicy"],
+            resources=[
+                "AWS::KMS::Key",
+                "AWS::IAM::Role",
+                "AWS::IAM::Policy",
+                "AWS::IAM::ManagedPolicy",
+                "AWS::IAM::RolePolicy",
+            ],
             category=CheckCategories.IAM,
             severity="CRITICAL",
             fix="Grant key administration only to the key account's root (administrators "
-                "via IAM there); give workload roles the use actions they need, never kms:*.",
+            "via IAM there); give workload roles the use actions they need, never kms:*.",
         )
 
     def problems(self, resource_type: str, properties: dict[str, Any]) -> Iterator[str]:
@@ -41,8 +46,9 @@ class KeyAdministeredByRole(XacctCheck):
                 granted = allows_any(statement, KMS_ADMIN_ACTIONS)
                 roles = [p for p in principals(statement, "AWS") if is_role_principal(p)]
                 if granted and roles:
-                    yield (f"KeyPolicy.Statement[{index}]: {', '.join(granted)} "
-                           f"to {', '.join(roles)}")
+                    yield (
+                        f"KeyPolicy.Statement[{index}]: {', '.join(granted)} to {', '.join(roles)}"
+                    )
             return
         for index, statement in enumerate(identity_statements(resource_type, properties)):
             granted = allows_any(statement, KMS_ADMIN_ACTIONS)

@@ -31,8 +31,8 @@ class KeyUseGrantedToAccount(XacctCheck):
             category=CheckCategories.IAM,
             severity="CRITICAL",
             fix="Grant cryptographic use and CreateGrant only to the roles that need them: "
-                "Principal {AWS: <account root>} plus Condition ArnEquals aws:PrincipalArn "
-                "[<exact role ARNs>] (no wildcards).",
+            "Principal {AWS: <account root>} plus Condition ArnEquals aws:PrincipalArn "
+            "[<exact role ARNs>] (no wildcards).",
         )
 
     def problems(self, resource_type: str, properties: dict[str, Any]) -> Iterator[str]:
@@ -40,8 +40,9 @@ class KeyUseGrantedToAccount(XacctCheck):
             granted = allows_any(statement, KMS_USE_ACTIONS)
             accounts = [p for p in principals(statement, "AWS") if is_account_principal(p)]
             if granted and accounts and not restricts_principal_arn(statement):
-                yield (f"KeyPolicy.Statement[{index}]: {', '.join(granted)} "
-                       f"to {', '.join(accounts)}")
+                yield (
+                    f"KeyPolicy.Statement[{index}]: {', '.join(granted)} to {', '.join(accounts)}"
+                )
 
 
 check = KeyUseGrantedToAccount()

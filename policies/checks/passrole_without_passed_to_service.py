@@ -20,17 +20,24 @@ class PassRoleWithoutPassedToService(XacctCheck):
         super().__init__(
             id="CKV_XACCT_012",
             name="iam:PassRole allowed without an iam:PassedToService condition",
-            resources=["AWS::IAM::Role", "AWS::IAM::Policy", "AWS::IAM::ManagedPolicy",
-                       "AWS::IAM::RolePolicy", "AWS::IAM::User", "AWS::IAM::Group"],
+            resources=[
+                "AWS::IAM::Role",
+                "AWS::IAM::Policy",
+                "AWS::IAM::ManagedPolicy",
+                "AWS::IAM::RolePolicy",
+                "AWS::IAM::User",
+                "AWS::IAM::Group",
+            ],
             category=CheckCategories.IAM,
             fix="Add Condition StringEquals iam:PassedToService <service principal> (e.g. "
-                "sagemaker.amazonaws.com) and list the exact role ARNs as Resource.",
+            "sagemaker.amazonaws.com) and list the exact role ARNs as Resource.",
         )
 
     def problems(self, resource_type: str, properties: dict[str, Any]) -> Iterator[str]:
         for index, statement in enumerate(identity_statements(resource_type, properties)):
             if allows(statement, "iam:PassRole") and (
-                    "iam:passedtoservice" not in condition_keys(statement)):
+                "iam:passedtoservice" not in condition_keys(statement)
+            ):
                 yield f"identity policy statement [{index}]: iam:PassRole"
 
 

@@ -23,7 +23,7 @@ class PipelineArtifactKeyIsAlias(XacctCheck):
             resources=["AWS::CodePipeline::Pipeline"],
             category=CheckCategories.ENCRYPTION,
             fix="Set EncryptionKey.Id to the key ARN (!GetAtt Key.Arn), never alias/... or an "
-                "alias ARN.",
+            "alias ARN.",
         )
 
     def problems(self, resource_type: str, properties: dict[str, Any]) -> Iterator[str]:

@@ -23,7 +23,7 @@ class PlaceholderLeftInResource(XacctCheck):
             resources=["*"],
             category=CheckCategories.CONVENTION,
             fix="Replace the placeholder with a parameter, a !Ref/!GetAtt or a "
-                "DefinitionSubstitutions entry that deploy fills in.",
+            "DefinitionSubstitutions entry that deploy fills in.",
         )
 
     def problems(self, resource_type: str, properties: dict[str, Any]) -> Iterator[str]:

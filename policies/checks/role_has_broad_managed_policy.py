@@ -26,7 +26,7 @@ class BroadManagedPolicyAttached(XacctCheck):
             resources=["AWS::IAM::Role", "AWS::IAM::User", "AWS::IAM::Group"],
             category=CheckCategories.IAM,
             fix="Replace the managed policy with an inline policy listing the actions on the "
-                "pipeline's own resources (bucket, key, jobs by name prefix).",
+            "pipeline's own resources (bucket, key, jobs by name prefix).",
         )
 
     def problems(self, resource_type: str, properties: dict[str, Any]) -> Iterator[str]:

@@ -25,12 +25,15 @@ class RoleTrustedByCloudFormationAndSageMaker(XacctCheck):
             resources=["AWS::IAM::Role"],
             category=CheckCategories.IAM,
             fix="Create separate roles: a CloudFormation service role that deploys the stack "
-                "and a SageMaker execution role that reads inputs and writes the model.",
+            "and a SageMaker execution role that reads inputs and writes the model.",
         )
 
     def problems(self, resource_type: str, properties: dict[str, Any]) -> Iterator[str]:
-        trusted = {p for s in statements(properties.get("AssumeRolePolicyDocument"))
-                   for p in service_principals(s)}
+        trusted = {
+            p
+            for s in statements(properties.get("AssumeRolePolicyDocument"))
+            for p in service_principals(s)
+        }
         if trusted >= _EXCLUSIVE:
             yield f"AssumeRolePolicyDocument: trusts {', '.join(sorted(_EXCLUSIVE))}"
 

@@ -29,7 +29,7 @@ class RoleTrustsWholeAccount(XacctCheck):
             category=CheckCategories.IAM,
             severity="CRITICAL",
             fix="Trust the exact role ARNs that assume this role, or the account root with "
-                "Condition ArnEquals aws:PrincipalArn [<exact role ARNs>].",
+            "Condition ArnEquals aws:PrincipalArn [<exact role ARNs>].",
         )
 
     def problems(self, resource_type: str, properties: dict[str, Any]) -> Iterator[str]:

@@ -41,13 +41,15 @@ class SageMakerImageUnpinned(XacctCheck):
             category=CheckCategories.SUPPLY_CHAIN,
             severity="MEDIUM",
             fix="Pin the image to a framework version tag (e.g. sagemaker-xgboost:1.7-1) or a "
-                "digest, for training and hosting alike.",
+            "digest, for training and hosting alike.",
         )
 
     def problems(self, resource_type: str, properties: dict[str, Any]) -> Iterator[str]:
         if resource_type == "AWS::SageMaker::Model":
-            containers = [properties.get("PrimaryContainer"),
-                          *as_list(properties.get("Containers"))]
+            containers = [
+                properties.get("PrimaryContainer"),
+                *as_list(properties.get("Containers")),
+            ]
             for index, container in enumerate(containers):
                 image = render(container.get("Image", "")) if isinstance(container, dict) else ""
                 if image and is_unpinned_image(image):

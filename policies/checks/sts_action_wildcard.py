@@ -20,8 +20,14 @@ class StsActionWildcard(XacctCheck):
         super().__init__(
             id="CKV_XACCT_009",
             name="Policy grants STS actions by wildcard (e.g. sts:AssumeRole*)",
-            resources=["AWS::IAM::Role", "AWS::IAM::Policy", "AWS::IAM::ManagedPolicy",
-                       "AWS::IAM::RolePolicy", "AWS::IAM::User", "AWS::IAM::Group"],
+            resources=[
+                "AWS::IAM::Role",
+                "AWS::IAM::Policy",
+                "AWS::IAM::ManagedPolicy",
+                "AWS::IAM::RolePolicy",
+                "AWS::IAM::User",
+                "AWS::IAM::Group",
+            ],
             category=CheckCategories.IAM,
             fix="List the exact STS action (sts:AssumeRole) and the exact role ARNs.",
         )

@@ -51,12 +51,15 @@ class TlsDenyIncomplete(XacctCheck):
             resources=["AWS::S3::BucketPolicy"],
             category=CheckCategories.ENCRYPTION,
             fix="Add Effect Deny, Principal *, Action s3:*, Resource [<bucket ARN>, "
-                "<bucket ARN>/*], Condition Bool aws:SecureTransport 'false'.",
+            "<bucket ARN>/*], Condition Bool aws:SecureTransport 'false'.",
         )
 
     def problems(self, resource_type: str, properties: dict[str, Any]) -> Iterator[str]:
-        tls_denials = [s for s in statements(properties.get("PolicyDocument"))
-                       if _denies_plain_http(s) and _covers_all_s3_actions(s)]
+        tls_denials = [
+            s
+            for s in statements(properties.get("PolicyDocument"))
+            if _denies_plain_http(s) and _covers_all_s3_actions(s)
+        ]
         covered = {part for s in tls_denials for r in resources(s) for part in _coverage(r)}
         if not tls_denials:
             yield "PolicyDocument: no Deny of s3:* when aws:SecureTransport is false"

@@ -23,7 +23,7 @@ class TrainingOutputWithoutKmsKey(XacctCheck):
             resources=["AWS::StepFunctions::StateMachine"],
             category=CheckCategories.ENCRYPTION,
             fix="Set Parameters.OutputDataConfig.KmsKeyId to the shared key's ARN (pass it "
-                "in through DefinitionSubstitutions).",
+            "in through DefinitionSubstitutions).",
         )
 
     def problems(self, resource_type: str, properties: dict[str, Any]) -> Iterator[str]:
@@ -35,7 +35,8 @@ class TrainingOutputWithoutKmsKey(XacctCheck):
                 continue  # parameters built at run time: nothing to read here
             output = parameters.get("OutputDataConfig")
             if not isinstance(output, dict) or not (
-                    output.get("KmsKeyId") or output.get("KmsKeyId.$")):
+                output.get("KmsKeyId") or output.get("KmsKeyId.$")
+            ):
                 yield f"States.{name}.Parameters.OutputDataConfig: no KmsKeyId"
 
 

@@ -31,7 +31,10 @@ class XacctCheck(BaseResourceCheck):
         severity: str = BcSeverities.HIGH,
     ) -> None:
         super().__init__(
-            name=name, id=id, categories=[category], supported_resources=list(resources),
+            name=name,
+            id=id,
+            categories=[category],
+            supported_resources=list(resources),
             guideline=fix,
         )
         self.severity = Severities[severity]

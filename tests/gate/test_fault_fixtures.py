@@ -22,8 +22,11 @@ def _expected_id(fixture: Path) -> str:
 
 
 def _custom_ids(result: GateResult, file: Path) -> set[str]:
-    return {f.check_id for f in result.findings
-            if Path(f.file).resolve() == file.resolve() and f.check_id.startswith("CKV_XACCT")}
+    return {
+        f.check_id
+        for f in result.findings
+        if Path(f.file).resolve() == file.resolve() and f.check_id.startswith("CKV_XACCT")
+    }
 
 
 @pytest.mark.parametrize("fixture", FIXTURES, ids=[p.name for p in FIXTURES])
@@ -60,4 +63,5 @@ def test_accepted_patterns_pass_the_whole_gate(passing_run: GateResult) -> None:
     """Roots pinned by aws:PrincipalArn, admin by the own root, PassRole with a service..."""
     assert [f.line_text() for f in passing_run.findings] == []
     assert [d.path.name for d in passing_run.documents] == [
-        p.name for p in sorted(PASSING.glob("*.yaml"))]
+        p.name for p in sorted(PASSING.glob("*.yaml"))
+    ]

@@ -28,19 +28,31 @@ SUB_ROOT = {"Fn::Sub": "arn:${AWS::Partition}:iam::${TrainingAccountId}:root"}
 
 def test_render_keeps_literal_parts_and_marks_unknowns() -> None:
     assert render({"Fn::Sub": "arn:${AWS::Partition}:s3:::${Bucket}/*"}) == (
-        "arn:${AWS::Partition}:s3:::${Bucket}/*")
+        "arn:${AWS::Partition}:s3:::${Bucket}/*"
+    )
     assert render({"Fn::GetAtt": ["Key", "Arn"], "__startline__": 3}) == "${Key.Arn}"
     assert render({"Fn::Join": ["", ["arn:aws:s3:::", {"Ref": "B"}]]}) == "arn:aws:s3:::${B}"
     assert render({"Fn::Sub": ["${R}.dkr", {"R": {"Fn::FindInMap": ["M", "k", "v"]}}]}) == (
-        "${?}.dkr")
+        "${?}.dkr"
+    )
     assert strip_markers({"a": [{"b": 1, "__file__": "x"}], "__endline__": 2}) == {"a": [{"b": 1}]}
 
 
-@pytest.mark.parametrize(("action", "valid"), [
-    ("kms:ReEncrypt", False), ("kms:ReEncryptFrom", True), ("kms:ReEncrypt*", True),
-    ("KMS:decrypt", True), ("s3:*", True), ("*", True), ("nosuchservice:Get", False),
-    ("sts:AssumeRole*", True), ("codecommit:GitPull", True), ("s3:GetObjects", False),
-])
+@pytest.mark.parametrize(
+    ("action", "valid"),
+    [
+        ("kms:ReEncrypt", False),
+        ("kms:ReEncryptFrom", True),
+        ("kms:ReEncrypt*", True),
+        ("KMS:decrypt", True),
+        ("s3:*", True),
+        ("*", True),
+        ("nosuchservice:Get", False),
+        ("sts:AssumeRole*", True),
+        ("codecommit:GitPull", True),
+        ("s3:GetObjects", False),
+    ],
+)
 def test_actions_are_validated_against_the_iam_reference(action: str, valid: bool) -> None:
     assert is_valid_action(action) is valid
 
@@ -60,18 +72,29 @@ def test_allows_honours_wildcards_and_not_action() -> None:
     assert not allows({"Effect": "Allow", "NotAction": ["kms:*"]}, "kms:Decrypt")
 
 
-@pytest.mark.parametrize(("principal", "account"), [
-    ("*", True), ("111122223333", True), ("arn:aws:iam::111122223333:root", True),
-    (render(SUB_ROOT), True), ("${TrainingAccountId}", True),
-    ("arn:aws:iam::111122223333:role/x", False), ("${PipelineRole.Arn}", False),
-])
+@pytest.mark.parametrize(
+    ("principal", "account"),
+    [
+        ("*", True),
+        ("111122223333", True),
+        ("arn:aws:iam::111122223333:root", True),
+        (render(SUB_ROOT), True),
+        ("${TrainingAccountId}", True),
+        ("arn:aws:iam::111122223333:role/x", False),
+        ("${PipelineRole.Arn}", False),
+    ],
+)
 def test_account_principals(principal: str, account: bool) -> None:
     assert is_account_principal(principal) is account
 
 
 def _statement(values: object, operator: str = "ArnEquals") -> dict[str, object]:
-    return {"Effect": "Allow", "Principal": {"AWS": SUB_ROOT}, "Action": "kms:Decrypt",
-            "Condition": {operator: {"aws:PrincipalArn": values}}}
+    return {
+        "Effect": "Allow",
+        "Principal": {"AWS": SUB_ROOT},
+        "Action": "kms:Decrypt",
+        "Condition": {operator: {"aws:PrincipalArn": values}},
+    }
 
 
 def test_principal_arn_condition_must_name_exact_roles() -> None:
@@ -84,22 +107,34 @@ def test_principal_arn_condition_must_name_exact_roles() -> None:
     assert not restricts_principal_arn({"Effect": "Allow", "Action": "kms:Decrypt"})
 
 
-@pytest.mark.parametrize(("image", "unpinned"), [
-    ("683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1", False),
-    ("683313688378.dkr.ecr.us-east-1.amazonaws.com/xgboost:latest", True),
-    ("registry:5000/xgboost", True), ("xgboost@sha256:abc", False),
-    ("${Registry}/sagemaker-xgboost:${Tag}", False), ("${TrainingImage}", False),
-])
+@pytest.mark.parametrize(
+    ("image", "unpinned"),
+    [
+        ("683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1", False),
+        ("683313688378.dkr.ecr.us-east-1.amazonaws.com/xgboost:latest", True),
+        ("registry:5000/xgboost", True),
+        ("xgboost@sha256:abc", False),
+        ("${Registry}/sagemaker-xgboost:${Tag}", False),
+        ("${TrainingImage}", False),
+    ],
+)
 def test_image_pinning(image: str, unpinned: bool) -> None:
     assert is_unpinned_image(image) is unpinned
 
 
-@pytest.mark.parametrize(("parameter", "pinned"), [
-    ({"AllowedPattern": "^\\d{12}$"}, True), ({"AllowedPattern": "[0-9]{12}"}, True),
-    ({"AllowedPattern": "[0-9]+"}, False), ({"AllowedPattern": "\\d{12}.*"}, False),
-    ({"AllowedPattern": "("}, False), ({}, False),
-    ({"AllowedValues": ["111122223333"]}, True), ({"AllowedValues": ["1111"]}, False),
-])
+@pytest.mark.parametrize(
+    ("parameter", "pinned"),
+    [
+        ({"AllowedPattern": "^\\d{12}$"}, True),
+        ({"AllowedPattern": "[0-9]{12}"}, True),
+        ({"AllowedPattern": "[0-9]+"}, False),
+        ({"AllowedPattern": "\\d{12}.*"}, False),
+        ({"AllowedPattern": "("}, False),
+        ({}, False),
+        ({"AllowedValues": ["111122223333"]}, True),
+        ({"AllowedValues": ["1111"]}, False),
+    ],
+)
 def test_account_parameter_pattern(parameter: dict[str, object], pinned: bool) -> None:
     assert pins_account_id(parameter) is pinned
 
@@ -110,12 +145,23 @@ def test_placeholders_are_single_words_in_angle_brackets() -> None:
 
 
 def test_alias_keys_in_both_pipeline_spellings() -> None:
-    cfn = {"ArtifactStores": [{"Region": "us-east-1", "ArtifactStore": {
-        "EncryptionKey": {"Id": {"Fn::Sub": "arn:aws:kms:r:${AWS::AccountId}:alias/a"}}}}]}
-    api = {"artifactStores": {"us-east-1": {"encryptionKey": {"id": "alias/a"}}},
-           "artifactStore": {"encryptionKey": {"id": "arn:aws:kms:r:1:key/k"}}}
+    cfn = {
+        "ArtifactStores": [
+            {
+                "Region": "us-east-1",
+                "ArtifactStore": {
+                    "EncryptionKey": {"Id": {"Fn::Sub": "arn:aws:kms:r:${AWS::AccountId}:alias/a"}}
+                },
+            }
+        ]
+    }
+    api = {
+        "artifactStores": {"us-east-1": {"encryptionKey": {"id": "alias/a"}}},
+        "artifactStore": {"encryptionKey": {"id": "arn:aws:kms:r:1:key/k"}},
+    }
     assert alias_artifact_keys(cfn) == [
-        "ArtifactStores[0].EncryptionKey.Id: arn:aws:kms:r:${AWS::AccountId}:alias/a"]
+        "ArtifactStores[0].EncryptionKey.Id: arn:aws:kms:r:${AWS::AccountId}:alias/a"
+    ]
     assert alias_artifact_keys(api) == ["artifactStores[us-east-1].EncryptionKey.Id: alias/a"]
 
 
@@ -134,5 +180,9 @@ def test_documents_are_classified(tmp_path: Path) -> None:
     (tmp_path / "data.json").write_text('{"max_depth": 5}')
     (tmp_path / "bad.yaml").write_text("a: [\n")
     kinds = {p.name: getattr(load(p), "kind", None) for p in tmp_path.iterdir()}
-    assert kinds == {"t.yaml": "template", "p.json": "pipeline", "data.json": None,
-                     "bad.yaml": "unreadable"}
+    assert kinds == {
+        "t.yaml": "template",
+        "p.json": "pipeline",
+        "data.json": None,
+        "bad.yaml": "unreadable",
+    }
