@@ -161,6 +161,12 @@ def parse_signature(environ: Mapping[str, Any]) -> SignatureInfo | None:
                     ErrorKind.INCOMPLETE_SIGNATURE,
                     "X-Amz-Expires must be between 1 and 604800 seconds.",
                 )
+        elif "AWSAccessKeyId" in query or (authorization or "").startswith("AWS "):
+            raise GatewayError(
+                ErrorKind.INCOMPLETE_SIGNATURE,
+                "Signature Version 2 is not supported by the local target; "
+                "configure the client with signature_version='s3v4'.",
+            )
         else:
             return None
         amz_date = _parse_amz_date(date_text)

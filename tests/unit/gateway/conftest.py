@@ -63,7 +63,10 @@ class LoopbackGateway:
         with self._lock:
             self.seen.append(seen)
         method = environ["REQUEST_METHOD"]
-        info = parse_signature(environ)
+        try:
+            info = parse_signature(environ)
+        except GatewayError:
+            info = None
         signing_name, region = (info.service, info.region) if info else ("s3", REGION)
         try:
             seen.call = self.mapper.identify(environ, body, signing_name, region)
@@ -159,9 +162,19 @@ def role_session(store: CredentialStore) -> Credential:
 ClientFactory = Callable[..., Any]
 
 
+@pytest.fixture(scope="session")
+def boto_session() -> boto3.session.Session:
+    """One session for all clients: building a session per client costs ~0.3 s."""
+    return boto3.session.Session()
+
+
 @pytest.fixture
 def make_client(
-    http_endpoint: str, https_endpoint: str, tls_material: TlsMaterial, role_session: Credential
+    boto_session: boto3.session.Session,
+    http_endpoint: str,
+    https_endpoint: str,
+    tls_material: TlsMaterial,
+    role_session: Credential,
 ) -> ClientFactory:
     """``make_client(service, secure=True, credential=role_session, **config)``."""
 
@@ -174,7 +187,7 @@ def make_client(
         token: str | None = None,
         **config: Any,
     ) -> Any:
-        return boto3.session.Session().client(
+        return boto_session.client(
             service,
             region_name=REGION,
             endpoint_url=https_endpoint if secure else http_endpoint,
