@@ -164,17 +164,11 @@ def evaluate(
                                    "(an SCP must allow, implicit deny).")
 
     allows_identity = [s for s in identity_hits if s.allow]
-    direct = [s for s, level in resource_hits if s.allow and level is Match.DIRECT]
-    delegated = [s for s, level in resource_hits if s.allow and level is Match.ACCOUNT]
-    same_account = principal.account == account
     root = principal.is_root
-    identity_ok = root or bool(allows_identity)
-    boundary_ok = boundary_policy is None or root or any(s.allow for s in boundary_hits)
-    rp_name = resource_policy.name if resource_policy else "the resource"
-
     if resource_kind == "role-trust" and root:
         return Decision(False, f"Denied: the account root user cannot assume roles ({what}).")
-
+    direct = [s for s, level in resource_hits if s.allow and level is Match.DIRECT]
+    rp_name = resource_policy.name if resource_policy else "the resource"
     if not applies_to_identity:
         if direct:
             return Decision(True, f"Allowed: {direct[0].label} names the {principal.kind.value} "
@@ -182,69 +176,104 @@ def evaluate(
         return Decision(False, f"Denied: no statement of {rp_name} names this "
                                f"{principal.kind.value} principal (implicit deny; {what}).")
 
-    # A direct resource grant bypasses a role's boundary only when it names the session or
-    # user ARN itself (IAM guide, "permissions boundaries": resource-based policies).
-    names_exact = [s for s in direct if s.principal and not s.principal.everyone
-                   and ("AWS", principal.arn) in s.principal.names]
-    direct_ok = [s for s in direct if boundary_ok or s in names_exact]
-
-    identity_side = (identity_ok and boundary_ok)
-    identity_refs = _refs(allows_identity)
-    identity_text = (
-        allows_identity[0].label if allows_identity else "the account root user's own rights"
+    boundary_ok = boundary_policy is None or root or any(s.allow for s in boundary_hits)
+    # A direct resource grant bypasses a boundary only when it names the session or user ARN
+    # itself, not the role (IAM guide, "Permissions boundaries": resource-based policies).
+    sides = _Sides(
+        what=what,
+        account=account,
+        rp_name=rp_name,
+        holder={"kms-key": "key policy", "role-trust": "trust policy"}.get(resource_kind,
+                                                                           "resource policy"),
+        strict=resource_kind in ("kms-key", "role-trust"),
+        has_resource_policy=resource_policy is not None,
+        direct=direct,
+        direct_ok=[s for s in direct if boundary_ok or s.names_exactly(principal)],
+        delegated=[s for s, level in resource_hits if s.allow and level is Match.ACCOUNT],
+        allows_identity=allows_identity,
+        identity_ok=root or bool(allows_identity),
+        boundary_ok=boundary_ok,
+        identity_text=(allows_identity[0].label if allows_identity
+                       else "the account root user's own rights"),
+        boundary_text="" if boundary_policy is None or root else " within its permissions boundary",
     )
-    boundary_text = "" if boundary_policy is None or root else " within its permissions boundary"
+    if principal.account == account:
+        return _same_account(sides)
+    return _cross_account(sides, principal.account or "")
 
-    strict = resource_kind in ("kms-key", "role-trust")
-    holder = {"kms-key": "key policy", "role-trust": "trust policy"}.get(resource_kind,
-                                                                        "resource policy")
-    if same_account:
-        if direct_ok:
-            return Decision(True, f"Allowed: {direct_ok[0].label} allows it ({what}; same "
-                                  f"account: the {holder} alone suffices).", _refs(direct_ok))
-        if not strict and identity_side:
-            return Decision(True, f"Allowed: {identity_text} allows it{boundary_text} "
-                                  f"({what}; same account: an identity-based allow suffices).",
-                            identity_refs)
-        if strict and delegated and identity_side:
-            return Decision(True, f"Allowed: {delegated[0].label} delegates to account "
-                                  f"{account}, and {identity_text} allows it{boundary_text} "
-                                  f"({what}).", _refs(delegated) + identity_refs)
-        return Decision(False, _implicit_reason(what, holder, rp_name, resource_policy,
-                                                strict, identity_side, identity_text, delegated,
-                                                boundary_ok, account))
 
-    # Cross-account: both the resource side and the caller's identity side must allow.
-    grants = direct + delegated
-    if grants and identity_side:
-        return Decision(True, f"Allowed: {grants[0].label} grants it to "
-                              f"{'the principal' if direct else f'account {principal.account}'}"
-                              f" and {identity_text} allows it{boundary_text} ({what}; "
+@dataclass(frozen=True, slots=True)
+class _Sides:
+    """What each side (resource policy, identity policies, boundary) says about a request."""
+
+    what: str
+    account: str
+    rp_name: str
+    holder: str
+    strict: bool  # key policies and trust policies must allow, even in the same account
+    has_resource_policy: bool
+    direct: list[Statement]
+    direct_ok: list[Statement]
+    delegated: list[Statement]
+    allows_identity: list[Statement]
+    identity_ok: bool
+    boundary_ok: bool
+    identity_text: str
+    boundary_text: str
+
+    @property
+    def identity_side(self) -> bool:
+        return self.identity_ok and self.boundary_ok
+
+
+def _same_account(s: _Sides) -> Decision:
+    """Same account: identity OR resource policy, except key and trust policies must allow."""
+    identity_refs = _refs(s.allows_identity)
+    if s.direct_ok:
+        return Decision(True, f"Allowed: {s.direct_ok[0].label} allows it ({s.what}; same "
+                              f"account: the {s.holder} alone suffices).", _refs(s.direct_ok))
+    if not s.strict and s.identity_side:
+        return Decision(True, f"Allowed: {s.identity_text} allows it{s.boundary_text} "
+                              f"({s.what}; same account: an identity-based allow suffices).",
+                        identity_refs)
+    if s.strict and s.delegated and s.identity_side:
+        return Decision(True, f"Allowed: {s.delegated[0].label} delegates to account "
+                              f"{s.account}, and {s.identity_text} allows it{s.boundary_text} "
+                              f"({s.what}).", _refs(s.delegated) + identity_refs)
+    return Decision(False, _implicit_reason(s))
+
+
+def _cross_account(s: _Sides, caller_account: str) -> Decision:
+    """Cross-account: the resource side and the caller's identity side must both allow."""
+    grants = s.direct + s.delegated
+    if grants and s.identity_side:
+        to = "the principal" if s.direct else f"account {caller_account}"
+        return Decision(True, f"Allowed: {grants[0].label} grants it to {to} and "
+                              f"{s.identity_text} allows it{s.boundary_text} ({s.what}; "
                               "cross-account: both sides allow).",
-                        _refs(grants[:1]) + identity_refs)
+                        _refs(grants[:1]) + _refs(s.allows_identity))
     if grants:
-        why = "its permissions boundary does not" if identity_ok else "no identity policy does"
+        why = "its permissions boundary does not" if s.identity_ok else "no identity policy does"
         return Decision(False, f"Denied: {grants[0].label} allows it but {why} (cross-account "
-                               f"needs both sides; implicit deny; {what}).", _refs(grants[:1]))
-    side = (f"{identity_text} allows it" if identity_side else "no identity policy allows it")
-    return Decision(False, f"Denied: no statement of {rp_name} grants it to the principal or "
-                           f"its account {principal.account}, and {side} (cross-account needs "
-                           f"both sides; implicit deny; {what}).", identity_refs)
+                               f"needs both sides; implicit deny; {s.what}).", _refs(grants[:1]))
+    side = f"{s.identity_text} allows it" if s.identity_side else "no identity policy allows it"
+    return Decision(False, f"Denied: no statement of {s.rp_name} grants it to the principal or "
+                           f"its account {caller_account}, and {side} (cross-account needs "
+                           f"both sides; implicit deny; {s.what}).", _refs(s.allows_identity))
 
 
-def _implicit_reason(what: str, holder: str, rp_name: str, resource_policy: Policy | None,
-                     strict: bool, identity_side: bool, identity_text: str,
-                     delegated: list[Statement], boundary_ok: bool, account: str) -> str:
-    if strict and resource_policy is None:
-        return f"Denied: there is no {holder} to allow it (implicit deny; {what})."
-    if strict and identity_side:
-        return (f"Denied: {identity_text} allows it, but the {holder} ({rp_name}) neither "
-                f"names the principal nor delegates to account {account} (implicit deny; "
-                f"{what}).")
-    if strict and delegated:
-        return (f"Denied: {delegated[0].label} delegates to account {account}, but no "
-                f"identity policy of the principal allows it (implicit deny; {what}).")
-    if not boundary_ok:
-        return (f"Denied: {identity_text} allows it but the permissions boundary does not "
-                f"(implicit deny; {what}).")
-    return f"Denied: no statement allowed it (implicit deny; {what})."
+def _implicit_reason(s: _Sides) -> str:
+    """Why nothing allowed a same-account request, in the words a report reader needs."""
+    if s.strict and not s.has_resource_policy:
+        return f"Denied: there is no {s.holder} to allow it (implicit deny; {s.what})."
+    if s.strict and s.identity_side:
+        return (f"Denied: {s.identity_text} allows it, but the {s.holder} ({s.rp_name}) neither "
+                f"names the principal nor delegates to account {s.account} (implicit deny; "
+                f"{s.what}).")
+    if s.delegated and not s.identity_ok:
+        return (f"Denied: {s.delegated[0].label} delegates to account {s.account}, but no "
+                f"identity policy of the principal allows it (implicit deny; {s.what}).")
+    if not s.boundary_ok and s.identity_ok:
+        return (f"Denied: {s.identity_text} allows it but the permissions boundary does not "
+                f"(implicit deny; {s.what}).")
+    return f"Denied: no statement allowed it (implicit deny; {s.what})."

@@ -120,6 +120,11 @@ class Statement:
                 return False
         return all(test.holds(lookup) for test in self.conditions)
 
+    def names_exactly(self, principal: Principal) -> bool:
+        """The principal element names this very user or session ARN (not its role/account)."""
+        return (self.principal is not None and not self.not_principal
+                and ("AWS", principal.arn) in self.principal.names)
+
     def principal_match(self, principal: Principal) -> Match | None:
         """How this resource-policy statement names the caller (None: it does not apply)."""
         if self.principal is None:
