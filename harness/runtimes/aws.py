@@ -6,12 +6,15 @@ The caller (the local target) issues the role's credentials and decides where re
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass
+from pathlib import Path
 
 import boto3
 from botocore.client import BaseClient
 from botocore.config import Config
 from botocore.credentials import ReadOnlyCredentials
+from botocore.exceptions import ClientError
 
 # A denial is an answer, not a transient fault: retrying it only slows failures down.
 _CLIENT_CONFIG = Config(retries={"max_attempts": 2, "mode": "standard"})
@@ -45,8 +48,12 @@ class AwsAccess:
 
 
 def describe_error(exc: BaseException) -> str:
-    """An error as SageMaker and Lambda report it: `ClientError: An error occurred (...)`."""
-    return f"{type(exc).__name__}: {exc}"
+    """An error as SageMaker and Lambda report it: `ClientError: An error occurred (...)`.
+
+    botocore raises modeled errors as generated subclasses (`AccessDenied`); the services name
+    them all ClientError."""
+    kind = "ClientError" if isinstance(exc, ClientError) else type(exc).__name__
+    return f"{kind}: {exc}"
 
 
 def split_s3_uri(uri: str) -> tuple[str, str]:
@@ -57,3 +64,11 @@ def split_s3_uri(uri: str) -> tuple[str, str]:
     if not bucket:
         raise ValueError(f"{uri!r} names no bucket")
     return bucket, key
+
+
+def download_object(s3: BaseClient, bucket: str, key: str, destination: Path) -> None:
+    """GetObject into a file. Unlike `download_file` (HeadObject first), a denial surfaces as
+    GetObject's AccessDenied with its message, the error SageMaker reports."""
+    body = s3.get_object(Bucket=bucket, Key=key)["Body"]
+    with destination.open("wb") as file:
+        shutil.copyfileobj(body, file)

@@ -59,7 +59,8 @@ def resolve_image(uri: str, region: str) -> AlgorithmImage:
     if entry is None:
         known = ", ".join(sorted(_repositories()))
         raise UnsupportedImageError(
-            f"image repository {repository!r} is not a supported algorithm (known: {known})"
+            f"image {uri!r}: repository {repository!r} is not a supported algorithm "
+            f"(known: {known})"
         )
     if match["digest"] or tag not in entry["tags"]:
         pinned = ", ".join(entry["tags"])

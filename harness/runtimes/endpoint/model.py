@@ -12,7 +12,7 @@ from pathlib import Path
 
 import xgboost as xgb
 
-from harness.runtimes.aws import AwsAccess, split_s3_uri
+from harness.runtimes.aws import AwsAccess, download_object, split_s3_uri
 
 # The file SageMaker's XGBoost training writes; the serving container also accepts a lone file.
 MODEL_FILE = "xgboost-model"
@@ -26,7 +26,7 @@ def download_model(access: AwsAccess, model_data_url: str, directory: Path) -> P
     """Download `model.tar.gz` into `directory` and extract it there; return the model dir."""
     bucket, key = split_s3_uri(model_data_url)
     archive = directory / "model.tar.gz"
-    access.client("s3").download_file(bucket, key, str(archive))
+    download_object(access.client("s3"), bucket, key, archive)
     model_dir = directory / "model"
     model_dir.mkdir()
     try:

@@ -24,7 +24,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from harness.runtimes.aws import AwsAccess, describe_error, split_s3_uri
+from harness.runtimes.aws import AwsAccess, describe_error, download_object, split_s3_uri
 from harness.runtimes.images import UnsupportedImageError, resolve_image
 from harness.runtimes.training.layout import ContainerLayout
 from harness.runtimes.training.status import StatusObserver, TrainingStatus, now
@@ -245,7 +245,7 @@ def _download_channel(s3: Any, channel: Mapping[str, Any], target: Path) -> None
                     f"ClientError: channel {name}: object key {key!r} escapes its prefix"
                 )
             destination.parent.mkdir(parents=True, exist_ok=True)
-            s3.download_file(bucket, key, str(destination))
+            download_object(s3, bucket, key, destination)
             found += 1
     if not found:
         raise JobFailure(

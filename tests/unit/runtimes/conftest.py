@@ -9,12 +9,17 @@ loopback-only socket guard come from tests/unit/conftest.py.
 from __future__ import annotations
 
 import itertools
+import json
 from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import boto3
+import numpy as np
 import pytest
+import requests
 from moto.server import ThreadedMotoServer
 
 from harness.runtimes.aws import AwsAccess
@@ -43,13 +48,129 @@ def access_in(moto_url: str, account_id: str) -> AwsAccess:
         region_name=REGION,
     )
 
-    def add_account(request: Any, **_: Any) -> None:
-        request.headers["x-moto-account-id"] = account_id
-
-    session.events.register("before-sign", add_account)
+    session.events.register("before-sign", _account_header(account_id))
     return AwsAccess(session=session, endpoint_url=moto_url)
 
 
 @pytest.fixture
 def access(moto_url: str) -> AwsAccess:
     return access_in(moto_url, str(next(_accounts)))
+
+
+@dataclass(frozen=True)
+class Artifacts:
+    """A bucket holding the training data under `data/`, and a KMS key for the model."""
+
+    access: AwsAccess
+    bucket: str
+    key_arn: str
+    account_id: str
+
+
+def make_artifacts(moto_url: str, account_id: str) -> Artifacts:
+    access = access_in(moto_url, account_id)
+    bucket = f"artifacts-{account_id}"
+    access.client("s3").create_bucket(Bucket=bucket)
+    for channel in ("train", "validation"):
+        access.client("s3").upload_file(
+            str(INFRA / "data" / f"{channel}.csv"), bucket, f"data/{channel}/{channel}.csv"
+        )
+    key_arn = access.client("kms").create_key()["KeyMetadata"]["Arn"]
+    return Artifacts(access, bucket, key_arn, account_id)
+
+
+@pytest.fixture
+def artifacts(moto_url: str) -> Artifacts:
+    return make_artifacts(moto_url, str(next(_accounts)))
+
+
+def training_request(artifacts: Artifacts, name: str = "mlops-job-1", **changes: Any) -> dict:
+    """CreateTrainingJob's parameters as the training stack's state machine sends them."""
+    hyperparameters = json.loads((INFRA / "pipeline" / "training-input.json").read_text())
+    request = {
+        "TrainingJobName": name,
+        "AlgorithmSpecification": {"TrainingImage": IMAGE, "TrainingInputMode": "File"},
+        "RoleArn": f"arn:aws:iam::{artifacts.account_id}:role/mlops-b-sagemaker-training",
+        "HyperParameters": hyperparameters["hyperparameters"],
+        "InputDataConfig": [
+            {
+                "ChannelName": channel,
+                "ContentType": "text/csv",
+                "DataSource": {
+                    "S3DataSource": {
+                        "S3DataType": "S3Prefix",
+                        "S3Uri": f"s3://{artifacts.bucket}/data/{channel}/",
+                        "S3DataDistributionType": "FullyReplicated",
+                    }
+                },
+            }
+            for channel in ("train", "validation")
+        ],
+        "OutputDataConfig": {
+            "S3OutputPath": f"s3://{artifacts.bucket}/models/",
+            "KmsKeyId": artifacts.key_arn,
+        },
+        "ResourceConfig": {"InstanceCount": 1, "InstanceType": "ml.m5.large", "VolumeSizeInGB": 10},
+        "StoppingCondition": {"MaxRuntimeInSeconds": 3600},
+        "EnableNetworkIsolation": True,
+    }
+    request.update(changes)
+    return request
+
+
+def load_csv(name: str) -> tuple[np.ndarray, np.ndarray]:
+    """(features, labels) of one of infra/data's CSV files."""
+    rows = np.loadtxt(INFRA / "data" / f"{name}.csv", delimiter=",")
+    return rows[:, 1:], rows[:, 0]
+
+
+@contextmanager
+def moto_iam_enforced(moto_url: str) -> Iterator[None]:
+    """Make moto evaluate IAM identity policies for every request, then switch it off again."""
+    previous = requests.post(f"{moto_url}/moto-api/reset-auth", data=b"0", timeout=5).json()
+    try:
+        yield
+    finally:
+        restore = previous["PREVIOUS_INITIAL_NO_AUTH_ACTION_COUNT"]
+        requests.post(f"{moto_url}/moto-api/reset-auth", data=restore.encode(), timeout=5)
+
+
+def role_access(artifacts: Artifacts, name: str, statements: list[dict]) -> AwsAccess:
+    """Temporary credentials of a new role allowed only `statements`, as the gateway issues."""
+    iam = artifacts.access.client("iam")
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}],
+    }
+    role = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]
+    iam.put_role_policy(
+        RoleName=name,
+        PolicyName="only",
+        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": statements}),
+    )
+    credentials = artifacts.access.client("sts").assume_role(
+        RoleArn=role["Arn"], RoleSessionName="runtime"
+    )["Credentials"]
+    session = boto3.Session(
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+        region_name=REGION,
+    )
+    session.events.register("before-sign", _account_header(artifacts.account_id))
+    return AwsAccess(session=session, endpoint_url=artifacts.access.endpoint_url)
+
+
+def _account_header(account_id: str) -> Any:
+    def add_account(request: Any, **_: Any) -> None:
+        request.headers["x-moto-account-id"] = account_id
+
+    return add_account
+
+
+def auc(labels: np.ndarray, scores: np.ndarray) -> float:
+    """Area under the ROC curve: the chance a positive outranks a negative (ties count half)."""
+    positives, negatives = scores[labels == 1], scores[labels == 0]
+    wins = (positives[:, None] > negatives[None, :]).sum()
+    ties = (positives[:, None] == negatives[None, :]).sum()
+    return float((wins + 0.5 * ties) / (len(positives) * len(negatives)))

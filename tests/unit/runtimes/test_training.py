@@ -1,0 +1,196 @@
+"""The training executor against moto's S3 and KMS, with the real infra data and XGBoost."""
+
+from __future__ import annotations
+
+import io
+import json
+import tarfile
+from pathlib import Path
+
+import pytest
+import xgboost as xgb
+
+from harness.runtimes.aws import AwsAccess
+from harness.runtimes.training.executor import TrainingJob, start_training_job
+from harness.runtimes.training.status import TrainingStatus
+from tests.unit.runtimes.conftest import (
+    INFRA,
+    Artifacts,
+    auc,
+    load_csv,
+    moto_iam_enforced,
+    role_access,
+    training_request,
+)
+
+TIMEOUT = 60
+
+
+def run(
+    artifacts: Artifacts,
+    request: dict,
+    access: AwsAccess | None = None,
+    work_root: Path | None = None,
+) -> tuple[TrainingJob, list[TrainingStatus]]:
+    seen: list[TrainingStatus] = []
+    job = start_training_job(
+        request, lambda _arn: access or artifacts.access, seen.append, work_root=work_root
+    )
+    job.wait(TIMEOUT)
+    assert job.status.done, "the job did not finish in time"
+    return job, seen
+
+
+def test_trains_a_model_written_under_the_key_that_predicts_the_holdout(
+    artifacts: Artifacts, tmp_path: Path
+) -> None:
+    job, seen = run(artifacts, training_request(artifacts), work_root=tmp_path)
+
+    status = job.status
+    assert status.job_status == "Completed", status.failure_reason
+    key = "models/mlops-job-1/output/model.tar.gz"
+    assert status.model_artifacts == f"s3://{artifacts.bucket}/{key}"
+    assert [(s.job_status, s.secondary_status) for s in seen] == [
+        ("InProgress", "Starting"),
+        ("InProgress", "Downloading"),
+        ("InProgress", "Training"),
+        ("InProgress", "Uploading"),
+        ("Completed", "Completed"),
+    ]
+    fields = status.describe_fields()
+    assert fields["ModelArtifacts"] == {"S3ModelArtifacts": status.model_artifacts}
+    assert fields["TrainingStartTime"] <= fields["TrainingEndTime"]
+    assert [t["Status"] for t in fields["SecondaryStatusTransitions"]][-1] == "Completed"
+    assert any(line.startswith("[59]#011train-auc:") for line in job.logs())
+    assert "#011validation-auc:" in job.logs()[-1]
+
+    s3 = artifacts.access.client("s3")
+    head = s3.head_object(Bucket=artifacts.bucket, Key=key)
+    assert head["ServerSideEncryption"] == "aws:kms"
+    assert head["SSEKMSKeyId"] == artifacts.key_arn
+    body = s3.get_object(Bucket=artifacts.bucket, Key=key)["Body"].read()
+    with tarfile.open(fileobj=io.BytesIO(body), mode="r:gz") as archive:
+        assert archive.getnames() == ["xgboost-model"]
+        model = bytearray(archive.extractfile("xgboost-model").read())  # type: ignore[union-attr]
+    booster = xgb.Booster()
+    booster.load_model(model)
+    features, labels = load_csv("holdout")
+    assert auc(labels, booster.predict(xgb.DMatrix(features))) > 0.85
+    assert_container_layout(tmp_path)
+
+
+def assert_container_layout(root: Path) -> None:
+    """What the algorithm process saw: SageMaker's files, with the request's content."""
+    config = root / "opt" / "ml" / "input" / "config"
+    hyperparameters = json.loads((INFRA / "pipeline" / "training-input.json").read_text())
+    assert (
+        json.loads((config / "hyperparameters.json").read_text())
+        == (hyperparameters["hyperparameters"])
+    )
+    channels = json.loads((config / "inputdataconfig.json").read_text())
+    assert sorted(channels) == ["train", "validation"]
+    assert channels["train"]["ContentType"] == "text/csv"
+    assert json.loads((config / "resourceconfig.json").read_text())["hosts"] == ["algo-1"]
+    for channel in ("train", "validation"):
+        downloaded = root / "opt" / "ml" / "input" / "data" / channel / f"{channel}.csv"
+        assert downloaded.read_bytes() == (INFRA / "data" / f"{channel}.csv").read_bytes()
+    assert not (root / "opt" / "ml" / "output" / "failure").exists()
+
+
+def test_a_read_the_role_is_denied_fails_the_job_with_aws_error(
+    artifacts: Artifacts, moto_url: str
+) -> None:
+    bucket_arn = f"arn:aws:s3:::{artifacts.bucket}"
+    lister = role_access(
+        artifacts,
+        "training-without-get",
+        [{"Effect": "Allow", "Action": "s3:ListBucket", "Resource": bucket_arn}],
+    )
+    with moto_iam_enforced(moto_url):
+        job, _ = run(artifacts, training_request(artifacts), access=lister)
+
+    assert job.status.job_status == "Failed"
+    assert job.status.failure_reason is not None
+    assert job.status.failure_reason.startswith(
+        "ClientError: An error occurred (AccessDenied) when calling the GetObject operation"
+    )
+    assert job.status.model_artifacts is None
+
+
+def test_a_model_write_the_role_is_denied_fails_the_job(
+    artifacts: Artifacts, moto_url: str
+) -> None:
+    bucket_arn = f"arn:aws:s3:::{artifacts.bucket}"
+    reader = role_access(
+        artifacts,
+        "training-read-only",
+        [
+            {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": bucket_arn},
+            {"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"{bucket_arn}/data/*"},
+        ],
+    )
+    request = training_request(artifacts)
+    request["HyperParameters"] = {**request["HyperParameters"], "num_round": "2"}
+    with moto_iam_enforced(moto_url):
+        job, seen = run(artifacts, request, access=reader)
+
+    assert seen[-2].secondary_status == "Uploading"
+    assert job.status.failure_reason is not None
+    assert "(AccessDenied) when calling the PutObject operation" in job.status.failure_reason
+
+
+def test_missing_data_fails_the_job_naming_the_channel(artifacts: Artifacts) -> None:
+    request = training_request(artifacts)
+    request["InputDataConfig"][1]["DataSource"]["S3DataSource"]["S3Uri"] = (
+        f"s3://{artifacts.bucket}/data/nothing-here/"
+    )
+    job, _ = run(artifacts, request)
+
+    assert job.status.job_status == "Failed"
+    assert job.status.failure_reason == (
+        "ClientError: Data download failed: no S3 objects found under S3 URL "
+        f"'s3://{artifacts.bucket}/data/nothing-here/' given for input data source validation"
+    )
+
+
+@pytest.mark.parametrize(
+    "image",
+    [
+        "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:latest",
+        "683313688378.dkr.ecr.us-east-1.amazonaws.com/xgboost:1",
+        "111111111111.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1",
+    ],
+)
+def test_an_unknown_image_fails_the_job_before_any_data_is_read(
+    artifacts: Artifacts, image: str
+) -> None:
+    request = training_request(
+        artifacts, AlgorithmSpecification={"TrainingImage": image, "TrainingInputMode": "File"}
+    )
+    job, seen = run(artifacts, request)
+
+    assert job.status.job_status == "Failed"
+    assert image in (job.status.failure_reason or "")
+    assert "Downloading" not in [s.secondary_status for s in seen]
+
+
+def test_an_unknown_hyperparameter_fails_the_algorithm_naming_it(artifacts: Artifacts) -> None:
+    request = training_request(artifacts)
+    request["HyperParameters"] = {**request["HyperParameters"], "max_dpeth": "4", "etta": "1"}
+    job, _ = run(artifacts, request)
+
+    assert job.status.job_status == "Failed"
+    assert job.status.failure_reason == "AlgorithmError: unknown hyperparameters: etta, max_dpeth"
+
+
+def test_max_runtime_stops_the_algorithm(artifacts: Artifacts) -> None:
+    request = training_request(artifacts, StoppingCondition={"MaxRuntimeInSeconds": 1})
+    request["HyperParameters"] = {**request["HyperParameters"], "num_round": "1000000"}
+    job, _ = run(artifacts, request)
+
+    assert (job.status.job_status, job.status.secondary_status) == (
+        "Stopped",
+        "MaxRuntimeExceeded",
+    )
+    assert "MaxRuntimeInSeconds" in (job.status.failure_reason or "")
+    assert job.status.end_time is not None
