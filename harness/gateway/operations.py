@@ -304,7 +304,7 @@ class OperationMapper:
         elif "Action" in form:
             name = "query"
         elif model is not None:
-            name = model.protocol
+            name = model.resolved_protocol
         else:
             name = "rest-xml"
         return self._protocol(model, name) if model is not None else WireProtocol(name)

@@ -23,7 +23,6 @@ from harness.gateway.credentials import Credential, CredentialStore
 from harness.gateway.errors import (
     ErrorKind,
     GatewayError,
-    WireProtocol,
     render_access_denied,
     render_error,
 )
@@ -55,6 +54,7 @@ class LoopbackGateway:
         self.store = store
         self.mapper = mapper
         self.seen: list[Seen] = []
+        self.forced_error: ErrorKind | None = None  # answer every request with this instead
         self._lock = threading.Lock()
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> list[bytes]:
@@ -73,6 +73,8 @@ class LoopbackGateway:
             protocol = seen.call.protocol
         except UnknownOperationError as exc:
             protocol = exc.protocol
+        if self.forced_error is not None:
+            return render_error(protocol, self.forced_error, method=method)(environ, start_response)
         try:
             seen.verified = verify(environ, body, self.store)
         except GatewayError as exc:
@@ -203,15 +205,3 @@ def make_client(
         )
 
     return factory
-
-
-def protocol_of(mapper: OperationMapper, service: str, name: str | None = None) -> WireProtocol:
-    model = mapper.service_model(service)
-    return WireProtocol(
-        name or model.protocol,
-        model.metadata.get("xmlNamespace"),
-        model.metadata.get("jsonVersion"),
-    )
-
-
-__all__ = ["ErrorKind"]
