@@ -130,7 +130,8 @@ class Gateway:
         if call.signing_name == "cloudformation":
             return self.cloudformation(environ, start_response)
         environ["HTTP_X_MOTO_ACCOUNT_ID"] = _moto_account(call, credential)
-        return self.backend(environ, start_response)
+        with moto_state.authorized_by_gateway():
+            return list(self.backend(environ, start_response))
 
     def decide(
         self,

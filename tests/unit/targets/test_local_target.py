@@ -1,0 +1,273 @@
+"""The local target with the project's own infra deployed: settings read back through the
+service APIs, and the gateway allows and denies exactly what AWS would."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+import boto3
+import pytest
+from botocore.client import BaseClient
+from botocore.exceptions import ClientError
+
+from harness.targets import Capability
+from harness.targets.local import LocalTarget
+from harness.targets.local.target import ServiceRoleDenied
+
+Outputs = dict[str, dict[str, str]]
+PIPELINE = "codepipeline.amazonaws.com"
+
+
+def _sids(policy: str) -> list[str]:
+    return [s["Sid"] for s in json.loads(policy)["Statement"]]
+
+
+def _denied(call: Callable[[], Any]) -> dict[str, Any]:
+    with pytest.raises(ClientError) as raised:
+        call()
+    return raised.value.response
+
+
+def test_starts_and_stops_in_about_a_second(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    began = time.monotonic()
+    with LocalTarget(workdir=tmp_path) as target:
+        identity = target.client("sts", target.session("training")).get_caller_identity()
+    assert time.monotonic() - began < 2.0
+    assert identity["Account"] == "222222222222"
+    assert identity["Arn"] == "arn:aws:sts::222222222222:assumed-role/harness-deployer/harness"
+
+
+def test_declares_enforcement_but_no_runtimes(target: LocalTarget) -> None:
+    assert target.has(Capability.ENFORCES_KEY_POLICY)
+    assert target.has(Capability.ENFORCES_TLS_CONDITION)
+    assert not target.has(Capability.RUNS_TRAINING)
+    assert Capability.RUNS_TRAINING.description == "runs SageMaker training jobs"
+
+
+def test_bucket_settings_read_back(target: LocalTarget, outputs: Outputs) -> None:
+    s3 = target.client("s3", target.session("shared-services"))
+    bucket = outputs["shared-services"]["ArtifactBucketName"]
+    key_arn = outputs["shared-services"]["ArtifactKeyArn"]
+    assert _sids(s3.get_bucket_policy(Bucket=bucket)["Policy"]) == [
+        "DenyInsecureTransport",
+        "DenyPutWithoutEncryptionHeader",
+        "DenyPutNotEncryptedWithKms",
+        "DenyPutUnderAnyOtherKey",
+        "ReadWriteByPipelineRolesInTrainingAndProduction",
+        "ListTrainingDataByTrainingRole",
+        "ReadOnlyByProductionReaders",
+    ]
+    rule = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"][0]
+    assert rule["ApplyServerSideEncryptionByDefault"] == {
+        "SSEAlgorithm": "aws:kms",
+        "KMSMasterKeyID": key_arn,
+    }
+    assert rule["BucketKeyEnabled"] is True
+    assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
+    block = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
+    assert block == dict.fromkeys(
+        ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"), True
+    )
+
+
+def test_key_and_role_settings_read_back(target: LocalTarget, outputs: Outputs) -> None:
+    key_arn = outputs["shared-services"]["ArtifactKeyArn"]
+    kms = target.client("kms", target.session("shared-services"))
+    assert kms.get_key_rotation_status(KeyId=key_arn)["KeyRotationEnabled"] is True
+    policy = kms.get_key_policy(KeyId=key_arn, PolicyName="default")["Policy"]
+    assert "KeyUseByPipelineRoles" in _sids(policy)
+    iam = target.client("iam", target.session("training"))
+    role = iam.get_role(RoleName="mlops-b-sagemaker-training")["Role"]
+    trust = role["AssumeRolePolicyDocument"]
+    assert trust["Statement"][0]["Principal"] == {"Service": "sagemaker.amazonaws.com"}
+    document = iam.get_role_policy(RoleName="mlops-b-sagemaker-training", PolicyName="training-job")
+    assert "ReadTrainingData" in [s["Sid"] for s in document["PolicyDocument"]["Statement"]]
+    function = target.client("lambda", target.session("production")).get_function(
+        FunctionName=outputs["production"]["DeployFunctionName"]
+    )
+    assert function["Configuration"]["Role"] == outputs["production"]["DeployFunctionRoleArn"]
+
+
+@pytest.fixture(scope="module")
+def pipeline_s3(target: LocalTarget, outputs: Outputs) -> BaseClient:
+    """S3 as the pipeline role, which trusts only CodePipeline."""
+    session = target.session_as_service(outputs["shared-services"]["PipelineRoleArn"], PIPELINE)
+    return target.client("s3", session)
+
+
+def test_pipeline_role_put_with_the_key_is_allowed(
+    pipeline_s3: BaseClient, outputs: Outputs
+) -> None:
+    shared = outputs["shared-services"]
+    pipeline_s3.put_object(
+        Bucket=shared["ArtifactBucketName"],
+        Key="mlops/source.zip",
+        Body=b"artifact",
+        ServerSideEncryption="aws:kms",
+        SSEKMSKeyId=shared["ArtifactKeyArn"],
+    )
+    body = pipeline_s3.get_object(Bucket=shared["ArtifactBucketName"], Key="mlops/source.zip")
+    assert body["Body"].read() == b"artifact"
+
+
+@pytest.mark.parametrize(
+    ("encryption", "statement"),
+    [
+        ({}, "DenyPutWithoutEncryptionHeader"),
+        ({"ServerSideEncryption": "AES256"}, "DenyPutNotEncryptedWithKms"),
+        (
+            {
+                "ServerSideEncryption": "aws:kms",
+                "SSEKMSKeyId": "arn:aws:kms:us-east-1:111111111111:key/"
+                "00000000-0000-0000-0000-000000000000",
+            },
+            "DenyPutUnderAnyOtherKey",
+        ),
+    ],
+    ids=["no-header", "aes256", "other-key"],
+)
+def test_pipeline_role_put_without_the_key_is_denied(
+    pipeline_s3: BaseClient, outputs: Outputs, encryption: dict[str, str], statement: str
+) -> None:
+    bucket = outputs["shared-services"]["ArtifactBucketName"]
+    response = _denied(
+        lambda: pipeline_s3.put_object(Bucket=bucket, Key="mlops/x", Body=b"x", **encryption)
+    )
+    assert response["Error"]["Code"] == "AccessDenied"
+    assert response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    message = response["Error"]["Message"]
+    assert "explicit Deny" in message and statement in message
+    assert "s3:PutObject" in message and "assumed-role/mlops-pipeline/" in message
+
+
+def test_pipeline_role_put_over_plain_http_is_denied(target: LocalTarget, outputs: Outputs) -> None:
+    shared = outputs["shared-services"]
+    session = target.session_as_service(shared["PipelineRoleArn"], PIPELINE)
+    plain = target.insecure_client("s3", session)
+    response = _denied(
+        lambda: plain.put_object(
+            Bucket=shared["ArtifactBucketName"],
+            Key="mlops/x",
+            Body=b"x",
+            ServerSideEncryption="aws:kms",
+            SSEKMSKeyId=shared["ArtifactKeyArn"],
+        )
+    )
+    assert "DenyInsecureTransport" in response["Error"]["Message"]
+
+
+def test_pipeline_role_is_only_for_codepipeline(target: LocalTarget, outputs: Outputs) -> None:
+    with pytest.raises(ServiceRoleDenied, match=r"lambda\.amazonaws\.com"):
+        target.session_as_service(
+            outputs["shared-services"]["PipelineRoleArn"], "lambda.amazonaws.com"
+        )
+
+
+def test_admin_like_role_in_training_is_denied_the_key(
+    target: LocalTarget, outputs: Outputs
+) -> None:
+    shared = outputs["shared-services"]
+    account = target.accounts["training"]
+    iam = target.client("iam", target.session("training"))
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+    role_arn = iam.create_role(RoleName="canary-admin", AssumeRolePolicyDocument=json.dumps(trust))[
+        "Role"
+    ]["Arn"]
+    everything = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": ["kms:*", "s3:*"], "Resource": "*"}],
+    }
+    iam.put_role_policy(
+        RoleName="canary-admin", PolicyName="all-kms-s3", PolicyDocument=json.dumps(everything)
+    )
+    canary = target.session("training", role_arn=role_arn, session_name="canary")
+    kms = target.client("kms", canary)
+    response = _denied(lambda: kms.encrypt(KeyId=shared["ArtifactKeyArn"], Plaintext=b"x"))
+    assert response["Error"]["Code"] == "AccessDeniedException"
+    assert "key policy" in response["Error"]["Message"]
+    s3 = target.client("s3", canary)
+    response = _denied(
+        lambda: s3.put_object(
+            Bucket=shared["ArtifactBucketName"],
+            Key="mlops/canary",
+            Body=b"x",
+            ServerSideEncryption="aws:kms",
+            SSEKMSKeyId=shared["ArtifactKeyArn"],
+        )
+    )
+    assert response["Error"]["Code"] == "AccessDenied"
+
+
+def test_training_role_reads_training_data(target: LocalTarget, outputs: Outputs) -> None:
+    shared, training = outputs["shared-services"], outputs["training"]
+    publisher = target.session(
+        "shared-services", role_arn=shared["DataPublisherRoleArn"], session_name="publish"
+    )
+    target.client("s3", publisher).put_object(
+        Bucket=shared["ArtifactBucketName"],
+        Key="data/train.csv",
+        Body=b"1,2,3\n",
+        ServerSideEncryption="aws:kms",
+        SSEKMSKeyId=shared["ArtifactKeyArn"],
+    )
+    trainer = target.session_as_service(
+        training["SageMakerTrainingRoleArn"], "sagemaker.amazonaws.com"
+    )
+    s3 = target.client("s3", trainer)
+    got = s3.get_object(Bucket=shared["ArtifactBucketName"], Key="data/train.csv")
+    assert got["Body"].read() == b"1,2,3\n"
+    assert got["ServerSideEncryption"] == "aws:kms"
+    decrypt = target.decision_log.entries()[-1]
+    assert (decrypt["action"], decrypt["decision"]) == ("kms:Decrypt", "allow")
+    assert decrypt["resource"] == shared["ArtifactKeyArn"]
+    response = _denied(
+        lambda: s3.get_object(Bucket=shared["ArtifactBucketName"], Key="mlops/source.zip")
+    )
+    assert response["Error"]["Code"] == "AccessDenied"
+
+
+def _client_with(target: LocalTarget, service: str, key: str, secret: str, token: str | None):  # type: ignore[no-untyped-def]
+    session = boto3.Session(
+        aws_access_key_id=key, aws_secret_access_key=secret, aws_session_token=token
+    )
+    return target.client(service, session)
+
+
+def test_bad_signature_and_unknown_key_are_refused(target: LocalTarget) -> None:
+    credentials = target.session("shared-services").get_credentials()
+    assert credentials is not None
+    forged = _client_with(target, "s3", credentials.access_key, "wrong", credentials.token)
+    assert _denied(forged.list_buckets)["Error"]["Code"] == "SignatureDoesNotMatch"
+    unknown = _client_with(target, "sts", "AKIAUNKNOWNKEY000000", "secret", None)
+    assert _denied(unknown.get_caller_identity)["Error"]["Code"] == "InvalidClientTokenId"
+
+
+def test_decision_log_has_one_line_per_decision(target: LocalTarget, outputs: Outputs) -> None:
+    session = target.session("shared-services")
+    bucket = outputs["shared-services"]["ArtifactBucketName"]
+    before = len(target.decision_log.entries())
+    target.client("s3", session).get_bucket_versioning(Bucket=bucket)
+    plain = target.insecure_client("s3", session)
+    _denied(lambda: plain.get_bucket_versioning(Bucket=bucket))
+    entries = target.decision_log.entries()[before:]
+    assert [(e["action"], e["decision"], e["transport"]) for e in entries] == [
+        ("s3:GetBucketVersioning", "allow", "https"),
+        ("s3:GetBucketVersioning", "deny", "http"),
+    ]
+    assert "DenyInsecureTransport" in entries[1]["reason"]
+    text = target.decision_log.path.read_text()
+    credentials = session.get_credentials()
+    assert credentials is not None
+    assert credentials.secret_key not in text and credentials.token not in text
