@@ -128,6 +128,14 @@ class Plan:
         """`Delete` unless the template says `Retain` (or `Snapshot`, treated as delete)."""
         return str(self.resources[logical_id].get("DeletionPolicy", "Delete"))
 
+    def retains(
+        self, logical_id: str, policy: str = "DeletionPolicy", create_rollback: bool = False
+    ) -> bool:
+        """Whether `policy` (DeletionPolicy or UpdateReplacePolicy) keeps the resource;
+        RetainExceptOnCreate retains except when a failed create is rolled back."""
+        value = str(self.resources.get(logical_id, {}).get(policy, "Delete"))
+        return value == "Retain" or (value == "RetainExceptOnCreate" and not create_rollback)
+
     def outputs(self) -> dict[str, Output]:
         """Outputs whose condition holds, evaluated."""
         result = {}

@@ -155,7 +155,7 @@ class Operation:
         )
 
     def _delete(self, plan: Plan, state: ResourceState, retain: bool) -> None:
-        """Delete one resource (or skip it under DeletionPolicy Retain)."""
+        """Delete one resource (or skip it when its policy says Retain)."""
         stack = self.stack
         if retain:
             stack.event(state.logical_id, state.type, "DELETE_SKIPPED", state.physical_id)
@@ -165,14 +165,18 @@ class Operation:
         provider.delete(self._context(plan, state.logical_id), state.physical_id, state.properties)
         stack.event(state.logical_id, state.type, "DELETE_COMPLETE", state.physical_id)
 
-    def _delete_all(self, plan: Plan, states: list[ResourceState]) -> list[str]:
-        """Delete `states` in order, continuing past failures; return the failure reasons."""
+    def _delete_all(
+        self,
+        plan: Plan,
+        states: list[ResourceState],
+        policy: str = "DeletionPolicy",
+        create_rollback: bool = False,
+    ) -> list[str]:
+        """Delete `states` in order, continuing past failures, honouring `policy` (a replaced
+        resource follows UpdateReplacePolicy); return the logical ids that failed."""
         failures = []
         for state in states:
-            retain = (
-                state.logical_id in plan.resources
-                and plan.deletion_policy(state.logical_id) == "Retain"
-            )
+            retain = plan.retains(state.logical_id, policy, create_rollback)
             try:
                 self._delete(plan, state, retain)
             except Exception as error:
@@ -233,7 +237,7 @@ class Operation:
             return
         stack.set_status("ROLLBACK_IN_PROGRESS", reason + "Rollback requested by user.")
         created = [stack.resources[n] for n in reversed(plan.order) if n in stack.resources]
-        failures = self._delete_all(plan, created)
+        failures = self._delete_all(plan, created, create_rollback=True)
         if failures:
             stack.set_status(
                 "ROLLBACK_FAILED",
@@ -284,7 +288,8 @@ class Operation:
             for n in reversed(old_plan.order)
             if n not in new_plan.resources and n in stack.resources
         ]
-        self._delete_all(old_plan, replaced + removed)
+        self._delete_all(old_plan, replaced, "UpdateReplacePolicy")
+        self._delete_all(old_plan, removed)
         stack.set_status("UPDATE_COMPLETE")
 
     def _update_resource(

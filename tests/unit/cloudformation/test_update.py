@@ -165,3 +165,29 @@ def test_delete_honours_retain(
     cloudformation.get_waiter("stack_delete_complete").wait(StackName=stack, WaiterConfig=FAST)
     assert [b["Name"] for b in clients("s3").list_buckets()["Buckets"]] == [f"archive-{account_id}"]
     assert clients("iam").list_roles()["Roles"] == []
+
+
+def test_replacement_honours_update_replace_policy(
+    cloudformation: BaseClient, clients: Clients, account_id: str
+) -> None:
+    body = """
+Parameters:
+  Name: {Type: String}
+Resources:
+  Bucket:
+    Type: AWS::S3::Bucket
+    UpdateReplacePolicy: Retain
+    Properties: {BucketName: !Ref Name}
+"""
+    first, second = f"keep-{account_id}", f"new-{account_id}"
+    cloudformation.create_stack(
+        StackName="urp", TemplateBody=body, Parameters=_parameters(Name=first)
+    )
+    cloudformation.get_waiter("stack_create_complete").wait(StackName="urp", WaiterConfig=FAST)
+    cloudformation.update_stack(
+        StackName="urp", TemplateBody=body, Parameters=_parameters(Name=second)
+    )
+    cloudformation.get_waiter("stack_update_complete").wait(StackName="urp", WaiterConfig=FAST)
+    assert {b["Name"] for b in clients("s3").list_buckets()["Buckets"]} == {first, second}
+    summaries = cloudformation.list_stack_resources(StackName="urp")["StackResourceSummaries"]
+    assert [s["PhysicalResourceId"] for s in summaries] == [second]
