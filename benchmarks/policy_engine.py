@@ -109,17 +109,21 @@ def compiled(raw: Any, name: str) -> Policy:
 class BenchCase:
     """One request with its raw policy documents and its compiled policies."""
 
-    def __init__(self, name: str, request: Request, kwargs: dict[str, Any],
-                 expected: bool | None) -> None:
+    def __init__(
+        self, name: str, request: Request, kwargs: dict[str, Any], expected: bool | None
+    ) -> None:
         self.name, self.request, self.expected = name, request, expected
         self.raw = kwargs
         self.compiled = {
             **kwargs,
-            "identity": [compiled(p, f"identity policy #{i}")
-                         for i, p in enumerate(kwargs["identity"])],
-            "resource": None if kwargs["resource"] is None
+            "identity": [
+                compiled(p, f"identity policy #{i}") for i, p in enumerate(kwargs["identity"])
+            ],
+            "resource": None
+            if kwargs["resource"] is None
             else compiled(kwargs["resource"], "resource policy"),
-            "boundary": None if kwargs["boundary"] is None
+            "boundary": None
+            if kwargs["boundary"] is None
             else compiled(kwargs["boundary"], "permissions boundary"),
             "scps": [compiled(p, f"SCP #{i}") for i, p in enumerate(kwargs["scps"])],
         }
@@ -134,12 +138,19 @@ class BenchCase:
         resource = self.request.resource
         owner = self.raw.get("resource_account") or resource.split(":")[4]
         derived = self.request.principal.context()  # principalmapper infers these itself
-        context = {k: list(v) if isinstance(v, tuple) else v for k, v in self.request.context
-                   if derived.get(k) != v}
+        context = {
+            k: list(v) if isinstance(v, tuple) else v
+            for k, v in self.request.context
+            if derived.get(k) != v
+        }
         return {
-            "node_arn": node_arn, "action": self.request.action, "resource": resource,
-            "context": context, "identity": [document(p) for p in self.raw["identity"]],
-            "resource_policy": document(self.raw["resource"]), "resource_owner": owner,
+            "node_arn": node_arn,
+            "action": self.request.action,
+            "resource": resource,
+            "context": context,
+            "identity": [document(p) for p in self.raw["identity"]],
+            "resource_policy": document(self.raw["resource"]),
+            "resource_owner": owner,
             "boundary": document(self.raw["boundary"]),
             "scps": [document(p) for p in self.raw["scps"]],
         }
@@ -159,58 +170,134 @@ def generated_cases(count: int, seed: int) -> list[BenchCase]:
     principals += [f"arn:aws:iam::{a}:user/u{i}" for a in accounts for i in range(3)]
     principals += [f"arn:aws:sts::{a}:assumed-role/r{i}/s{i}" for a in accounts for i in range(3)]
     prefixes = ["data/", "models/", "mlops/", "tmp/"]
-    key_policy = {"Version": "2012-10-17", "Statement": [
-        {"Sid": "Admin", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111111111111:root"},
-         "Action": ["kms:Describe*", "kms:Put*", "kms:Get*", "kms:List*"], "Resource": "*"},
-        {"Sid": "Use", "Effect": "Allow",
-         "Principal": {"AWS": [f"arn:aws:iam::{a}:role/r{i}" for a in accounts for i in (0, 1)]},
-         "Action": ["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey*"], "Resource": "*"},
-        {"Sid": "ViaS3", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::222222222222:root"},
-         "Action": ["kms:Decrypt", "kms:GenerateDataKey"], "Resource": "*",
-         "Condition": {"StringEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com"}}},
-        {"Sid": "NoPlaintextDecrypt", "Effect": "Deny", "Principal": "*", "Action": "kms:*",
-         "Resource": "*", "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
-    ]}
-    bucket_policy = {"Version": "2012-10-17", "Statement": [
-        {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
-         "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"],
-         "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
-        {"Sid": "DenyWrongEncryption", "Effect": "Deny", "Principal": "*",
-         "Action": "s3:PutObject", "Resource": f"arn:aws:s3:::{bucket}/*",
-         "Condition": {"StringNotEquals": {"s3:x-amz-server-side-encryption": "aws:kms"}}},
-        {"Sid": "CrossAccountRead", "Effect": "Allow",
-         "Principal": {"AWS": ["222222222222", "arn:aws:iam::333333333333:role/r1"]},
-         "Action": ["s3:GetObject", "s3:ListBucket"],
-         "Resource": [f"arn:aws:s3:::{bucket}/data/*", f"arn:aws:s3:::{bucket}/models/*"]},
-        {"Sid": "CrossAccountWrite", "Effect": "Allow",
-         "Principal": {"AWS": "arn:aws:iam::222222222222:role/r0"}, "Action": "s3:PutObject",
-         "Resource": f"arn:aws:s3:::{bucket}/models/*"},
-        {"Sid": "SessionRead", "Effect": "Allow",
-         "Principal": {"AWS": "arn:aws:sts::333333333333:assumed-role/r2/s2"},
-         "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/*"},
-        {"Sid": "OnlyPipelineDeletes", "Effect": "Deny",
-         "NotPrincipal": {"AWS": ["arn:aws:iam::111111111111:role/r0", "111111111111"]},
-         "Action": "s3:DeleteObject", "Resource": f"arn:aws:s3:::{bucket}/*"},
-    ]}
+    key_policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "Admin",
+                "Effect": "Allow",
+                "Principal": {"AWS": "arn:aws:iam::111111111111:root"},
+                "Action": ["kms:Describe*", "kms:Put*", "kms:Get*", "kms:List*"],
+                "Resource": "*",
+            },
+            {
+                "Sid": "Use",
+                "Effect": "Allow",
+                "Principal": {
+                    "AWS": [f"arn:aws:iam::{a}:role/r{i}" for a in accounts for i in (0, 1)]
+                },
+                "Action": ["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey*"],
+                "Resource": "*",
+            },
+            {
+                "Sid": "ViaS3",
+                "Effect": "Allow",
+                "Principal": {"AWS": "arn:aws:iam::222222222222:root"},
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+                "Resource": "*",
+                "Condition": {"StringEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com"}},
+            },
+            {
+                "Sid": "NoPlaintextDecrypt",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "kms:*",
+                "Resource": "*",
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            },
+        ],
+    }
+    bucket_policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "DenyInsecureTransport",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:*",
+                "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"],
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            },
+            {
+                "Sid": "DenyWrongEncryption",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:PutObject",
+                "Resource": f"arn:aws:s3:::{bucket}/*",
+                "Condition": {"StringNotEquals": {"s3:x-amz-server-side-encryption": "aws:kms"}},
+            },
+            {
+                "Sid": "CrossAccountRead",
+                "Effect": "Allow",
+                "Principal": {"AWS": ["222222222222", "arn:aws:iam::333333333333:role/r1"]},
+                "Action": ["s3:GetObject", "s3:ListBucket"],
+                "Resource": [f"arn:aws:s3:::{bucket}/data/*", f"arn:aws:s3:::{bucket}/models/*"],
+            },
+            {
+                "Sid": "CrossAccountWrite",
+                "Effect": "Allow",
+                "Principal": {"AWS": "arn:aws:iam::222222222222:role/r0"},
+                "Action": "s3:PutObject",
+                "Resource": f"arn:aws:s3:::{bucket}/models/*",
+            },
+            {
+                "Sid": "SessionRead",
+                "Effect": "Allow",
+                "Principal": {"AWS": "arn:aws:sts::333333333333:assumed-role/r2/s2"},
+                "Action": "s3:GetObject",
+                "Resource": f"arn:aws:s3:::{bucket}/*",
+            },
+            {
+                "Sid": "OnlyPipelineDeletes",
+                "Effect": "Deny",
+                "NotPrincipal": {"AWS": ["arn:aws:iam::111111111111:role/r0", "111111111111"]},
+                "Action": "s3:DeleteObject",
+                "Resource": f"arn:aws:s3:::{bucket}/*",
+            },
+        ],
+    }
     statement_pool = [
-        {"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"],
-         "Resource": f"arn:aws:s3:::{bucket}/data/*"},
+        {
+            "Effect": "Allow",
+            "Action": ["s3:GetObject", "s3:PutObject"],
+            "Resource": f"arn:aws:s3:::{bucket}/data/*",
+        },
         {"Effect": "Allow", "Action": "s3:*", "Resource": "*"},
         {"Effect": "Allow", "Action": "s3:Get*", "Resource": f"arn:aws:s3:::{bucket}/*"},
         {"Effect": "Allow", "Action": ["kms:Decrypt", "kms:GenerateDataKey"], "Resource": key_arn},
         {"Effect": "Allow", "Action": "kms:*", "Resource": "*"},
         {"Effect": "Deny", "Action": "s3:DeleteObject", "Resource": "*"},
         {"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"},
-        {"Effect": "Allow", "Action": "s3:PutObject", "Resource": f"arn:aws:s3:::{bucket}/models/*",
-         "Condition": {"StringEquals": {"s3:x-amz-server-side-encryption": "aws:kms"}}},
-        {"Effect": "Deny", "Action": "*", "Resource": "*",
-         "Condition": {"NotIpAddress": {"aws:SourceIp": ["10.0.0.0/8", "192.0.2.0/24"]}}},
-        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/tmp/*",
-         "Condition": {"DateLessThan": {"aws:CurrentTime": "2030-01-01T00:00:00Z"}}},
-        {"Effect": "Deny", "Action": "s3:PutObject", "Resource": "*",
-         "Condition": {"ForAnyValue:StringNotEquals": {"aws:TagKeys": ["project", "owner"]}}},
-        {"Effect": "Allow", "Action": "s3:PutObject", "Resource": f"arn:aws:s3:::{bucket}/tmp/*",
-         "Condition": {"ForAllValues:StringEquals": {"aws:TagKeys": ["project"]}}},
+        {
+            "Effect": "Allow",
+            "Action": "s3:PutObject",
+            "Resource": f"arn:aws:s3:::{bucket}/models/*",
+            "Condition": {"StringEquals": {"s3:x-amz-server-side-encryption": "aws:kms"}},
+        },
+        {
+            "Effect": "Deny",
+            "Action": "*",
+            "Resource": "*",
+            "Condition": {"NotIpAddress": {"aws:SourceIp": ["10.0.0.0/8", "192.0.2.0/24"]}},
+        },
+        {
+            "Effect": "Allow",
+            "Action": "s3:GetObject",
+            "Resource": f"arn:aws:s3:::{bucket}/tmp/*",
+            "Condition": {"DateLessThan": {"aws:CurrentTime": "2030-01-01T00:00:00Z"}},
+        },
+        {
+            "Effect": "Deny",
+            "Action": "s3:PutObject",
+            "Resource": "*",
+            "Condition": {"ForAnyValue:StringNotEquals": {"aws:TagKeys": ["project", "owner"]}},
+        },
+        {
+            "Effect": "Allow",
+            "Action": "s3:PutObject",
+            "Resource": f"arn:aws:s3:::{bucket}/tmp/*",
+            "Condition": {"ForAllValues:StringEquals": {"aws:TagKeys": ["project"]}},
+        },
     ]
     identities = {
         p: [{"Version": "2012-10-17", "Statement": rng.sample(statement_pool, rng.randint(1, 4))}]
@@ -224,15 +311,16 @@ def generated_cases(count: int, seed: int) -> list[BenchCase]:
         context: dict[str, Any] = {
             "aws:SecureTransport": rng.choice(["true", "true", "true", "false"]),
             "aws:SourceIp": f"{rng.choice([10, 192, 203])}.0.{rng.randint(0, 2)}."
-                            f"{rng.randint(1, 250)}",
+            f"{rng.randint(1, 250)}",
             "aws:CurrentTime": f"20{rng.randint(24, 31)}-0{rng.randint(1, 9)}-"
-                               f"1{rng.randint(0, 9)}T00:00:00Z",
+            f"1{rng.randint(0, 9)}T00:00:00Z",
         }
         if rng.random() < 0.3:
             context["aws:TagKeys"] = rng.sample(["project", "owner", "secret"], rng.randint(0, 2))
         if rng.random() < 0.5:
-            action = rng.choice(["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey",
-                                 "kms:DescribeKey"])
+            action = rng.choice(
+                ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"]
+            )
             resource, kind, rp, owner = key_arn, "kms-key", key_policy, None
             if rng.random() < 0.5:
                 context["kms:ViaService"] = "s3.us-east-1.amazonaws.com"
@@ -247,8 +335,14 @@ def generated_cases(count: int, seed: int) -> list[BenchCase]:
         if request in seen:
             continue
         seen.add(request)
-        kwargs = {"identity": identities[principal_arn], "resource": rp, "resource_account": owner,
-                  "resource_kind": kind, "boundary": None, "scps": []}
+        kwargs = {
+            "identity": identities[principal_arn],
+            "resource": rp,
+            "resource_account": owner,
+            "resource_kind": kind,
+            "boundary": None,
+            "scps": [],
+        }
         cases.append(BenchCase(f"generated #{len(cases)}", request, kwargs, None))
     return cases
 
@@ -302,8 +396,9 @@ def run_pmapper(python: Path, cases: list[BenchCase]) -> tuple[list[bool | None]
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
         json.dump(payload, handle)
     try:
-        out = subprocess.run([str(python), "-c", PMAPPER_WORKER, handle.name],
-                             capture_output=True, text=True)
+        out = subprocess.run(
+            [str(python), "-c", PMAPPER_WORKER, handle.name], capture_output=True, text=True
+        )
     finally:
         Path(handle.name).unlink()
     if out.returncode != 0:
@@ -317,30 +412,46 @@ def run_pmapper(python: Path, cases: list[BenchCase]) -> tuple[list[bool | None]
     return results, answer["seconds"], len(payload)
 
 
-def report(title: str, cases: list[BenchCase], ours: list[Any], theirs: list[bool | None],
-           grouped: bool) -> None:
+def report(
+    title: str, cases: list[BenchCase], ours: list[Any], theirs: list[bool | None], grouped: bool
+) -> None:
     """Print every disagreement; generated ones grouped by verdicts and deciding statements."""
-    disagreements = [(c, d, t) for c, d, t in zip(cases, ours, theirs, strict=True)
-                     if t is not None and t != d.allowed]
+    disagreements = [
+        (c, d, t)
+        for c, d, t in zip(cases, ours, theirs, strict=True)
+        if t is not None and t != d.allowed
+    ]
     skipped = sum(t is None for t in theirs)
-    print(f"\n== {title}: {len(cases)} cases, principalmapper could not express {skipped}, "
-          f"disagreements {len(disagreements)}")
+    print(
+        f"\n== {title}: {len(cases)} cases, principalmapper could not express {skipped}, "
+        f"disagreements {len(disagreements)}"
+    )
     if grouped:
         groups = Counter((d.allowed, t, d.statements) for _, d, t in disagreements)
         for (allowed, theirs_allowed, statements), count in groups.most_common():
-            example = next(c for c, d, t in disagreements
-                           if (d.allowed, t, d.statements) == (allowed, theirs_allowed, statements))
-            print(f"- {count} x engine {'allow' if allowed else 'deny'}, principalmapper "
-                  f"{'allow' if theirs_allowed else 'deny'}, deciding {list(statements)}; e.g. "
-                  f"{example.request.principal.arn} {example.request.action} "
-                  f"{example.request.resource} {dict(example.request.context)}")
+            example = next(
+                c
+                for c, d, t in disagreements
+                if (d.allowed, t, d.statements) == (allowed, theirs_allowed, statements)
+            )
+            print(
+                f"- {count} x engine {'allow' if allowed else 'deny'}, principalmapper "
+                f"{'allow' if theirs_allowed else 'deny'}, deciding {list(statements)}; e.g. "
+                f"{example.request.principal.arn} {example.request.action} "
+                f"{example.request.resource} {dict(example.request.context)}"
+            )
         return
     for case, decision, theirs_allowed in disagreements:
-        docs = ("" if case.expected is None
-                else f" docs: {'allow' if case.expected else 'deny'}"
-                f" ({'engine' if case.expected == decision.allowed else 'principalmapper'})")
-        print(f"- {case.name}: engine {'allow' if decision.allowed else 'deny'}, principalmapper "
-              f"{'allow' if theirs_allowed else 'deny'};{docs}\n    {decision.reason}")
+        docs = (
+            ""
+            if case.expected is None
+            else f" docs: {'allow' if case.expected else 'deny'}"
+            f" ({'engine' if case.expected == decision.allowed else 'principalmapper'})"
+        )
+        print(
+            f"- {case.name}: engine {'allow' if decision.allowed else 'deny'}, principalmapper "
+            f"{'allow' if theirs_allowed else 'deny'};{docs}\n    {decision.reason}"
+        )
     return disagreements
 
 
@@ -354,15 +465,21 @@ def main() -> None:
     generated = generated_cases(args.generated, args.seed)
     corpus_rate, corpus_decisions = rate(corpus, 2.0)
     generated_rate, generated_decisions = single_pass_rate(generated)
-    fresh_rates = [single_pass_rate(generated_cases(args.generated, args.seed + i))[0]
-                   for i in (1, 2)]
+    fresh_rates = [
+        single_pass_rate(generated_cases(args.generated, args.seed + i))[0] for i in (1, 2)
+    ]
     generated_rate = statistics.median([generated_rate, *fresh_rates])
-    wrong = [c.name for c, d in zip(corpus, corpus_decisions, strict=True)
-             if d.allowed != c.expected]
-    print(f"engine: corpus {len(corpus)} cases, {corpus_rate:,.0f} decisions/s "
-          f"({len(wrong)} differ from the documented answer)")
-    print(f"engine: generated {len(generated)} distinct requests, {generated_rate:,.0f} "
-          "decisions/s (median of single passes over three fresh sets)")
+    wrong = [
+        c.name for c, d in zip(corpus, corpus_decisions, strict=True) if d.allowed != c.expected
+    ]
+    print(
+        f"engine: corpus {len(corpus)} cases, {corpus_rate:,.0f} decisions/s "
+        f"({len(wrong)} differ from the documented answer)"
+    )
+    print(
+        f"engine: generated {len(generated)} distinct requests, {generated_rate:,.0f} "
+        "decisions/s (median of single passes over three fresh sets)"
+    )
 
     python = ensure_pmapper()
     corpus_theirs, _, _ = run_pmapper(python, corpus)
@@ -370,8 +487,10 @@ def main() -> None:
     pm_rate = pm_count / pm_seconds
     comparable = [c for c, t in zip(generated, generated_theirs, strict=True) if t is not None]
     ours_on_same, _ = single_pass_rate(comparable)
-    print(f"principalmapper: generated {pm_count} expressible requests, {pm_rate:,.0f} decisions/s;"
-          f" engine on the same requests {ours_on_same:,.0f} decisions/s")
+    print(
+        f"principalmapper: generated {pm_count} expressible requests, {pm_rate:,.0f} decisions/s;"
+        f" engine on the same requests {ours_on_same:,.0f} decisions/s"
+    )
 
     report("corpus", corpus, corpus_decisions, corpus_theirs, grouped=False)
     report("generated", generated, generated_decisions, generated_theirs, grouped=True)

@@ -78,30 +78,43 @@ def _bucket_map(raw: Any, objects: Mapping[str, str]) -> dict[str, frozenset[str
     return {label: frozenset(actions) for label, actions in (raw or {}).items()}
 
 
-def load_allowlist(path: str | Path, accounts: Mapping[str, str],
-                   prefix: str = "mlops") -> Allowlist:
+def load_allowlist(
+    path: str | Path, accounts: Mapping[str, str], prefix: str = "mlops"
+) -> Allowlist:
     """Read the allow-list, binding ``${A}``, ``${B}``, ``${C}`` and ``${Prefix}``."""
     path = Path(path)
     values = {**accounts, "Prefix": prefix}
     data = yaml.safe_load(_bind(path.read_text(), values, path))
     objects = dict(data.get("objects") or {})
     principals = [
-        Expected(name=name, arn=spec["arn"], key=frozenset(spec.get("key") or ()),
-                 bucket=_bucket_map(spec.get("bucket"), objects),
-                 assume=frozenset(spec.get("assume") or ()))
+        Expected(
+            name=name,
+            arn=spec["arn"],
+            key=frozenset(spec.get("key") or ()),
+            bucket=_bucket_map(spec.get("bucket"), objects),
+            assume=frozenset(spec.get("assume") or ()),
+        )
         for name, spec in (data.get("principals") or {}).items()
     ]
     principals += [
-        Expected(name=spec["name"], arn=spec["arn"], canary=True,
-                 identity=(Policy.parse(spec["identity"], f"identity of canary {spec['name']}")
-                           if spec.get("identity") else None))
+        Expected(
+            name=spec["name"],
+            arn=spec["arn"],
+            canary=True,
+            identity=(
+                Policy.parse(spec["identity"], f"identity of canary {spec['name']}")
+                if spec.get("identity")
+                else None
+            ),
+        )
         for spec in data.get("canaries") or ()
     ]
     for label in {lbl for p in principals for lbl in p.bucket}:
         if label not in objects:
             raise PolicyError(f"{path}: bucket object {label!r} is not listed under objects")
-    return Allowlist(tuple(data["actions"]["key"]), tuple(data["actions"]["bucket"]), objects,
-                     tuple(principals))
+    return Allowlist(
+        tuple(data["actions"]["key"]), tuple(data["actions"]["bucket"]), objects, tuple(principals)
+    )
 
 
 @dataclass(frozen=True)
@@ -153,14 +166,19 @@ class Matrix:
     cells: tuple[Cell, ...]
 
     def allowed(self, principal_arn: str, category: str, action: str, target: str) -> bool:
-        return any(c.allowed for c in self.cells if (c.principal_arn, c.category, c.action,
-                                                     c.target) == (principal_arn, category,
-                                                                   action, target))
+        return any(
+            c.allowed
+            for c in self.cells
+            if (c.principal_arn, c.category, c.action, c.target)
+            == (principal_arn, category, action, target)
+        )
 
 
-def subjects_from_allowlist(allowlist: Allowlist,
-                            identities: Mapping[str, Sequence[Policy]] | None = None,
-                            extra: Iterable[Subject] = ()) -> list[Subject]:
+def subjects_from_allowlist(
+    allowlist: Allowlist,
+    identities: Mapping[str, Sequence[Policy]] | None = None,
+    extra: Iterable[Subject] = (),
+) -> list[Subject]:
     """Every allow-list principal and canary, with the identity policies known for it.
 
     ``identities`` maps a principal ARN to its (rendered or live) identity policies; a
@@ -176,29 +194,61 @@ def subjects_from_allowlist(allowlist: Allowlist,
     return subjects + list(extra)
 
 
-def _cell(subject: Subject, category: str, action: str, target: str, resource: str,
-          decision: Decision) -> Cell:
-    return Cell(subject.name, subject.principal.arn, category, action, target, resource,
-                decision.allowed, decision.reason, decision.statements)
+def _cell(
+    subject: Subject, category: str, action: str, target: str, resource: str, decision: Decision
+) -> Cell:
+    return Cell(
+        subject.name,
+        subject.principal.arn,
+        category,
+        action,
+        target,
+        resource,
+        decision.allowed,
+        decision.reason,
+        decision.statements,
+    )
 
 
-def _bucket_cell(subject: Subject, action: str, label: str, object_key: str, key: Key,
-                 bucket: Bucket, region: str) -> Cell:
+def _bucket_cell(
+    subject: Subject,
+    action: str,
+    label: str,
+    object_key: str,
+    key: Key,
+    bucket: Bucket,
+    region: str,
+) -> Cell:
     principal = subject.principal
     object_arn = f"arn:aws:s3:::{bucket.name}/{object_key}"
     s3_context = {"aws:SecureTransport": "true"}
     if action == "s3:PutObject":
-        s3_context |= {"s3:x-amz-server-side-encryption": "aws:kms",
-                       "s3:x-amz-server-side-encryption-aws-kms-key-id": key.arn}
-    s3 = evaluate(Request(principal, action, object_arn, s3_context), subject.identity,
-                  bucket.policy, bucket.account, boundary=subject.boundary)
+        s3_context |= {
+            "s3:x-amz-server-side-encryption": "aws:kms",
+            "s3:x-amz-server-side-encryption-aws-kms-key-id": key.arn,
+        }
+    s3 = evaluate(
+        Request(principal, action, object_arn, s3_context),
+        subject.identity,
+        bucket.policy,
+        bucket.account,
+        boundary=subject.boundary,
+    )
     kms_action = S3_KMS_CALL[action]
-    kms_context = {"aws:SecureTransport": "true", "kms:ViaService": f"s3.{region}.amazonaws.com",
-                   "kms:CallerAccount": principal.account or "",
-                   "kms:EncryptionContextKeys": ["aws:s3:arn"],
-                   "kms:EncryptionContext:aws:s3:arn": object_arn}
-    kms = evaluate(Request(principal, kms_action, key.arn, kms_context), subject.identity,
-                   key.policy, resource_kind="kms-key", boundary=subject.boundary)
+    kms_context = {
+        "aws:SecureTransport": "true",
+        "kms:ViaService": f"s3.{region}.amazonaws.com",
+        "kms:CallerAccount": principal.account or "",
+        "kms:EncryptionContextKeys": ["aws:s3:arn"],
+        "kms:EncryptionContext:aws:s3:arn": object_arn,
+    }
+    kms = evaluate(
+        Request(principal, kms_action, key.arn, kms_context),
+        subject.identity,
+        key.policy,
+        resource_kind="kms-key",
+        boundary=subject.boundary,
+    )
     if not s3.allowed:
         reason = f"S3: {s3.reason}"
     elif not kms.allowed:
@@ -206,13 +256,27 @@ def _bucket_cell(subject: Subject, action: str, label: str, object_key: str, key
     else:
         reason = f"S3: {s3.reason} KMS via S3: {kms.reason}"
     statements = s3.statements + kms.statements if s3.allowed else s3.statements
-    return Cell(subject.name, principal.arn, "bucket", action, label, object_arn,
-                s3.allowed and kms.allowed, reason, statements)
+    return Cell(
+        subject.name,
+        principal.arn,
+        "bucket",
+        action,
+        label,
+        object_arn,
+        s3.allowed and kms.allowed,
+        reason,
+        statements,
+    )
 
 
-def compute_matrix(subjects: Iterable[Subject], key: Key, bucket: Bucket,
-                   roles: Iterable[Role], allowlist: Allowlist,
-                   region: str = "us-east-1") -> Matrix:
+def compute_matrix(
+    subjects: Iterable[Subject],
+    key: Key,
+    bucket: Bucket,
+    roles: Iterable[Role],
+    allowlist: Allowlist,
+    region: str = "us-east-1",
+) -> Matrix:
     """Decide every (subject, action, resource) the allow-list speaks about."""
     cells: list[Cell] = []
     role_list = list(roles)
@@ -221,20 +285,29 @@ def compute_matrix(subjects: Iterable[Subject], key: Key, bucket: Bucket,
         for action in allowlist.key_actions:
             context = {"aws:SecureTransport": "true", "kms:CallerAccount": principal.account or ""}
             context |= KEY_CALL_CONTEXT.get(action, {})
-            decision = evaluate(Request(principal, action, key.arn, context), subject.identity,
-                                key.policy, resource_kind="kms-key", boundary=subject.boundary)
+            decision = evaluate(
+                Request(principal, action, key.arn, context),
+                subject.identity,
+                key.policy,
+                resource_kind="kms-key",
+                boundary=subject.boundary,
+            )
             cells.append(_cell(subject, "key", action, key.arn, key.arn, decision))
         for label, object_key in allowlist.objects.items():
             for action in allowlist.bucket_actions:
-                cells.append(_bucket_cell(subject, action, label, object_key, key, bucket,
-                                          region))
+                cells.append(_bucket_cell(subject, action, label, object_key, key, bucket, region))
         for role in role_list:
-            request = Request(principal, "sts:AssumeRole", role.arn,
-                              {"aws:SecureTransport": "true"})
-            decision = evaluate(request, subject.identity, role.trust,
-                                resource_kind="role-trust", boundary=subject.boundary)
-            cells.append(_cell(subject, "assume", "sts:AssumeRole", role.arn, role.arn,
-                               decision))
+            request = Request(
+                principal, "sts:AssumeRole", role.arn, {"aws:SecureTransport": "true"}
+            )
+            decision = evaluate(
+                request,
+                subject.identity,
+                role.trust,
+                resource_kind="role-trust",
+                boundary=subject.boundary,
+            )
+            cells.append(_cell(subject, "assume", "sts:AssumeRole", role.arn, role.arn, decision))
     return Matrix(tuple(cells))
 
 
@@ -253,10 +326,15 @@ class Finding:
     statements: tuple[tuple[str, str | int, str], ...]
 
     def __str__(self) -> str:
-        verdict = ("allowed but the allow-list denies it" if self.actual
-                   else "denied but the allow-list expects it")
-        return (f"{self.subject} ({self.principal_arn}): {self.action} on {self.resource} is "
-                f"{verdict}. {self.reason}")
+        verdict = (
+            "allowed but the allow-list denies it"
+            if self.actual
+            else "denied but the allow-list expects it"
+        )
+        return (
+            f"{self.subject} ({self.principal_arn}): {self.action} on {self.resource} is "
+            f"{verdict}. {self.reason}"
+        )
 
 
 def _expects(expected: Expected | None, cell: Cell) -> bool:
@@ -275,7 +353,17 @@ def diff(matrix: Matrix, allowlist: Allowlist) -> list[Finding]:
     for cell in matrix.cells:
         expected = _expects(allowlist.expected(cell.principal_arn), cell)
         if expected != cell.allowed:
-            findings.append(Finding(cell.subject, cell.principal_arn, cell.category,
-                                    cell.action, cell.resource, expected, cell.allowed,
-                                    cell.reason, cell.statements))
+            findings.append(
+                Finding(
+                    cell.subject,
+                    cell.principal_arn,
+                    cell.category,
+                    cell.action,
+                    cell.resource,
+                    expected,
+                    cell.allowed,
+                    cell.reason,
+                    cell.statements,
+                )
+            )
     return findings

@@ -61,15 +61,19 @@ def _binary(text: str) -> bytes:
         return text.encode()
 
 
-def _patterns(values: Sequence[str], *, ignore_case: bool, wildcards: bool, arn: bool,
-              variables: bool) -> ValueTest:
-    compiled = [Pattern(v, ignore_case=ignore_case, wildcards=wildcards, arn=arn,
-                        variables=variables) for v in values]
+def _patterns(
+    values: Sequence[str], *, ignore_case: bool, wildcards: bool, arn: bool, variables: bool
+) -> ValueTest:
+    compiled = [
+        Pattern(v, ignore_case=ignore_case, wildcards=wildcards, arn=arn, variables=variables)
+        for v in values
+    ]
     return lambda value, lookup: any(p.matches(value, lookup) for p in compiled)
 
 
-def _ordered(parse: Callable[[str], float | None],
-             compare: Callable[[float, float], bool]) -> Callable[..., ValueTest]:
+def _ordered(
+    parse: Callable[[str], float | None], compare: Callable[[float, float], bool]
+) -> Callable[..., ValueTest]:
     def build(values: Sequence[str], **_: bool) -> ValueTest:
         parsed = [p for p in map(parse, values) if p is not None]
 
@@ -105,11 +109,13 @@ def _ip(values: Sequence[str], **_: bool) -> ValueTest:
     return test
 
 
-def _string(ignore_case: bool = False, wildcards: bool = False,
-            arn: bool = False) -> Callable[..., ValueTest]:
+def _string(
+    ignore_case: bool = False, wildcards: bool = False, arn: bool = False
+) -> Callable[..., ValueTest]:
     def build(values: Sequence[str], *, variables: bool) -> ValueTest:
-        return _patterns(values, ignore_case=ignore_case, wildcards=wildcards, arn=arn,
-                         variables=variables)
+        return _patterns(
+            values, ignore_case=ignore_case, wildcards=wildcards, arn=arn, variables=variables
+        )
 
     return build
 
@@ -200,8 +206,9 @@ def compile_condition(block: object, *, variables: bool, where: str) -> tuple[Ke
             values = [_as_text(v) for v in (raw if isinstance(raw, list) else [raw])]
             if base == "Null" and not if_exists:
                 wants = tuple(v.lower() == "true" for v in values)
-                tests.append(KeyTest(full_name, key.lower(), qualifier or None, False, False,
-                                     wants, None))
+                tests.append(
+                    KeyTest(full_name, key.lower(), qualifier or None, False, False, wants, None)
+                )
                 continue
             if base not in OPERATORS:
                 raise PolicyError(f"{where}: unknown condition operator {full_name!r}")
@@ -210,6 +217,9 @@ def compile_condition(block: object, *, variables: bool, where: str) -> tuple[Ke
                 value_test = build(values, variables=variables)
             except ValueError as error:
                 raise PolicyError(f"{where}: bad value for {full_name}: {error}") from error
-            tests.append(KeyTest(full_name, key.lower(), qualifier or None, if_exists, negated,
-                                 None, value_test))
+            tests.append(
+                KeyTest(
+                    full_name, key.lower(), qualifier or None, if_exists, negated, None, value_test
+                )
+            )
     return tuple(tests)

@@ -45,8 +45,13 @@ class Request:
         default_factory=dict, init=False, repr=False, compare=False, hash=False
     )
 
-    def __init__(self, principal: Principal, action: str, resource: str,
-                 context: Mapping[str, ContextValue] | None = None) -> None:
+    def __init__(
+        self,
+        principal: Principal,
+        action: str,
+        resource: str,
+        context: Mapping[str, ContextValue] | None = None,
+    ) -> None:
         merged: dict[str, ContextValue] = dict(principal.context())
         merged.update({k.lower(): v for k, v in (context or {}).items()})
         frozen = _freeze(merged)
@@ -85,8 +90,12 @@ def _refs(statements: Iterable[Statement]) -> tuple[StatementRef, ...]:
 
 def _matching(policy_list: Iterable[Policy], request: Request) -> list[Statement]:
     lookup = request._get_lower
-    return [s for p in policy_list for s in p.statements
-            if s.covers(request.action, request.resource, lookup)]
+    return [
+        s
+        for p in policy_list
+        for s in p.statements
+        if s.covers(request.action, request.resource, lookup)
+    ]
 
 
 def _check_principal_elements(policy_list: Iterable[Policy], resource_based: bool) -> None:
@@ -94,8 +103,11 @@ def _check_principal_elements(policy_list: Iterable[Policy], resource_based: boo
     for policy in policy_list:
         for statement in policy.statements:
             if (statement.principal is None) == resource_based:
-                kind = ("a resource-based policy statement needs" if resource_based
-                        else "an identity-based policy statement must not have")
+                kind = (
+                    "a resource-based policy statement needs"
+                    if resource_based
+                    else "an identity-based policy statement must not have"
+                )
                 raise PolicyError(f"{statement.label}: {kind} Principal or NotPrincipal")
 
 
@@ -105,9 +117,7 @@ def _resource_account(request: Request, given: str | None) -> str:
     parts = request.resource.split(":", 5)
     if len(parts) == 6 and parts[4]:
         return parts[4]
-    raise PolicyError(
-        f"resource {request.resource!r} names no account; pass resource_account"
-    )
+    raise PolicyError(f"resource {request.resource!r} names no account; pass resource_account")
 
 
 def evaluate(
@@ -155,13 +165,17 @@ def evaluate(
     denies += [s for hits in scp_hits for s in hits if not s.allow]
     denies += [s for s, _ in resource_hits if not s.allow]
     if denies:
-        return Decision(False, f"Denied: explicit Deny in {denies[0].label} ({what}).",
-                        _refs(denies))
+        return Decision(
+            False, f"Denied: explicit Deny in {denies[0].label} ({what}).", _refs(denies)
+        )
 
     for policy, hits in zip(scp_policies, scp_hits, strict=True):
         if not any(s.allow for s in hits):
-            return Decision(False, f"Denied: {policy.name} allows no statement for {what} "
-                                   "(an SCP must allow, implicit deny).")
+            return Decision(
+                False,
+                f"Denied: {policy.name} allows no statement for {what} "
+                "(an SCP must allow, implicit deny).",
+            )
 
     allows_identity = [s for s in identity_hits if s.allow]
     root = principal.is_root
@@ -171,10 +185,16 @@ def evaluate(
     rp_name = resource_policy.name if resource_policy else "the resource"
     if not applies_to_identity:
         if direct:
-            return Decision(True, f"Allowed: {direct[0].label} names the {principal.kind.value} "
-                                  f"principal ({what}).", _refs(direct))
-        return Decision(False, f"Denied: no statement of {rp_name} names this "
-                               f"{principal.kind.value} principal (implicit deny; {what}).")
+            return Decision(
+                True,
+                f"Allowed: {direct[0].label} names the {principal.kind.value} principal ({what}).",
+                _refs(direct),
+            )
+        return Decision(
+            False,
+            f"Denied: no statement of {rp_name} names this "
+            f"{principal.kind.value} principal (implicit deny; {what}).",
+        )
 
     boundary_ok = boundary_policy is None or root or any(s.allow for s in boundary_hits)
     # A direct resource grant bypasses a boundary only when it names the session or user ARN
@@ -183,8 +203,9 @@ def evaluate(
         what=what,
         account=account,
         rp_name=rp_name,
-        holder={"kms-key": "key policy", "role-trust": "trust policy"}.get(resource_kind,
-                                                                           "resource policy"),
+        holder={"kms-key": "key policy", "role-trust": "trust policy"}.get(
+            resource_kind, "resource policy"
+        ),
         strict=resource_kind in ("kms-key", "role-trust"),
         has_resource_policy=resource_policy is not None,
         direct=direct,
@@ -193,8 +214,9 @@ def evaluate(
         allows_identity=allows_identity,
         identity_ok=root or bool(allows_identity),
         boundary_ok=boundary_ok,
-        identity_text=(allows_identity[0].label if allows_identity
-                       else "the account root user's own rights"),
+        identity_text=(
+            allows_identity[0].label if allows_identity else "the account root user's own rights"
+        ),
         boundary_text="" if boundary_policy is None or root else " within its permissions boundary",
     )
     if principal.account == account:
@@ -230,16 +252,27 @@ def _same_account(s: _Sides) -> Decision:
     """Same account: identity OR resource policy, except key and trust policies must allow."""
     identity_refs = _refs(s.allows_identity)
     if s.direct_ok:
-        return Decision(True, f"Allowed: {s.direct_ok[0].label} allows it ({s.what}; same "
-                              f"account: the {s.holder} alone suffices).", _refs(s.direct_ok))
+        return Decision(
+            True,
+            f"Allowed: {s.direct_ok[0].label} allows it ({s.what}; same "
+            f"account: the {s.holder} alone suffices).",
+            _refs(s.direct_ok),
+        )
     if not s.strict and s.identity_side:
-        return Decision(True, f"Allowed: {s.identity_text} allows it{s.boundary_text} "
-                              f"({s.what}; same account: an identity-based allow suffices).",
-                        identity_refs)
+        return Decision(
+            True,
+            f"Allowed: {s.identity_text} allows it{s.boundary_text} "
+            f"({s.what}; same account: an identity-based allow suffices).",
+            identity_refs,
+        )
     if s.strict and s.delegated and s.identity_side:
-        return Decision(True, f"Allowed: {s.delegated[0].label} delegates to account "
-                              f"{s.account}, and {s.identity_text} allows it{s.boundary_text} "
-                              f"({s.what}).", _refs(s.delegated) + identity_refs)
+        return Decision(
+            True,
+            f"Allowed: {s.delegated[0].label} delegates to account "
+            f"{s.account}, and {s.identity_text} allows it{s.boundary_text} "
+            f"({s.what}).",
+            _refs(s.delegated) + identity_refs,
+        )
     return Decision(False, _implicit_reason(s))
 
 
@@ -248,18 +281,29 @@ def _cross_account(s: _Sides, caller_account: str) -> Decision:
     grants = s.direct + s.delegated
     if grants and s.identity_side:
         to = "the principal" if s.direct else f"account {caller_account}"
-        return Decision(True, f"Allowed: {grants[0].label} grants it to {to} and "
-                              f"{s.identity_text} allows it{s.boundary_text} ({s.what}; "
-                              "cross-account: both sides allow).",
-                        _refs(grants[:1]) + _refs(s.allows_identity))
+        return Decision(
+            True,
+            f"Allowed: {grants[0].label} grants it to {to} and "
+            f"{s.identity_text} allows it{s.boundary_text} ({s.what}; "
+            "cross-account: both sides allow).",
+            _refs(grants[:1]) + _refs(s.allows_identity),
+        )
     if grants:
         why = "its permissions boundary does not" if s.identity_ok else "no identity policy does"
-        return Decision(False, f"Denied: {grants[0].label} allows it but {why} (cross-account "
-                               f"needs both sides; implicit deny; {s.what}).", _refs(grants[:1]))
+        return Decision(
+            False,
+            f"Denied: {grants[0].label} allows it but {why} (cross-account "
+            f"needs both sides; implicit deny; {s.what}).",
+            _refs(grants[:1]),
+        )
     side = f"{s.identity_text} allows it" if s.identity_side else "no identity policy allows it"
-    return Decision(False, f"Denied: no statement of {s.rp_name} grants it to the principal or "
-                           f"its account {caller_account}, and {side} (cross-account needs "
-                           f"both sides; implicit deny; {s.what}).", _refs(s.allows_identity))
+    return Decision(
+        False,
+        f"Denied: no statement of {s.rp_name} grants it to the principal or "
+        f"its account {caller_account}, and {side} (cross-account needs "
+        f"both sides; implicit deny; {s.what}).",
+        _refs(s.allows_identity),
+    )
 
 
 def _implicit_reason(s: _Sides) -> str:
@@ -267,13 +311,19 @@ def _implicit_reason(s: _Sides) -> str:
     if s.strict and not s.has_resource_policy:
         return f"Denied: there is no {s.holder} to allow it (implicit deny; {s.what})."
     if s.strict and s.identity_side:
-        return (f"Denied: {s.identity_text} allows it, but the {s.holder} ({s.rp_name}) neither "
-                f"names the principal nor delegates to account {s.account} (implicit deny; "
-                f"{s.what}).")
+        return (
+            f"Denied: {s.identity_text} allows it, but the {s.holder} ({s.rp_name}) neither "
+            f"names the principal nor delegates to account {s.account} (implicit deny; "
+            f"{s.what})."
+        )
     if s.delegated and not s.identity_ok:
-        return (f"Denied: {s.delegated[0].label} delegates to account {s.account}, but no "
-                f"identity policy of the principal allows it (implicit deny; {s.what}).")
+        return (
+            f"Denied: {s.delegated[0].label} delegates to account {s.account}, but no "
+            f"identity policy of the principal allows it (implicit deny; {s.what})."
+        )
     if not s.boundary_ok and s.identity_ok:
-        return (f"Denied: {s.identity_text} allows it but the permissions boundary does not "
-                f"(implicit deny; {s.what}).")
+        return (
+            f"Denied: {s.identity_text} allows it but the permissions boundary does not "
+            f"(implicit deny; {s.what})."
+        )
     return f"Denied: no statement allowed it (implicit deny; {s.what})."

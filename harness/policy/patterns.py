@@ -55,8 +55,7 @@ def _parse(pattern: str, variables: bool) -> tuple[_Part, ...]:
     return tuple(parts)
 
 
-def _glob_source(text: str, colons_seen: int, arn: bool,
-                 wildcards: bool = True) -> tuple[str, int]:
+def _glob_source(text: str, colons_seen: int, arn: bool, wildcards: bool = True) -> tuple[str, int]:
     """Regex source for glob text; in ARN mode wildcards stop at colons until the resource."""
     out: list[str] = []
     for ch in text:
@@ -88,8 +87,15 @@ class Pattern:
 
     __slots__ = ("_arn", "_ignore_case", "_parts", "_regex", "_wildcards", "match_all", "text")
 
-    def __init__(self, text: str, *, ignore_case: bool = False, arn: bool = False,
-                 variables: bool = False, wildcards: bool = True) -> None:
+    def __init__(
+        self,
+        text: str,
+        *,
+        ignore_case: bool = False,
+        arn: bool = False,
+        variables: bool = False,
+        wildcards: bool = True,
+    ) -> None:
         self.text = text
         self.match_all = wildcards and text == "*"
         self._wildcards = wildcards

@@ -47,7 +47,7 @@ class PrincipalSpec:
         if raw == "*":
             return cls(True, frozenset())
         if not isinstance(raw, dict) or not raw:
-            raise PolicyError(f"{where}: Principal must be \"*\" or an object")
+            raise PolicyError(f'{where}: Principal must be "*" or an object')
         names: set[tuple[str, str]] = set()
         for kind, values in raw.items():
             if kind not in _PRINCIPAL_TYPES:
@@ -122,8 +122,11 @@ class Statement:
 
     def names_exactly(self, principal: Principal) -> bool:
         """The principal element names this very user or session ARN (not its role/account)."""
-        return (self.principal is not None and not self.not_principal
-                and ("AWS", principal.arn) in self.principal.names)
+        return (
+            self.principal is not None
+            and not self.not_principal
+            and ("AWS", principal.arn) in self.principal.names
+        )
 
     def principal_match(self, principal: Principal) -> Match | None:
         """How this resource-policy statement names the caller (None: it does not apply)."""

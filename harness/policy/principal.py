@@ -60,13 +60,18 @@ class Principal:
         if service == "iam" and kind_name == "user" and rest:
             return cls(Kind.USER, arn, account=account, name=rest.rsplit("/", 1)[-1])
         if service == "iam" and kind_name == "role" and rest:
-            return cls(Kind.ROLE, arn, account=account, role_arn=arn,
-                       name=rest.rsplit("/", 1)[-1])
+            return cls(Kind.ROLE, arn, account=account, role_arn=arn, name=rest.rsplit("/", 1)[-1])
         if service == "sts" and kind_name == "assumed-role" and "/" in rest:
             role, session = rest.split("/", 1)
             role_arn = f"arn:{partition}:iam::{account}:role/{role}"
-            return cls(Kind.ASSUMED_ROLE, arn, account=account, role_arn=role_arn,
-                       session=session, name=role)
+            return cls(
+                Kind.ASSUMED_ROLE,
+                arn,
+                account=account,
+                role_arn=role_arn,
+                session=session,
+                name=role,
+            )
         if service == "sts" and kind_name == "federated-user" and rest:
             return cls(Kind.FEDERATED_USER, arn, account=account, session=rest)
         raise PolicyError(f"unsupported principal ARN {arn!r}")

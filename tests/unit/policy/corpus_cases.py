@@ -39,8 +39,9 @@ class Case:
 
 def _case(file: Path, raw: dict[str, Any], defaults: dict[str, Any]) -> Case:
     spec = {**defaults, **raw}
-    request = Request(principal_of(spec["principal"]), spec["action"], spec["resource"],
-                      spec.get("context") or {})
+    request = Request(
+        principal_of(spec["principal"]), spec["action"], spec["resource"], spec.get("context") or {}
+    )
     kwargs = {
         "identity": spec.get("identity") or [],
         "resource": spec.get("resource_policy"),
@@ -51,8 +52,15 @@ def _case(file: Path, raw: dict[str, Any], defaults: dict[str, Any]) -> Case:
     }
     if spec["expect"] not in ("allow", "deny"):
         raise ValueError(f"{file.name}: {spec['name']}: expect must be allow or deny")
-    return Case(f"{file.stem}: {spec['name']}", spec["source"], request, kwargs,
-                spec["expect"] == "allow", spec.get("decided_by"), spec.get("reason_contains"))
+    return Case(
+        f"{file.stem}: {spec['name']}",
+        spec["source"],
+        request,
+        kwargs,
+        spec["expect"] == "allow",
+        spec.get("decided_by"),
+        spec.get("reason_contains"),
+    )
 
 
 def load_corpus() -> list[Case]:

@@ -22,18 +22,29 @@ ALLOWLIST = Path(__file__).parents[3] / "policies" / "access" / "allowlist.yaml"
 A, B, C = "111111111111", "222222222222", "333333333333"
 KEY_ARN = f"arn:aws:kms:us-east-1:{A}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 BUCKET = f"mlops-artifacts-{A}"
-KEY_USE = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*",
-           "kms:DescribeKey"]
+KEY_USE = [
+    "kms:Encrypt",
+    "kms:Decrypt",
+    "kms:ReEncrypt*",
+    "kms:GenerateDataKey*",
+    "kms:DescribeKey",
+]
 
 
 def role(account: str, name: str) -> str:
     return f"arn:aws:iam::{account}:role/mlops-{name}"
 
 
-PIPELINE, B_ACTION, B_TRAINING = role(A, "pipeline"), role(B, "b-pipeline-action"), \
-    role(B, "b-sagemaker-training")
-C_ACTION, C_DEPLOY, C_HOSTING = role(C, "c-pipeline-action"), role(C, "c-deploy-function"), \
-    role(C, "c-sagemaker-hosting")
+PIPELINE, B_ACTION, B_TRAINING = (
+    role(A, "pipeline"),
+    role(B, "b-pipeline-action"),
+    role(B, "b-sagemaker-training"),
+)
+C_ACTION, C_DEPLOY, C_HOSTING = (
+    role(C, "c-pipeline-action"),
+    role(C, "c-deploy-function"),
+    role(C, "c-sagemaker-hosting"),
+)
 PUBLISHER = role(A, "data-publisher")
 
 
@@ -43,27 +54,63 @@ def objects(prefix: str) -> str:
 
 def key_policy(*extra: dict[str, Any]) -> Policy:
     statements: list[dict[str, Any]] = [
-        {"Sid": "KeyAdministration", "Effect": "Allow",
-         "Principal": {"AWS": f"arn:aws:iam::{A}:root"},
-         "Action": ["kms:CreateAlias", "kms:Describe*", "kms:Enable*", "kms:List*", "kms:Put*",
-                    "kms:Update*", "kms:Revoke*", "kms:Disable*", "kms:Get*", "kms:Delete*",
-                    "kms:TagResource", "kms:UntagResource", "kms:ScheduleKeyDeletion",
-                    "kms:CancelKeyDeletion"], "Resource": "*"},
-        {"Sid": "KeyUse", "Effect": "Allow",
-         "Principal": {"AWS": [PIPELINE, B_ACTION, B_TRAINING, C_ACTION]},
-         "Action": KEY_USE, "Resource": "*"},
-        {"Sid": "DecryptOnly", "Effect": "Allow", "Principal": {"AWS": [C_DEPLOY, C_HOSTING]},
-         "Action": ["kms:Decrypt", "kms:DescribeKey"], "Resource": "*"},
-        {"Sid": "GrantsForSageMaker", "Effect": "Allow",
-         "Principal": {"AWS": [B_TRAINING, C_HOSTING]}, "Action": "kms:CreateGrant",
-         "Resource": "*", "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}}},
-        {"Sid": "PublisherThroughS3Only", "Effect": "Allow", "Principal": {"AWS": PUBLISHER},
-         "Action": ["kms:GenerateDataKey*", "kms:Encrypt"], "Resource": "*",
-         "Condition": {"StringEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com"}}},
+        {
+            "Sid": "KeyAdministration",
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{A}:root"},
+            "Action": [
+                "kms:CreateAlias",
+                "kms:Describe*",
+                "kms:Enable*",
+                "kms:List*",
+                "kms:Put*",
+                "kms:Update*",
+                "kms:Revoke*",
+                "kms:Disable*",
+                "kms:Get*",
+                "kms:Delete*",
+                "kms:TagResource",
+                "kms:UntagResource",
+                "kms:ScheduleKeyDeletion",
+                "kms:CancelKeyDeletion",
+            ],
+            "Resource": "*",
+        },
+        {
+            "Sid": "KeyUse",
+            "Effect": "Allow",
+            "Principal": {"AWS": [PIPELINE, B_ACTION, B_TRAINING, C_ACTION]},
+            "Action": KEY_USE,
+            "Resource": "*",
+        },
+        {
+            "Sid": "DecryptOnly",
+            "Effect": "Allow",
+            "Principal": {"AWS": [C_DEPLOY, C_HOSTING]},
+            "Action": ["kms:Decrypt", "kms:DescribeKey"],
+            "Resource": "*",
+        },
+        {
+            "Sid": "GrantsForSageMaker",
+            "Effect": "Allow",
+            "Principal": {"AWS": [B_TRAINING, C_HOSTING]},
+            "Action": "kms:CreateGrant",
+            "Resource": "*",
+            "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}},
+        },
+        {
+            "Sid": "PublisherThroughS3Only",
+            "Effect": "Allow",
+            "Principal": {"AWS": PUBLISHER},
+            "Action": ["kms:GenerateDataKey*", "kms:Encrypt"],
+            "Resource": "*",
+            "Condition": {"StringEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com"}},
+        },
         *extra,
     ]
-    return Policy.parse({"Version": "2012-10-17", "Statement": statements},
-                        name=f"key policy {KEY_ARN}")
+    return Policy.parse(
+        {"Version": "2012-10-17", "Statement": statements}, name=f"key policy {KEY_ARN}"
+    )
 
 
 def bucket_policy(*drop: str) -> Policy:
@@ -76,24 +123,44 @@ def bucket_policy(*drop: str) -> Policy:
         "HostingModels": ([C_HOSTING], ["s3:GetObject"], "models/*"),
     }
     statements: list[dict[str, Any]] = [
-        {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
-         "Resource": [f"arn:aws:s3:::{BUCKET}", objects("*")],
-         "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
-        {"Sid": "DenyOtherKeys", "Effect": "Deny", "Principal": "*", "Action": "s3:PutObject",
-         "Resource": objects("*"), "Condition": {"StringNotEquals": {
-             "s3:x-amz-server-side-encryption-aws-kms-key-id": KEY_ARN}}},
+        {
+            "Sid": "DenyInsecureTransport",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:*",
+            "Resource": [f"arn:aws:s3:::{BUCKET}", objects("*")],
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        },
+        {
+            "Sid": "DenyOtherKeys",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:PutObject",
+            "Resource": objects("*"),
+            "Condition": {
+                "StringNotEquals": {"s3:x-amz-server-side-encryption-aws-kms-key-id": KEY_ARN}
+            },
+        },
     ]
     statements += [
-        {"Sid": sid, "Effect": "Allow", "Principal": {"AWS": who}, "Action": actions,
-         "Resource": objects(prefix)}
-        for sid, (who, actions, prefix) in grants.items() if sid not in drop
+        {
+            "Sid": sid,
+            "Effect": "Allow",
+            "Principal": {"AWS": who},
+            "Action": actions,
+            "Resource": objects(prefix),
+        }
+        for sid, (who, actions, prefix) in grants.items()
+        if sid not in drop
     ]
-    return Policy.parse({"Version": "2012-10-17", "Statement": statements},
-                        name=f"bucket policy of {BUCKET}")
+    return Policy.parse(
+        {"Version": "2012-10-17", "Statement": statements}, name=f"bucket policy of {BUCKET}"
+    )
 
 
-def identity(name: str, s3: dict[str, list[str]], kms: list[str], assume: list[str] = ()
-             ) -> list[Policy]:
+def identity(
+    name: str, s3: dict[str, list[str]], kms: list[str], assume: list[str] = ()
+) -> list[Policy]:
     statements: list[dict[str, Any]] = [
         {"Effect": "Allow", "Action": actions, "Resource": objects(prefix)}
         for prefix, actions in s3.items()
@@ -109,20 +176,28 @@ RW = ["s3:GetObject", "s3:PutObject"]
 IDENTITIES = {
     PIPELINE: identity("pipeline", {"mlops/*": RW}, KEY_USE, [B_ACTION, C_ACTION]),
     B_ACTION: identity("b-action", {"mlops/*": RW}, KEY_USE),
-    B_TRAINING: identity("b-training", {"data/*": ["s3:GetObject"], "models/*": ["s3:PutObject"]},
-                         [*KEY_USE, "kms:CreateGrant"]),
+    B_TRAINING: identity(
+        "b-training",
+        {"data/*": ["s3:GetObject"], "models/*": ["s3:PutObject"]},
+        [*KEY_USE, "kms:CreateGrant"],
+    ),
     C_ACTION: identity("c-action", {"mlops/*": RW}, KEY_USE),
     C_DEPLOY: identity("c-deploy", {"mlops/*": ["s3:GetObject"]}, ["kms:Decrypt"]),
-    C_HOSTING: identity("c-hosting", {"models/*": ["s3:GetObject"]},
-                        ["kms:Decrypt", "kms:CreateGrant"]),
+    C_HOSTING: identity(
+        "c-hosting", {"models/*": ["s3:GetObject"]}, ["kms:Decrypt", "kms:CreateGrant"]
+    ),
     PUBLISHER: identity("publisher", {"data/*": ["s3:PutObject"]}, []),
 }
 
 
 def trust(principal: dict[str, Any], name: str) -> Policy:
-    return Policy.parse({"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Principal": principal, "Action": "sts:AssumeRole"}]},
-        name=f"trust policy of {name}")
+    return Policy.parse(
+        {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Principal": principal, "Action": "sts:AssumeRole"}],
+        },
+        name=f"trust policy of {name}",
+    )
 
 
 ROLES = [
@@ -141,8 +216,9 @@ def allowlist() -> Any:
 
 def findings_for(allowlist: Any, key: Policy, bucket: Policy) -> list[Any]:
     subjects = subjects_from_allowlist(allowlist, IDENTITIES)
-    matrix = compute_matrix(subjects, Key(KEY_ARN, key), Bucket(BUCKET, A, bucket), ROLES,
-                            allowlist)
+    matrix = compute_matrix(
+        subjects, Key(KEY_ARN, key), Bucket(BUCKET, A, bucket), ROLES, allowlist
+    )
     return diff(matrix, allowlist)
 
 
@@ -152,21 +228,31 @@ def test_policies_as_designed_match_the_allowlist(allowlist: Any) -> None:
 
 
 def test_key_use_granted_to_b_root_names_the_b_canaries(allowlist: Any) -> None:
-    grant = {"Sid": "KeyUseForAccountB", "Effect": "Allow",
-             "Principal": {"AWS": f"arn:aws:iam::{B}:root"}, "Action": "kms:*", "Resource": "*"}
+    grant = {
+        "Sid": "KeyUseForAccountB",
+        "Effect": "Allow",
+        "Principal": {"AWS": f"arn:aws:iam::{B}:root"},
+        "Action": "kms:*",
+        "Resource": "*",
+    }
     findings = findings_for(allowlist, key_policy(grant), bucket_policy())
     subjects = {f.subject for f in findings}
     assert subjects == {"account B root", "admin-like role in B"}
     assert all(f.actual and not f.expected for f in findings)
-    assert all(("key policy " + KEY_ARN, "KeyUseForAccountB", "Allow") in f.statements
-               for f in findings)
+    assert all(
+        ("key policy " + KEY_ARN, "KeyUseForAccountB", "Allow") in f.statements for f in findings
+    )
     assert "allowed but the allow-list denies it" in str(findings[0])
 
 
 def test_admin_statement_with_create_star_leaks_create_grant(allowlist: Any) -> None:
-    leaky = {"Sid": "AdminCreateStar", "Effect": "Allow",
-             "Principal": {"AWS": f"arn:aws:iam::{A}:root"}, "Action": "kms:Create*",
-             "Resource": "*"}
+    leaky = {
+        "Sid": "AdminCreateStar",
+        "Effect": "Allow",
+        "Principal": {"AWS": f"arn:aws:iam::{A}:root"},
+        "Action": "kms:Create*",
+        "Resource": "*",
+    }
     findings = findings_for(allowlist, key_policy(leaky), bucket_policy())
     assert {(f.subject, f.action) for f in findings} == {
         ("admin-like role in A", "kms:CreateGrant"),

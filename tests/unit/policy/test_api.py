@@ -12,16 +12,23 @@ KEY = "arn:aws:kms:us-east-1:111111111111:key/k1"
 def test_assumed_role_session_arn() -> None:
     p = Principal.from_arn("arn:aws:sts::222222222222:assumed-role/r/s")
     assert (p.kind, p.account, p.role_arn, p.session) == (
-        Kind.ASSUMED_ROLE, "222222222222", "arn:aws:iam::222222222222:role/r", "s")
+        Kind.ASSUMED_ROLE,
+        "222222222222",
+        "arn:aws:iam::222222222222:role/r",
+        "s",
+    )
 
 
-@pytest.mark.parametrize(("text", "kind"), [
-    ("111111111111", Kind.ROOT),
-    ("arn:aws:iam::111111111111:root", Kind.ROOT),
-    ("arn:aws:iam::111111111111:user/path/bob", Kind.USER),
-    ("arn:aws:iam::111111111111:role/path/r", Kind.ROLE),
-    ("arn:aws:sts::111111111111:federated-user/bob", Kind.FEDERATED_USER),
-])
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("111111111111", Kind.ROOT),
+        ("arn:aws:iam::111111111111:root", Kind.ROOT),
+        ("arn:aws:iam::111111111111:user/path/bob", Kind.USER),
+        ("arn:aws:iam::111111111111:role/path/r", Kind.ROLE),
+        ("arn:aws:sts::111111111111:federated-user/bob", Kind.FEDERATED_USER),
+    ],
+)
 def test_principal_kinds(text: str, kind: Kind) -> None:
     assert Principal.from_arn(text).kind is kind
 
@@ -33,8 +40,9 @@ def test_bad_principal_arns(text: str) -> None:
 
 
 def test_principal_context_keys() -> None:
-    request = Request(Principal.from_arn("arn:aws:sts::222222222222:assumed-role/r/s"),
-                      "kms:Decrypt", KEY)
+    request = Request(
+        Principal.from_arn("arn:aws:sts::222222222222:assumed-role/r/s"), "kms:Decrypt", KEY
+    )
     assert request.get("AWS:PrincipalArn") == "arn:aws:iam::222222222222:role/r"
     assert request.get("aws:principalaccount") == "222222222222"
     assert request.get("aws:username") is None
@@ -49,20 +57,51 @@ def test_requests_are_hashable_and_compare_by_value() -> None:
     assert one.get("aws:TagKeys") == ("a", "b")
 
 
-@pytest.mark.parametrize(("doc", "message"), [
-    ({"Statement": [{"Effect": "Permit", "Action": "s3:*", "Resource": "*"}]}, "Effect"),
-    ({"Statement": [{"Effect": "Allow", "Resource": "*"}]}, "Action"),
-    ({"Statement": [{"Effect": "Allow", "Action": "s3", "Resource": "*"}]}, "malformed action"),
-    ({"Statement": [{"Effect": "Allow", "Action": "s3:*", "NotAction": "s3:*"}]}, "NotAction"),
-    ({"Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*",
-                     "Condition": {"StringSortOf": {"a": "b"}}}]}, "StringSortOf"),
-    ({"Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*",
-                     "Condition": {"IpAddress": {"aws:SourceIp": "not-an-ip"}}}]}, "IpAddress"),
-    ({"Statement": [{"Sid": "P", "Effect": "Allow", "Action": "s3:*",
-                     "Principal": {"Someone": "x"}}]}, "'P'"),
-    ({"Statement": []}, "Statement"),
-    ("{not json: [", "neither JSON nor YAML"),
-])
+@pytest.mark.parametrize(
+    ("doc", "message"),
+    [
+        ({"Statement": [{"Effect": "Permit", "Action": "s3:*", "Resource": "*"}]}, "Effect"),
+        ({"Statement": [{"Effect": "Allow", "Resource": "*"}]}, "Action"),
+        ({"Statement": [{"Effect": "Allow", "Action": "s3", "Resource": "*"}]}, "malformed action"),
+        ({"Statement": [{"Effect": "Allow", "Action": "s3:*", "NotAction": "s3:*"}]}, "NotAction"),
+        (
+            {
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Action": "s3:*",
+                        "Resource": "*",
+                        "Condition": {"StringSortOf": {"a": "b"}},
+                    }
+                ]
+            },
+            "StringSortOf",
+        ),
+        (
+            {
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Action": "s3:*",
+                        "Resource": "*",
+                        "Condition": {"IpAddress": {"aws:SourceIp": "not-an-ip"}},
+                    }
+                ]
+            },
+            "IpAddress",
+        ),
+        (
+            {
+                "Statement": [
+                    {"Sid": "P", "Effect": "Allow", "Action": "s3:*", "Principal": {"Someone": "x"}}
+                ]
+            },
+            "'P'",
+        ),
+        ({"Statement": []}, "Statement"),
+        ("{not json: [", "neither JSON nor YAML"),
+    ],
+)
 def test_parse_errors_name_the_policy(doc: object, message: str) -> None:
     with pytest.raises(PolicyError) as caught:
         Policy.parse(doc, name="bucket policy of b")  # type: ignore[arg-type]
@@ -71,9 +110,21 @@ def test_parse_errors_name_the_policy(doc: object, message: str) -> None:
 
 
 def test_decision_names_policy_and_sid() -> None:
-    key_policy = Policy.parse({"Version": "2012-10-17", "Statement": [
-        {"Sid": "Use", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111111111111:role/a"},
-         "Action": "kms:Decrypt", "Resource": "*"}]}, name=f"key policy {KEY}")
+    key_policy = Policy.parse(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "Use",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": "arn:aws:iam::111111111111:role/a"},
+                    "Action": "kms:Decrypt",
+                    "Resource": "*",
+                }
+            ],
+        },
+        name=f"key policy {KEY}",
+    )
     request = Request(Principal.from_arn("arn:aws:iam::111111111111:role/a"), "kms:Decrypt", KEY)
     decision = evaluate(request, resource=key_policy, resource_kind="kms-key")
     assert decision.allowed and bool(decision)
@@ -90,18 +141,30 @@ def test_implicit_deny_reason() -> None:
 
 
 def test_s3_resource_needs_an_account() -> None:
-    request = Request(Principal.from_arn("arn:aws:iam::111111111111:role/a"), "s3:GetObject",
-                      "arn:aws:s3:::bucket/key")
+    request = Request(
+        Principal.from_arn("arn:aws:iam::111111111111:role/a"),
+        "s3:GetObject",
+        "arn:aws:s3:::bucket/key",
+    )
     with pytest.raises(PolicyError, match="resource_account"):
         evaluate(request)
 
 
-@pytest.mark.parametrize(("where", "doc", "message"), [
-    ("resource", {"Sid": "NoPrincipal", "Effect": "Allow", "Action": "kms:*", "Resource": "*"},
-     "statement 'NoPrincipal' of resource policy: a resource-based policy statement needs"),
-    ("identity", {"Effect": "Allow", "Principal": "*", "Action": "kms:*", "Resource": "*"},
-     "statement #0 of identity policy #0: an identity-based policy statement must not have"),
-])
+@pytest.mark.parametrize(
+    ("where", "doc", "message"),
+    [
+        (
+            "resource",
+            {"Sid": "NoPrincipal", "Effect": "Allow", "Action": "kms:*", "Resource": "*"},
+            "statement 'NoPrincipal' of resource policy: a resource-based policy statement needs",
+        ),
+        (
+            "identity",
+            {"Effect": "Allow", "Principal": "*", "Action": "kms:*", "Resource": "*"},
+            "statement #0 of identity policy #0: an identity-based policy statement must not have",
+        ),
+    ],
+)
 def test_principal_element_where_aws_rejects_it(where: str, doc: dict, message: str) -> None:
     request = Request(Principal.from_arn("arn:aws:iam::111111111111:role/a"), "kms:Decrypt", KEY)
     kwargs = {"resource": doc} if where == "resource" else {"identity": [doc]}

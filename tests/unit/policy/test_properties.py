@@ -29,12 +29,15 @@ CONDITIONS = [
     {"Null": {"aws:SourceIp": "true"}},
     {"ForAllValues:StringEquals": {"aws:TagKeys": ["a", "b"]}},
 ]
-CONTEXTS = st.fixed_dictionaries({}, optional={
-    "aws:SecureTransport": st.sampled_from(["true", "false"]),
-    "s3:x-amz-server-side-encryption": st.sampled_from(["aws:kms", "AES256"]),
-    "kms:ViaService": st.sampled_from([f"{s}.us-east-1.amazonaws.com" for s in ("s3", "ec2")]),
-    "aws:TagKeys": st.lists(st.sampled_from(["a", "b", "c"]), max_size=2),
-})
+CONTEXTS = st.fixed_dictionaries(
+    {},
+    optional={
+        "aws:SecureTransport": st.sampled_from(["true", "false"]),
+        "s3:x-amz-server-side-encryption": st.sampled_from(["aws:kms", "AES256"]),
+        "kms:ViaService": st.sampled_from([f"{s}.us-east-1.amazonaws.com" for s in ("s3", "ec2")]),
+        "aws:TagKeys": st.lists(st.sampled_from(["a", "b", "c"]), max_size=2),
+    },
+)
 
 
 def statement(effect: str, with_principal: bool) -> st.SearchStrategy[dict[str, Any]]:
@@ -45,10 +48,12 @@ def statement(effect: str, with_principal: bool) -> st.SearchStrategy[dict[str, 
     }
     if with_principal:
         fields["Principal"] = st.sampled_from(PRINCIPAL_ENTRIES).map(
-            lambda p: p if p == "*" else {"AWS": p})
+            lambda p: p if p == "*" else {"AWS": p}
+        )
     condition = st.sampled_from([None, None, None, *CONDITIONS])
     return st.tuples(st.fixed_dictionaries(fields), condition).map(
-        lambda pair: {**pair[0], "Condition": pair[1]} if pair[1] else pair[0])
+        lambda pair: {**pair[0], "Condition": pair[1]} if pair[1] else pair[0]
+    )
 
 
 def statements(with_principal: bool) -> st.SearchStrategy[list[dict[str, Any]]]:
@@ -62,19 +67,28 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
     resource = draw(st.sampled_from(RESOURCES))
     kind = "kms-key" if ":kms:" in resource else draw(st.sampled_from(["generic", "role-trust"]))
     return {
-        "request": Request(Principal.from_arn(draw(st.sampled_from(PRINCIPALS))),
-                           draw(st.sampled_from(ACTIONS)), resource, draw(CONTEXTS)),
+        "request": Request(
+            Principal.from_arn(draw(st.sampled_from(PRINCIPALS))),
+            draw(st.sampled_from(ACTIONS)),
+            resource,
+            draw(CONTEXTS),
+        ),
         "identity": draw(statements(False)),
         "resource": draw(statements(True)),
         "kind": kind,
     }
 
 
-def decide(s: dict[str, Any], identity: list[dict[str, Any]],
-           resource: list[dict[str, Any]]) -> Any:
-    return evaluate(s["request"], identity=[identity] if identity else [],
-                    resource=resource or None, resource_account="111111111111",
-                    resource_kind=s["kind"])
+def decide(
+    s: dict[str, Any], identity: list[dict[str, Any]], resource: list[dict[str, Any]]
+) -> Any:
+    return evaluate(
+        s["request"],
+        identity=[identity] if identity else [],
+        resource=resource or None,
+        resource_account="111111111111",
+        resource_kind=s["kind"],
+    )
 
 
 @settings(max_examples=400, deadline=None)
