@@ -233,3 +233,13 @@ def test_sigv2_presigned_url_is_refused_not_treated_as_anonymous(
 def test_unsigned_request_is_missing_authentication(https_endpoint, gateway, tls_material):
     _fetch(f"{https_endpoint}/bucket/key", str(tls_material.ca_bundle))
     assert gateway.last().error.kind is ErrorKind.MISSING_AUTHENTICATION
+
+
+@pytest.mark.parametrize("key", ["dir/sub dir/a+b=c.csv", "ünïcødé/€.txt"])
+def test_servers_without_raw_uri_are_verified_from_path_info(make_client, gateway, store, key):
+    """wsgiref gives only the decoded PATH_INFO; re-encoding it as botocore does suffices."""
+    s3 = make_client("s3")
+    seen = _call_and_capture(gateway, lambda: s3.get_object(Bucket="b", Key=key))
+    for name in ("RAW_URI", "REQUEST_URI"):
+        seen.environ.pop(name, None)
+    assert _reverify(seen, store) is None
