@@ -16,6 +16,7 @@ import io
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from harness.gateway.authz_map import AuthorizationMapper, AuthzCall, RequestFacts
 from harness.gateway.credentials import Credential, CredentialStore, PrincipalType
 from harness.gateway.errors import (
     GatewayError,
@@ -27,7 +28,7 @@ from harness.gateway.operations import OperationCall, OperationMapper, UnknownOp
 from harness.gateway.sigv4 import parse_signature, verify
 from harness.policy import Decision, Policy, PolicyError, Principal, Request, evaluate
 from harness.targets.local import moto_state, sts
-from harness.targets.local.authorization import Check, checks_for
+from harness.targets.local.authorization import Check, check_for
 from harness.targets.local.decision_log import DecisionLog, LoggedDecision
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -75,6 +76,7 @@ class Gateway:
         self.cloudformation = cloudformation
         self.log = log
         self.mapper = mapper or OperationMapper()
+        self.authorization = AuthorizationMapper(moto_state.MotoResourceState())
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         body = _read_body(environ)
@@ -95,41 +97,50 @@ class Gateway:
             except UnknownOperationError as unknown:
                 protocol = unknown.protocol
         try:
-            credential = verify(environ, body, self.store).credential
+            verified = verify(environ, body, self.store)
         except GatewayError as error:
             return render_error(protocol, error.kind, error.message, method=method)(
                 environ, start_response
             )
+        credential = verified.credential
         if call is None:
-            reason = "the local target cannot map this request to an AWS operation"
             return render_access_denied(
                 protocol,
                 caller_arn=credential.arn,
                 action="unknown",
                 resource=None,
-                reason=reason,
+                reason="the local target cannot map this request to an AWS operation",
                 method=method,
             )(environ, start_response)
+        facts = RequestFacts(
+            secure_transport=secure,
+            source_ip=environ.get("REMOTE_ADDR"),
+            auth_type=verified.signature.auth_type,
+        )
         principal = principal_of(credential)
         operation = f"{call.signing_name}:{call.operation}"
-        if call.signing_name == "sts":
-            return self._sts(call, credential, principal, secure, method)(environ, start_response)
-        for check in checks_for(call, credential.account_id, secure):
+        checks = [
+            check_for(authz, credential.account_id, call.region)
+            for authz in self.authorization.calls(call, credential, facts)
+        ]
+        for check in checks:
             decision = self.decide(principal, credential, check, operation, secure)
             if not decision:
                 return render_access_denied(
                     protocol,
                     caller_arn=credential.arn,
-                    action=check.action,
-                    resource=check.resource,
+                    action=check.call.action,
+                    resource=check.call.resource,
                     reason=decision.reason,
                     method=method,
                 )(environ, start_response)
+        if call.signing_name == "sts":
+            return self._sts(call, credential, protocol, method)(environ, start_response)
         environ["wsgi.input"] = io.BytesIO(body)
         environ["CONTENT_LENGTH"] = str(len(body))
         if call.signing_name == "cloudformation":
             return self.cloudformation(environ, start_response)
-        environ["HTTP_X_MOTO_ACCOUNT_ID"] = _moto_account(call, credential)
+        environ["HTTP_X_MOTO_ACCOUNT_ID"] = _moto_account(checks, credential)
         with moto_state.authorized_by_gateway():
             return list(self.backend(environ, start_response))
 
@@ -143,7 +154,8 @@ class Gateway:
     ) -> Decision:
         """Evaluate one check as ``principal`` and append it to the decision log."""
         identity, boundary = _identity_policies(credential)
-        request = Request(principal, check.action, check.resource, check.context)
+        call = check.call
+        request = Request(principal, call.action, call.resource, call.context)
         try:
             decision = evaluate(
                 request,
@@ -160,13 +172,13 @@ class Gateway:
         except PolicyError as error:
             decision = Decision(False, f"Denied: a policy that applies cannot be read: {error}")
         caller = principal.arn
-        if check.on_behalf_of:
-            caller = f"{caller} (via {check.on_behalf_of})"
+        if call.on_behalf_of:
+            caller = f"{caller} (via {call.on_behalf_of})"
         self.log.record(
             LoggedDecision(
                 principal=caller,
-                action=check.action,
-                resource=check.resource,
+                action=call.action,
+                resource=call.resource,
                 allowed=decision.allowed,
                 reason=decision.reason,
                 operation=operation,
@@ -175,88 +187,56 @@ class Gateway:
         )
         return decision
 
-    def assume_role(
-        self,
-        principal: Principal,
-        credential: Credential | None,
-        role_arn: str,
-        session_name: str,
-        *,
-        secure: bool = True,
-        duration: datetime.timedelta = datetime.timedelta(hours=1),
-        context: dict[str, str] | None = None,
+    def assume_role_as_service(
+        self, service: str, role_arn: str, session_name: str
     ) -> tuple[Decision, Credential | None]:
-        """Decide ``sts:AssumeRole`` of ``role_arn`` by ``principal`` (trust policy and, for
-        an IAM principal, its identity policies); on allow, issue the session."""
-        role = moto_state.role_policies(role_arn)
+        """Decide ``sts:AssumeRole`` of ``role_arn`` by AWS service principal ``service`` (as
+        CodePipeline or SageMaker assume their roles, with ``aws:SourceAccount`` set to the
+        role's account); on allow, issue the session."""
         account = role_arn.split(":")[4]
-        check = Check(
-            "sts:AssumeRole",
-            role_arn,
-            account,
-            {
-                "aws:SecureTransport": "true" if secure else "false",
-                "sts:RoleSessionName": session_name,
-                **(context or {}),
-            },
-            role.trust if role else None,
-            "role-trust",
+        context = {
+            "aws:SecureTransport": "true",
+            "aws:SourceAccount": account,
+            "aws:PrincipalServiceName": service,
+            "sts:RoleSessionName": session_name,
+        }
+        check = check_for(
+            AuthzCall("sts:AssumeRole", role_arn, dict(context)), account, "us-east-1"
         )
-        decision = self.decide(principal, credential, check, "sts:AssumeRole", secure)
+        decision = self.decide(Principal.service(service), None, check, "sts:AssumeRole", True)
         if not decision:
             return decision, None
-        duration = min(max(duration, _MIN_SESSION), _MAX_SESSION)
-        return decision, self.store.issue_role_session(role_arn, session_name, duration=duration)
+        return decision, self.store.issue_role_session(role_arn, session_name)
 
     def _sts(
-        self,
-        call: OperationCall,
-        credential: Credential,
-        principal: Principal,
-        secure: bool,
-        method: str,
+        self, call: OperationCall, credential: Credential, protocol: WireProtocol, method: str
     ) -> WsgiApp:
+        """Answer an STS call the checks allowed: identity, or a new role session."""
         if call.operation == "GetCallerIdentity":
-            role = (
-                moto_state.role_policies(credential.principal_arn)
-                if credential.principal_type is PrincipalType.ASSUMED_ROLE
-                else None
-            )
-            return _xml(sts.caller_identity(credential, role.role_id if role else None))
+            return _xml(sts.caller_identity(credential, _role_id(credential.principal_arn)))
         if call.operation != "AssumeRole":
             return render_access_denied(
-                call.protocol,
+                protocol,
                 caller_arn=credential.arn,
                 action=f"sts:{call.operation}",
                 resource=None,
                 reason="the local target's STS serves only AssumeRole and GetCallerIdentity",
                 method=method,
             )
-        role_arn = call.params.get("RoleArn", "")
-        context = (
-            {"sts:ExternalId": call.params["ExternalId"]} if "ExternalId" in call.params else {}
-        )
+        role_arn = call.params["RoleArn"]
         seconds = int(call.params.get("DurationSeconds") or 3600)
-        decision, session = self.assume_role(
-            principal,
-            credential,
-            role_arn,
-            call.params.get("RoleSessionName", ""),
-            secure=secure,
-            duration=datetime.timedelta(seconds=seconds),
-            context=context,
+        duration = min(max(datetime.timedelta(seconds=seconds), _MIN_SESSION), _MAX_SESSION)
+        session = self.store.issue_role_session(
+            role_arn, call.params["RoleSessionName"], duration=duration
         )
-        if session is None:
-            return render_access_denied(
-                call.protocol,
-                caller_arn=credential.arn,
-                action="sts:AssumeRole",
-                resource=role_arn,
-                reason=decision.reason,
-                method=method,
-            )
-        role = moto_state.role_policies(role_arn)
-        return _xml(sts.assumed_role(session, role.role_id if role else None))
+        return _xml(sts.assumed_role(session, _role_id(role_arn)))
+
+
+def _role_id(arn: str) -> str | None:
+    if ":role/" not in arn:
+        return None
+    role = moto_state.role_policies(arn)
+    return role.role_id if role is not None else None
 
 
 def _identity_policies(credential: Credential | None) -> tuple[tuple[str, ...], str | None]:
@@ -274,15 +254,15 @@ def _resource_policy_name(check: Check) -> str:
     kind = {"kms-key": "key policy", "role-trust": "trust policy"}.get(
         check.resource_kind, "resource policy"
     )
-    return f"{kind} of {check.resource}"
+    return f"{kind} of {check.call.resource}"
 
 
-def _moto_account(call: OperationCall, credential: Credential) -> str:
-    """The account moto should act in: the caller's, except for a KMS call naming another
-    account's key by ARN (moto looks keys up only in the account it acts in)."""
-    key_id = call.params.get("KeyId")
-    if call.signing_name == "kms" and isinstance(key_id, str) and key_id.startswith("arn:"):
-        return key_id.split(":")[4]
+def _moto_account(checks: list[Check], credential: Credential) -> str:
+    """The account moto should act in: the caller's, except for a KMS call on another
+    account's key (moto looks keys up only in the account it acts in)."""
+    for check in checks:
+        if check.resource_kind == "kms-key" and check.call.on_behalf_of is None:
+            return check.resource_account
     return credential.account_id
 
 

@@ -168,6 +168,41 @@ def kms_key(reference: str, region: str, caller_account: str) -> KeyInfo | None:
     return KeyInfo(arn=key.arn, account_id=account_id, policy=key.policy)
 
 
+class MotoResourceState:
+    """The gateway's ``ResourceState`` answered from moto's backends (see ``authz_map``)."""
+
+    def kms_key_arn(self, key_ref: str, *, account_id: str, region: str) -> str | None:
+        key = kms_key(key_ref, region, account_id)
+        return key.arn if key is not None else None
+
+    def bucket_default_kms_key(self, bucket: str) -> str | None:
+        return bucket_default_kms_key(bucket)
+
+    def object_kms_key(self, bucket: str, key: str, version_id: str | None) -> str | None:
+        return object_kms_key(bucket, key, version_id)
+
+    def multipart_upload_kms_key(self, bucket: str, key: str, upload_id: str) -> str | None:
+        found = _bucket(bucket)
+        upload = found.multiparts.get(upload_id) if found is not None else None
+        if upload is None or upload.sse_encryption != "aws:kms":
+            return None
+        return upload.kms_key_id
+
+    def ciphertext_kms_key(self, ciphertext: bytes) -> str | None:
+        """moto's ciphertext blobs start with the raw key id; find the key's ARN."""
+        key_id = ciphertext[:36].decode("ascii", errors="replace")
+        for regions in list(kms_backends.values()):
+            for backend in list(regions.values()):
+                key = backend.keys.get(key_id)
+                if key is not None:
+                    return key.arn
+        return None
+
+    def role_arn(self, account_id: str, role_name: str) -> str | None:
+        role = next((r for r in _iam(account_id).get_roles() if r.name == role_name), None)
+        return role.arn if role is not None else None
+
+
 @functools.cache
 def _defer_bucket_policy_to_gateway() -> None:
     """moto applies bucket policies to object requests itself, ignoring their conditions (so

@@ -27,7 +27,6 @@ from harness.cloudformation.errors import ValidationError
 from harness.cloudformation.service import Caller, CloudFormationService
 from harness.gateway.credentials import Credential, CredentialStore
 from harness.gateway.tls import TlsMaterial, generate_tls_material
-from harness.policy import Principal
 from harness.targets.base import Capability, Target
 from harness.targets.local import moto_state
 from harness.targets.local.decision_log import DecisionLog
@@ -238,13 +237,8 @@ class LocalTarget(Target):
     def _assume_as_service(
         self, role_arn: str, service: str, session_name: str | None = None
     ) -> Credential:
-        gateway = self._started_gateway()
-        decision, credential = gateway.assume_role(
-            Principal.service(service),
-            None,
-            role_arn,
-            session_name or service.split(".", 1)[0],
-            context={"aws:SourceAccount": role_arn.split(":")[4]},
+        decision, credential = self._started_gateway().assume_role_as_service(
+            service, role_arn, session_name or service.split(".", 1)[0]
         )
         if credential is None:
             raise ServiceRoleDenied(decision.reason)
