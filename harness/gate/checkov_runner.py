@@ -26,6 +26,7 @@ OFFLINE_ENV = {
     "BC_SKIP_MAPPING": "TRUE",
     "CKV_SKIP_PACKAGE_UPDATE_CHECK": "true",
 }
+_LOAD_FAILURE = "Cannot load external check"
 # Environment that would switch checkov to the online platform.
 _PLATFORM_ENV = ("BC_API_KEY", "PRISMA_API_URL", "BC_API_URL")
 
@@ -95,6 +96,9 @@ def scan(templates: list[Path], checks_dir: Path, skips: dict[str, str]) -> list
     )
     if completed.returncode not in (0, 1):
         raise CheckovError(f"checkov exited {completed.returncode}: {completed.stderr[-2000:]}")
+    if _LOAD_FAILURE in completed.stderr:
+        # checkov only logs a custom check that fails to import, then runs without it.
+        raise CheckovError(f"a custom check did not load: {completed.stderr[-2000:]}")
     return _findings(_parse(completed.stdout, completed.stderr))
 
 

@@ -25,8 +25,8 @@ class KeyRotationDisabled(XacctCheck):
     def problems(self, resource_type: str, properties: dict[str, Any]) -> Iterator[str]:
         if render(properties.get("KeySpec", "SYMMETRIC_DEFAULT")) != "SYMMETRIC_DEFAULT":
             return  # AWS rotates only symmetric encryption keys
-        rotation = render(properties.get("EnableKeyRotation", "false")).lower()
-        if rotation != "true":
+        rotation = render(properties.get("EnableKeyRotation", "false"))
+        if rotation.lower() != "true":
             yield f"EnableKeyRotation: {rotation}"
 
 

@@ -46,14 +46,13 @@ class SageMakerImageUnpinned(XacctCheck):
 
     def problems(self, resource_type: str, properties: dict[str, Any]) -> Iterator[str]:
         if resource_type == "AWS::SageMaker::Model":
-            containers = [
-                properties.get("PrimaryContainer"),
-                *as_list(properties.get("Containers")),
+            containers = [("PrimaryContainer", properties.get("PrimaryContainer"))] + [
+                (f"Containers[{i}]", c) for i, c in enumerate(as_list(properties.get("Containers")))
             ]
-            for index, container in enumerate(containers):
+            for where, container in containers:
                 image = render(container.get("Image", "")) if isinstance(container, dict) else ""
                 if image and is_unpinned_image(image):
-                    yield f"Containers[{index}].Image: {image}"
+                    yield f"{where}.Image: {image}"
             return
         machine = definition(properties) or {}
         values = substitutions(properties)

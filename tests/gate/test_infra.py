@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from harness.gate import GateResult, main
+from harness.gate.checkov_runner import CheckovError, scan
 from tests.gate.conftest import FAULTS, REPO, _require_checkov
 
 INFRA = REPO / "infra"
@@ -78,3 +79,14 @@ def test_checkov_runs_without_network(tmp_path: Path) -> None:
     )
     assert completed.returncode == 1, completed.stderr
     assert "CKV_XACCT_002" in completed.stdout
+
+
+def test_a_custom_check_that_fails_to_load_stops_the_gate(tmp_path: Path) -> None:
+    """checkov itself only logs the import error and would pass without the check."""
+    checks = tmp_path / "checks"
+    checks.mkdir()
+    (checks / "__init__.py").write_text("")
+    (checks / "broken.py").write_text("import no_such_module_for_the_gate_test\n")
+    fixture = FAULTS / "CKV_XACCT_007-key-without-rotation.yaml"
+    with pytest.raises(CheckovError, match="custom check did not load"):
+        scan([fixture], checks, {})
