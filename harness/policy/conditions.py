@@ -30,7 +30,8 @@ ValueTest = Callable[[str, Lookup], bool]
 """Does one request value match any of the operator's policy values?"""
 
 
-def _as_text(value: object) -> str:
+def as_text(value: object) -> str:
+    """A JSON scalar as IAM compares it: booleans as ``true``/``false``."""
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
@@ -203,7 +204,7 @@ def compile_condition(block: object, *, variables: bool, where: str) -> tuple[Ke
         if not isinstance(pairs, dict):
             raise PolicyError(f"{where}: {full_name} must map condition keys to values")
         for key, raw in pairs.items():
-            values = [_as_text(v) for v in (raw if isinstance(raw, list) else [raw])]
+            values = [as_text(v) for v in (raw if isinstance(raw, list) else [raw])]
             if base == "Null" and not if_exists:
                 wants = tuple(v.lower() == "true" for v in values)
                 tests.append(

@@ -12,19 +12,24 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from harness.policy.conditions import as_text
 from harness.policy.errors import PolicyError
 from harness.policy.policy import Match, Policy, Statement, policies
 from harness.policy.principal import Principal
 
 ResourceKind = Literal["generic", "kms-key", "role-trust"]
-ContextValue = str | Sequence[str]
+ContextValue = str | bool | int | float | Sequence[str]
 PolicyInput = Policy | str | Mapping[str, Any]
 
 
 def _freeze(context: Mapping[str, ContextValue]) -> tuple[tuple[str, str | tuple[str, ...]], ...]:
+    """Lower-case keys; values become strings (JSON scalars as AWS writes them) or tuples."""
     items = []
     for key, value in context.items():
-        items.append((key.lower(), value if isinstance(value, str) else tuple(value)))
+        if isinstance(value, list | tuple | set | frozenset):
+            items.append((key.lower(), tuple(as_text(v) for v in value)))
+        else:
+            items.append((key.lower(), as_text(value)))
     return tuple(sorted(items))
 
 

@@ -57,6 +57,15 @@ def test_requests_are_hashable_and_compare_by_value() -> None:
     assert one.get("aws:TagKeys") == ("a", "b")
 
 
+def test_context_scalars_are_text() -> None:
+    p = Principal.from_arn("arn:aws:iam::111111111111:role/a")
+    request = Request(
+        p, "s3:ListBucket", "arn:aws:s3:::b", {"aws:SecureTransport": True, "s3:max-keys": 10}
+    )
+    assert request.get("aws:securetransport") == "true"
+    assert request.get("s3:max-keys") == "10"
+
+
 @pytest.mark.parametrize(
     ("doc", "message"),
     [
