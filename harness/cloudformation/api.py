@@ -141,6 +141,33 @@ class CloudFormationApi:
             stacks = self.service.stacks(caller)
         return {"Stacks": [describe(s) for s in stacks]}
 
+    def _ListStacks(self, caller: Caller, request: dict[str, Any]) -> dict[str, Any]:
+        wanted = set(request.get("StackStatusFilter", []))
+        return {
+            "StackSummaries": [
+                {
+                    "StackId": s.stack_id,
+                    "StackName": s.name,
+                    "TemplateDescription": s.plan.template.get("Description"),
+                    "CreationTime": s.created,
+                    "LastUpdatedTime": s.updated,
+                    "DeletionTime": s.deleted,
+                    "StackStatus": s.status,
+                    "StackStatusReason": s.reason,
+                }
+                for s in reversed(self.service.stacks(caller, include_deleted=True))
+                if not wanted or s.status in wanted
+            ]
+        }
+
+    def _ListExports(self, caller: Caller, request: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "Exports": [
+                {"ExportingStackId": stack_id, "Name": name, "Value": value}
+                for name, (stack_id, value) in self.service.export_records(caller).items()
+            ]
+        }
+
     def _DescribeStackEvents(self, caller: Caller, request: dict[str, Any]) -> dict[str, Any]:
         stack = self.service.stack(caller, request["StackName"])
         return {

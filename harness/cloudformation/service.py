@@ -143,12 +143,12 @@ class CloudFormationService:
             raise ValidationError(f"Stack with id {name_or_id} does not exist")
         return stack
 
-    def stacks(self, caller: Caller) -> list[Stack]:
-        """The caller's live stacks, oldest first."""
+    def stacks(self, caller: Caller, include_deleted: bool = False) -> list[Stack]:
+        """The caller's stacks (live ones unless `include_deleted`), oldest first."""
         return [
             s
             for s in self._stacks.values()
-            if self._owned(caller, s) and s.status != "DELETE_COMPLETE"
+            if self._owned(caller, s) and (include_deleted or s.status != "DELETE_COMPLETE")
         ]
 
     def wait(self) -> None:
@@ -156,10 +156,13 @@ class CloudFormationService:
         for worker in list(self._workers):
             worker.join()
 
+    def export_records(self, caller: Caller) -> dict[str, tuple[str, str]]:
+        """Export name -> (exporting stack id, value) in the caller's account and region."""
+        return dict(self._exports.get((caller.account_id, caller.region), {}))
+
     def exports(self, caller: Caller) -> dict[str, str]:
         """Export name -> value in the caller's account and region."""
-        table = self._exports.get((caller.account_id, caller.region), {})
-        return {name: value for name, (_, value) in table.items()}
+        return {name: value for name, (_, value) in self.export_records(caller).items()}
 
     @staticmethod
     def _owned(caller: Caller, stack: Stack) -> bool:

@@ -79,6 +79,17 @@ def test_caller_role_tags_and_exports(moto_url: str) -> None:
     resources = _parse("DescribeStackResources", status, body)["StackResources"]
     assert [r["PhysicalResourceId"] for r in resources] == ["exported-copy"]
 
+    status, body = api.handle({"Action": "ListExports"}, auth)
+    exports = _parse("ListExports", status, body)["Exports"]
+    assert exports == [
+        {"ExportingStackId": stack_id, "Name": "shared-log-group", "Value": "exported"}
+    ]
+    status, body = api.handle(
+        {"Action": "ListStacks", "StackStatusFilter.member.1": "CREATE_COMPLETE"}, auth
+    )
+    names = [s["StackName"] for s in _parse("ListStacks", status, body)["StackSummaries"]]
+    assert names == ["importer", "exporter"]
+
     status, body = api.handle(
         {"Action": "DescribeStacks", "StackName": "exporter"},
         AUTH.format(key="AKIDEXAMPLE", region="us-west-2"),
