@@ -220,19 +220,21 @@ class OperationMapper:
     def __init__(self, session: botocore.session.Session | None = None) -> None:
         self._session = session or botocore.session.get_session()
         self._lock = threading.Lock()
-        self._by_signing_name: dict[str, list[str]] | None = None
+        self._by_signing_name: dict[str, list[tuple[str, str]]] | None = None
         self._models: dict[str, ServiceModel] = {}
         self._routes: dict[str, list[_RestRoute]] = {}
 
-    def _signing_index(self) -> dict[str, list[str]]:
+    def _signing_index(self) -> dict[str, list[tuple[str, str]]]:
+        """signing name -> [(service name, endpoint prefix)], built once from the models."""
         with self._lock:
             if self._by_signing_name is None:
                 loader = self._session.get_component("data_loader")
-                index: dict[str, list[str]] = {}
+                index: dict[str, list[tuple[str, str]]] = {}
                 for service in loader.list_available_services("service-2"):
                     metadata = _read_metadata(loader, service)
-                    signing = metadata.get("signingName") or metadata["endpointPrefix"]
-                    index.setdefault(signing, []).append(service)
+                    prefix = metadata["endpointPrefix"]
+                    signing = metadata.get("signingName") or prefix
+                    index.setdefault(signing, []).append((service, prefix))
                 self._by_signing_name = index
             return self._by_signing_name
 
@@ -244,11 +246,19 @@ class OperationMapper:
                 self._models[service_name] = model
             return model
 
-    def services_for(self, signing_name: str) -> list[str]:
-        """botocore service names that sign as ``signing_name``, the same-named one first."""
-        services = list(self._signing_index().get(signing_name, []))
-        services.sort(key=lambda name: name != signing_name)
-        return services
+    def services_for(self, signing_name: str, host: str | None = None) -> list[str]:
+        """botocore service names that sign as ``signing_name``, most likely first.
+
+        Several services share a signing name (``sagemaker`` and ``sagemaker-runtime``); a
+        host naming an endpoint prefix (``runtime.sagemaker.<region>…``) puts that service
+        first, then the service named like the signing name.
+        """
+        hostname = (host or "").rsplit(":", 1)[0].lower()
+        candidates = sorted(
+            self._signing_index().get(signing_name, []),
+            key=lambda item: (not hostname.startswith(item[1] + "."), item[0] != signing_name),
+        )
+        return [service for service, _ in candidates]
 
     def _routes_for(self, model: ServiceModel) -> list[_RestRoute]:
         with self._lock:
@@ -271,7 +281,7 @@ class OperationMapper:
         self, environ: Mapping[str, Any], body: bytes, signing_name: str, region: str
     ) -> OperationCall:
         """The operation a request calls, or :class:`UnknownOperationError`."""
-        services = self.services_for(signing_name)
+        services = self.services_for(signing_name, header(environ, "Host"))
         form = self._form_pairs(environ, body)
         for service in services:
             model = self.service_model(service)

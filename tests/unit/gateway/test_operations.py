@@ -283,6 +283,9 @@ def test_signing_name_index_groups_shared_names(mapper: OperationMapper):
     sagemaker = mapper.services_for("sagemaker")
     assert sagemaker[0] == "sagemaker" and "sagemaker-runtime" in sagemaker
     assert mapper.services_for("no-such-service") == []
+    by_host = mapper.services_for("sagemaker", "runtime.sagemaker.eu-west-1.amazonaws.com:443")
+    assert by_host[0] == "sagemaker-runtime"
+    assert mapper.services_for("sagemaker", "127.0.0.1:4566")[0] == "sagemaker"
 
 
 def test_smithy_rpc_v2_cbor_requests_map_too(mapper: OperationMapper):
