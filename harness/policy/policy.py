@@ -55,6 +55,11 @@ class PrincipalSpec:
             for value in _strings(values, f"{where}: Principal {kind}"):
                 if value == "*" and kind == "AWS":
                     return cls(True, frozenset())
+                if "*" in value or "?" in value:
+                    raise PolicyError(
+                        f"{where}: wildcards are not allowed in a principal "
+                        f'({value!r}); use "*" with a condition instead'
+                    )
                 names.add(principal_level(kind, value))
         return cls(False, frozenset(names))
 

@@ -108,6 +108,18 @@ def test_context_scalars_are_text() -> None:
             "'P'",
         ),
         ({"Statement": []}, "Statement"),
+        (
+            {
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Action": "s3:*",
+                        "Principal": {"AWS": "arn:aws:iam::111111111111:role/*"},
+                    }
+                ]
+            },
+            "wildcards are not allowed in a principal",
+        ),
         ("{not json: [", "neither JSON nor YAML"),
     ],
 )
