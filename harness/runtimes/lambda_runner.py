@@ -81,7 +81,8 @@ def invoke_function(
         raise InvalidRequestContentError(f"Could not parse request body into json: {exc}") from None
     request_id = str(uuid.uuid4())
     credentials = access.credentials()
-    secrets = [value for value in credentials if value]
+    secrets = [value for value in (credentials.secret_key, credentials.token) if value]
+    secrets.append(credentials.access_key)
     with tempfile.TemporaryDirectory(prefix=f"lambda-{function.name}-") as scratch:
         work = Path(scratch)
         task_root = _unpack(function.code, work / "task")

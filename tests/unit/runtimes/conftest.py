@@ -53,8 +53,13 @@ def access_in(moto_url: str, account_id: str) -> AwsAccess:
 
 
 @pytest.fixture
-def access(moto_url: str) -> AwsAccess:
-    return access_in(moto_url, str(next(_accounts)))
+def account_id() -> str:
+    return str(next(_accounts))
+
+
+@pytest.fixture
+def access(moto_url: str, account_id: str) -> AwsAccess:
+    return access_in(moto_url, account_id)
 
 
 @dataclass(frozen=True)
@@ -80,8 +85,8 @@ def make_artifacts(moto_url: str, account_id: str) -> Artifacts:
 
 
 @pytest.fixture
-def artifacts(moto_url: str) -> Artifacts:
-    return make_artifacts(moto_url, str(next(_accounts)))
+def artifacts(moto_url: str, account_id: str) -> Artifacts:
+    return make_artifacts(moto_url, account_id)
 
 
 def training_request(artifacts: Artifacts, name: str = "mlops-job-1", **changes: Any) -> dict:
@@ -135,9 +140,10 @@ def moto_iam_enforced(moto_url: str) -> Iterator[None]:
         requests.post(f"{moto_url}/moto-api/reset-auth", data=restore.encode(), timeout=5)
 
 
-def role_access(artifacts: Artifacts, name: str, statements: list[dict]) -> AwsAccess:
-    """Temporary credentials of a new role allowed only `statements`, as the gateway issues."""
-    iam = artifacts.access.client("iam")
+def role_access(access: AwsAccess, account_id: str, name: str, statements: list[dict]) -> AwsAccess:
+    """Temporary credentials of a new role in `account_id` allowed only `statements`, as the
+    gateway would issue them; `access` is an administrator there."""
+    iam = access.client("iam")
     trust = {
         "Version": "2012-10-17",
         "Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}],
@@ -148,17 +154,17 @@ def role_access(artifacts: Artifacts, name: str, statements: list[dict]) -> AwsA
         PolicyName="only",
         PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": statements}),
     )
-    credentials = artifacts.access.client("sts").assume_role(
-        RoleArn=role["Arn"], RoleSessionName="runtime"
-    )["Credentials"]
+    credentials = access.client("sts").assume_role(RoleArn=role["Arn"], RoleSessionName="runtime")[
+        "Credentials"
+    ]
     session = boto3.Session(
         aws_access_key_id=credentials["AccessKeyId"],
         aws_secret_access_key=credentials["SecretAccessKey"],
         aws_session_token=credentials["SessionToken"],
         region_name=REGION,
     )
-    session.events.register("before-sign", _account_header(artifacts.account_id))
-    return AwsAccess(session=session, endpoint_url=artifacts.access.endpoint_url)
+    session.events.register("before-sign", _account_header(account_id))
+    return AwsAccess(session=session, endpoint_url=access.endpoint_url)
 
 
 def _account_header(account_id: str) -> Any:

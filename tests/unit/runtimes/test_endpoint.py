@@ -154,7 +154,8 @@ def test_a_role_that_cannot_read_the_model_leaves_the_endpoint_failed(
     trained: Trained, moto_url: str
 ) -> None:
     nothing = role_access(
-        trained.artifacts,
+        trained.artifacts.access,
+        trained.artifacts.account_id,
         "hosting-without-read",
         [{"Effect": "Allow", "Action": "sagemaker:*", "Resource": "*"}],
     )

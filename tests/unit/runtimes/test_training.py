@@ -102,7 +102,8 @@ def test_a_read_the_role_is_denied_fails_the_job_with_aws_error(
 ) -> None:
     bucket_arn = f"arn:aws:s3:::{artifacts.bucket}"
     lister = role_access(
-        artifacts,
+        artifacts.access,
+        artifacts.account_id,
         "training-without-get",
         [{"Effect": "Allow", "Action": "s3:ListBucket", "Resource": bucket_arn}],
     )
@@ -122,7 +123,8 @@ def test_a_model_write_the_role_is_denied_fails_the_job(
 ) -> None:
     bucket_arn = f"arn:aws:s3:::{artifacts.bucket}"
     reader = role_access(
-        artifacts,
+        artifacts.access,
+        artifacts.account_id,
         "training-read-only",
         [
             {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": bucket_arn},
