@@ -13,7 +13,7 @@ import gzip
 import json
 import re
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,7 @@ from urllib.parse import unquote
 
 import botocore.session
 from botocore.model import OperationModel, ServiceModel, Shape, StructureShape
-from botocore.parsers import BaseCBORParser
+from botocore.parsers import BaseCBORParser, ResponseParserError
 
 from harness.gateway.errors import WireProtocol
 from harness.gateway.sigv4 import header, query_pairs, raw_path
@@ -177,15 +177,23 @@ def _rename_top_level(shape: StructureShape | None, body: Any) -> dict[str, Any]
     return {wire_to_member.get(key, key): value for key, value in body.items()}
 
 
+def _decode_body(body: bytes, decode: Callable[[bytes], Any]) -> Any:
+    """A JSON or CBOR body, or ``{}`` when empty or malformed: the operation is still known,
+    and the service behind the gateway reports the malformed body itself."""
+    if not body.strip():
+        return {}
+    try:
+        return decode(body)
+    except (ValueError, ResponseParserError):
+        return {}
+
+
 def _rest_json_body(shape: StructureShape, body: bytes) -> dict[str, Any]:
     """Members a rest-json request carries in its body; a raw (blob) payload is left out."""
     payload = shape.serialization.get("payload")
     if payload is not None and shape.members[payload].type_name != "structure":
         return {}
-    try:
-        parsed = json.loads(body)
-    except ValueError:
-        return {}
+    parsed = _decode_body(body, json.loads)
     return {payload: parsed} if payload is not None else _rename_top_level(shape, parsed)
 
 
@@ -346,8 +354,7 @@ class OperationMapper:
             operation = self._by_wire_name(model, wire_name)
             if operation is None:
                 return None
-            parsed = json.loads(body) if body.strip() else {}
-            params = _rename_top_level(operation.input_shape, parsed)
+            params = _rename_top_level(operation.input_shape, _decode_body(body, json.loads))
             return operation, self._protocol(model, "json"), params
         if "query" in protocols and "Action" in form:
             operation = self._by_wire_name(model, form["Action"])
@@ -378,10 +385,10 @@ class OperationMapper:
         operation = self._by_wire_name(model, unquote(match["operation"]))
         if operation is None:
             return None
-        parsed: Any = {}
-        if body:
-            parser = BaseCBORParser()
-            parsed = parser.parse_data_item(parser.get_peekable_stream_from_bytes(body))
+        parser = BaseCBORParser()
+        parsed = _decode_body(
+            body, lambda data: parser.parse_data_item(parser.get_peekable_stream_from_bytes(data))
+        )
         params = _rename_top_level(operation.input_shape, parsed)
         return operation, self._protocol(model, "smithy-rpc-v2-cbor"), params
 

@@ -311,3 +311,22 @@ def test_smithy_rpc_v2_cbor_requests_map_too(mapper: OperationMapper):
         "jobId": "j-9",
         "failureDetails": {"type": "JobFailed", "message": "boom"},
     }
+
+
+@pytest.mark.parametrize(
+    ("headers", "body"),
+    [
+        ({"HTTP_X_AMZ_TARGET": "TrentService.DescribeKey"}, b"{not json"),
+        ({"HTTP_SMITHY_PROTOCOL": "rpc-v2-cbor"}, b"\xff\x00"),
+    ],
+)
+def test_malformed_bodies_still_identify_the_operation(mapper: OperationMapper, headers, body):
+    service, path = (
+        ("kms", "/")
+        if "HTTP_X_AMZ_TARGET" in headers
+        else ("codepipeline", "/service/CodePipeline_20150709/operation/ListPipelines")
+    )
+    environ = {"REQUEST_METHOD": "POST", "PATH_INFO": path, "QUERY_STRING": "", **headers}
+    call = mapper.identify(environ, body, service, "eu-west-1")
+    assert call.params == {}
+    assert call.operation in ("DescribeKey", "ListPipelines")
