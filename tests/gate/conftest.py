@@ -23,12 +23,7 @@ def _require_checkov() -> None:
 
 
 @pytest.fixture(scope="session")
-def fault_run(tmp_path_factory: pytest.TempPathFactory) -> GateResult:
+def gate_run(tmp_path_factory: pytest.TempPathFactory) -> GateResult:
+    """The fault fixtures and the passing examples, in one gate run."""
     _require_checkov()
-    return run_gate([FAULTS], tmp_path_factory.mktemp("faults"))
-
-
-@pytest.fixture(scope="session")
-def passing_run(tmp_path_factory: pytest.TempPathFactory) -> GateResult:
-    _require_checkov()
-    return run_gate([PASSING], tmp_path_factory.mktemp("passing"))
+    return run_gate([FAULTS, PASSING], tmp_path_factory.mktemp("gate"))

@@ -41,16 +41,16 @@ def test_infra_passes_the_gate(tmp_path: Path, capsys: pytest.CaptureFixture[str
         assert any(c.endswith(f"infra/{name}") for c in checked), name
 
 
-def test_reports_are_sarif_and_junit(fault_run: GateResult) -> None:
-    sarif = json.loads(fault_run.reports["sarif"].read_text())
+def test_reports_are_sarif_and_junit(gate_run: GateResult) -> None:
+    sarif = json.loads(gate_run.reports["sarif"].read_text())
     assert sarif["version"] == "2.1.0"
     results = [r for run in sarif["runs"] for r in run["results"]]
-    assert len(results) == len(fault_run.findings)
+    assert len(results) == len(gate_run.findings)
     assert {r["ruleId"] for r in results} >= {"CKV_XACCT_007", "CKV_XACCT_013", "W3037"}
-    suites = ET.parse(fault_run.reports["junit"]).getroot()
+    suites = ET.parse(gate_run.reports["junit"]).getroot()
     gate_suite = suites.find("testsuite[@name='gate']")
     assert gate_suite is not None
-    assert gate_suite.get("tests") == str(len(fault_run.documents))
+    assert gate_suite.get("tests") == str(len(gate_run.documents))
     failed = {
         case.get("name") for case in gate_suite.iter("testcase") if case.find("failure") is not None
     }
