@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from harness.cloudformation.errors import ResourceFailure, ValidationError
 from harness.cloudformation.plan import Output, Plan
@@ -93,6 +93,23 @@ class Stack:
     @property
     def in_progress(self) -> bool:
         return self.status.endswith("_IN_PROGRESS")
+
+
+class Change(NamedTuple):
+    """One resource change of an update, kept to undo it: `kind` is created, updated or
+    replaced; `before` is the state to return to (None for a created resource)."""
+
+    kind: str
+    before: ResourceState | None
+    after: ResourceState
+
+
+class StepFailed(Exception):
+    """A resource step of an update failed (already recorded as an event)."""
+
+    def __init__(self, logical_id: str, verb: str) -> None:
+        super().__init__(logical_id)
+        self.logical_id, self.verb = logical_id, verb
 
 
 class StackLookup:
@@ -270,19 +287,23 @@ class Operation:
         stack, old_plan = self.stack, self.stack.plan
         new_plan.lookup = StackLookup(stack)
         stack.set_status("UPDATE_IN_PROGRESS", "User Initiated")
-        undo: list[tuple[str, ResourceState | None, ResourceState]] = []
+        changes: list[Change] = []
         try:
             for logical_id in new_plan.order:
-                change = self._update_resource(old_plan, new_plan, logical_id)
+                change = self._update_resource(new_plan, logical_id)
                 if change is not None:
-                    undo.append(change)
+                    changes.append(change)
             self._finish_outputs(new_plan)
+        except StepFailed as failed:
+            reason = f"The following resource(s) failed to {failed.verb}: [{failed.logical_id}]. "
+            self._roll_back_update(old_plan, new_plan, changes, reason)
+            return
         except Exception as error:
-            self._roll_back_update(old_plan, new_plan, undo, error)
+            self._roll_back_update(old_plan, new_plan, changes, f"Outputs failed: {error}")
             return
         stack.plan, stack.body = new_plan, body
         stack.set_status("UPDATE_COMPLETE_CLEANUP_IN_PROGRESS")
-        replaced = [old for kind, old, _ in reversed(undo) if kind == "replaced" and old]
+        replaced = [c.before for c in reversed(changes) if c.kind == "replaced" and c.before]
         removed = [
             stack.resources[n]
             for n in reversed(old_plan.order)
@@ -292,20 +313,19 @@ class Operation:
         self._delete_all(old_plan, removed)
         stack.set_status("UPDATE_COMPLETE")
 
-    def _update_resource(
-        self, old_plan: Plan, new_plan: Plan, logical_id: str
-    ) -> tuple[str, ResourceState | None, ResourceState] | None:
-        """Create, update in place or replace one resource; return how to undo it."""
+    def _update_resource(self, plan: Plan, logical_id: str) -> Change | None:
+        """Create, update in place or replace one resource; a failure is recorded as an
+        event and raised as `StepFailed`."""
         stack = self.stack
-        type_name = new_plan.resources[logical_id]["Type"]
+        type_name = plan.resources[logical_id]["Type"]
         current = stack.resources.get(logical_id)
         try:
             if current is None:
-                created = self._create(new_plan, logical_id)
+                created = self._create(plan, logical_id)
                 stack.resources[logical_id] = created
-                return "created", None, created
+                return Change("created", None, created)
             provider = self._provider(type_name)
-            properties = new_plan.properties(logical_id)
+            properties = plan.properties(logical_id)
             if properties == current.properties and type_name == current.type:
                 return None
             provider.check(logical_id, properties)
@@ -315,9 +335,9 @@ class Operation:
                 if properties.get(name) != current.properties.get(name)
             }
             if type_name != current.type or changed & provider.replacing_properties():
-                return self._replace(new_plan, logical_id, provider, properties, current)
+                return self._replace(plan, logical_id, provider, properties, current)
             stack.event(logical_id, type_name, "UPDATE_IN_PROGRESS", current.physical_id)
-            ctx = self._context(new_plan, logical_id)
+            ctx = self._context(plan, logical_id)
             attributes = provider.update(ctx, current.physical_id, current.properties, properties)
             updated = ResourceState(
                 logical_id,
@@ -329,10 +349,11 @@ class Operation:
             )
             stack.resources[logical_id] = updated
             stack.event(logical_id, type_name, "UPDATE_COMPLETE", current.physical_id)
-            return "updated", current, updated
+            return Change("updated", current, updated)
         except Exception as error:
-            self._record_failure(logical_id, type_name, "UPDATE" if current else "CREATE", error)
-            raise
+            verb = "update" if current else "create"
+            self._record_failure(logical_id, type_name, verb.upper(), error)
+            raise StepFailed(logical_id, verb) from error
 
     def _replace(
         self,
@@ -341,7 +362,7 @@ class Operation:
         provider: Provider,
         properties: dict[str, Any],
         current: ResourceState,
-    ) -> tuple[str, ResourceState | None, ResourceState]:
+    ) -> Change:
         """Create the replacement first (as CloudFormation does); the old one goes at cleanup."""
         salt = uuid.uuid4().hex
         if provider.physical_id(plan.naming(logical_id, salt), properties) == current.physical_id:
@@ -359,41 +380,42 @@ class Operation:
         )
         replacement = self._create(plan, logical_id, salt)
         self.stack.resources[logical_id] = replacement
-        return "replaced", current, replacement
+        return Change("replaced", current, replacement)
 
     def _roll_back_update(
-        self,
-        old_plan: Plan,
-        new_plan: Plan,
-        undo: list[tuple[str, ResourceState | None, ResourceState]],
-        error: Exception,
+        self, old_plan: Plan, new_plan: Plan, changes: list[Change], reason: str
     ) -> None:
+        """Undo `changes` newest first: updated resources get their old properties back,
+        replaced ones their old physical resource; what the update created is deleted."""
         stack = self.stack
-        stack.set_status("UPDATE_ROLLBACK_IN_PROGRESS", f"Update failed: {error}")
+        stack.set_status("UPDATE_ROLLBACK_IN_PROGRESS", reason)
         old_plan.lookup = StackLookup(stack)
         failures = []
-        for kind, old, new in reversed(undo):
+        for change in reversed(changes):
+            before, after = change.before, change.after
+            if before is None:
+                continue
             try:
-                if kind == "updated" and old is not None:
-                    provider = self._provider(old.type)
-                    stack.event(old.logical_id, old.type, "UPDATE_IN_PROGRESS", old.physical_id)
-                    provider.update(
-                        self._context(old_plan, old.logical_id),
-                        old.physical_id,
-                        new.properties,
-                        old.properties,
+                if change.kind == "updated":
+                    provider = self._provider(before.type)
+                    stack.event(
+                        before.logical_id, before.type, "UPDATE_IN_PROGRESS", before.physical_id
                     )
-                    stack.event(old.logical_id, old.type, "UPDATE_COMPLETE", old.physical_id)
-                    stack.resources[old.logical_id] = old
-                elif kind == "replaced" and old is not None:
-                    stack.resources[old.logical_id] = old
+                    provider.update(
+                        self._context(old_plan, before.logical_id),
+                        before.physical_id,
+                        after.properties,
+                        before.properties,
+                    )
+                    stack.event(
+                        before.logical_id, before.type, "UPDATE_COMPLETE", before.physical_id
+                    )
+                stack.resources[before.logical_id] = before
             except Exception as failure:
-                self._record_failure(
-                    old.logical_id if old else new.logical_id, new.type, "UPDATE", failure
-                )
-                failures.append(new.logical_id)
+                self._record_failure(before.logical_id, before.type, "UPDATE", failure)
+                failures.append(before.logical_id)
         stack.set_status("UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS")
-        leftovers = [new for kind, _, new in reversed(undo) if kind in ("created", "replaced")]
+        leftovers = [c.after for c in reversed(changes) if c.kind in ("created", "replaced")]
         failures += self._delete_all(new_plan, leftovers)
         if failures:
             stack.set_status(

@@ -127,6 +127,10 @@ def test_failed_update_rolls_back_to_previous_template(
     events = cloudformation.describe_stack_events(StackName=stack)["StackEvents"]
     failed = next(e for e in events if e["ResourceStatus"] == "CREATE_FAILED")
     assert failed["LogicalResourceId"] == "Broken"
+    rollback = next(e for e in events if e["ResourceStatus"] == "UPDATE_ROLLBACK_IN_PROGRESS")
+    assert rollback["ResourceStatusReason"] == (
+        "The following resource(s) failed to create: [Broken]. "
+    )
     # The stack stays usable: a later good update succeeds.
     _update(cloudformation, V1 % DOOMED, Description="third")
     cloudformation.get_waiter("stack_update_complete").wait(StackName=stack, WaiterConfig=FAST)
