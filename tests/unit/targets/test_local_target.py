@@ -13,9 +13,11 @@ import pytest
 from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 
-from harness.targets import Capability
+from harness.render import PIPELINE_DIR, Wiring, render_training_config
+from harness.targets import Capability, StackFailed
 from harness.targets.local import LocalTarget
 from harness.targets.local.target import ServiceRoleDenied
+from tests.unit.targets.conftest import PREFIX
 
 Outputs = dict[str, dict[str, str]]
 PIPELINE = "codepipeline.amazonaws.com"
@@ -271,3 +273,49 @@ def test_decision_log_has_one_line_per_decision(target: LocalTarget, outputs: Ou
     credentials = session.get_credentials()
     assert credentials is not None
     assert credentials.secret_key not in text and credentials.token not in text
+
+
+def test_training_stack_deploys_as_its_cloudformation_role_and_is_destroyed(
+    target: LocalTarget, outputs: Outputs
+) -> None:
+    wiring = Wiring.from_outputs({"Prefix": PREFIX, "Region": target.region}, outputs)
+    parameters = render_training_config(wiring)["Parameters"]
+    role_arn = outputs["training"]["CloudFormationRoleArn"]
+    name = outputs["training"]["TrainingStackName"]
+    body = (PIPELINE_DIR / "training-stack.yaml").read_text()
+    stack = target.deploy_stack("training", name, body, parameters, role_arn=role_arn)
+    stepfunctions = target.client("stepfunctions", target.session("training"))
+    machine = stepfunctions.describe_state_machine(stateMachineArn=stack["StateMachineArn"])
+    assert machine["roleArn"] == outputs["training"]["StateMachineRoleArn"]
+    created = [
+        e
+        for e in target.decision_log.entries()
+        if e["action"] == "states:CreateStateMachine" and e["decision"] == "allow"
+    ]
+    assert created[-1]["principal"].startswith(
+        f"arn:aws:sts::{target.accounts['training']}:assumed-role/mlops-b-cloudformation/"
+    )
+    target.destroy_stack("training", name, role_arn=role_arn)
+    machines = stepfunctions.list_state_machines()["stateMachines"]
+    assert stack["StateMachineArn"] not in [m["stateMachineArn"] for m in machines]
+
+
+def test_a_permission_the_stack_role_lacks_fails_the_stack(
+    target: LocalTarget, outputs: Outputs
+) -> None:
+    body = json.dumps(
+        {
+            "Resources": {
+                "Extra": {"Type": "AWS::S3::Bucket", "Properties": {"BucketName": "extra-b"}}
+            }
+        }
+    )
+    refused = r"Extra: .*not authorized to perform: s3:CreateBucket.*AccessDenied"
+    with pytest.raises(StackFailed, match=refused):
+        target.deploy_stack(
+            "training",
+            "not-allowed",
+            body,
+            {},
+            role_arn=outputs["training"]["CloudFormationRoleArn"],
+        )
