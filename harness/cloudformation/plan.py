@@ -119,10 +119,11 @@ class Plan:
         )
 
     def properties(self, logical_id: str) -> dict[str, Any]:
-        """Resource properties with every intrinsic resolved."""
+        """Resource properties with every intrinsic resolved and scalars typed per schema."""
+        resource = self.resources[logical_id]
         path = f"Resources/{logical_id}/Properties"
-        value = self.evaluator.evaluate(self.resources[logical_id].get("Properties", {}), path)
-        return {} if value is NO_VALUE else value
+        value = self.evaluator.evaluate(resource.get("Properties", {}), path)
+        return {} if value is NO_VALUE else schemas.coerce(resource["Type"], value)
 
     def deletion_policy(self, logical_id: str) -> str:
         """`Delete` unless the template says `Retain` (or `Snapshot`, treated as delete)."""

@@ -3,7 +3,10 @@ properties exist, which force replacement, which attributes GetAtt may read."""
 
 from __future__ import annotations
 
-from functools import cache
+import re
+from functools import cache, reduce
+from operator import getitem
+from typing import Any
 
 from cfnlint.schema import PROVIDER_SCHEMA_MANAGER, ResourceNotFoundError
 
@@ -49,3 +52,37 @@ def create_only_properties(type_name: str) -> frozenset[str]:
 def required_properties(type_name: str) -> frozenset[str]:
     """Properties the schema requires."""
     return frozenset((_schema(type_name) or {}).get("required", []))
+
+
+def coerce(type_name: str, properties: dict[str, Any]) -> dict[str, Any]:
+    """Scalars as the schema types them: CloudFormation turns "true" or "3600" (from
+    parameters, Sub, If) into booleans and numbers before a handler sees them."""
+    schema = _schema(type_name)
+    if schema is None:
+        return properties
+    return _coerce(schema, {"properties": schema.get("properties", {})}, properties)
+
+
+def _resolve_ref(root: dict, node: dict) -> dict:
+    while "$ref" in node:
+        node = reduce(getitem, node["$ref"].removeprefix("#/").split("/"), root)
+    return node
+
+
+def _coerce(root: dict, node: dict, value: Any) -> Any:
+    node = _resolve_ref(root, node)
+    kinds = node.get("type", [])
+    kinds = [kinds] if isinstance(kinds, str) else kinds
+    if isinstance(value, str) and "string" not in kinds:
+        if "boolean" in kinds and value.lower() in ("true", "false"):
+            return value.lower() == "true"
+        if ("integer" in kinds or "number" in kinds) and re.fullmatch(r"-?\d+", value):
+            return int(value)
+        if "number" in kinds and re.fullmatch(r"-?\d*\.\d+", value):
+            return float(value)
+    if isinstance(value, dict) and "properties" in node:
+        members = node["properties"]
+        return {k: _coerce(root, members[k], v) if k in members else v for k, v in value.items()}
+    if isinstance(value, list) and isinstance(node.get("items"), dict):
+        return [_coerce(root, node["items"], item) for item in value]
+    return value

@@ -194,3 +194,29 @@ def test_project_template_resolves_statically() -> None:
     )
     trust = resolved.resources["PipelineActionRole"].properties["AssumeRolePolicyDocument"]
     assert "arn:aws:iam::111111111111:role/mlops-pipeline" in json.dumps(trust)
+
+
+def test_scalars_are_typed_by_the_resource_schema() -> None:
+    template = """
+Parameters:
+  Flag: {Type: String, Default: 'true'}
+  Seconds: {Type: Number, Default: 7200}
+Resources:
+  Bucket:
+    Type: AWS::S3::Bucket
+    Properties:
+      PublicAccessBlockConfiguration: {BlockPublicAcls: !Ref Flag}
+      Tags: [{Key: k, Value: !Ref Flag}]
+  Role:
+    Type: AWS::IAM::Role
+    Properties:
+      MaxSessionDuration: !Ref Seconds
+      AssumeRolePolicyDocument: {Statement: [{Condition: {Bool: {aws:SecureTransport: 'true'}}}]}
+"""
+    resources = resolve(template, {}, ACCOUNT, REGION, STACK).resources
+    bucket, role = resources["Bucket"].properties, resources["Role"].properties
+    assert bucket["PublicAccessBlockConfiguration"]["BlockPublicAcls"] is True
+    assert bucket["Tags"][0]["Value"] == "true"
+    assert role["MaxSessionDuration"] == 7200
+    statement = role["AssumeRolePolicyDocument"]["Statement"][0]
+    assert statement["Condition"]["Bool"]["aws:SecureTransport"] == "true"
