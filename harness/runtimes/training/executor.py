@@ -57,7 +57,7 @@ class TrainingJob:
         self._on_status = on_status
         self._work_root = work_root
         self._status = TrainingStatus()
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # held while observers run, so they see changes in order
         self._stop_requested = threading.Event()
         self._process: subprocess.Popen[bytes] | None = None
         self._log_file: Path | None = None
@@ -70,7 +70,7 @@ class TrainingJob:
             return self._status
 
     def start(self) -> TrainingJob:
-        self._set(replace(self._status, start_time=now()).advance("InProgress", "Starting"))
+        self._update(lambda s: replace(s, start_time=now()).advance("InProgress", "Starting"))
         self._thread.start()
         return self
 
@@ -80,14 +80,13 @@ class TrainingJob:
 
     def stop(self) -> None:
         """StopTrainingJob: the algorithm process is killed and the job ends Stopped."""
-        if self.status.done or self._stop_requested.is_set():
-            return
-        self._stop_requested.set()
-        self._set(self.status.advance("Stopping", "Stopping"))
         with self._lock:
-            process = self._process
-        if process is not None:
-            process.kill()
+            if self._status.done or self._stop_requested.is_set():
+                return
+            self._stop_requested.set()
+            self._update(lambda s: s.advance("Stopping", "Stopping"))
+            if self._process is not None:
+                self._process.kill()
 
     def logs(self) -> list[str]:
         """The algorithm's output (stdout and stderr) so far, line by line."""
@@ -96,16 +95,17 @@ class TrainingJob:
             return list(self._log_lines)
         return live.read_text(errors="replace").splitlines()
 
-    def _set(self, status: TrainingStatus) -> None:
+    def _update(self, change: Callable[[TrainingStatus], TrainingStatus]) -> None:
+        """Apply `change` atomically; observers see every snapshot, in order."""
         with self._lock:
-            self._status = status
-        if self._on_status is not None:
-            self._on_status(status)
+            self._status = change(self._status)
+            if self._on_status is not None:
+                self._on_status(self._status)
 
     def _step(self, secondary_status: str, message: str = "") -> None:
         if self._stop_requested.is_set():
             raise _Stopped("Stopped", "training job stopped by request")
-        self._set(self.status.advance("InProgress", secondary_status, message))
+        self._update(lambda s: s.advance("InProgress", secondary_status, message))
 
     def _run(self) -> None:
         try:
@@ -114,23 +114,37 @@ class TrainingJob:
                     stack.enter_context(tempfile.TemporaryDirectory(prefix=f"{self.name}-"))
                 )
                 artifacts = self._execute(ContainerLayout(root))
-            final = self.status.advance("Completed", "Completed", "Training job completed")
-            self._set(replace(final, end_time=now(), model_artifacts=artifacts))
+            self._finish("Completed", "Completed", "Training job completed", artifacts=artifacts)
         except _Stopped as stopped:
-            final = self.status.advance("Stopped", stopped.secondary_status, str(stopped))
-            reason = str(stopped) if stopped.secondary_status == "MaxRuntimeExceeded" else None
-            self._set(replace(final, end_time=now(), failure_reason=reason))
+            timed_out = stopped.secondary_status == "MaxRuntimeExceeded"
+            reason = str(stopped) if timed_out else None
+            self._finish("Stopped", stopped.secondary_status, str(stopped), reason=reason)
         except JobFailure as failure:
-            self._fail(str(failure))
+            self._finish("Failed", "Failed", str(failure), reason=str(failure))
         except (ClientError, BotoCoreError) as exc:
-            self._fail(describe_error(exc))
+            self._finish("Failed", "Failed", describe_error(exc), reason=describe_error(exc))
         except Exception as exc:  # a bug of ours must still end the job, with its reason
             LOG.exception("training job %s crashed", self.name)
-            self._fail(f"InternalServerError: {describe_error(exc)}")
+            reason = f"InternalServerError: {describe_error(exc)}"
+            self._finish("Failed", "Failed", reason, reason=reason)
 
-    def _fail(self, reason: str) -> None:
-        final = self.status.advance("Failed", "Failed", reason)
-        self._set(replace(final, end_time=now(), failure_reason=reason))
+    def _finish(
+        self,
+        job_status: str,
+        secondary_status: str,
+        message: str,
+        reason: str | None = None,
+        artifacts: str | None = None,
+    ) -> None:
+        """The terminal snapshot: end time, and FailureReason or the model's location."""
+        self._update(
+            lambda status: replace(
+                status.advance(job_status, secondary_status, message),
+                end_time=now(),
+                failure_reason=reason,
+                model_artifacts=artifacts,
+            )
+        )
 
     def _execute(self, layout: ContainerLayout) -> str:
         access = self._role_access(self.request["RoleArn"])
@@ -188,6 +202,8 @@ class TrainingJob:
             process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
             with self._lock:
                 self._process = process
+                if self._stop_requested.is_set():  # stopped while the process was starting
+                    process.kill()
             try:
                 remaining = None if limit is None else limit - (now() - started).total_seconds()
                 process.wait(timeout=None if remaining is None else max(remaining, 0))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import tarfile
+import time
 from pathlib import Path
 
 import pytest
@@ -196,3 +197,21 @@ def test_max_runtime_stops_the_algorithm(artifacts: Artifacts) -> None:
     )
     assert "MaxRuntimeInSeconds" in (job.status.failure_reason or "")
     assert job.status.end_time is not None
+
+
+def test_stop_kills_the_algorithm_and_the_job_ends_stopped(artifacts: Artifacts) -> None:
+    request = training_request(artifacts)
+    request["HyperParameters"] = {**request["HyperParameters"], "num_round": "1000000"}
+    seen: list[TrainingStatus] = []
+    job = start_training_job(request, lambda _arn: artifacts.access, seen.append)
+    deadline = time.monotonic() + TIMEOUT
+    while job.status.secondary_status != "Training" and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+    job.stop()
+    status = job.wait(TIMEOUT)
+
+    assert (status.job_status, status.secondary_status) == ("Stopped", "Stopped")
+    assert status.failure_reason is None
+    assert status.model_artifacts is None
+    assert ("Stopping", "Stopping") in [(s.job_status, s.secondary_status) for s in seen]
