@@ -39,10 +39,11 @@ def lint(templates: list[Path], regions: list[str] | None = None) -> list[Findin
                 file=str(match.filename),
                 resource=resource,
                 check_id=match.rule.id,
-                message=match.message,
+                title=match.rule.shortdesc,
+                detail=match.message,
                 severity=severity,
                 line=match.linenumber,
-                fix=f"{match.rule.shortdesc} ({match.rule.source_url})",
+                fix=f"{match.rule.description} ({match.rule.source_url})",
             )
         )
     return findings

@@ -116,11 +116,10 @@ def _findings(reports: list[dict[str, Any]]) -> list[Finding]:
     for report in reports:
         for failed in report["results"].get("failed_checks", []):
             where = failed.get("check_result", {}).get("evaluated_keys") or []
-            detail = (
-                f" ({'; '.join(where)})"
-                if failed["check_id"].startswith("CKV_XACCT") and where
-                else ""
-            )
+            # evaluated_keys of our checks name the offending path and value (see
+            # policies/checks/xacct_check_base.py); for stock checks they are only inputs.
+            ours = failed["check_id"].startswith("CKV_XACCT")
+            detail = "; ".join(where) if ours else ""
             line_range = failed.get("file_line_range") or [None]
             findings.append(
                 Finding(
@@ -128,7 +127,8 @@ def _findings(reports: list[dict[str, Any]]) -> list[Finding]:
                     file=failed.get("file_abs_path") or failed["file_path"],
                     resource=failed["resource"].split(".", 1)[-1],
                     check_id=failed["check_id"],
-                    message=f"{failed['check_name']}{detail}",
+                    title=failed["check_name"],
+                    detail=detail,
                     fix=failed.get("guideline")
                     or "see the checkov documentation for " + failed["check_id"],
                     severity=str(failed.get("severity") or "HIGH"),

@@ -13,7 +13,8 @@ class Finding:
     file: str
     resource: str
     check_id: str
-    message: str
+    title: str
+    detail: str
     fix: str
     severity: str = "HIGH"
     line: int | None = None
@@ -22,3 +23,8 @@ class Finding:
         """The one line printed for this finding."""
         where = f"{self.file}:{self.line}" if self.line else self.file
         return f"{where}: {self.resource}: {self.check_id} {self.message} -- fix: {self.fix}"
+
+    @property
+    def message(self) -> str:
+        """What is wrong: the check's title, then where and with which value."""
+        return f"{self.title} ({self.detail})" if self.detail else self.title

@@ -52,7 +52,8 @@ def run_gate(paths: list[Path], report_dir: Path, regions: list[str] | None = No
             file=str(d.path),
             resource="file",
             check_id="PARSE",
-            message=f"cannot parse: {d.error}",
+            title="cannot parse",
+            detail=d.error,
             fix="fix the YAML/JSON syntax",
         )
         for d in documents
@@ -70,7 +71,8 @@ def run_gate(paths: list[Path], report_dir: Path, regions: list[str] | None = No
     reports = {"sarif": report_dir / "gate.sarif", "junit": report_dir / "gate-junit.xml"}
     root = Path.cwd().resolve()
     write_sarif(findings, reports["sarif"], root)
-    write_junit(findings, [d.path for d in documents], reports["junit"], root)
+    checked = {"cfn-lint": templates, "checkov": templates, "gate": [d.path for d in documents]}
+    write_junit(findings, checked, reports["junit"], root)
     return GateResult(findings, documents, reports)
 
 

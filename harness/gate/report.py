@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable
 from pathlib import Path
 
 from harness.gate.findings import Finding
@@ -34,7 +33,7 @@ def write_sarif(findings: list[Finding], target: Path, root: Path) -> None:
                         "rules": [
                             {
                                 "id": rule_id,
-                                "shortDescription": {"text": f.message.split(" (")[0]},
+                                "shortDescription": {"text": f.title},
                                 "help": {"text": f.fix},
                             }
                             for rule_id, f in sorted(rules.items())
@@ -67,14 +66,16 @@ def write_sarif(findings: list[Finding], target: Path, root: Path) -> None:
     target.write_text(json.dumps(document, indent=2) + "\n")
 
 
-def write_junit(findings: list[Finding], files: Iterable[Path], target: Path, root: Path) -> None:
-    """A test suite per tool and a test case per checked file; each finding is a failure line."""
-    checked = sorted({_relative(str(p), root) for p in files})
+def write_junit(
+    findings: list[Finding], checked: dict[str, list[Path]], target: Path, root: Path
+) -> None:
+    """A test suite per tool and a test case per file it checked; findings are the failures."""
     suites = ET.Element("testsuites", name="gate")
     for tool in TOOLS:
-        suite = ET.SubElement(suites, "testsuite", name=tool, tests=str(len(checked)))
+        files = sorted({_relative(str(p), root) for p in checked.get(tool, [])})
+        suite = ET.SubElement(suites, "testsuite", name=tool, tests=str(len(files)))
         failures = 0
-        for file in checked:
+        for file in files:
             case = ET.SubElement(suite, "testcase", classname=f"gate.{tool}", name=file)
             mine = [f for f in findings if f.tool == tool and _relative(f.file, root) == file]
             if mine:
