@@ -15,7 +15,7 @@ PASSING = HERE / "passing"
 REPO = HERE.parents[1]
 
 
-def _require_checkov() -> None:
+def require_checkov() -> None:
     try:
         checkov_command()
     except CheckovError as error:
@@ -25,5 +25,5 @@ def _require_checkov() -> None:
 @pytest.fixture(scope="session")
 def gate_run(tmp_path_factory: pytest.TempPathFactory) -> GateResult:
     """The fault fixtures and the passing examples, in one gate run."""
-    _require_checkov()
+    require_checkov()
     return run_gate([FAULTS, PASSING], tmp_path_factory.mktemp("gate"))

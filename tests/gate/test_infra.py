@@ -12,14 +12,14 @@ import pytest
 
 from harness.gate import GateResult, main
 from harness.gate.checkov_runner import CheckovError, scan
-from tests.gate.conftest import FAULTS, REPO, _require_checkov
+from tests.gate.conftest import FAULTS, REPO, require_checkov
 
 INFRA = REPO / "infra"
 
 
 @pytest.fixture(autouse=True)
 def _checkov() -> None:
-    _require_checkov()
+    require_checkov()
 
 
 @pytest.mark.skipif(not (INFRA / "templates").is_dir(), reason="infra/templates not written yet")
