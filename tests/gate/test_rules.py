@@ -13,11 +13,14 @@ from harness.gate.cfn_values import render, strip_markers
 from harness.gate.checkov_runner import CheckovError, load_skips
 from harness.gate.document_checks import pins_account_id
 from harness.gate.iam import (
+    KMS_ADMIN_ACTIONS,
+    KMS_USE_ACTIONS,
     allows,
     arn_service,
     arn_services,
     is_account_principal,
     is_valid_action,
+    matching_actions,
     restricts_principal_arn,
 )
 from harness.gate.sources import load
@@ -55,6 +58,11 @@ def test_render_keeps_literal_parts_and_marks_unknowns() -> None:
 )
 def test_actions_are_validated_against_the_iam_reference(action: str, valid: bool) -> None:
     assert is_valid_action(action) is valid
+
+
+def test_kms_action_classes_name_real_actions() -> None:
+    for action in (*KMS_USE_ACTIONS, *KMS_ADMIN_ACTIONS):
+        assert matching_actions(action) == [action.lower()], action
 
 
 def test_resource_services_of_actions_come_from_arn_formats() -> None:
