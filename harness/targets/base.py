@@ -95,12 +95,13 @@ class Target(ABC):
         through a real ``sts:AssumeRole`` (so the role's trust policy is honoured)."""
 
     @abstractmethod
-    def client_settings(self) -> dict[str, Any]:
-        """Keyword arguments every boto3 client needs on this target (endpoint, CA, config)."""
+    def client_settings(self, service: str) -> dict[str, Any]:
+        """Keyword arguments a boto3 client of ``service`` needs on this target (endpoint,
+        CA, config)."""
 
     def client(self, service: str, session: boto3.Session) -> BaseClient:
         """A client of ``service`` for ``session`` with the target's endpoint and CA settings."""
-        return session.client(service, region_name=self.region, **self.client_settings())
+        return session.client(service, region_name=self.region, **self.client_settings(service))
 
     @abstractmethod
     def subprocess_env(self, credentials: Mapping[str, str]) -> dict[str, str]:

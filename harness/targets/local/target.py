@@ -54,6 +54,13 @@ _CLIENT_CONFIG = Config(
     connect_timeout=5,
     read_timeout=60,
 )
+# Presigned S3 URLs would otherwise use SigV2 against a custom endpoint; AWS and the gateway
+# accept only SigV4.
+_S3_CONFIG = _CLIENT_CONFIG.merge(Config(signature_version="s3v4"))
+
+
+def _config(service: str) -> Config:
+    return _S3_CONFIG if service == "s3" else _CLIENT_CONFIG
 
 
 class ServiceRoleDenied(PermissionError):
@@ -175,11 +182,11 @@ class LocalTarget(Target):
             raise RuntimeError("the local target is not started")
         return self._listeners[index]
 
-    def client_settings(self) -> dict[str, Any]:
+    def client_settings(self, service: str) -> dict[str, Any]:
         return {
             "endpoint_url": self.endpoint_url,
             "verify": str(self.ca_bundle),
-            "config": _CLIENT_CONFIG,
+            "config": _config(service),
         }
 
     def insecure_client(self, service: str, session: boto3.Session) -> BaseClient:
@@ -188,7 +195,7 @@ class LocalTarget(Target):
             service,
             region_name=self.region,
             endpoint_url=self.http_endpoint_url,
-            config=_CLIENT_CONFIG,
+            config=_config(service),
         )
 
     def subprocess_env(self, credentials: Mapping[str, str]) -> dict[str, str]:
@@ -279,7 +286,7 @@ class LocalTarget(Target):
             with lock:
                 if service not in cache:
                     cache[service] = session.client(
-                        service, region_name=caller.region, **self.client_settings()
+                        service, region_name=caller.region, **self.client_settings(service)
                     )
                 return cache[service]
 

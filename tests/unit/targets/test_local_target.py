@@ -4,7 +4,13 @@ service APIs, and the gateway allows and denies exactly what AWS would."""
 from __future__ import annotations
 
 import json
+import os
+import ssl
+import subprocess
+import sys
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable
 from typing import Any
 
@@ -319,3 +325,96 @@ def test_a_permission_the_stack_role_lacks_fails_the_stack(
             {},
             role_arn=outputs["training"]["CloudFormationRoleArn"],
         )
+
+
+def test_presigned_get_is_verified_and_authorized(target: LocalTarget, outputs: Outputs) -> None:
+    shared = outputs["shared-services"]
+    session = target.session_as_service(shared["PipelineRoleArn"], PIPELINE)
+    s3 = target.client("s3", session)
+    s3.put_object(
+        Bucket=shared["ArtifactBucketName"],
+        Key="mlops/presigned.txt",
+        Body=b"hello",
+        ServerSideEncryption="aws:kms",
+        SSEKMSKeyId=shared["ArtifactKeyArn"],
+    )
+    url = s3.generate_presigned_url(
+        "get_object", Params={"Bucket": shared["ArtifactBucketName"], "Key": "mlops/presigned.txt"}
+    )
+    context = ssl.create_default_context(cafile=str(target.ca_bundle))
+    with urllib.request.urlopen(url, context=context) as response:
+        assert response.read() == b"hello"
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(
+            url.replace("X-Amz-Expires=3600", "X-Amz-Expires=60"), context=context
+        )
+    assert refused.value.code == 403
+    assert b"SignatureDoesNotMatch" in refused.value.read()
+
+
+def test_pipeline_crosses_into_training_and_uses_the_key_there(
+    target: LocalTarget, outputs: Outputs
+) -> None:
+    """A's pipeline role assumes B's action role (trust names it), which may use A's key."""
+    shared = outputs["shared-services"]
+    pipeline = target.session_as_service(shared["PipelineRoleArn"], PIPELINE)
+    granted = target.client("sts", pipeline).assume_role(
+        RoleArn=outputs["training"]["PipelineActionRoleArn"], RoleSessionName="deploy-training"
+    )["Credentials"]
+    action = boto3.Session(
+        aws_access_key_id=granted["AccessKeyId"],
+        aws_secret_access_key=granted["SecretAccessKey"],
+        aws_session_token=granted["SessionToken"],
+    )
+    kms = target.client("kms", action)
+    blob = kms.encrypt(KeyId=shared["ArtifactKeyArn"], Plaintext=b"model")["CiphertextBlob"]
+    assert kms.decrypt(CiphertextBlob=blob)["Plaintext"] == b"model"
+    assert target.decision_log.entries()[-1]["resource"] == shared["ArtifactKeyArn"]
+    deployer = target.client("sts", target.session("shared-services"))
+    response = _denied(
+        lambda: deployer.assume_role(
+            RoleArn=outputs["training"]["PipelineActionRoleArn"], RoleSessionName="intruder"
+        )
+    )
+    assert response["Error"]["Code"] == "AccessDenied"
+
+
+def test_root_acts_in_its_own_account_but_cannot_assume_roles(
+    target: LocalTarget, outputs: Outputs
+) -> None:
+    root = target.root_session("production")
+    identity = target.client("sts", root).get_caller_identity()
+    assert identity["Arn"] == "arn:aws:iam::333333333333:root"
+    assert target.client("iam", root).get_role(RoleName="mlops-c-pipeline-action")
+    response = _denied(
+        lambda: target.client("sts", root).assume_role(
+            RoleArn=outputs["production"]["DeployFunctionRoleArn"], RoleSessionName="root"
+        )
+    )
+    assert response["Error"]["Code"] == "AccessDenied"
+
+
+def test_subprocess_env_reaches_the_gateway(target: LocalTarget, outputs: Outputs) -> None:
+    session = target.session_as_service(
+        outputs["training"]["SageMakerTrainingRoleArn"], "sagemaker.amazonaws.com"
+    )
+    frozen = session.get_credentials().get_frozen_credentials()
+    env = target.subprocess_env(
+        {
+            "AccessKeyId": frozen.access_key,
+            "SecretAccessKey": frozen.secret_key,
+            "SessionToken": frozen.token,
+        }
+    )
+    script = "import boto3; print(boto3.client('sts').get_caller_identity()['Arn'])"
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        env={"PATH": os.environ.get("PATH", ""), **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert result.stdout.strip() == (
+        "arn:aws:sts::222222222222:assumed-role/mlops-b-sagemaker-training/sagemaker"
+    )
