@@ -71,7 +71,7 @@ class ManagedPolicyProvider(Provider):
     ) -> dict[str, Any]:
         iam = ctx.client("iam")
         if old.get("PolicyDocument") != new.get("PolicyDocument"):
-            self._drop_old_versions(ctx, physical_id, keep=4)
+            self._drop_old_versions(ctx, physical_id, keep=3)
             iam.create_policy_version(
                 PolicyArn=physical_id,
                 PolicyDocument=policy_text(new["PolicyDocument"]),
@@ -89,7 +89,8 @@ class ManagedPolicyProvider(Provider):
 
     @staticmethod
     def _drop_old_versions(ctx: ProviderContext, arn: str, keep: int) -> None:
-        """IAM keeps at most five versions and deletes a policy only without old ones."""
+        """IAM holds at most five versions (the default plus four) and deletes a policy only
+        without old ones; keeping three makes room for the version about to be created."""
         iam = ctx.client("iam")
         versions = [
             v

@@ -82,7 +82,10 @@ class FunctionProvider(Provider):
     ) -> dict[str, Any]:
         lam = ctx.client("lambda")
         if _configuration(old) != _configuration(new):
-            lam.update_function_configuration(FunctionName=physical_id, **_configuration(new))
+            request = _configuration(new)
+            if "Environment" in old and "Environment" not in new:
+                request["Environment"] = {"Variables": {}}
+            lam.update_function_configuration(FunctionName=physical_id, **request)
         if old.get("Code") != new.get("Code"):
             lam.update_function_code(FunctionName=physical_id, **_code(new))
         self._set_concurrency(ctx, physical_id, old, new)

@@ -21,13 +21,15 @@ _PLACEHOLDER = re.compile(r"\$\{([^}]+)\}")
 
 
 def definition_text(properties: Properties) -> str:
-    """The definition as Step Functions receives it: JSON, substitutions applied, every
-    placeholder required to have a value (a leftover `${...}` is an error, as on AWS)."""
+    """The definition as Step Functions receives it: JSON with DefinitionSubstitutions applied;
+    when substitutions are given, every `${...}` placeholder must have one."""
     if "Definition" in properties:
         text = json.dumps(properties["Definition"])
     else:
         text = str(properties.get("DefinitionString", ""))
-    substitutions = properties.get("DefinitionSubstitutions", {})
+    if "DefinitionSubstitutions" not in properties:
+        return text
+    substitutions = properties["DefinitionSubstitutions"]
 
     def substitute(match: re.Match[str]) -> str:
         name = match.group(1)

@@ -222,3 +222,46 @@ def test_every_provider_updates_in_place(
     assert function["Configuration"]["Timeout"] == 10
     assert function["Configuration"]["Environment"]["Variables"] == {"V": "2"}
     assert "Concurrency" not in function or not function["Concurrency"]
+
+
+def test_managed_policy_survives_more_updates_than_iam_keeps_versions(
+    cloudformation: BaseClient, clients: Clients
+) -> None:
+    body = """
+Parameters:
+  Action: {Type: String}
+Resources:
+  Managed:
+    Type: AWS::IAM::ManagedPolicy
+    Properties:
+      PolicyDocument:
+        Version: '2012-10-17'
+        Statement: [{Effect: Allow, Action: !Ref Action, Resource: '*'}]
+"""
+    actions = [
+        "s3:GetObject",
+        "s3:PutObject",
+        "s3:ListBucket",
+        "sqs:ListQueues",
+        "sns:ListTopics",
+        "kms:ListKeys",
+        "iam:ListRoles",
+    ]
+    for number, action in enumerate(actions):
+        call = cloudformation.create_stack if number == 0 else cloudformation.update_stack
+        call(
+            StackName="mp",
+            TemplateBody=body,
+            Parameters=[{"ParameterKey": "Action", "ParameterValue": action}],
+            Capabilities=["CAPABILITY_IAM"],
+        )
+        waiter = "stack_create_complete" if number == 0 else "stack_update_complete"
+        cloudformation.get_waiter(waiter).wait(StackName="mp", WaiterConfig=FAST)
+    arn = cloudformation.describe_stack_resources(StackName="mp")["StackResources"][0][
+        "PhysicalResourceId"
+    ]
+    iam = clients("iam")
+    default = iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
+    document = iam.get_policy_version(PolicyArn=arn, VersionId=default)["PolicyVersion"]
+    assert "iam:ListRoles" in json.dumps(document["Document"])
+    assert len(iam.list_policy_versions(PolicyArn=arn)["Versions"]) <= 5
