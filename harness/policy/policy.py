@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
 import yaml
@@ -233,8 +234,18 @@ class Policy:
 
     @classmethod
     def coerce(cls, value: Policy | str | Mapping[str, Any], name: str) -> Policy:
-        """Accept an already parsed policy or parse a document."""
-        return value if isinstance(value, Policy) else cls.parse(value, name)
+        """Accept an already parsed policy or parse a document; policy text is compiled once
+        (callers such as the gateway pass the same stored documents on every request)."""
+        if isinstance(value, Policy):
+            return value
+        if isinstance(value, str):
+            return _parse_text(value, name)
+        return cls.parse(value, name)
+
+
+@lru_cache(maxsize=4096)
+def _parse_text(text: str, name: str) -> Policy:
+    return Policy.parse(text, name)
 
 
 def policies(values: Iterable[Policy | str | Mapping[str, Any]], kind: str) -> tuple[Policy, ...]:

@@ -191,3 +191,9 @@ def test_principal_element_where_aws_rejects_it(where: str, doc: dict, message: 
     kwargs = {"resource": doc} if where == "resource" else {"identity": [doc]}
     with pytest.raises(PolicyError, match=message):
         evaluate(request, **kwargs)
+
+
+def test_policy_text_is_compiled_once() -> None:
+    text = '{"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": "s3:*"}}'
+    assert Policy.coerce(text, "p") is Policy.coerce(text, "p")
+    assert Policy.coerce(text, "p") is not Policy.coerce(text, "q")
