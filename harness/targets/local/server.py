@@ -39,7 +39,10 @@ class Listener:
         self._server.daemon_threads = True
         self.url = f"{'https' if tls else 'http'}://{HOST}:{self._server.server_port}"
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name=f"listener-{self.url}", daemon=True
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name=f"listener-{self.url}",
+            daemon=True,
         )
         self._thread.start()
 
