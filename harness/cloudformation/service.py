@@ -40,7 +40,9 @@ class Caller:
 
 
 ClientsFor = Callable[[Caller, str | None], ClientFactory]
-"""(caller, role ARN or None) -> factory of boto3 clients acting as that role / the caller."""
+"""(caller, role ARN or None) -> factory of boto3 clients acting as that role / the caller.
+Called while the request is handled, so a `ValidationError` it raises (a role that cannot be
+assumed) rejects the request as CloudFormation does, before any stack state changes."""
 
 
 class CloudFormationService:
@@ -77,6 +79,7 @@ class CloudFormationService:
             stack_id = stack_arn(caller.account_id, caller.region, name, str(uuid.uuid4()))
             plan = self._plan(caller, name, stack_id, body, parameters)
             self._check_capabilities(plan, capabilities)
+            clients = self.clients_for(caller, role_arn)
             stack = Stack(
                 stack_id=stack_id,
                 name=name,
@@ -88,7 +91,7 @@ class CloudFormationService:
                 disable_rollback=disable_rollback,
             )
             self._stacks[stack_id] = stack
-        self._run(stack, caller, lambda op: op.create())
+        self._run(stack, clients, lambda op: op.create())
         return stack
 
     def update_stack(
@@ -118,10 +121,11 @@ class CloudFormationService:
             self._check_capabilities(plan, capabilities)
             if plan.template == stack.plan.template and plan.parameters == stack.plan.parameters:
                 raise ValidationError("No updates are to be performed.")
+            clients = self.clients_for(caller, role_arn or stack.role_arn)
             stack.capabilities = list(capabilities)
             stack.role_arn = role_arn or stack.role_arn
             stack.status = "UPDATE_IN_PROGRESS"
-        self._run(stack, caller, lambda op: op.update(plan, body))
+        self._run(stack, clients, lambda op: op.update(plan, body))
         return stack
 
     def delete_stack(self, caller: Caller, name: str, role_arn: str | None = None) -> None:
@@ -132,9 +136,10 @@ class CloudFormationService:
         with stack.lock:
             if stack.in_progress:
                 return
+            clients = self.clients_for(caller, role_arn or stack.role_arn)
             stack.status = "DELETE_IN_PROGRESS"
             stack.role_arn = role_arn or stack.role_arn
-        self._run(stack, caller, lambda op: op.delete())
+        self._run(stack, clients, lambda op: op.delete())
 
     def stack(self, caller: Caller, name_or_id: str) -> Stack:
         """A stack by name (live stacks) or id (also deleted ones)."""
@@ -221,8 +226,10 @@ class CloudFormationService:
                 if output.export_name:
                     table[output.export_name] = (stack.stack_id, str(output.value))
 
-    def _run(self, stack: Stack, caller: Caller, action: Callable[[Operation], None]) -> None:
-        operation = Operation(stack, self.clients_for(caller, stack.role_arn), self._claim_exports)
+    def _run(
+        self, stack: Stack, clients: ClientFactory, action: Callable[[Operation], None]
+    ) -> None:
+        operation = Operation(stack, clients, self._claim_exports)
         if not self.run_in_background:
             action(operation)
             return

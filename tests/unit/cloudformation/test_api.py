@@ -10,6 +10,7 @@ from botocore.parsers import create_parser
 
 from harness.cloudformation import query
 from harness.cloudformation.api import CloudFormationApi
+from harness.cloudformation.errors import ValidationError
 from harness.cloudformation.service import Caller, CloudFormationService
 from tests.unit.cloudformation.conftest import Clients, client_for, new_account_id
 
@@ -109,3 +110,23 @@ def test_unknown_action_and_missing_template(moto_url: str) -> None:
     error = _parse("CreateStack", status, body)["Error"]
     assert (status, error["Code"]) == (400, "ValidationError")
     assert "Template Body must be specified" in error["Message"]
+
+
+def test_a_role_that_cannot_be_assumed_rejects_the_request() -> None:
+    def clients_for(caller: Caller, role_arn: str | None) -> Clients:
+        raise ValidationError(f"Role {role_arn} is invalid or cannot be assumed")
+
+    service = CloudFormationService(clients_for, run_in_background=False)
+    api = CloudFormationApi(service)
+    status, body = api.handle(
+        {
+            "Action": "CreateStack",
+            "StackName": "s",
+            "TemplateBody": "Resources:\n  L: {Type: AWS::Logs::LogGroup}\n",
+            "RoleARN": "arn:aws:iam::123456789012:role/nope",
+        }
+    )
+    assert status == 400
+    assert "cannot be assumed" in _parse("CreateStack", status, body)["Error"]["Message"]
+    status, body = api.handle({"Action": "DescribeStacks"})
+    assert _parse("DescribeStacks", status, body)["Stacks"] == []
