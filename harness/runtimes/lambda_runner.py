@@ -39,6 +39,10 @@ INIT_SECONDS = 10  # Lambda's separate allowance for starting the runtime and im
 REDACTED = "****"
 
 
+class UnsupportedRuntimeError(ValueError):
+    """The function's runtime is not one this runner has (it runs Python 3 only)."""
+
+
 class InvalidRequestContentError(ValueError):
     """Invoke's InvalidRequestContentException: the payload is not JSON."""
 
@@ -75,6 +79,10 @@ def invoke_function(
     function: LambdaFunction, payload: bytes, access: AwsAccess, log_type: str = "None"
 ) -> InvocationResult:
     """Run `function` once on `payload` (RequestResponse), as its role through `access`."""
+    if not function.runtime.startswith("python3"):
+        raise UnsupportedRuntimeError(
+            f"runtime {function.runtime} cannot run here: only Python 3 functions can"
+        )
     try:
         json.loads(payload or b"{}")
     except ValueError as exc:

@@ -28,7 +28,9 @@ class ModelServer:
         self._booster = booster
         self._predict_lock = threading.Lock()  # Booster.predict is not thread-safe
         self._http = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        self._thread = threading.Thread(target=self._http.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._http.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
 
     @property
     def url(self) -> str:

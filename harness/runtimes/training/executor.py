@@ -192,10 +192,14 @@ class TrainingJob:
         self._log_file = layout.root / "logs" / f"{HOST}.log"
         self._log_file.parent.mkdir(exist_ok=True)
         env = {
+            **self.request.get("Environment", {}),  # CreateTrainingJob's container variables
             "PATH": os.environ.get("PATH", ""),
             "PYTHONPATH": str(PROJECT_ROOT),
             "SM_MODEL_DIR": str(layout.model_dir),
             "SM_CURRENT_HOST": HOST,
+            # Containers of the local target share one host with the harness and each other;
+            # OpenMP threads spinning against each other there cost far more than they gain.
+            "OMP_NUM_THREADS": "1",
         }
         command = [sys.executable, "-m", f"harness.runtimes.training.{module}", str(layout.root)]
         with self._log_file.open("wb") as log:

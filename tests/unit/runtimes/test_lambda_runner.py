@@ -19,6 +19,7 @@ from harness.runtimes.aws import AwsAccess
 from harness.runtimes.lambda_runner import (
     InvalidRequestContentError,
     LambdaFunction,
+    UnsupportedRuntimeError,
     invoke_function,
 )
 from tests.unit.runtimes.conftest import IMAGE, INFRA, access_in, role_access
@@ -190,6 +191,11 @@ def test_a_payload_that_is_not_json_is_refused(role: AwsAccess) -> None:
         invoke_function(function("index.echo"), b"{not json", role)
 
 
+def test_a_function_that_is_not_python_is_refused(role: AwsAccess) -> None:
+    with pytest.raises(UnsupportedRuntimeError, match=r"nodejs20\.x"):
+        invoke_function(function("index.echo", runtime="nodejs20.x"), b"{}", role)
+
+
 class CodePipelineStandIn:
     """Loopback CodePipeline answering the job-result calls moto lacks, recording each one."""
 
@@ -212,7 +218,9 @@ class CodePipelineStandIn:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        ).start()
 
 
 @pytest.fixture
