@@ -156,12 +156,22 @@ class Operation:
             )
         return provider
 
+    def _desired(self, plan: Plan, logical_id: str, provider: Provider) -> dict[str, Any]:
+        """Resolved properties plus the stack's tags, which CloudFormation propagates to every
+        resource that takes tags (the resource's own tag wins on a clash)."""
+        properties = plan.properties(logical_id)
+        if not self.stack.tags or "Tags" not in provider.supported:
+            return properties
+        own = properties.get("Tags", [])
+        inherited = [t for t in self.stack.tags if t["Key"] not in {o["Key"] for o in own}]
+        return properties | {"Tags": inherited + own}
+
     def _create(self, plan: Plan, logical_id: str, salt: str = "") -> ResourceState:
         """Create one resource, recording its events; raise `ResourceFailure` on failure."""
         type_name = plan.resources[logical_id]["Type"]
         self.stack.event(logical_id, type_name, "CREATE_IN_PROGRESS")
         provider = self._provider(type_name)
-        properties = plan.properties(logical_id)
+        properties = self._desired(plan, logical_id, provider)
         provider.check(logical_id, properties)
         ctx = self._context(plan, logical_id, salt)
         created = provider.create(ctx, properties)
@@ -325,7 +335,7 @@ class Operation:
                 stack.resources[logical_id] = created
                 return Change("created", None, created)
             provider = self._provider(type_name)
-            properties = plan.properties(logical_id)
+            properties = self._desired(plan, logical_id, provider)
             if properties == current.properties and type_name == current.type:
                 return None
             provider.check(logical_id, properties)

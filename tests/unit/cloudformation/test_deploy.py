@@ -349,7 +349,9 @@ def test_state_machine_function_repository_logs_read_back(
     assert groups[0]["kmsKeyId"] == parameters["OutputDataConfig"]["KmsKeyId"]
 
 
-def test_function_from_s3_code(cloudformation: BaseClient, clients: Clients) -> None:
+def test_function_from_s3_code_with_stack_tags(
+    cloudformation: BaseClient, clients: Clients
+) -> None:
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w") as bundle:
         bundle.writestr("app.py", "def handler(event, context):\n    return 1\n")
@@ -378,13 +380,22 @@ Outputs:
   Arn: {Value: !GetAtt Function.Arn}
 """
     cloudformation.create_stack(
-        StackName="s3code", TemplateBody=body, Capabilities=["CAPABILITY_IAM"]
+        StackName="s3code",
+        TemplateBody=body,
+        Capabilities=["CAPABILITY_IAM"],
+        Tags=[{"Key": "pipeline", "Value": "mlops"}],
     )
     cloudformation.get_waiter("stack_create_complete").wait(StackName="s3code", WaiterConfig=FAST)
     out = outputs(cloudformation, "s3code")
     assert out["Name"].startswith("s3code-Function-")
     config = clients("lambda").get_function(FunctionName=out["Name"])["Configuration"]
     assert (config["Handler"], config["FunctionArn"]) == ("app.handler", out["Arn"])
+    # Stack tags reach every resource that takes tags, as CloudFormation propagates them.
+    assert clients("lambda").list_tags(Resource=out["Arn"])["Tags"] == {"pipeline": "mlops"}
+    role = config["Role"].rsplit("/", 1)[1]
+    assert clients("iam").list_role_tags(RoleName=role)["Tags"] == [
+        {"Key": "pipeline", "Value": "mlops"}
+    ]
 
 
 def test_delete_removes_everything(
