@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from harness import training_data
+from harness import access, training_data
 from harness.gate import main as gate_main
 from harness.render import RenderError, Wiring, render_pipeline, render_source_bundle
 
@@ -52,6 +52,7 @@ def _render(argv: list[str]) -> int:
 COMMANDS: dict[str, tuple[Callable[[list[str]], int], str]] = {
     "gate": (gate_main, "static gate: cfn-lint and checkov with our policies on templates"),
     "render": (_render, "render the pipeline and source bundle from stack outputs"),
+    "access-matrix": (access.main, "who may use the key, bucket and roles, vs the allow-list"),
     "data": (training_data.main, "regenerate the deterministic training data"),
 }
 
@@ -61,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     if not argv or argv[0] in {"-h", "--help"} or argv[0] not in COMMANDS:
         print("usage: harness COMMAND [ARGS]\n\ncommands:")
         for name, (_, help_text) in COMMANDS.items():
-            print(f"  {name:<8} {help_text}")
+            print(f"  {name:<14} {help_text}")
         return 0 if argv and argv[0] in {"-h", "--help"} else 2
     command, _ = COMMANDS[argv[0]]
     return command(argv[1:])
