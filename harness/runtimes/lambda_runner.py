@@ -49,12 +49,12 @@ class InvalidRequestContentError(ValueError):
 
 @dataclass(frozen=True)
 class LambdaFunction:
-    """The function configuration Invoke needs, as CreateFunction recorded it."""
+    """The function configuration Invoke needs, as CreateFunction recorded it. Its role is
+    not here: the caller hands `invoke_function` that role's access."""
 
     name: str
     handler: str
     code: bytes | Path  # the deployment package's zip bytes, or an unpacked directory
-    role_arn: str
     function_arn: str
     timeout: int = 3
     memory_size: int = 128
@@ -157,6 +157,7 @@ def _environment(
         "HOME": str(work),
         "TMPDIR": str(work),
         "LANG": "en_US.UTF-8",
+        "PYTHONUNBUFFERED": "1",  # print and traceback lines reach the log in order
         "TZ": ":UTC",
         # Nothing of the host's AWS configuration may reach the function.
         "AWS_CONFIG_FILE": os.devnull,

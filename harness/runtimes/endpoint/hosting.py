@@ -87,7 +87,8 @@ class HostedEndpoint:
 
     def stop(self) -> None:
         """Shut the server down and drop the model files (DeleteEndpoint)."""
-        self._thread.join()
+        if self._thread.ident is not None:  # started: let Creating finish first
+            self._thread.join()
         with self._lock:
             server, self._server = self._server, None
         if server is not None:
@@ -104,15 +105,19 @@ class HostedEndpoint:
         try:
             server = ModelServer(self._load()).start()
         except _EndpointFailure as failure:
-            self._set(EndpointState("Failed", str(failure)))
+            self._fail(str(failure))
             return
         except Exception as exc:  # a bug of ours must still end Creating, with its reason
             LOG.exception("endpoint %s crashed while creating", self.name)
-            self._set(EndpointState("Failed", f"InternalServerError: {describe_error(exc)}"))
+            self._fail(f"InternalServerError: {describe_error(exc)}")
             return
         with self._lock:
             self._server = server
         self._set(EndpointState("InService", url=server.url))
+
+    def _fail(self, reason: str) -> None:
+        shutil.rmtree(self._workdir, ignore_errors=True)  # nothing will be served from it
+        self._set(EndpointState("Failed", reason))
 
     def _load(self) -> xgb.Booster:
         try:

@@ -30,6 +30,7 @@ from harness.runtimes.training.layout import ContainerLayout
 from harness.runtimes.training.status import StatusObserver, TrainingStatus, now
 
 LOG = logging.getLogger(__name__)
+# The directory holding the `harness` package, so the algorithm process can import it.
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
 INPUT_MODES = frozenset({"File", "FastFile"})
 HOST = "algo-1"

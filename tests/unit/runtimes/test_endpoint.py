@@ -185,3 +185,15 @@ def test_an_unservable_model_leaves_the_endpoint_failed(
     assert reason in (endpoint.state.failure_reason or "")
     assert endpoint.state.url is None
     endpoint.stop()
+
+
+def test_an_endpoint_never_started_can_be_stopped(trained: Trained) -> None:
+    endpoint = HostedEndpoint(
+        "never-started",
+        ModelSpec(IMAGE, trained.model_data_url, HOSTING_ROLE),
+        trained.artifacts.access,
+    )
+
+    endpoint.stop()
+
+    assert endpoint.state.status == "Creating"

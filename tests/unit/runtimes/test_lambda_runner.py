@@ -74,7 +74,6 @@ def function(handler: str, code: bytes | Path | None = None, **settings: Any) ->
         name=name,
         handler=handler,
         code=package({"index.py": HANDLERS}) if code is None else code,
-        role_arn="arn:aws:iam::333333333333:role/runner-test",
         function_arn=f"arn:aws:lambda:us-east-1:333333333333:function:{name}",
         **settings,
     )
