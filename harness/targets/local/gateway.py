@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-import functools
 import io
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -35,12 +34,6 @@ WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 _UNSIGNED_PROTOCOL = WireProtocol("rest-xml")
 _MAX_SESSION = datetime.timedelta(hours=12)
 _MIN_SESSION = datetime.timedelta(minutes=15)
-
-
-@functools.lru_cache(maxsize=512)
-def _policy(text: str, name: str) -> Policy:
-    """Policies are parsed once per distinct document, not once per request."""
-    return Policy.coerce(text, name)
 
 
 def principal_of(credential: Credential) -> Principal:
@@ -79,29 +72,17 @@ class Gateway:
         self.authorization = AuthorizationMapper(moto_state.MotoResourceState())
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-        body = _read_body(environ)
+        return self._respond(environ, _read_body(environ))(environ, start_response)
+
+    def _respond(self, environ: dict[str, Any], body: bytes) -> WsgiApp:
+        """The app that answers this request: a refusal, STS's answer, or the service."""
         method = environ.get("REQUEST_METHOD", "GET")
         secure = environ.get("wsgi.url_scheme") == "https"
-        try:
-            info = parse_signature(environ)
-        except GatewayError as error:
-            return render_error(_UNSIGNED_PROTOCOL, error.kind, error.message, method=method)(
-                environ, start_response
-            )
-        call: OperationCall | None = None
-        protocol = _UNSIGNED_PROTOCOL
-        if info is not None:
-            try:
-                call = self.mapper.identify(environ, body, info.service, info.region)
-                protocol = call.protocol
-            except UnknownOperationError as unknown:
-                protocol = unknown.protocol
+        call, protocol = self._identify(environ, body)
         try:
             verified = verify(environ, body, self.store)
         except GatewayError as error:
-            return render_error(protocol, error.kind, error.message, method=method)(
-                environ, start_response
-            )
+            return render_error(protocol, error.kind, error.message, method=method)
         credential = verified.credential
         if call is None:
             return render_access_denied(
@@ -111,18 +92,18 @@ class Gateway:
                 resource=None,
                 reason="the local target cannot map this request to an AWS operation",
                 method=method,
-            )(environ, start_response)
+            )
         facts = RequestFacts(
             secure_transport=secure,
             source_ip=environ.get("REMOTE_ADDR"),
             auth_type=verified.signature.auth_type,
         )
-        principal = principal_of(credential)
-        operation = f"{call.signing_name}:{call.operation}"
         checks = [
             check_for(authz, credential.account_id, call.region)
             for authz in self.authorization.calls(call, credential, facts)
         ]
+        principal = principal_of(credential)
+        operation = f"{call.signing_name}:{call.operation}"
         for check in checks:
             decision = self.decide(principal, credential, check, operation, secure)
             if not decision:
@@ -133,14 +114,34 @@ class Gateway:
                     resource=check.call.resource,
                     reason=decision.reason,
                     method=method,
-                )(environ, start_response)
+                )
         if call.signing_name == "sts":
-            return self._sts(call, credential, protocol, method)(environ, start_response)
+            return self._sts(call, credential, protocol, method)
         environ["wsgi.input"] = io.BytesIO(body)
         environ["CONTENT_LENGTH"] = str(len(body))
         if call.signing_name == "cloudformation":
-            return self.cloudformation(environ, start_response)
+            return self.cloudformation
         environ["HTTP_X_MOTO_ACCOUNT_ID"] = _moto_account(checks, credential)
+        return self._moto
+
+    def _identify(
+        self, environ: dict[str, Any], body: bytes
+    ) -> tuple[OperationCall | None, WireProtocol]:
+        """The operation (None if no model matches) and the protocol to answer in. An
+        unsigned or malformed request is left to ``verify``, which reports it."""
+        try:
+            info = parse_signature(environ)
+        except GatewayError:
+            return None, _UNSIGNED_PROTOCOL
+        if info is None:
+            return None, _UNSIGNED_PROTOCOL
+        try:
+            call = self.mapper.identify(environ, body, info.service, info.region)
+        except UnknownOperationError as unknown:
+            return None, unknown.protocol
+        return call, call.protocol
+
+    def _moto(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
         with moto_state.authorized_by_gateway():
             return list(self.backend(environ, start_response))
 
@@ -153,15 +154,15 @@ class Gateway:
         secure: bool,
     ) -> Decision:
         """Evaluate one check as ``principal`` and append it to the decision log."""
-        identity, boundary = _identity_policies(credential)
         call = check.call
         request = Request(principal, call.action, call.resource, call.context)
         try:
+            identity, boundary = _identity_policies(credential)
             decision = evaluate(
                 request,
                 identity=identity,
                 resource=(
-                    _policy(check.resource_policy, _resource_policy_name(check))
+                    Policy.coerce(check.resource_policy, _resource_policy_name(check))
                     if check.resource_policy
                     else None
                 ),
@@ -239,15 +240,21 @@ def _role_id(arn: str) -> str | None:
     return role.role_id if role is not None else None
 
 
-def _identity_policies(credential: Credential | None) -> tuple[tuple[str, ...], str | None]:
+def _identity_policies(credential: Credential | None) -> tuple[list[Policy], Policy | None]:
     """A role session's inline and managed policies and boundary; none for a root or a
     service principal (a root needs none in its own account)."""
     if credential is None or credential.principal_type is not PrincipalType.ASSUMED_ROLE:
-        return (), None
+        return [], None
     role = moto_state.role_policies(credential.principal_arn)
     if role is None:
-        return (), None
-    return role.identity, role.boundary
+        return [], None
+    role_name = credential.principal_arn.rsplit("/", 1)[1]
+    identity = [
+        Policy.coerce(document, f"policy {name!r} of role {role_name}")
+        for name, document in role.identity
+    ]
+    boundary = role.boundary and Policy.coerce(role.boundary, f"boundary of role {role_name}")
+    return identity, boundary or None
 
 
 def _resource_policy_name(check: Check) -> str:

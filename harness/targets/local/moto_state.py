@@ -38,7 +38,7 @@ class KeyInfo:
 class RolePolicies:
     """Everything IAM holds that decides what a role's sessions may do, and who may assume it."""
 
-    identity: tuple[str, ...]  # inline and attached managed policy documents
+    identity: tuple[tuple[str, str], ...]  # (name or ARN, document): inline, then managed
     boundary: str | None
     trust: str
     role_id: str  # the unique id (AROA...) STS shows in AssumedRoleId
@@ -62,9 +62,9 @@ def role_policies(role_arn: str) -> RolePolicies | None:
     role = next((r for r in backend.get_roles() if r.name == name), None)
     if role is None:
         return None
-    documents = list(role.policies.values())
-    for managed in list(role.managed_policies.values()):
-        documents.append(_default_document(managed))
+    documents = list(role.policies.items())
+    for arn, managed in list(role.managed_policies.items()):
+        documents.append((arn, _default_document(managed)))
     boundary = None
     if role.permissions_boundary_arn:
         policy = backend.managed_policies.get(role.permissions_boundary_arn)
