@@ -72,6 +72,9 @@ def scan(templates: list[Path], checks_dir: Path, skips: dict[str, str]) -> list
     """Failed checkov checks (stock and ours) for the templates."""
     if not templates:
         return []
+    if not (checks_dir / "__init__.py").is_file():
+        # checkov would note this at INFO level and run without our checks.
+        raise CheckovError(f"no custom checks package at {checks_dir} (needs __init__.py)")
     command = [
         *checkov_command(),
         "--framework",

@@ -90,3 +90,9 @@ def test_a_custom_check_that_fails_to_load_stops_the_gate(tmp_path: Path) -> Non
     fixture = FAULTS / "CKV_XACCT_007-key-without-rotation.yaml"
     with pytest.raises(CheckovError, match="custom check did not load"):
         scan([fixture], checks, {})
+
+
+def test_missing_custom_checks_stop_the_gate(tmp_path: Path) -> None:
+    fixture = FAULTS / "CKV_XACCT_007-key-without-rotation.yaml"
+    with pytest.raises(CheckovError, match="no custom checks package"):
+        scan([fixture], tmp_path / "policies" / "checks", {})
