@@ -22,9 +22,7 @@ from botocore.client import BaseClient
 from botocore.config import Config
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
-from harness.cloudformation.api import CloudFormationApi
-from harness.cloudformation.errors import ValidationError
-from harness.cloudformation.service import Caller, CloudFormationService
+from harness.cloudformation import Caller, CloudFormationApi, CloudFormationService, ValidationError
 from harness.gateway.credentials import Credential, CredentialStore
 from harness.gateway.tls import TlsMaterial, generate_tls_material
 from harness.targets.base import Capability, Target
