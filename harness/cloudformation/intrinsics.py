@@ -261,3 +261,6 @@ _FUNCTIONS: dict[str, Callable[[Evaluator, Any, str], Any]] = {
     "Fn::Base64": _base64,
     "Fn::ImportValue": _import_value,
 }
+
+FUNCTION_NAMES = frozenset(_FUNCTIONS)
+"""The intrinsic functions this engine evaluates."""

@@ -10,6 +10,7 @@ from typing import Any
 from cfnlint.decode import decode_str
 
 from harness.cloudformation.errors import ValidationError
+from harness.cloudformation.intrinsics import FUNCTION_NAMES
 from harness.cloudformation.schemas import is_known_type
 
 Template = dict[str, Any]
@@ -70,3 +71,20 @@ def check_structure(template: Template) -> None:
     for section in ("Parameters", "Mappings", "Conditions", "Outputs"):
         if not isinstance(template.get(section, {}), dict):
             raise ValidationError(f"Template format error: {section} must be a mapping")
+    _check_functions(template, "")
+
+
+def _check_functions(value: Any, path: str) -> None:
+    """Every `Fn::` key must be a function the engine evaluates (Fn::Cidr, Fn::Transform and
+    the language-extension functions are not)."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key.startswith("Fn::") and key not in FUNCTION_NAMES:
+                raise ValidationError(
+                    f"Template format error: {key} at {path or '/'} is not supported by the "
+                    "local CloudFormation engine"
+                )
+            _check_functions(item, f"{path}/{key}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _check_functions(item, f"{path}/{index}")

@@ -147,6 +147,13 @@ def test_disable_rollback_keeps_what_was_created(
             id="unknown-parameter",
         ),
         pytest.param(
+            "Resources:\n  A: {Type: AWS::S3::Bucket, Properties: {BucketName: !Cidr [a, 1, 2]}}\n",
+            {},
+            [],
+            "Fn::Cidr at /Resources/A/Properties/BucketName is not supported",
+            id="unsupported-function",
+        ),
+        pytest.param(
             "Resources:\n  A: {Type: AWS::Made::Up}\n",
             {},
             [],
