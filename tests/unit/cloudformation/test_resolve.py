@@ -4,7 +4,6 @@ AWS call at all (this is what static analysis of rendered templates uses)."""
 from __future__ import annotations
 
 import base64
-import json
 from pathlib import Path
 
 import pytest
@@ -175,25 +174,56 @@ def test_import_value_reads_exports() -> None:
         resolve(template, {}, ACCOUNT, REGION, STACK)
 
 
-def test_project_template_resolves_statically() -> None:
-    """Role ARNs and the key policy render without deploying, as static analysis needs."""
-    resolved = resolve(
-        (INFRA / "templates" / "training.yaml").read_text(),
+def test_project_templates_render_statically_in_order() -> None:
+    """A, B, C and the training stack render without deploying, outputs feeding parameters,
+    as static analysis (the access matrix) needs."""
+    a, b, c = "111111111111", "222222222222", "333333333333"
+
+    def render(path: str, account: str, name: str, parameters: dict) -> dict:
+        resolved = resolve((INFRA / path).read_text(), parameters, account, REGION, name)
+        return {key: output.value for key, output in resolved.outputs.items()}
+
+    shared = render(
+        "templates/shared-services.yaml",
+        a,
+        "mlops-shared-services",
         {
-            "SharedServicesAccountId": "111111111111",
-            "ArtifactBucketName": "mlops-artifacts-111111111111-eu-west-1",
-            "ArtifactKeyArn": f"arn:aws:kms:{REGION}:111111111111:key/{'0' * 8}-{'0' * 4}-"
-            f"{'0' * 4}-{'0' * 4}-{'0' * 12}",
+            "TrainingAccountId": b,
+            "ProductionAccountId": c,
+            "DataPublisherPrincipalArn": f"arn:aws:iam::{a}:role/ci",
         },
-        ACCOUNT,
+    )
+    assert shared["ArtifactKeyArn"].startswith(f"arn:aws:kms:{REGION}:{a}:key/")
+    assert shared["PipelineRoleArn"] == f"arn:aws:iam::{a}:role/mlops-pipeline"
+    wiring = {
+        "SharedServicesAccountId": a,
+        "ArtifactBucketName": shared["ArtifactBucketName"],
+        "ArtifactKeyArn": shared["ArtifactKeyArn"],
+    }
+    training = render("templates/training.yaml", b, "mlops-training-roles", wiring)
+    assert (
+        training["SageMakerTrainingRoleArn"] == f"arn:aws:iam::{b}:role/mlops-b-sagemaker-training"
+    )
+    production = render("templates/production.yaml", c, "mlops-production", wiring)
+    assert production["DeployFunctionName"] == "mlops-deploy-endpoint"
+    stack = resolve(
+        (INFRA / "pipeline" / "training-stack.yaml").read_text(),
+        {
+            "Prefix": "mlops",
+            "StateMachineRoleArn": training["StateMachineRoleArn"],
+            "TrainingRoleArn": training["SageMakerTrainingRoleArn"],
+            "ArtifactBucketName": shared["ArtifactBucketName"],
+            "ArtifactKeyArn": shared["ArtifactKeyArn"],
+        },
+        b,
         REGION,
-        "mlops-training-roles",
+        training["TrainingStackName"],
     )
-    assert resolved.outputs["SageMakerTrainingRoleArn"].value == (
-        f"arn:aws:iam::{ACCOUNT}:role/mlops-b-sagemaker-training"
+    machine = stack.resources["TrainingStateMachine"].properties
+    assert machine["DefinitionSubstitutions"]["ArtifactKeyArn"] == shared["ArtifactKeyArn"]
+    assert stack.outputs["StateMachineArn"].value == (
+        f"arn:aws:states:{REGION}:{b}:stateMachine:mlops-training"
     )
-    trust = resolved.resources["PipelineActionRole"].properties["AssumeRolePolicyDocument"]
-    assert "arn:aws:iam::111111111111:role/mlops-pipeline" in json.dumps(trust)
 
 
 def test_scalars_are_typed_by_the_resource_schema() -> None:
