@@ -27,6 +27,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from harness.runtimes.aws import AwsAccess, describe_error, download_object, split_s3_uri
 from harness.runtimes.images import UnsupportedImageError, resolve_image
 from harness.runtimes.training.layout import ContainerLayout
+from harness.runtimes.training.metrics import final_metrics
 from harness.runtimes.training.status import StatusObserver, TrainingStatus, now
 
 LOG = logging.getLogger(__name__)
@@ -144,6 +145,7 @@ class TrainingJob:
                 end_time=now(),
                 failure_reason=reason,
                 model_artifacts=artifacts,
+                final_metrics=final_metrics(self._log_lines),
             )
         )
 

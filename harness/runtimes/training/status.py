@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -36,6 +36,7 @@ class TrainingStatus:
     end_time: datetime | None = None
     model_artifacts: str | None = None
     transitions: tuple[Transition, ...] = field(default_factory=tuple)
+    final_metrics: Mapping[str, float] = field(default_factory=dict)
 
     @property
     def done(self) -> bool:
@@ -75,6 +76,11 @@ class TrainingStatus:
             ),
         }
         fields.update({name: value for name, value in optional.items() if value is not None})
+        if self.final_metrics:
+            fields["FinalMetricDataList"] = [
+                {"MetricName": name, "Value": value, "Timestamp": self.end_time}
+                for name, value in self.final_metrics.items()
+            ]
         return fields
 
 

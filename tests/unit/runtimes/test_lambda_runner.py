@@ -36,7 +36,8 @@ def echo(event, context):
         "function_name": context.function_name,
         "remaining_ms": context.get_remaining_time_in_millis(),
         "env": {name: os.environ.get(name) for name in (
-            "AWS_REGION", "AWS_LAMBDA_FUNCTION_NAME", "STAGE", "AWS_ENDPOINT_URL", "TZ")},
+            "AWS_REGION", "AWS_LAMBDA_FUNCTION_NAME", "STAGE", "AWS_ENDPOINT_URL", "AWS_CA_BUNDLE",
+            "TZ")},
         "cwd_is_task_root": os.getcwd() == os.environ["LAMBDA_TASK_ROOT"],
     }
 
@@ -106,12 +107,23 @@ def test_the_handler_runs_with_its_event_environment_and_context(role: AwsAccess
         "AWS_LAMBDA_FUNCTION_NAME": "runner-test",
         "STAGE": "prod",
         "AWS_ENDPOINT_URL": role.endpoint_url,
+        "AWS_CA_BUNDLE": None,
         "TZ": ":UTC",
     }
     tail = base64.b64decode(result.log_result or "").decode()
     assert tail.startswith(f"START RequestId: {payload['request_id']} Version: $LATEST")
     assert 'echo got {"item": 7}' in tail
     assert f"END RequestId: {payload['request_id']}" in tail
+
+
+def test_the_targets_ca_bundle_reaches_the_code(role: AwsAccess, tmp_path: Path) -> None:
+    bundle = tmp_path / "gateway-ca.pem"
+    over_tls = AwsAccess(role.session, "https://127.0.0.1:4443", verify=str(bundle))
+
+    result = invoke_function(function("index.echo"), b"{}", over_tls)
+
+    env = json.loads(result.payload)["env"]
+    assert (env["AWS_ENDPOINT_URL"], env["AWS_CA_BUNDLE"]) == (over_tls.endpoint_url, str(bundle))
 
 
 def test_credentials_reach_the_code_but_never_the_logs(role: AwsAccess) -> None:

@@ -64,6 +64,9 @@ def test_trains_a_model_written_under_the_key_that_predicts_the_holdout(
     assert [t["Status"] for t in fields["SecondaryStatusTransitions"]][-1] == "Completed"
     assert any(line.startswith("[59]#011train-auc:") for line in job.logs())
     assert "#011validation-auc:" in job.logs()[-1]
+    reported = {m["MetricName"]: m["Value"] for m in fields["FinalMetricDataList"]}
+    assert sorted(reported) == ["train:auc", "validation:auc"]
+    assert f"validation-auc:{reported['validation:auc']:.5f}" in job.logs()[-1]
 
     s3 = artifacts.access.client("s3")
     head = s3.head_object(Bucket=artifacts.bucket, Key=key)
