@@ -102,7 +102,27 @@ def scan(templates: list[Path], checks_dir: Path, skips: dict[str, str]) -> list
     if _LOAD_FAILURE in completed.stderr:
         # checkov only logs a custom check that fails to import, then runs without it.
         raise CheckovError(f"a custom check did not load: {completed.stderr[-2000:]}")
-    return _findings(_parse(completed.stdout, completed.stderr))
+    reports = _parse(completed.stdout, completed.stderr)
+    _require_every_template_checked(templates, reports)
+    return _findings(reports)
+
+
+def _require_every_template_checked(templates: list[Path], reports: list[dict[str, Any]]) -> None:
+    """Fail unless our checks ran on every template.
+
+    CKV_XACCT_019 applies to every resource, so a template without one of our results was
+    not read as CloudFormation by checkov (or has no resources) and must not count as passed.
+    """
+    checked = {
+        Path(record.get("file_abs_path") or record["file_path"]).resolve()
+        for report in reports
+        for kind in ("passed_checks", "failed_checks", "skipped_checks")
+        for record in report["results"].get(kind, [])
+        if record["check_id"].startswith("CKV_XACCT")
+    }
+    unchecked = [str(t) for t in templates if t.resolve() not in checked]
+    if unchecked:
+        raise CheckovError(f"checkov checked no resource of: {', '.join(unchecked)}")
 
 
 def _parse(stdout: str, stderr: str) -> list[dict[str, Any]]:

@@ -96,3 +96,10 @@ def test_missing_custom_checks_stop_the_gate(tmp_path: Path) -> None:
     fixture = FAULTS / "CKV_XACCT_007-key-without-rotation.yaml"
     with pytest.raises(CheckovError, match="no custom checks package"):
         scan([fixture], tmp_path / "policies" / "checks", {})
+
+
+def test_a_template_checkov_does_not_read_stops_the_gate(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.yaml"
+    empty.write_text("AWSTemplateFormatVersion: '2010-09-09'\nResources: {}\n")
+    with pytest.raises(CheckovError, match=r"checked no resource of: .*empty\.yaml"):
+        scan([empty], REPO / "policies" / "checks", {})
