@@ -73,9 +73,7 @@ def check_for(call: AuthzCall, caller_account: str, region: str) -> Check:
     """The :class:`Check` for ``call`` made by a principal of ``caller_account``."""
     resource = call.resource
     if call.action == "sts:AssumeRole" and ":role/" in resource:
-        role = moto_state.role_policies(resource)
-        trust = role.trust if role is not None else None
-        return Check(call, _account_of(resource, caller_account), trust, "role-trust")
+        return trust_check(call)
     if resource.startswith(_S3_ARN):
         bucket = resource.removeprefix(_S3_ARN).split("/", 1)[0]
         owner = moto_state.bucket_account(bucket) or caller_account
@@ -83,6 +81,13 @@ def check_for(call: AuthzCall, caller_account: str, region: str) -> Check:
     if resource.startswith("arn:aws:kms:"):
         return _kms_check(call, caller_account, region)
     return Check(call, _account_of(resource, caller_account))
+
+
+def trust_check(call: AuthzCall) -> Check:
+    """``sts:AssumeRole`` of the role ``call.resource``: its trust policy must allow."""
+    role = moto_state.role_policies(call.resource)
+    trust = role.trust if role is not None else None
+    return Check(call, call.resource.split(":")[4], trust, "role-trust")
 
 
 def _kms_check(call: AuthzCall, caller_account: str, region: str) -> Check:

@@ -27,7 +27,7 @@ from harness.gateway.operations import OperationCall, OperationMapper, UnknownOp
 from harness.gateway.sigv4 import parse_signature, verify
 from harness.policy import Decision, Policy, PolicyError, Principal, Request, evaluate
 from harness.targets.local import moto_state, sts
-from harness.targets.local.authorization import Check, check_for
+from harness.targets.local.authorization import Check, check_for, trust_check
 from harness.targets.local.decision_log import DecisionLog, LoggedDecision
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -195,15 +195,13 @@ class Gateway:
         CodePipeline or SageMaker assume their roles, with ``aws:SourceAccount`` set to the
         role's account); on allow, issue the session."""
         account = role_arn.split(":")[4]
-        context = {
+        context: dict[str, str | list[str]] = {
             "aws:SecureTransport": "true",
             "aws:SourceAccount": account,
             "aws:PrincipalServiceName": service,
             "sts:RoleSessionName": session_name,
         }
-        check = check_for(
-            AuthzCall("sts:AssumeRole", role_arn, dict(context)), account, "us-east-1"
-        )
+        check = trust_check(AuthzCall("sts:AssumeRole", role_arn, context))
         decision = self.decide(Principal.service(service), None, check, "sts:AssumeRole", True)
         if not decision:
             return decision, None

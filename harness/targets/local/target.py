@@ -23,6 +23,7 @@ from botocore.config import Config
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
 from harness.cloudformation import Caller, CloudFormationApi, CloudFormationService, ValidationError
+from harness.cloudformation.providers.base import ClientFactory
 from harness.gateway.credentials import Credential, CredentialStore
 from harness.gateway.tls import TlsMaterial, generate_tls_material
 from harness.targets.base import Capability, Target
@@ -261,7 +262,7 @@ class LocalTarget(Target):
             raise ValidationError("The security token included in the request is invalid.")
         return credential.account_id
 
-    def _stack_clients(self, caller: Caller, role_arn: str | None) -> Any:
+    def _stack_clients(self, caller: Caller, role_arn: str | None) -> ClientFactory:
         """Clients for the engine's resource providers: as the stack's service role (assumed
         by cloudformation.amazonaws.com, so its trust policy is honoured) or as the caller."""
         if role_arn is not None:
