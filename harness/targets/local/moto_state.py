@@ -11,11 +11,12 @@ from __future__ import annotations
 import functools
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from moto.core.base_backend import BackendDict, backend_lock
 from moto.iam.access_control import PermissionResult
 from moto.iam.models import iam_backends
 from moto.kms.models import kms_backends
@@ -75,6 +76,17 @@ def role_policies(role_arn: str) -> RolePolicies | None:
 def _default_document(policy) -> str:  # type: ignore[no-untyped-def]
     version = next(v for v in policy.versions if v.is_default)
     return version.document
+
+
+def reset_accounts(account_ids: Iterable[str]) -> None:
+    """Forget everything moto holds for these accounts, and only these: a new target starts
+    empty even if an earlier one in this process used the same ids, while moto state of other
+    accounts (other tests' servers) is left alone."""
+    wanted = set(account_ids)
+    with backend_lock:
+        for backend in list(BackendDict._instances):
+            for account_id in wanted.intersection(backend.keys()):
+                backend[account_id].reset()
 
 
 def ensure_role(account_id: str, name: str, trust: dict, inline: dict[str, dict]) -> str:

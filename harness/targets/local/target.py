@@ -40,6 +40,8 @@ DEFAULT_ACCOUNTS: Mapping[str, str] = {
 """Account ids used unless the caller gives others (any 12-digit ids work)."""
 
 DEPLOYER_ROLE = "harness-deployer"
+_ACCOUNTS_IN_USE: set[str] = set()
+_ACCOUNTS_IN_USE_LOCK = threading.Lock()
 _ADMINISTRATOR = {
     "Version": "2012-10-17",
     "Statement": [
@@ -109,18 +111,27 @@ class LocalTarget(Target):
                 raise RuntimeError(
                     "MOTO_ACCOUNT_ID is set: moto would put every request in that account"
                 )
-            self.workdir = self._given_workdir or Path(tempfile.mkdtemp(prefix="local-target-"))
-            self._tls = generate_tls_material(self.workdir / "tls")
-            for account_id in self.accounts.values():
-                self._bootstrap(account_id)
-            self.cloudformation = CloudFormationService(self._stack_clients)
-            self.gateway = Gateway(
-                self.store,
-                DomainDispatcherApplication(create_backend_app),
-                CloudFormationApi(self.cloudformation, account_of=self._account_of_key),
-                DecisionLog(self.workdir / "decisions.jsonl"),
-            )
-            self._listeners = [Listener(self.gateway, self._tls), Listener(self.gateway)]
+            self._claim_accounts()
+            try:
+                self._start_claimed()
+            except BaseException:
+                self._release_accounts()
+                raise
+
+    def _start_claimed(self) -> None:
+        self.workdir = self._given_workdir or Path(tempfile.mkdtemp(prefix="local-target-"))
+        self._tls = generate_tls_material(self.workdir / "tls")
+        moto_state.reset_accounts(self.accounts.values())
+        for account_id in self.accounts.values():
+            self._bootstrap(account_id)
+        self.cloudformation = CloudFormationService(self._stack_clients)
+        self.gateway = Gateway(
+            self.store,
+            DomainDispatcherApplication(create_backend_app),
+            CloudFormationApi(self.cloudformation, account_of=self._account_of_key),
+            DecisionLog(self.workdir / "decisions.jsonl"),
+        )
+        self._listeners = [Listener(self.gateway, self._tls), Listener(self.gateway)]
 
     def stop(self) -> None:
         with self._lock:
@@ -128,13 +139,27 @@ class LocalTarget(Target):
                 self.cloudformation.wait()
             for listener in self._listeners:
                 listener.close()
+            if self._listeners:
+                self._release_accounts()
             self._listeners = []
             if self._given_workdir is None and self.workdir is not None:
                 shutil.rmtree(self.workdir, ignore_errors=True)
 
+    def _claim_accounts(self) -> None:
+        """moto's state is per process: two live targets must not share an account."""
+        with _ACCOUNTS_IN_USE_LOCK:
+            taken = _ACCOUNTS_IN_USE.intersection(self.accounts.values())
+            if taken:
+                raise RuntimeError(
+                    f"accounts {sorted(taken)} are in use by another local target in this process"
+                )
+            _ACCOUNTS_IN_USE.update(self.accounts.values())
+
+    def _release_accounts(self) -> None:
+        with _ACCOUNTS_IN_USE_LOCK:
+            _ACCOUNTS_IN_USE.difference_update(self.accounts.values())
+
     def _bootstrap(self, account_id: str) -> None:
-        if account_id in self._deployers:
-            return
         trust = {
             "Version": "2012-10-17",
             "Statement": [

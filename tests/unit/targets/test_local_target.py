@@ -39,13 +39,31 @@ def _denied(call: Callable[[], Any]) -> dict[str, Any]:
     return raised.value.response
 
 
+OTHER_ACCOUNTS = {
+    "shared-services": "444444444444",
+    "training": "555555555555",
+    "production": "666666666666",
+}
+
+
 def test_starts_and_stops_in_about_a_second(tmp_path) -> None:  # type: ignore[no-untyped-def]
     began = time.monotonic()
-    with LocalTarget(workdir=tmp_path) as target:
+    with LocalTarget(OTHER_ACCOUNTS, workdir=tmp_path) as target:
         identity = target.client("sts", target.session("training")).get_caller_identity()
     assert time.monotonic() - began < 2.0
-    assert identity["Account"] == "222222222222"
-    assert identity["Arn"] == "arn:aws:sts::222222222222:assumed-role/harness-deployer/harness"
+    assert identity["Account"] == "555555555555"
+    assert identity["Arn"] == "arn:aws:sts::555555555555:assumed-role/harness-deployer/harness"
+
+
+def test_each_start_is_empty_and_accounts_are_not_shared() -> None:
+    with LocalTarget(OTHER_ACCOUNTS) as first:
+        target_s3 = first.client("s3", first.session("production"))
+        target_s3.create_bucket(Bucket="left-behind")
+        with pytest.raises(RuntimeError, match="in use by another local target"):
+            LocalTarget(OTHER_ACCOUNTS).start()
+    with LocalTarget(OTHER_ACCOUNTS) as second:
+        buckets = second.client("s3", second.session("production")).list_buckets()["Buckets"]
+    assert buckets == []
 
 
 def test_declares_enforcement_but_no_runtimes(target: LocalTarget) -> None:
