@@ -49,7 +49,8 @@ def load_booster(model_dir: Path) -> xgb.Booster:
         )
     booster = xgb.Booster()
     try:
-        booster.load_model(candidates[0])
+        # From bytes: xgboost detects the format itself (a path without extension warns).
+        booster.load_model(bytearray(candidates[0].read_bytes()))
     except xgb.core.XGBoostError as exc:
         raise ModelLoadError(
             f"cannot load {candidates[0].name} as an XGBoost model: {exc}"

@@ -197,3 +197,36 @@ def test_an_endpoint_never_started_can_be_stopped(trained: Trained) -> None:
     endpoint.stop()
 
     assert endpoint.state.status == "Creating"
+
+
+def tar_gz(files: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+        for name, data in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (b"not a tarball", "is not a valid tar.gz"),
+        (tar_gz({"a.txt": b"1", "b.txt": b"2"}), "expected one model file (xgboost-model)"),
+        (tar_gz({"xgboost-model": b"garbage"}), "cannot load xgboost-model as an XGBoost model"),
+    ],
+)
+def test_an_artifact_without_a_loadable_model_leaves_the_endpoint_failed(
+    trained: Trained, body: bytes, reason: str
+) -> None:
+    key = f"models/broken-{next(_names)}/output/model.tar.gz"
+    trained.artifacts.access.client("s3").put_object(
+        Bucket=trained.artifacts.bucket, Key=key, Body=body
+    )
+
+    endpoint, _ = host(trained, url=f"s3://{trained.artifacts.bucket}/{key}")
+
+    assert endpoint.state.status == "Failed"
+    assert reason in (endpoint.state.failure_reason or "")
+    endpoint.stop()
