@@ -13,7 +13,6 @@ from harness.policy.evaluate import ResourceKind
 from harness.targets.local import moto_state
 
 _S3_ARN = "arn:aws:s3:::"
-_AWS_MANAGED_S3_KEY = ":alias/aws/s3"
 
 
 @dataclass(frozen=True)
@@ -93,7 +92,7 @@ def trust_check(call: AuthzCall) -> Check:
 def _kms_check(call: AuthzCall, caller_account: str, region: str) -> Check:
     resource = call.resource
     account = _account_of(resource, caller_account)
-    if resource.endswith(_AWS_MANAGED_S3_KEY):
+    if resource.endswith(":" + moto_state.AWS_MANAGED_S3_KEY):
         return Check(call, account, aws_managed_s3_key_policy(account, region), "kms-key")
     key = moto_state.kms_key(resource, region, caller_account) if ":key/" in resource else None
     if key is not None:

@@ -23,6 +23,7 @@ from moto.kms.models import kms_backends
 from moto.s3.models import FakeBucket, s3_backends
 
 PARTITION = "aws"
+AWS_MANAGED_S3_KEY = "alias/aws/s3"
 _decided = threading.local()
 
 
@@ -134,8 +135,8 @@ def bucket_policy(bucket: str) -> str | None:
 
 
 def bucket_default_kms_key(bucket: str) -> str | None:
-    """The customer managed key of the bucket's default SSE-KMS encryption, as configured
-    (id, ARN or alias); None without one (no default, SSE-S3, or the AWS managed key)."""
+    """The key of the bucket's default SSE-KMS encryption as configured (id, ARN or alias;
+    ``alias/aws/s3`` when it names none); None without an SSE-KMS default."""
     found = _bucket(bucket)
     if found is None or not found.encryption:
         return None
@@ -143,7 +144,7 @@ def bucket_default_kms_key(bucket: str) -> str | None:
     for rule in rules if isinstance(rules, list) else [rules]:
         default = rule.get("ApplyServerSideEncryptionByDefault", {})
         if default.get("SSEAlgorithm") in ("aws:kms", "aws:kms:dsse"):
-            return default.get("KMSMasterKeyID")
+            return default.get("KMSMasterKeyID") or AWS_MANAGED_S3_KEY
     return None
 
 

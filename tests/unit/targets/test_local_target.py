@@ -436,3 +436,32 @@ def test_subprocess_env_reaches_the_gateway(target: LocalTarget, outputs: Output
     assert result.stdout.strip() == (
         "arn:aws:sts::222222222222:assumed-role/mlops-b-sagemaker-training/sagemaker"
     )
+
+
+def test_listing_is_limited_by_the_prefix_condition(target: LocalTarget, outputs: Outputs) -> None:
+    trainer = target.session_as_service(
+        outputs["training"]["SageMakerTrainingRoleArn"], "sagemaker.amazonaws.com"
+    )
+    s3 = target.client("s3", trainer)
+    bucket = outputs["shared-services"]["ArtifactBucketName"]
+    assert s3.list_objects_v2(Bucket=bucket, Prefix="data/")["KeyCount"] >= 0
+    response = _denied(lambda: s3.list_objects_v2(Bucket=bucket, Prefix="mlops/"))
+    assert "s3:ListBucket" in response["Error"]["Message"]
+
+
+def test_default_encryption_under_the_aws_managed_key(target: LocalTarget) -> None:
+    """A bucket whose default is SSE-KMS without a key uses aws/s3, which the account's
+    principals may use through S3."""
+    s3 = target.client("s3", target.session("production"))
+    s3.create_bucket(Bucket="managed-key-default")
+    s3.put_bucket_encryption(
+        Bucket="managed-key-default",
+        ServerSideEncryptionConfiguration={
+            "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms"}}]
+        },
+    )
+    s3.put_object(Bucket="managed-key-default", Key="k", Body=b"x")
+    implied = target.decision_log.entries()[-1]
+    assert implied["action"] == "kms:GenerateDataKey"
+    assert implied["resource"] == "arn:aws:kms:us-east-1:333333333333:alias/aws/s3"
+    assert implied["decision"] == "allow"
