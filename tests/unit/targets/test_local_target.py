@@ -278,6 +278,17 @@ def test_bad_signature_and_unknown_key_are_refused(target: LocalTarget) -> None:
     assert _denied(forged.list_buckets)["Error"]["Code"] == "SignatureDoesNotMatch"
     unknown = _client_with(target, "sts", "AKIAUNKNOWNKEY000000", "secret", None)
     assert _denied(unknown.get_caller_identity)["Error"]["Code"] == "InvalidClientTokenId"
+    unknown_s3 = _client_with(target, "s3", "AKIAUNKNOWNKEY000000", "secret", None)
+    assert _denied(unknown_s3.list_buckets)["Error"]["Code"] == "InvalidAccessKeyId"
+
+
+def test_unsigned_requests_never_reach_moto(target: LocalTarget, outputs: Outputs) -> None:
+    bucket = outputs["shared-services"]["ArtifactBucketName"]
+    context = ssl.create_default_context(cafile=str(target.ca_bundle))
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(f"{target.endpoint_url}/{bucket}/data/train.csv", context=context)
+    assert refused.value.code == 403
+    assert b"<Code>AccessDenied</Code>" in refused.value.read()
 
 
 def test_decision_log_has_one_line_per_decision(target: LocalTarget, outputs: Outputs) -> None:
