@@ -215,6 +215,23 @@ _DOCUMENT_PROPERTIES: dict[str, tuple[str, ...]] = {
     "AWS::SNS::TopicPolicy": ("PolicyDocument",),
 }
 _INLINE_POLICY_TYPES = ("AWS::IAM::Role", "AWS::IAM::User", "AWS::IAM::Group")
+# Resource types whose identity (permission) policies the IAM checks read, and all types that
+# carry any policy document (identity or resource policy).
+IDENTITY_POLICY_TYPES = (
+    "AWS::IAM::Role",
+    "AWS::IAM::Policy",
+    "AWS::IAM::ManagedPolicy",
+    "AWS::IAM::RolePolicy",
+    "AWS::IAM::User",
+    "AWS::IAM::Group",
+)
+POLICY_TYPES = (
+    *IDENTITY_POLICY_TYPES,
+    "AWS::KMS::Key",
+    "AWS::S3::BucketPolicy",
+    "AWS::SQS::QueuePolicy",
+    "AWS::SNS::TopicPolicy",
+)
 
 
 def policy_statements(resource_type: str, properties: dict[str, Any]) -> Iterator[dict[str, Any]]:

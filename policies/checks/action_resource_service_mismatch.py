@@ -14,7 +14,13 @@ from checkov.common.models.enums import CheckCategories
 from xacct_check_base import XacctCheck
 
 from harness.gate.cfn_values import as_list, render
-from harness.gate.iam import arn_service, arn_services, matching_actions, policy_statements
+from harness.gate.iam import (
+    IDENTITY_POLICY_TYPES,
+    arn_service,
+    arn_services,
+    matching_actions,
+    policy_statements,
+)
 
 
 def _applies_to_none(pattern: str, services: set[str]) -> bool:
@@ -28,14 +34,7 @@ class ActionResourceServiceMismatch(XacctCheck):
         super().__init__(
             id="CKV_XACCT_010",
             name="Policy grants actions on resources of another service (e.g. CodeCommit on S3)",
-            resources=[
-                "AWS::IAM::Role",
-                "AWS::IAM::Policy",
-                "AWS::IAM::ManagedPolicy",
-                "AWS::IAM::RolePolicy",
-                "AWS::IAM::User",
-                "AWS::IAM::Group",
-            ],
+            resources=list(IDENTITY_POLICY_TYPES),
             category=CheckCategories.IAM,
             fix="Put each service's actions in a statement whose Resource lists that "
             "service's ARNs (CodeCommit actions on the repository ARN, S3 on the bucket).",

@@ -13,7 +13,7 @@ from checkov.common.models.enums import CheckCategories
 from xacct_check_base import XacctCheck
 
 from harness.gate.cfn_values import is_token
-from harness.gate.iam import action_patterns, is_valid_action, policy_statements
+from harness.gate.iam import POLICY_TYPES, action_patterns, is_valid_action, policy_statements
 
 
 class InvalidIamAction(XacctCheck):
@@ -21,18 +21,7 @@ class InvalidIamAction(XacctCheck):
         super().__init__(
             id="CKV_XACCT_008",
             name="Policy names an IAM action that does not exist",
-            resources=[
-                "AWS::IAM::Role",
-                "AWS::IAM::Policy",
-                "AWS::IAM::ManagedPolicy",
-                "AWS::IAM::RolePolicy",
-                "AWS::IAM::User",
-                "AWS::IAM::Group",
-                "AWS::KMS::Key",
-                "AWS::S3::BucketPolicy",
-                "AWS::SQS::QueuePolicy",
-                "AWS::SNS::TopicPolicy",
-            ],
+            resources=list(POLICY_TYPES),
             category=CheckCategories.IAM,
             fix="Use the documented action names (Service Authorization Reference), e.g. "
             "kms:ReEncryptFrom and kms:ReEncryptTo instead of kms:ReEncrypt.",

@@ -12,7 +12,7 @@ from typing import Any
 from checkov.common.models.enums import CheckCategories
 from xacct_check_base import XacctCheck
 
-from harness.gate.iam import allows, condition_keys, identity_statements
+from harness.gate.iam import IDENTITY_POLICY_TYPES, allows, condition_keys, identity_statements
 
 
 class PassRoleWithoutPassedToService(XacctCheck):
@@ -20,14 +20,7 @@ class PassRoleWithoutPassedToService(XacctCheck):
         super().__init__(
             id="CKV_XACCT_012",
             name="iam:PassRole allowed without an iam:PassedToService condition",
-            resources=[
-                "AWS::IAM::Role",
-                "AWS::IAM::Policy",
-                "AWS::IAM::ManagedPolicy",
-                "AWS::IAM::RolePolicy",
-                "AWS::IAM::User",
-                "AWS::IAM::Group",
-            ],
+            resources=list(IDENTITY_POLICY_TYPES),
             category=CheckCategories.IAM,
             fix="Add Condition StringEquals iam:PassedToService <service principal> (e.g. "
             "sagemaker.amazonaws.com) and list the exact role ARNs as Resource.",

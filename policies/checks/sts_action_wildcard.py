@@ -12,7 +12,7 @@ from typing import Any
 from checkov.common.models.enums import CheckCategories
 from xacct_check_base import XacctCheck
 
-from harness.gate.iam import action_patterns, policy_statements, split_action
+from harness.gate.iam import IDENTITY_POLICY_TYPES, action_patterns, policy_statements, split_action
 
 
 class StsActionWildcard(XacctCheck):
@@ -20,14 +20,7 @@ class StsActionWildcard(XacctCheck):
         super().__init__(
             id="CKV_XACCT_009",
             name="Policy grants STS actions by wildcard (e.g. sts:AssumeRole*)",
-            resources=[
-                "AWS::IAM::Role",
-                "AWS::IAM::Policy",
-                "AWS::IAM::ManagedPolicy",
-                "AWS::IAM::RolePolicy",
-                "AWS::IAM::User",
-                "AWS::IAM::Group",
-            ],
+            resources=list(IDENTITY_POLICY_TYPES),
             category=CheckCategories.IAM,
             fix="List the exact STS action (sts:AssumeRole) and the exact role ARNs.",
         )
