@@ -8,8 +8,10 @@ loopback-only socket guard come from tests/unit/conftest.py.
 
 from __future__ import annotations
 
+import io
 import itertools
 import json
+import tarfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -20,6 +22,7 @@ import boto3
 import numpy as np
 import pytest
 import requests
+import xgboost as xgb
 from moto.server import ThreadedMotoServer
 
 from harness.runtimes.aws import AwsAccess
@@ -180,3 +183,14 @@ def auc(labels: np.ndarray, scores: np.ndarray) -> float:
     wins = (positives[:, None] > negatives[None, :]).sum()
     ties = (positives[:, None] == negatives[None, :]).sum()
     return float((wins + 0.5 * ties) / (len(positives) * len(negatives)))
+
+
+def booster_from_artifact(body: bytes) -> xgb.Booster:
+    """The booster inside a model.tar.gz, loaded independently of the runtimes."""
+    with tarfile.open(fileobj=io.BytesIO(body), mode="r:gz") as archive:
+        assert archive.getnames() == ["xgboost-model"]
+        member = archive.extractfile("xgboost-model")
+        assert member is not None
+        booster = xgb.Booster()
+        booster.load_model(bytearray(member.read()))
+    return booster

@@ -15,12 +15,15 @@ import numpy as np
 import pytest
 import xgboost as xgb
 
+from harness.runtimes.aws import AwsAccess
 from harness.runtimes.endpoint.hosting import EndpointState, HostedEndpoint, ModelSpec
 from harness.runtimes.endpoint.invoke import ModelError, invoke_endpoint
 from harness.runtimes.training.executor import start_training_job
 from tests.unit.runtimes.conftest import (
     IMAGE,
+    INFRA,
     Artifacts,
+    booster_from_artifact,
     load_csv,
     make_artifacts,
     moto_iam_enforced,
@@ -48,13 +51,16 @@ def trained(moto_url: str) -> Trained:
     assert status.model_artifacts, status.failure_reason
     key = status.model_artifacts.split("/", 3)[3]
     body = artifacts.access.client("s3").get_object(Bucket=artifacts.bucket, Key=key)["Body"]
-    with tarfile.open(fileobj=io.BytesIO(body.read()), mode="r:gz") as archive:
-        booster = xgb.Booster()
-        booster.load_model(bytearray(archive.extractfile("xgboost-model").read()))  # type: ignore[union-attr]
+    booster = booster_from_artifact(body.read())
     return Trained(artifacts, status.model_artifacts, booster)
 
 
-def host(trained: Trained, image: str = IMAGE, url: str | None = None, access=None):  # type: ignore[no-untyped-def]
+def host(
+    trained: Trained,
+    image: str = IMAGE,
+    url: str | None = None,
+    access: AwsAccess | None = None,
+) -> tuple[HostedEndpoint, list[EndpointState]]:
     seen: list[EndpointState] = []
     model = ModelSpec(image, url or trained.model_data_url, HOSTING_ROLE)
     endpoint = HostedEndpoint(
@@ -84,15 +90,15 @@ def test_endpoint_goes_in_service_and_predicts_as_the_booster_does(trained: Trai
         with urllib.request.urlopen(f"{url}/ping", timeout=5) as ping:
             assert ping.status == 200
 
+        holdout = (INFRA / "data" / "holdout.csv").read_text().splitlines()
+        request = "\n".join(line.split(",", 1)[1] for line in holdout)  # the label dropped
+        result = invoke_endpoint(url, request.encode(), "text/csv")
         features, _ = load_csv("holdout")
-        result = invoke_endpoint(url, csv_rows(features), "text/csv")
 
         assert result.content_type == "text/csv"
         lines = result.body.decode().splitlines()
         assert len(lines) == len(features)
-        offline = trained.booster.predict(
-            xgb.DMatrix(np.loadtxt(io.BytesIO(csv_rows(features)), delimiter=","))
-        )
+        offline = trained.booster.predict(xgb.DMatrix(features))
         assert [float(line) for line in lines] == offline.tolist()
     finally:
         endpoint.stop()

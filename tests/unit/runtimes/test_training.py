@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import io
 import json
-import tarfile
 import time
 from pathlib import Path
 
@@ -18,6 +16,7 @@ from tests.unit.runtimes.conftest import (
     INFRA,
     Artifacts,
     auc,
+    booster_from_artifact,
     load_csv,
     moto_iam_enforced,
     role_access,
@@ -72,12 +71,7 @@ def test_trains_a_model_written_under_the_key_that_predicts_the_holdout(
     head = s3.head_object(Bucket=artifacts.bucket, Key=key)
     assert head["ServerSideEncryption"] == "aws:kms"
     assert head["SSEKMSKeyId"] == artifacts.key_arn
-    body = s3.get_object(Bucket=artifacts.bucket, Key=key)["Body"].read()
-    with tarfile.open(fileobj=io.BytesIO(body), mode="r:gz") as archive:
-        assert archive.getnames() == ["xgboost-model"]
-        model = bytearray(archive.extractfile("xgboost-model").read())  # type: ignore[union-attr]
-    booster = xgb.Booster()
-    booster.load_model(model)
+    booster = booster_from_artifact(s3.get_object(Bucket=artifacts.bucket, Key=key)["Body"].read())
     features, labels = load_csv("holdout")
     assert auc(labels, booster.predict(xgb.DMatrix(features))) > 0.85
     assert_container_layout(tmp_path)
