@@ -79,18 +79,23 @@ class Gateway:
         method = environ.get("REQUEST_METHOD", "GET")
         secure = environ.get("wsgi.url_scheme") == "https"
         call, protocol = self._identify(environ, body)
+        operation = f"{call.signing_name}:{call.operation}" if call else "unknown"
         try:
             verified = verify(environ, body, self.store)
         except GatewayError as error:
+            reason = f"Refused before authorization ({error.kind.value}): {error}"
+            self._log_refusal("unauthenticated", operation, reason, secure)
             return render_error(protocol, error.kind, error.message, method=method)
         credential = verified.credential
         if call is None:
+            reason = "the local target cannot map this request to an AWS operation"
+            self._log_refusal(credential.arn, operation, reason, secure)
             return render_access_denied(
                 protocol,
                 caller_arn=credential.arn,
                 action="unknown",
                 resource=None,
-                reason="the local target cannot map this request to an AWS operation",
+                reason=reason,
                 method=method,
             )
         facts = RequestFacts(
@@ -103,7 +108,6 @@ class Gateway:
             for authz in self.authorization.calls(call, credential, facts)
         ]
         principal = principal_of(credential)
-        operation = f"{call.signing_name}:{call.operation}"
         for check in checks:
             decision = self.decide(principal, credential, check, operation, secure)
             if not decision:
@@ -123,6 +127,20 @@ class Gateway:
             return self.cloudformation
         environ["HTTP_X_MOTO_ACCOUNT_ID"] = _moto_account(checks, credential)
         return self._moto
+
+    def _log_refusal(self, principal: str, operation: str, reason: str, secure: bool) -> None:
+        """Log a request refused before any policy was consulted."""
+        self.log.record(
+            LoggedDecision(
+                principal=principal,
+                action=operation,
+                resource="*",
+                allowed=False,
+                reason=reason,
+                operation=operation,
+                transport="https" if secure else "http",
+            )
+        )
 
     def _identify(
         self, environ: dict[str, Any], body: bytes

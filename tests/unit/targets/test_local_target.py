@@ -280,6 +280,9 @@ def test_bad_signature_and_unknown_key_are_refused(target: LocalTarget) -> None:
     assert _denied(unknown.get_caller_identity)["Error"]["Code"] == "InvalidClientTokenId"
     unknown_s3 = _client_with(target, "s3", "AKIAUNKNOWNKEY000000", "secret", None)
     assert _denied(unknown_s3.list_buckets)["Error"]["Code"] == "InvalidAccessKeyId"
+    refusal = target.decision_log.entries()[-1]
+    assert (refusal["principal"], refusal["operation"]) == ("unauthenticated", "s3:ListBuckets")
+    assert "unknown_access_key" in refusal["reason"]
 
 
 def test_unsigned_requests_never_reach_moto(target: LocalTarget, outputs: Outputs) -> None:
