@@ -55,6 +55,7 @@ class Target(ABC):
     accounts: Mapping[str, str]  # account role ("shared-services", ...) -> 12-digit id
     capabilities: frozenset[Capability]
     stack_poll_seconds: float = 5.0
+    stack_timeout_seconds: float = 3600.0
 
     @abstractmethod
     def start(self) -> None:
@@ -141,11 +142,11 @@ class Target(ABC):
         """Delete ``name`` in ``account`` and wait until it is gone."""
         cloudformation = self.client("cloudformation", self.session(account))
         request = {"StackName": name} | ({"RoleARN": role_arn} if role_arn else {})
-        stack_id = self._describe(cloudformation, name)
-        if stack_id is None:
+        existing = self._describe(cloudformation, name)
+        if existing is None:
             return
         cloudformation.delete_stack(**request)
-        self._wait(cloudformation, stack_id["StackId"], "DELETE_COMPLETE")
+        self._wait(cloudformation, existing["StackId"], "DELETE_COMPLETE")
 
     @staticmethod
     def _describe(cloudformation: BaseClient, name: str) -> dict[str, Any] | None:
@@ -157,11 +158,14 @@ class Target(ABC):
             raise
 
     def _wait(self, cloudformation: BaseClient, name: str, wanted: str) -> dict[str, Any]:
+        deadline = time.monotonic() + self.stack_timeout_seconds
         while True:
             stack = cloudformation.describe_stacks(StackName=name)["Stacks"][0]
             status = stack["StackStatus"]
             if status == wanted:
                 return stack
+            if time.monotonic() > deadline:
+                raise StackFailed(f"stack {stack['StackName']} still {status} after timeout")
             if not status.endswith("_IN_PROGRESS"):
                 events = cloudformation.describe_stack_events(StackName=name)["StackEvents"]
                 failed = [

@@ -73,6 +73,7 @@ class LocalTarget(Target):
 
     name = "local"
     stack_poll_seconds = 0.1
+    stack_timeout_seconds = 300.0
     capabilities = frozenset(
         {
             Capability.ENFORCES_BUCKET_POLICY,
