@@ -328,3 +328,21 @@ def test_the_deploy_function_reports_a_bad_artifact_as_job_failure(
     assert call["failureDetails"]["message"] == (
         "DeployError: input artifact TrainingOutput has no output.json"
     )
+
+
+def test_the_code_reaches_a_tls_target_trusting_only_its_ca_bundle(
+    role: AwsAccess, moto_over_tls: tuple[str, Path]
+) -> None:
+    url, bundle = moto_over_tls
+    over_tls = AwsAccess(role.session, url, verify=str(bundle))
+
+    result = invoke_function(function("index.whoami"), b"{}", over_tls)
+
+    assert result.function_error is None, result.payload
+    assert ":assumed-role/runner-test/" in json.loads(result.payload)
+    untrusting = AwsAccess(role.session, url)  # no bundle: the public CAs only
+    failed = invoke_function(
+        function("index.whoami", environment={"AWS_MAX_ATTEMPTS": "1"}), b"{}", untrusting
+    )
+    assert failed.function_error == "Unhandled"
+    assert "CERTIFICATE_VERIFY_FAILED" in json.loads(failed.payload)["errorMessage"]

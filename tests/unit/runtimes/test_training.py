@@ -212,3 +212,16 @@ def test_stop_kills_the_algorithm_and_the_job_ends_stopped(artifacts: Artifacts)
     assert status.failure_reason is None
     assert status.model_artifacts is None
     assert ("Stopping", "Stopping") in [(s.job_status, s.secondary_status) for s in seen]
+
+
+def test_trains_through_a_tls_target_trusting_its_ca_bundle(
+    artifacts: Artifacts, moto_over_tls: tuple[str, Path]
+) -> None:
+    url, bundle = moto_over_tls
+    over_tls = AwsAccess(artifacts.access.session, url, verify=str(bundle))
+    request = training_request(artifacts)
+    request["HyperParameters"] = {**request["HyperParameters"], "num_round": "2"}
+
+    job, _ = run(artifacts, request, access=over_tls)
+
+    assert job.status.job_status == "Completed", job.status.failure_reason
