@@ -76,11 +76,14 @@ def choose_accept(header: str | None) -> str:
     return accept
 
 
-def encode_predictions(predictions: Sequence[float], accept: str) -> Reply:
-    """Predictions in the container's format for `accept`."""
-    values = [float(value) for value in predictions]
+def encode_predictions(predictions: Sequence[float | list[float]], accept: str) -> Reply:
+    """Predictions in the container's format for `accept`: one line (or JSON score) per row;
+    a multi-class row is its class probabilities, comma-separated in CSV."""
     if accept == JSON:
-        body = json.dumps({"predictions": [{"score": value} for value in values]})
+        body = json.dumps({"predictions": [{"score": value} for value in predictions]})
     else:
-        body = "".join(f"{value}\n" for value in values)
+        body = "".join(
+            ",".join(map(str, value)) + "\n" if isinstance(value, list) else f"{value}\n"
+            for value in predictions
+        )
     return Reply(HTTPStatus.OK, body.encode(), accept)

@@ -63,6 +63,9 @@ class ModelServer:
                 predictions = self._booster.predict(xgb.DMatrix(rows), validate_features=False)
         except RequestError as exc:
             return exc.reply()
+        except xgb.core.XGBoostError as exc:
+            message = f"Unable to evaluate payload provided: {exc}"
+            return Reply(HTTPStatus.BAD_REQUEST, message.encode())
         return encode_predictions(predictions.tolist(), response_type)
 
 
