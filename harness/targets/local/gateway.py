@@ -31,6 +31,30 @@ from harness.targets.local.authorization import Check, check_for, trust_check
 from harness.targets.local.decision_log import DecisionLog, LoggedDecision
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+@dataclasses.dataclass(frozen=True)
+class ServedCall:
+    """An authorized request handed to a service the local target serves itself."""
+
+    call: OperationCall
+    credential: Credential
+    protocol: WireProtocol
+    method: str
+    moto_account: str
+
+
+# A service (or some operations of one) served by the local target instead of moto: the
+# CloudFormation engine, the runtimes' SageMaker/Step Functions/Lambda hooks, the CodePipeline
+# runner. It returns the app that answers, or None to let moto answer from its state.
+LocalService = Callable[[ServedCall], WsgiApp | None]
+
+
+def whole_service(app: WsgiApp) -> LocalService:
+    """A local service that answers every operation of its service with ``app``."""
+    return lambda _served: app
+
+
 _UNSIGNED_PROTOCOL = WireProtocol("rest-xml")
 _MAX_SESSION = datetime.timedelta(hours=12)
 _MIN_SESSION = datetime.timedelta(minutes=15)
@@ -54,19 +78,20 @@ def _read_body(environ: dict[str, Any]) -> bytes:
 
 
 class Gateway:
-    """The middleware. ``backend`` is moto's WSGI app; ``cloudformation`` serves stacks."""
+    """The middleware. ``backend`` is moto's WSGI app; ``services`` (by botocore service name)
+    are answered by the local target itself after the same authorization."""
 
     def __init__(
         self,
         store: CredentialStore,
         backend: WsgiApp,
-        cloudformation: WsgiApp,
+        services: dict[str, LocalService],
         log: DecisionLog,
         mapper: OperationMapper | None = None,
     ) -> None:
         self.store = store
         self.backend = backend
-        self.cloudformation = cloudformation
+        self.services = services
         self.log = log
         self.mapper = mapper or OperationMapper()
         self.authorization = AuthorizationMapper(moto_state.MotoResourceState())
@@ -123,9 +148,13 @@ class Gateway:
             return self._sts(call, credential, protocol, method)
         environ["wsgi.input"] = io.BytesIO(body)
         environ["CONTENT_LENGTH"] = str(len(body))
-        if call.signing_name == "cloudformation":
-            return self.cloudformation
-        environ["HTTP_X_MOTO_ACCOUNT_ID"] = _moto_account(checks, credential)
+        moto_account = _moto_account(checks, credential)
+        environ["HTTP_X_MOTO_ACCOUNT_ID"] = moto_account
+        service = self.services.get(call.service_name)
+        if service is not None:
+            served = service(ServedCall(call, credential, protocol, method, moto_account))
+            if served is not None:
+                return served
         return self._moto
 
     def _log_refusal(self, principal: str, operation: str, reason: str, secure: bool) -> None:

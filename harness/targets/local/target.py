@@ -29,7 +29,7 @@ from harness.gateway.tls import TlsMaterial, generate_tls_material
 from harness.targets.base import Capability, Target
 from harness.targets.local import moto_state
 from harness.targets.local.decision_log import DecisionLog
-from harness.targets.local.gateway import Gateway
+from harness.targets.local.gateway import Gateway, whole_service
 from harness.targets.local.server import Listener
 
 DEFAULT_ACCOUNTS: Mapping[str, str] = {
@@ -129,7 +129,11 @@ class LocalTarget(Target):
         self.gateway = Gateway(
             self.store,
             DomainDispatcherApplication(create_backend_app),
-            CloudFormationApi(self.cloudformation, account_of=self._account_of_key),
+            {
+                "cloudformation": whole_service(
+                    CloudFormationApi(self.cloudformation, account_of=self._account_of_key)
+                )
+            },
             DecisionLog(self.workdir / "decisions.jsonl"),
         )
         self._listeners = [Listener(self.gateway, self._tls), Listener(self.gateway)]
