@@ -1,38 +1,28 @@
-"""Registry of resource providers by CloudFormation type name (one module per type)."""
+"""Registry of resource providers by CloudFormation type name (one module per type).
+
+Every module of this package except ``base`` defines ``PROVIDER``; adding a type is adding a
+module, as in moto's one folder per service.
+"""
 
 from __future__ import annotations
 
-from harness.cloudformation.providers import (
-    codecommit_repository,
-    iam_managed_policy,
-    iam_policy,
-    iam_role,
-    kms_alias,
-    kms_key,
-    lambda_function,
-    logs_log_group,
-    s3_bucket,
-    s3_bucket_policy,
-    stepfunctions_state_machine,
-)
+import importlib
+import pkgutil
+
 from harness.cloudformation.providers.base import Provider
 
-PROVIDERS: dict[str, Provider] = {
-    module.PROVIDER.type_name: module.PROVIDER
-    for module in (
-        codecommit_repository,
-        iam_managed_policy,
-        iam_policy,
-        iam_role,
-        kms_alias,
-        kms_key,
-        lambda_function,
-        logs_log_group,
-        s3_bucket,
-        s3_bucket_policy,
-        stepfunctions_state_machine,
-    )
-}
+
+def _discover() -> dict[str, Provider]:
+    providers = {}
+    for info in pkgutil.iter_modules(__path__):
+        if info.name == "base":
+            continue
+        provider = importlib.import_module(f"{__name__}.{info.name}").PROVIDER
+        providers[provider.type_name] = provider
+    return providers
+
+
+PROVIDERS: dict[str, Provider] = _discover()
 
 
 def provider_for(type_name: str) -> Provider | None:
