@@ -1,0 +1,278 @@
+"""Deploy A, then B and C with A's outputs, the harness's own principals, data and pipeline.
+
+Order (infra/README.md): A's stack (its policies name B's and C's roles by ARN conditions, so
+it deploys first); B and C with A's bucket and key; training data published by A's data
+publisher role under the key; the canary principals and a second key that checks need; the
+pipeline rendered from the three stacks' outputs; the source bundle pushed to ``main``, which
+starts the pipeline. Every failure names the stack, resource, principal or parameter.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from harness.deploy.settings import Settings
+from harness.render import RenderError, Wiring, render_pipeline, render_source_bundle
+from harness.targets import ACCOUNT_ROLES, Capability, StackFailed, Target
+from harness.templates import ACCOUNT_TEMPLATES, TemplateError, load_template, package
+
+DATA_DIR = Path(__file__).resolve().parent.parent.parent / "infra" / "data"
+# Channel -> the file published under data/<channel>/ (the state machine reads those prefixes).
+DATA_CHANNELS = ("train", "validation")
+SOURCE_BRANCH = "main"
+CANARY_POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Sid": "AdminLike",
+            "Effect": "Allow",
+            "Action": ["kms:*", "s3:*", "sts:AssumeRole"],
+            "Resource": "*",
+        }
+    ],
+}
+CANARY_POLICY_NAME = "admin-like"
+
+Progress = Callable[[str], None]
+
+
+class DeployError(RuntimeError):
+    """A deployment step failed; the message names what failed and where."""
+
+
+@dataclass
+class Deployment:
+    """What a deployment created, for checks and teardown."""
+
+    settings: Settings
+    outputs: dict[str, dict[str, str]]  # account role -> stack outputs
+    wiring: Wiring
+    deployer_arns: dict[str, str]  # account role -> role ARN of the target's deployer
+    canary_arns: dict[str, str] = field(default_factory=dict)  # account role -> canary role
+    other_key_arn: str = ""
+    data_keys: dict[str, str] = field(default_factory=dict)  # channel -> object key
+    commit_id: str | None = None  # None: the target runs no pipeline, nothing was pushed
+
+    @property
+    def bucket(self) -> str:
+        return self.wiring.ArtifactBucketName
+
+    @property
+    def key_arn(self) -> str:
+        return self.wiring.ArtifactKeyArn
+
+
+def _fail(what: str, error: Exception) -> DeployError:
+    return DeployError(f"{what}: {error}")
+
+
+def deployer_role_arn(target: Target, account: str) -> str:
+    """The role ARN behind the target's deployer session in ``account`` (from STS)."""
+    sts = target.client("sts", target.session(account))
+    arn = sts.get_caller_identity()["Arn"]
+    # arn:aws:sts::<id>:assumed-role/<name>/<session> -> arn:aws:iam::<id>:role/<name>
+    if ":assumed-role/" not in arn:
+        raise DeployError(f"the deployer of {account} is {arn}, not an assumed role")
+    head, rest = arn.split(":assumed-role/", 1)
+    return head.replace(":sts:", ":iam:") + ":role/" + rest.split("/", 1)[0]
+
+
+def _template_body(account: str) -> str:
+    path = ACCOUNT_TEMPLATES[account]
+    try:
+        return json.dumps(package(load_template(path), path))
+    except TemplateError as error:
+        raise DeployError(str(error)) from error
+
+
+def deploy_stacks(
+    target: Target, settings: Settings, deployers: Mapping[str, str], progress: Progress
+) -> dict[str, dict[str, str]]:
+    """A with B's and C's ids, then B and C with A's outputs; the outputs by account role."""
+    accounts = settings.accounts
+    parameters: dict[str, dict[str, str]] = {
+        "shared-services": {
+            "Prefix": settings.prefix,
+            "TrainingAccountId": accounts["training"],
+            "ProductionAccountId": accounts["production"],
+            "DataPublisherPrincipalArn": deployers["shared-services"],
+        }
+    }
+    outputs: dict[str, dict[str, str]] = {}
+    for account in ACCOUNT_ROLES:
+        if account != "shared-services":
+            shared = outputs["shared-services"]
+            parameters[account] = {
+                "Prefix": settings.prefix,
+                "SharedServicesAccountId": accounts["shared-services"],
+                "ArtifactBucketName": shared["ArtifactBucketName"],
+                "ArtifactKeyArn": shared["ArtifactKeyArn"],
+            }
+        name = settings.stack_name(account)
+        progress(f"deploying stack {name} in {account} ({accounts[account]})")
+        try:
+            outputs[account] = target.deploy_stack(
+                account, name, _template_body(account), parameters[account]
+            )
+        except (StackFailed, ClientError) as error:
+            raise _fail(f"stack {name} in {account} ({accounts[account]})", error) from error
+    return outputs
+
+
+def publish_data(
+    target: Target, deployment: Deployment, data_dir: Path, progress: Progress
+) -> dict[str, str]:
+    """Upload the training channels as the data publisher role, SSE-KMS under the key."""
+    publisher = deployment.outputs["shared-services"]["DataPublisherRoleArn"]
+    progress(f"publishing training data as {publisher}")
+    try:
+        s3 = target.client("s3", target.session("shared-services", publisher, "data-publisher"))
+        keys = {}
+        for channel in DATA_CHANNELS:
+            key = f"data/{channel}/{channel}.csv"
+            s3.put_object(
+                Bucket=deployment.bucket,
+                Key=key,
+                Body=(data_dir / f"{channel}.csv").read_bytes(),
+                ServerSideEncryption="aws:kms",
+                SSEKMSKeyId=deployment.key_arn,
+            )
+            keys[channel] = key
+    except (ClientError, OSError) as error:
+        raise _fail(f"publishing training data as {publisher}", error) from error
+    return keys
+
+
+def create_canaries(target: Target, settings: Settings, progress: Progress) -> dict[str, str]:
+    """An admin-like role (``kms:*``, ``s3:*``, ``sts:AssumeRole``) in each account, trusted by
+    that account's deployer: the key and bucket policies must refuse it all the same."""
+    arns = {}
+    for account in ACCOUNT_ROLES:
+        deployer = deployer_role_arn(target, account)
+        trust = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Effect": "Allow", "Principal": {"AWS": deployer}, "Action": "sts:AssumeRole"}
+            ],
+        }
+        name = settings.canary_role_name
+        progress(f"creating canary role {name} in {account}")
+        iam = target.client("iam", target.session(account))
+        try:
+            try:
+                arn = iam.create_role(
+                    RoleName=name,
+                    AssumeRolePolicyDocument=json.dumps(trust),
+                    Description="Harness canary: admin-like, must be refused by the key policy",
+                )["Role"]["Arn"]
+            except ClientError as error:
+                if error.response["Error"]["Code"] != "EntityAlreadyExists":
+                    raise
+                arn = iam.get_role(RoleName=name)["Role"]["Arn"]
+            iam.put_role_policy(
+                RoleName=name,
+                PolicyName=CANARY_POLICY_NAME,
+                PolicyDocument=json.dumps(CANARY_POLICY),
+            )
+        except ClientError as error:
+            raise _fail(f"canary role {name} in {account}", error) from error
+        arns[account] = arn
+    return arns
+
+
+def create_other_key(target: Target, settings: Settings, progress: Progress) -> str:
+    """A second key in A (found again by its alias), for the "another key" put case."""
+    kms = target.client("kms", target.session("shared-services"))
+    try:
+        try:
+            return kms.describe_key(KeyId=settings.other_key_alias)["KeyMetadata"]["Arn"]
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "NotFoundException":
+                raise
+        progress(f"creating a second KMS key {settings.other_key_alias} in shared-services")
+        arn = kms.create_key(Description="Harness: a key that is not the artifact key")[
+            "KeyMetadata"
+        ]["Arn"]
+        kms.create_alias(AliasName=settings.other_key_alias, TargetKeyId=arn)
+    except ClientError as error:
+        raise _fail(f"second KMS key {settings.other_key_alias}", error) from error
+    return arn
+
+
+def create_pipeline(target: Target, deployment: Deployment, progress: Progress) -> None:
+    """CreatePipeline in A from ``infra/pipeline/pipeline.json``, wired with the outputs."""
+    request = render_pipeline(deployment.wiring)
+    name = request["pipeline"]["name"]
+    progress(f"creating pipeline {name} in shared-services")
+    codepipeline = target.client("codepipeline", target.session("shared-services"))
+    try:
+        codepipeline.create_pipeline(**request)
+    except ClientError as error:
+        raise _fail(f"pipeline {name} (role {request['pipeline']['roleArn']})", error) from error
+
+
+def push_source(target: Target, deployment: Deployment, progress: Progress) -> str:
+    """Commit the rendered source bundle to the repository's main branch; the commit id."""
+    repository = deployment.wiring.RepositoryName
+    codecommit = target.client("codecommit", target.session("shared-services"))
+    with tempfile.TemporaryDirectory(prefix="source-bundle-") as folder:
+        files = render_source_bundle(deployment.wiring, Path(folder))
+        puts = [{"filePath": path.name, "fileContent": path.read_bytes()} for path in files]
+    progress(f"pushing {len(puts)} files to {repository}:{SOURCE_BRANCH}")
+    request: dict[str, Any] = {
+        "repositoryName": repository,
+        "branchName": SOURCE_BRANCH,
+        "putFiles": puts,
+        "commitMessage": "harness: rendered source bundle",
+        "authorName": "harness",
+    }
+    try:
+        branch = codecommit.get_branch(repositoryName=repository, branchName=SOURCE_BRANCH)
+        request["parentCommitId"] = branch["branch"]["commitId"]
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "BranchDoesNotExistException":
+            raise _fail(f"repository {repository}", error) from error
+    try:
+        return codecommit.create_commit(**request)["commitId"]
+    except ClientError as error:
+        raise _fail(f"push to {repository}:{SOURCE_BRANCH}", error) from error
+
+
+def deploy(
+    target: Target,
+    settings: Settings,
+    progress: Progress = lambda _message: None,
+    data_dir: Path = DATA_DIR,
+) -> Deployment:
+    """Deploy everything a run needs onto a started target (see the module docstring).
+
+    Without :attr:`Capability.RUNS_PIPELINE` the pipeline is created but no source is pushed:
+    a push would start nothing, and the checks that need an execution skip with that reason.
+    """
+    try:
+        deployers = {account: deployer_role_arn(target, account) for account in ACCOUNT_ROLES}
+    except (ClientError, BotoCoreError) as error:
+        raise _fail("reading the deployer identities", error) from error
+    outputs = deploy_stacks(target, settings, deployers, progress)
+    try:
+        wiring = Wiring.from_outputs(settings.wiring_settings, outputs)
+    except RenderError as error:
+        raise DeployError(f"wiring the pipeline: {error}") from error
+    deployment = Deployment(settings, outputs, wiring, deployers)
+    deployment.data_keys = publish_data(target, deployment, data_dir, progress)
+    deployment.canary_arns = create_canaries(target, settings, progress)
+    deployment.other_key_arn = create_other_key(target, settings, progress)
+    try:
+        create_pipeline(target, deployment, progress)
+    except RenderError as error:
+        raise DeployError(f"rendering the pipeline: {error}") from error
+    if target.has(Capability.RUNS_PIPELINE):
+        deployment.commit_id = push_source(target, deployment, progress)
+    return deployment

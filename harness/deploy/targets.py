@@ -1,0 +1,28 @@
+"""Targets by name, as ``--target`` spells them; a target module is imported only when chosen.
+
+Another target registers by adding one line here (``"aws": "harness.targets.aws:AwsTarget"``).
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+from pathlib import Path
+from typing import Any
+
+from harness.targets import Target
+
+TARGETS: dict[str, str] = {
+    "local": "harness.targets.local:LocalTarget",
+}
+
+
+def make_target(name: str, workdir: Path | None = None) -> Target:
+    """A new, unstarted target called ``name``; ``workdir`` keeps its files where it has any."""
+    if name not in TARGETS:
+        raise ValueError(f"unknown target {name!r}; known targets: {', '.join(sorted(TARGETS))}")
+    module_name, class_name = TARGETS[name].split(":")
+    factory: Any = getattr(importlib.import_module(module_name), class_name)
+    if workdir is not None and "workdir" in inspect.signature(factory).parameters:
+        return factory(workdir=workdir)
+    return factory()

@@ -1,0 +1,238 @@
+"""Remove everything a run created, in reverse order, whatever state the run left.
+
+Each step tolerates what is already gone, so teardown can be repeated (after a crash, or by
+``harness destroy`` in another process). It then looks for anything left and returns it, so a
+run that leaks a resource says which.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import boto3
+from botocore.client import BaseClient
+from botocore.exceptions import BotoCoreError, ClientError
+
+from harness.deploy.deploy import Progress
+from harness.deploy.settings import Settings
+from harness.targets import ACCOUNT_ROLES, StackFailed, Target
+
+# Error codes that mean "already gone" for the calls teardown makes.
+GONE = {
+    "NoSuchEntity",
+    "NoSuchBucket",
+    "NotFoundException",
+    "PipelineNotFoundException",
+    "ValidationException",  # SageMaker: "Could not find endpoint/model ..."
+    "ValidationError",  # CloudFormation: "Stack ... does not exist"
+    "ResourceNotFoundException",
+    "KMSInvalidStateException",  # key already pending deletion
+}
+
+
+@dataclass
+class TeardownReport:
+    """What could not be removed (with why) and what is still there afterwards."""
+
+    errors: list[str] = field(default_factory=list)
+    left: list[str] = field(default_factory=list)
+
+    @property
+    def clean(self) -> bool:
+        return not self.errors and not self.left
+
+
+def _gone(error: ClientError) -> bool:
+    return error.response["Error"]["Code"] in GONE
+
+
+class _Steps:
+    """Runs teardown steps, recording failures instead of stopping at the first."""
+
+    def __init__(self, report: TeardownReport, progress: Progress) -> None:
+        self.report = report
+        self.progress = progress
+
+    def run(self, what: str, step: Callable[[], None]) -> None:
+        self.progress(f"removing {what}")
+        try:
+            step()
+        except ClientError as error:
+            if not _gone(error):
+                self.report.errors.append(f"{what}: {error}")
+        except (StackFailed, BotoCoreError) as error:
+            self.report.errors.append(f"{what}: {error}")
+
+
+def _stack_outputs(target: Target, account: str, name: str) -> dict[str, str]:
+    cloudformation = target.client("cloudformation", target.session(account))
+    try:
+        stack = cloudformation.describe_stacks(StackName=name)["Stacks"][0]
+    except ClientError:
+        return {}
+    return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+
+
+def _delete_endpoint(sagemaker: BaseClient, name: str) -> None:
+    """The endpoint, then every config and model it was built from."""
+    try:
+        config = sagemaker.describe_endpoint(EndpointName=name)["EndpointConfigName"]
+    except ClientError as error:
+        if not _gone(error):
+            raise
+        return
+    variants = sagemaker.describe_endpoint_config(EndpointConfigName=config)["ProductionVariants"]
+    sagemaker.delete_endpoint(EndpointName=name)
+    sagemaker.delete_endpoint_config(EndpointConfigName=config)
+    for variant in variants:
+        sagemaker.delete_model(ModelName=variant["ModelName"])
+
+
+def _delete_role(iam: BaseClient, name: str) -> None:
+    for policy in iam.list_role_policies(RoleName=name)["PolicyNames"]:
+        iam.delete_role_policy(RoleName=name, PolicyName=policy)
+    iam.delete_role(RoleName=name)
+
+
+def _delete_other_key(kms: BaseClient, alias: str) -> None:
+    key_id = kms.describe_key(KeyId=alias)["KeyMetadata"]["KeyId"]
+    kms.delete_alias(AliasName=alias)
+    kms.schedule_key_deletion(KeyId=key_id, PendingWindowInDays=7)
+
+
+def empty_bucket(s3: BaseClient, bucket: str) -> None:
+    """Delete every object version and delete marker of a versioned bucket."""
+    paginator = s3.get_paginator("list_object_versions")
+    for page in paginator.paginate(Bucket=bucket):
+        entries = page.get("Versions", []) + page.get("DeleteMarkers", [])
+        objects = [{"Key": e["Key"], "VersionId": e["VersionId"]} for e in entries]
+        if objects:
+            s3.delete_objects(Bucket=bucket, Delete={"Objects": objects, "Quiet": True})
+
+
+def teardown(
+    target: Target, settings: Settings, progress: Progress = lambda _message: None
+) -> TeardownReport:
+    """Delete the run's resources (pipeline, endpoint, training stack, canaries, second key,
+    C, B, the bucket's contents, A) and report anything left."""
+    report = TeardownReport()
+    steps = _Steps(report, progress)
+    shared = _stack_outputs(target, "shared-services", settings.stack_name("shared-services"))
+    training = _stack_outputs(target, "training", settings.stack_name("training"))
+    a_session = target.session("shared-services")
+    steps.run(
+        f"pipeline {settings.pipeline_name}",
+        lambda: target.client("codepipeline", a_session).delete_pipeline(
+            name=settings.pipeline_name
+        ),
+    )
+    steps.run(
+        f"endpoint {settings.endpoint_name} in production",
+        lambda: _delete_endpoint(
+            target.client("sagemaker", target.session("production")), settings.endpoint_name
+        ),
+    )
+    steps.run(
+        f"stack {settings.training_stack_name} in training",
+        lambda: target.destroy_stack(
+            "training", settings.training_stack_name, training.get("CloudFormationRoleArn")
+        ),
+    )
+    for account in ACCOUNT_ROLES:
+        iam = target.client("iam", target.session(account))
+        steps.run(
+            f"canary role {settings.canary_role_name} in {account}",
+            lambda iam=iam: _delete_role(iam, settings.canary_role_name),
+        )
+    steps.run(
+        f"second key {settings.other_key_alias}",
+        lambda: _delete_other_key(target.client("kms", a_session), settings.other_key_alias),
+    )
+    for account in ("production", "training"):
+        name = settings.stack_name(account)
+        steps.run(
+            f"stack {name} in {account}",
+            lambda account=account, name=name: target.destroy_stack(account, name),
+        )
+    if "ArtifactBucketName" in shared:
+        bucket = shared["ArtifactBucketName"]
+        steps.run(
+            f"every object version in bucket {bucket}",
+            lambda: empty_bucket(target.client("s3", a_session), bucket),
+        )
+    name = settings.stack_name("shared-services")
+    steps.run(
+        f"stack {name} in shared-services", lambda: target.destroy_stack("shared-services", name)
+    )
+    report.left = leftovers(target, settings, shared.get("ArtifactBucketName"))
+    return report
+
+
+def leftovers(target: Target, settings: Settings, bucket: str | None) -> list[str]:
+    """Every resource of the run that still exists, by kind and name."""
+    left = []
+    a_session = target.session("shared-services")
+    probes: list[tuple[str, Callable[[], object]]] = [
+        (
+            f"pipeline {settings.pipeline_name}",
+            lambda: target.client("codepipeline", a_session).get_pipeline(
+                name=settings.pipeline_name
+            ),
+        ),
+        (
+            f"endpoint {settings.endpoint_name}",
+            lambda: target.client("sagemaker", target.session("production")).describe_endpoint(
+                EndpointName=settings.endpoint_name
+            ),
+        ),
+        (
+            f"alias {settings.other_key_alias}",
+            lambda: target.client("kms", a_session).describe_key(KeyId=settings.other_key_alias),
+        ),
+    ]
+    for account in ACCOUNT_ROLES:
+        session = target.session(account)
+        probes.append(
+            (
+                f"role {settings.canary_role_name} in {account}",
+                lambda session=session: target.client("iam", session).get_role(
+                    RoleName=settings.canary_role_name
+                ),
+            )
+        )
+    stacks = [(a, settings.stack_name(a)) for a in ACCOUNT_ROLES]
+    stacks.append(("training", settings.training_stack_name))
+    for account, name in stacks:
+        session = target.session(account)
+        probes.append(
+            (
+                f"stack {name} in {account}",
+                lambda session=session, name=name: _live_stack(target, session, name),
+            )
+        )
+    if bucket:
+        probes.append(
+            (
+                f"bucket {bucket}",
+                lambda: target.client("s3", a_session).head_bucket(Bucket=bucket),
+            )
+        )
+    for what, probe in probes:
+        try:
+            probe()
+        except ClientError as error:
+            if _gone(error) or error.response["Error"]["Code"] in {"404", "NoSuchBucket"}:
+                continue
+            left.append(f"{what} (cannot tell: {error})")
+            continue
+        left.append(what)
+    return left
+
+
+def _live_stack(target: Target, session: boto3.Session, name: str) -> None:
+    """Raises a "gone" error unless the stack exists and is not deleted."""
+    cloudformation = target.client("cloudformation", session)
+    stack = cloudformation.describe_stacks(StackName=name)["Stacks"][0]
+    if stack["StackStatus"] == "DELETE_COMPLETE":
+        raise ClientError({"Error": {"Code": "ValidationError", "Message": "deleted"}}, "x")
