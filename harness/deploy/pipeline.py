@@ -1,0 +1,152 @@
+"""Follow the pipeline execution a push started, answering its manual approval.
+
+Only the CodePipeline API is used (as on AWS): the execution is found by the pushed commit,
+the approval is answered with PutApprovalResult using the token GetPipelineState shows, and the
+run ends when the execution reaches a final status.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from botocore.client import BaseClient
+
+from harness.deploy.deploy import Deployment, Progress
+
+FINAL = {"Succeeded", "Failed", "Stopped", "Superseded"}
+APPROVAL_PROVIDER = "Manual"
+
+
+class PipelineTimeout(RuntimeError):
+    """The execution did not start or finish in time; the message has the stage states."""
+
+
+@dataclass
+class PipelineRun:
+    """The outcome of one execution, as the CodePipeline API reports it."""
+
+    pipeline: str
+    execution_id: str
+    status: str
+    stages: dict[str, dict[str, Any]] = field(default_factory=dict)  # name -> stage state
+    approval: dict[str, str] | None = None  # what the harness answered
+    seconds: float = 0.0
+    stage_done: dict[str, float] = field(default_factory=dict)  # stage -> s when it ended
+
+
+def _approval_actions(pipeline: dict[str, Any]) -> set[tuple[str, str]]:
+    return {
+        (stage["name"], action["name"])
+        for stage in pipeline["stages"]
+        for action in stage["actions"]
+        if action["actionTypeId"]["category"] == "Approval"
+        and action["actionTypeId"]["provider"] == APPROVAL_PROVIDER
+    }
+
+
+def _find_execution(codepipeline: BaseClient, name: str, commit_id: str) -> str | None:
+    for execution in codepipeline.list_pipeline_executions(pipelineName=name)[
+        "pipelineExecutionSummaries"
+    ]:
+        revisions = [r.get("revisionId") for r in execution.get("sourceRevisions", [])]
+        if commit_id in revisions:
+            return str(execution["pipelineExecutionId"])
+    return None
+
+
+def _stage_summary(stages: dict[str, dict[str, Any]]) -> str:
+    return ", ".join(
+        f"{name}: {state.get('latestExecution', {}).get('status', 'not run')}"
+        for name, state in stages.items()
+    )
+
+
+def follow_execution(
+    codepipeline: BaseClient,
+    deployment: Deployment,
+    approve: bool,
+    timeout_s: float,
+    progress: Progress = lambda _message: None,
+    poll_s: float = 0.2,
+) -> PipelineRun:
+    """Wait for the execution of ``deployment.commit_id``, answer the approval, and return
+    the final state. Raises :class:`PipelineTimeout` naming the stages' states."""
+    name = deployment.settings.pipeline_name
+    if deployment.commit_id is None:
+        raise ValueError("no source was pushed, so no execution was started")
+    began = time.monotonic()
+    deadline = began + timeout_s
+    definition = codepipeline.get_pipeline(name=name)["pipeline"]
+    approvals = _approval_actions(definition)
+    execution_id = None
+    while execution_id is None:
+        execution_id = _find_execution(codepipeline, name, deployment.commit_id)
+        if execution_id is None and time.monotonic() > deadline:
+            raise PipelineTimeout(
+                f"pipeline {name}: no execution for commit {deployment.commit_id} after "
+                f"{timeout_s:.0f} s; the source change rule "
+                f"{deployment.outputs['shared-services'].get('SourceChangeRuleName')} "
+                "should start one on a push to main"
+            )
+        time.sleep(poll_s if execution_id is None else 0)
+    progress(f"pipeline {name}: execution {execution_id} started")
+    run = PipelineRun(name, execution_id, "InProgress")
+    reported: set[str] = set()
+    while True:
+        status = codepipeline.get_pipeline_execution(
+            pipelineName=name, pipelineExecutionId=execution_id
+        )["pipelineExecution"]["status"]
+        state = codepipeline.get_pipeline_state(name=name)
+        run.stages = {s["stageName"]: s for s in state["stageStates"]}
+        for stage_name, stage in run.stages.items():
+            stage_status = stage.get("latestExecution", {}).get("status")
+            if stage_status and f"{stage_name}:{stage_status}" not in reported:
+                reported.add(f"{stage_name}:{stage_status}")
+                progress(f"pipeline {name}: stage {stage_name} {stage_status}")
+                if stage_status in FINAL:
+                    run.stage_done.setdefault(stage_name, time.monotonic() - began)
+        if status in FINAL:
+            run.status = status
+            run.seconds = time.monotonic() - began
+            return run
+        if run.approval is None:
+            run.approval = _answer_approval(codepipeline, name, run.stages, approvals, approve)
+            if run.approval is not None:
+                progress(f"pipeline {name}: approval answered {run.approval['status']}")
+        if time.monotonic() > deadline:
+            raise PipelineTimeout(
+                f"pipeline {name}: execution {execution_id} still {status} after "
+                f"{timeout_s:.0f} s ({_stage_summary(run.stages)})"
+            )
+        time.sleep(poll_s)
+
+
+def _answer_approval(
+    codepipeline: BaseClient,
+    name: str,
+    stages: dict[str, dict[str, Any]],
+    approvals: set[tuple[str, str]],
+    approve: bool,
+) -> dict[str, str] | None:
+    for stage_name, stage in stages.items():
+        for action in stage.get("actionStates", []):
+            latest = action.get("latestExecution", {})
+            if (stage_name, action["actionName"]) not in approvals:
+                continue
+            if latest.get("status") != "InProgress" or "token" not in latest:
+                continue
+            result = {
+                "status": "Approved" if approve else "Rejected",
+                "summary": "harness: " + ("approved" if approve else "rejected on request"),
+            }
+            codepipeline.put_approval_result(
+                pipelineName=name,
+                stageName=stage_name,
+                actionName=action["actionName"],
+                result=result,
+                token=latest["token"],
+            )
+            return {"stage": stage_name, "action": action["actionName"], **result}
+    return None

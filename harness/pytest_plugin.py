@@ -1,0 +1,254 @@
+"""The harness's pytest plugin: the target, the deployment, the pipeline run and principals as
+session fixtures, the ``requires`` marker, and the run's summary and reports.
+
+Registered as the ``harness`` pytest11 entry point, so ``pytest tests/integration --target
+local`` and ``harness run`` run the very same suite. Teardown runs in the deployment's finalizer
+even when deployment or checks fail, unless ``--keep``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+import pytest
+
+from harness.access import ALLOWLIST
+from harness.deploy import Deployment, Settings, deploy, make_target, teardown
+from harness.deploy.pipeline import PipelineRun, follow_execution
+from harness.deploy.principals import PrincipalSessions
+from harness.deploy.targets import TARGETS
+from harness.policy.access_matrix import Allowlist, load_allowlist
+from harness.report import CheckResult, RunRecord, summary_text, write_reports
+from harness.targets import Capability, Target
+
+RECORD = pytest.StashKey[RunRecord]()
+STARTED = pytest.StashKey[float]()
+ACCOUNT_LETTERS = {"A": "shared-services", "B": "training", "C": "production"}
+
+
+@runtime_checkable
+class HasDecisionLog(Protocol):
+    """A target that logs every authorization decision (the local target does)."""
+
+    @property
+    def decision_log(self) -> Any: ...
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("harness", "compliance harness")
+    group.addoption(
+        "--target", default="local", choices=sorted(TARGETS), help="where to run (default local)"
+    )
+    group.addoption("--keep", action="store_true", help="leave the deployment in place")
+    group.addoption(
+        "--reject-approval",
+        action="store_true",
+        help="reject the manual approval: the checks then expect no production deployment",
+    )
+    group.addoption("--prefix", default="mlops", help="name prefix of every resource")
+    group.addoption(
+        "--pipeline-timeout", type=float, default=300.0, help="seconds for one pipeline run"
+    )
+    group.addoption(
+        "--harness-report", type=Path, help="write the summary, matrix and decision log here"
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "requires(*capabilities): skip, with the capability's description, on a target "
+        "that lacks any of them",
+    )
+    config.stash[RECORD] = RunRecord(target=config.getoption("target"))
+    config.stash[STARTED] = time.monotonic()
+
+
+def progress_writer(config: pytest.Config) -> Callable[[str], None]:
+    """Print a timestamped line past pytest's output capture (long steps show progress)."""
+    terminal = config.pluginmanager.get_plugin("terminalreporter")
+    capture = config.pluginmanager.get_plugin("capturemanager")
+
+    def write(message: str) -> None:
+        line = f"[harness {time.monotonic() - config.stash[STARTED]:6.1f}s] {message}"
+        if terminal is None or capture is None:
+            return
+        with capture.global_and_fixture_disabled():
+            terminal.write_line(line)
+
+    return write
+
+
+# fixtures -----------------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def harness_record(pytestconfig: pytest.Config) -> RunRecord:
+    """The run's record, for checks that add probes or the live access matrix."""
+    return pytestconfig.stash[RECORD]
+
+
+@pytest.fixture(scope="session")
+def harness_target(
+    pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Target]:
+    """The started target; its decision log (where it keeps one) goes into the record."""
+    report_dir = pytestconfig.getoption("harness_report")
+    workdir = (report_dir / "target") if report_dir else tmp_path_factory.mktemp("target")
+    workdir.mkdir(parents=True, exist_ok=True)
+    target = make_target(pytestconfig.getoption("target"), workdir)
+    progress_writer(pytestconfig)(f"starting target {target.name}")
+    with target:
+        if isinstance(target, HasDecisionLog):
+            pytestconfig.stash[RECORD].decision_log = Path(target.decision_log.path)
+        yield target
+
+
+@pytest.fixture(autouse=True)
+def _required_capabilities(request: pytest.FixtureRequest) -> None:
+    """Skip a check marked ``requires(...)`` when the target lacks a capability, naming it.
+
+    Decided from the target's declared capabilities before any fixture deploys anything.
+    """
+    needed = [c for mark in request.node.iter_markers("requires") for c in mark.args]
+    if not needed:
+        return
+    target_name = request.config.getoption("target")
+    declared = _declared_capabilities(target_name)
+    missing = [c for c in needed if c not in declared]
+    if missing:
+        pytest.skip(
+            f"target {target_name} does not yet: "
+            + "; ".join(capability.description for capability in missing)
+        )
+
+
+def _declared_capabilities(name: str) -> frozenset[Capability]:
+    target = make_target(name)  # unstarted: only its declaration is read
+    return frozenset(target.capabilities)
+
+
+@pytest.fixture(scope="session")
+def harness_settings(pytestconfig: pytest.Config, harness_target: Target) -> Settings:
+    return Settings.for_target(harness_target, pytestconfig.getoption("prefix"))
+
+
+@pytest.fixture(scope="session")
+def deployment(
+    pytestconfig: pytest.Config, harness_target: Target, harness_settings: Settings
+) -> Iterator[Deployment]:
+    """A, B and C deployed and wired, data published, canaries made, the source pushed.
+
+    Torn down afterwards (also when deployment itself failed) unless ``--keep``; anything
+    left behind fails the run.
+    """
+    progress = progress_writer(pytestconfig)
+    record = pytestconfig.stash[RECORD]
+    began = time.monotonic()
+    try:
+        deployed = deploy(harness_target, harness_settings, progress)
+    except BaseException:
+        _teardown(pytestconfig, harness_target, harness_settings)
+        raise
+    record.phases["deploy"] = time.monotonic() - began
+    yield deployed
+    _teardown(pytestconfig, harness_target, harness_settings)
+
+
+def _teardown(config: pytest.Config, target: Target, settings: Settings) -> None:
+    progress = progress_writer(config)
+    if config.getoption("keep"):
+        progress("--keep: leaving the deployment in place (harness destroy removes it)")
+        return
+    report = teardown(target, settings, progress)
+    record = config.stash[RECORD]
+    record.leftovers, record.teardown_errors = report.left, report.errors
+    if not report.clean:
+        raise AssertionError(
+            "teardown left resources behind: "
+            + "; ".join(report.left + report.errors)
+            + " — run `harness destroy` and check those resources by hand"
+        )
+
+
+@pytest.fixture(scope="session")
+def pipeline_run(
+    pytestconfig: pytest.Config, harness_target: Target, deployment: Deployment
+) -> PipelineRun:
+    """The execution the push started, followed to its end; the approval answered."""
+    record = pytestconfig.stash[RECORD]
+    codepipeline = harness_target.client(
+        "codepipeline", harness_target.session("shared-services")
+    )
+    run = follow_execution(
+        codepipeline,
+        deployment,
+        approve=not pytestconfig.getoption("reject_approval"),
+        timeout_s=pytestconfig.getoption("pipeline_timeout"),
+        progress=progress_writer(pytestconfig),
+    )
+    previous = 0.0
+    for stage, ended in run.stage_done.items():
+        record.phases[f"pipeline {stage}"] = ended - previous
+        previous = ended
+    return run
+
+
+@pytest.fixture(scope="session")
+def approval_expected(pytestconfig: pytest.Config) -> bool:
+    """Whether the harness approves the production deployment on this run."""
+    return not pytestconfig.getoption("reject_approval")
+
+
+@pytest.fixture(scope="session")
+def allowlist(harness_settings: Settings) -> Allowlist:
+    """``policies/access/allowlist.yaml`` bound to the target's accounts and the prefix."""
+    accounts = {
+        letter: harness_settings.accounts[role] for letter, role in ACCOUNT_LETTERS.items()
+    }
+    return load_allowlist(ALLOWLIST, accounts=accounts, prefix=harness_settings.prefix)
+
+
+@pytest.fixture(scope="session")
+def principals(harness_target: Target, deployment: Deployment) -> PrincipalSessions:
+    """Sessions by principal ARN, each obtained as that principal really gets credentials."""
+    return PrincipalSessions(harness_target, deployment.deployer_arns)
+
+
+# recording and reporting --------------------------------------------------------------------
+def _message(report: pytest.TestReport) -> str:
+    if report.skipped and isinstance(report.longrepr, tuple):
+        return str(report.longrepr[2]).removeprefix("Skipped: ")
+    if report.failed:
+        crash = getattr(report.longrepr, "reprcrash", None)
+        return str(crash.message) if crash is not None else str(report.longrepr)
+    return ""
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    outcome = yield
+    report: pytest.TestReport = outcome.get_result()
+    record = item.config.stash[RECORD]
+    if report.when == "call" or (report.when == "setup" and not report.passed):
+        result = "error" if report.when == "setup" and report.failed else report.outcome
+        record.checks.append(CheckResult(item.nodeid, result, _message(report), report.duration))
+    elif report.when == "teardown" and report.failed:
+        record.checks.append(CheckResult(item.nodeid + "::teardown", "error", _message(report)))
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    record = config.stash[RECORD]
+    if not record.checks:
+        return
+    terminalreporter.section("harness summary")
+    for line in summary_text(record).splitlines():
+        terminalreporter.write_line(line)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    directory = session.config.getoption("harness_report")
+    record = session.config.stash[RECORD]
+    if directory is not None and record.checks:
+        write_reports(record, directory)

@@ -1,0 +1,194 @@
+"""What a compliance run found, for people (terminal and Markdown) and tools (JSON, JUnit).
+
+The pytest plugin fills a :class:`RunRecord` while the suite runs; this module only renders
+it. JUnit XML is written by pytest itself; the decision log is the target's own file.
+Nothing here holds credentials: records carry ARNs, actions and outcomes only.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+OUTCOME_ORDER = ("failed", "error", "passed", "skipped")
+REASON_WIDTH = 160  # characters of a reason shown in the terminal table
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One test of the suite: its id, outcome and, for a skip or failure, the reason."""
+
+    nodeid: str
+    outcome: str  # passed | failed | skipped | error
+    message: str = ""
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class Probe:
+    """One live call made as a principal, and whether the allow-list expected it to work."""
+
+    principal: str
+    action: str
+    target: str
+    expected: bool
+    actual: bool
+
+
+@dataclass
+class RunRecord:
+    """Everything a run reports; filled in by the pytest plugin."""
+
+    target: str = ""
+    checks: list[CheckResult] = field(default_factory=list)
+    probes: list[Probe] = field(default_factory=list)
+    matrix_cells: list[dict[str, Any]] = field(default_factory=list)
+    matrix_table: str = ""
+    matrix_findings: list[str] = field(default_factory=list)
+    phases: dict[str, float] = field(default_factory=dict)  # phase -> seconds
+    leftovers: list[str] = field(default_factory=list)
+    teardown_errors: list[str] = field(default_factory=list)
+    decision_log: Path | None = None
+
+    def counts(self) -> dict[str, int]:
+        counted = dict.fromkeys(OUTCOME_ORDER, 0)
+        for check in self.checks:
+            counted[check.outcome] = counted.get(check.outcome, 0) + 1
+        return counted
+
+    @property
+    def ok(self) -> bool:
+        counted = self.counts()
+        return (
+            counted["failed"] == 0
+            and counted["error"] == 0
+            and not self.leftovers
+            and not self.teardown_errors
+        )
+
+
+def probe_grid(probes: Iterable[Probe]) -> list[list[str]]:
+    """Principal x action table of live probes: ``allow``/``deny``, ``!`` where the outcome
+    differs from the allow-list. The first row is the header."""
+    actions: dict[str, None] = {}
+    cells: dict[str, dict[str, str]] = {}
+    for probe in probes:
+        column = f"{probe.action} {probe.target}".strip()
+        actions.setdefault(column)
+        mark = "allow" if probe.actual else "deny"
+        if probe.actual != probe.expected:
+            mark += " !"
+        cells.setdefault(probe.principal, {})[column] = mark
+    header = ["principal", *actions]
+    return [header] + [
+        [principal, *(row.get(a, "") for a in actions)] for principal, row in cells.items()
+    ]
+
+
+def _text_table(rows: list[list[str]]) -> str:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return "\n".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in rows
+    )
+
+
+def _markdown_table(rows: list[list[str]]) -> str:
+    def line(row: list[str]) -> str:
+        return "| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |"
+
+    return "\n".join([line(rows[0]), line(["---"] * len(rows[0])), *map(line, rows[1:])])
+
+
+def _check_rows(record: RunRecord, width: int | None = None) -> list[list[str]]:
+    """Failures first; the reason's first line, cut to ``width`` (the full text is in the
+    Markdown summary and the JUnit file)."""
+    ordered = sorted(record.checks, key=lambda c: (OUTCOME_ORDER.index(c.outcome), c.nodeid))
+    rows = [["check", "result", "reason"]]
+    for check in ordered:
+        reason = check.message.splitlines()[0] if check.message else ""
+        if width is not None and len(reason) > width:
+            reason = reason[: width - 3] + "..."
+        rows.append([check.nodeid.removeprefix("tests/integration/"), check.outcome, reason])
+    return rows
+
+
+def _totals(record: RunRecord) -> str:
+    counted = record.counts()
+    parts = [f"{n} {outcome}" for outcome, n in counted.items() if n]
+    verdict = "PASS" if record.ok else "FAIL"
+    return f"{verdict} on target {record.target}: " + (", ".join(parts) or "no checks ran")
+
+
+def _teardown_lines(record: RunRecord) -> list[str]:
+    lines = [f"left behind: {what}" for what in record.leftovers]
+    lines += [f"teardown error: {error}" for error in record.teardown_errors]
+    return lines
+
+
+def summary_text(record: RunRecord) -> str:
+    """The summary printed at the end of a run."""
+    parts = []
+    if record.probes:
+        parts += ["principal x action (live calls; ! = differs from the allow-list)"]
+        parts += [_text_table(probe_grid(record.probes)), ""]
+    if record.checks:
+        parts += ["check x result", _text_table(_check_rows(record, REASON_WIDTH)), ""]
+    if record.phases:
+        parts += ["phases: " + ", ".join(f"{k} {v:.1f} s" for k, v in record.phases.items())]
+    parts += _teardown_lines(record)
+    parts.append(_totals(record))
+    return "\n".join(parts)
+
+
+def summary_markdown(record: RunRecord) -> str:
+    """The same summary as a Markdown page, with the failures' full messages."""
+    parts = [f"# Compliance run on `{record.target}`", "", f"**{_totals(record)}**", ""]
+    failures = [c for c in record.checks if c.outcome in {"failed", "error"}]
+    if failures:
+        parts += ["## Failures", ""]
+        for check in failures:
+            parts += [f"### `{check.nodeid}`", "", "```", check.message, "```", ""]
+    if record.probes:
+        parts += ["## Principal x action (live calls)", ""]
+        parts += ["`!` marks an outcome that differs from the allow-list.", ""]
+        parts += [_markdown_table(probe_grid(record.probes)), ""]
+    if record.matrix_table:
+        parts += ["## Access matrix from the live policies", "", "```", record.matrix_table]
+        parts += ["```", ""]
+        parts += [f"- finding: {finding}" for finding in record.matrix_findings]
+    if record.checks:
+        parts += ["## Check x result", "", _markdown_table(_check_rows(record)), ""]
+    if record.phases:
+        parts += ["## Phases", ""] + [f"- {k}: {v:.1f} s" for k, v in record.phases.items()]
+        parts.append("")
+    teardown = _teardown_lines(record)
+    parts += ["## Teardown", ""] + ([f"- {line}" for line in teardown] or ["- nothing left"])
+    return "\n".join(parts) + "\n"
+
+
+def write_reports(record: RunRecord, directory: Path) -> list[Path]:
+    """Write the Markdown summary, the access matrix (JSON and table), the live probes and
+    the decision log into ``directory``; return the paths written."""
+    directory.mkdir(parents=True, exist_ok=True)
+    written = {
+        "summary.md": summary_markdown(record),
+        "access-matrix.json": json.dumps(
+            {"cells": record.matrix_cells, "findings": record.matrix_findings}, indent=2
+        )
+        + "\n",
+        "access-matrix.txt": (record.matrix_table or "(not computed)") + "\n",
+        "probes.json": json.dumps([asdict(p) for p in record.probes], indent=2) + "\n",
+    }
+    paths = []
+    for name, text in written.items():
+        path = directory / name
+        path.write_text(text, encoding="utf-8")
+        paths.append(path)
+    if record.decision_log is not None and record.decision_log.exists():
+        paths.append(Path(shutil.copyfile(record.decision_log, directory / "decisions.jsonl")))
+    return paths
