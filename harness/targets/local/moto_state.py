@@ -8,19 +8,25 @@ of the local target that knows moto's internal model.
 
 from __future__ import annotations
 
+import datetime
 import functools
 import json
+import re
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from moto.awslambda.exceptions import UnknownFunctionException
+from moto.awslambda.models import lambda_backends
 from moto.core.base_backend import BackendDict, backend_lock
 from moto.iam.access_control import PermissionResult
 from moto.iam.models import iam_backends
 from moto.kms.models import kms_backends
 from moto.s3.models import FakeBucket, s3_backends
+from moto.sagemaker.models import sagemaker_backends
+from moto.stepfunctions.models import stepfunctions_backends
 
 PARTITION = "aws"
 AWS_MANAGED_S3_KEY = "alias/aws/s3"
@@ -240,3 +246,158 @@ def authorized_by_gateway() -> Iterator[None]:
         yield
     finally:
         _decided.active = False
+
+
+# Records the runtimes keep current (harness/targets/local/services) -------------------------
+def _sagemaker(account_id: str, region: str):  # type: ignore[no-untyped-def]
+    return sagemaker_backends[account_id][region]
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+TRAINING_STATUS_FIELDS = (
+    "TrainingJobStatus",
+    "SecondaryStatus",
+    "SecondaryStatusTransitions",
+    "FailureReason",
+    "TrainingStartTime",
+    "TrainingEndTime",
+    "ModelArtifacts",
+    "FinalMetricDataList",
+)
+"""DescribeTrainingJob fields the training runtime owns; moto's invented values are replaced."""
+
+
+def set_training_job_status(
+    account_id: str, region: str, name: str, fields: Mapping[str, Any]
+) -> bool:
+    """Make moto's record of training job ``name`` show ``fields`` (DescribeTrainingJob
+    names) for every status field, absent ones cleared; False if the job is not recorded."""
+    job = _sagemaker(account_id, region).training_jobs.get(name)
+    if job is None:
+        return False
+    for field_name in TRAINING_STATUS_FIELDS:
+        setattr(job, _snake(field_name), fields.get(field_name))
+    job.last_modified_time = datetime.datetime.now(datetime.UTC)
+    return True
+
+
+@dataclass(frozen=True)
+class HostedModel:
+    """What an endpoint config's first production variant serves, as CreateModel recorded it."""
+
+    variant_name: str
+    model_name: str
+    image: str
+    model_data_url: str
+    execution_role_arn: str
+
+
+def endpoint_config_model(account_id: str, region: str, config_name: str) -> HostedModel | None:
+    """The model behind ``config_name`` (first variant), or None if the config or its model
+    does not exist."""
+    backend = _sagemaker(account_id, region)
+    config = backend.endpoint_configs.get(config_name)
+    if config is None or not config.production_variants:
+        return None
+    variant = config.production_variants[0]
+    model = backend._models.get(variant["ModelName"])
+    if model is None:
+        return None
+    container = model.primary_container or (model.containers[0] if model.containers else {})
+    return HostedModel(
+        variant_name=variant["VariantName"],
+        model_name=model.model_name,
+        image=container.get("Image", ""),
+        model_data_url=container.get("ModelDataUrl", ""),
+        execution_role_arn=model.execution_role_arn,
+    )
+
+
+def endpoint_config_name(account_id: str, region: str, endpoint_name: str) -> str | None:
+    """The config the endpoint currently runs, or None when the endpoint does not exist."""
+    endpoint = _sagemaker(account_id, region).endpoints.get(endpoint_name)
+    return endpoint.endpoint_config_name if endpoint is not None else None
+
+
+def set_endpoint_status(
+    account_id: str,
+    region: str,
+    endpoint_name: str,
+    status: str,
+    failure_reason: str | None = None,
+    config_name: str | None = None,
+) -> bool:
+    """Make moto's record of the endpoint show ``status`` (and the reason, and the config it
+    runs when given); False if the endpoint is not recorded (deleted meanwhile)."""
+    endpoint = _sagemaker(account_id, region).endpoints.get(endpoint_name)
+    if endpoint is None:
+        return False
+    endpoint.endpoint_status = status
+    endpoint.failure_reason = failure_reason
+    if config_name is not None:
+        endpoint.endpoint_config_name = config_name
+    endpoint.last_modified_time = datetime.datetime.now(datetime.UTC)
+    return True
+
+
+@dataclass(frozen=True)
+class StoredFunction:
+    """A Lambda function as CreateFunction stored it: configuration, code zip and role."""
+
+    name: str
+    arn: str
+    handler: str
+    runtime: str
+    role_arn: str
+    timeout: int
+    memory_size: int
+    environment: Mapping[str, str]
+    code: bytes
+    version: str
+
+
+def lambda_function(
+    account_id: str, region: str, name_or_arn: str, qualifier: str | None = None
+) -> StoredFunction | None:
+    """The function named by name, partial or full ARN, or None if there is none."""
+    try:
+        function = lambda_backends[account_id][region].get_function(name_or_arn, qualifier)
+    except UnknownFunctionException:
+        return None
+    return StoredFunction(
+        name=function.function_name,
+        arn=function.function_arn,
+        handler=function.handler,
+        runtime=function.run_time,
+        role_arn=function.role,
+        timeout=int(function.timeout),
+        memory_size=int(function.memory_size),
+        environment=dict(function.environment_vars or {}),
+        code=function.code_bytes,
+        version=str(function.version),
+    )
+
+
+@dataclass(frozen=True)
+class StoredStateMachine:
+    """A state machine as CreateStateMachine stored it."""
+
+    arn: str
+    name: str
+    definition: str
+    role_arn: str
+
+
+def state_machine(arn: str) -> StoredStateMachine | None:
+    """The state machine with this ARN, or None if its account and region hold none."""
+    parts = arn.split(":")
+    if len(parts) < 7:
+        return None
+    backend = stepfunctions_backends[parts[4]][parts[3]]
+    found = next((m for m in list(backend.state_machines) if m.arn == arn), None)
+    if found is None:
+        return None
+    return StoredStateMachine(found.arn, found.name, found.definition, found.roleArn)

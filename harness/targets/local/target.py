@@ -31,6 +31,7 @@ from harness.targets.local import moto_state
 from harness.targets.local.decision_log import DecisionLog
 from harness.targets.local.gateway import Gateway, whole_service
 from harness.targets.local.server import Listener
+from harness.targets.local.services import LocalRuntimes, ServiceContext
 
 DEFAULT_ACCOUNTS: Mapping[str, str] = {
     "shared-services": "111111111111",
@@ -81,6 +82,7 @@ class LocalTarget(Target):
             Capability.ENFORCES_TRUST_POLICY,
             Capability.ENFORCES_IDENTITY_POLICY,
             Capability.ENFORCES_TLS_CONDITION,
+            Capability.RUNS_TRAINING,
         }
     )
 
@@ -102,6 +104,7 @@ class LocalTarget(Target):
         self._lock = threading.Lock()
         self.gateway: Gateway | None = None
         self.cloudformation: CloudFormationService | None = None
+        self.runtimes: LocalRuntimes | None = None
 
     # lifecycle ---------------------------------------------------------------------------
     def start(self) -> None:
@@ -126,13 +129,16 @@ class LocalTarget(Target):
         for account_id in self.accounts.values():
             self._bootstrap(account_id)
         self.cloudformation = CloudFormationService(self._stack_clients)
+        backend = DomainDispatcherApplication(create_backend_app)
+        self.runtimes = self._start_runtimes(backend)
         self.gateway = Gateway(
             self.store,
-            DomainDispatcherApplication(create_backend_app),
+            backend,
             {
                 "cloudformation": whole_service(
                     CloudFormationApi(self.cloudformation, account_of=self._account_of_key)
-                )
+                ),
+                **self.runtimes.services(),
             },
             DecisionLog(self.workdir / "decisions.jsonl"),
         )
@@ -142,6 +148,8 @@ class LocalTarget(Target):
         with self._lock:
             if self.cloudformation is not None:
                 self.cloudformation.wait()
+            if self.runtimes is not None:
+                self.runtimes.stop()
             for listener in self._listeners:
                 listener.close()
             if self._listeners:
@@ -284,6 +292,19 @@ class LocalTarget(Target):
         if self.gateway is None:
             raise RuntimeError("the local target is not started")
         return self.gateway
+
+    # runtimes: SageMaker, Step Functions, Lambda ------------------------------------------
+    def _start_runtimes(self, backend: Any) -> LocalRuntimes:
+        """The services that run training jobs, endpoints, executions and functions; their
+        roles are assumed by the service principals and they call back through HTTPS."""
+        return LocalRuntimes(
+            ServiceContext(
+                self.session_as_service,
+                lambda: self.endpoint_url,
+                lambda: str(self.ca_bundle),
+                backend,
+            )
+        )
 
     # CloudFormation wiring -----------------------------------------------------------------
     def _account_of_key(self, access_key_id: str | None) -> str:

@@ -1,0 +1,67 @@
+"""What the local target's own services need from it, and the background work they start.
+
+A runtime acts as a role that an AWS service principal assumed (SageMaker for a job's or a
+model's execution role, Step Functions for a state machine's role, Lambda for a function's
+role): the target decides that ``sts:AssumeRole`` against the role's trust policy, and the
+runtime then reaches AWS through the target's HTTPS endpoint, so the gateway decides every
+call it makes. Threads started here are ended by ``stop`` (the target's own stop).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import boto3
+
+from harness.runtimes.aws import AwsAccess
+from harness.targets.local.services.wire import Answer, WsgiApp, forward
+
+# (role ARN, service principal) -> a session for the role; PermissionError when its trust
+# policy does not let that service assume it.
+AssumeAsService = Callable[[str, str], boto3.Session]
+
+
+class ServiceContext:
+    """Role access for runtimes, moto behind the gateway, and tracked background threads."""
+
+    def __init__(
+        self,
+        assume_as_service: AssumeAsService,
+        endpoint_url: Callable[[], str],
+        ca_bundle: Callable[[], str],
+        backend: WsgiApp,
+    ) -> None:
+        self._assume = assume_as_service
+        self._endpoint_url = endpoint_url
+        self._ca_bundle = ca_bundle
+        self._backend = backend
+        self._threads: list[threading.Thread] = []
+        self._lock = threading.Lock()
+
+    def access(self, role_arn: str, service: str) -> AwsAccess:
+        """``role_arn`` as AWS service ``service`` assumes it, pointed at the gateway.
+
+        Raises PermissionError (with the trust decision's reason) when it may not."""
+        return AwsAccess(self._assume(role_arn, service), self._endpoint_url(), self._ca_bundle())
+
+    def forward(self, environ: dict[str, Any]) -> Answer:
+        """moto's answer to an authorized request (it validates and stores the record)."""
+        return forward(self._backend, environ)
+
+    def background(self, name: str, work: Callable[[], None]) -> threading.Thread:
+        """Run ``work`` in a thread that ``join`` waits for."""
+        thread = threading.Thread(target=work, name=name, daemon=True)
+        with self._lock:
+            self._threads = [t for t in self._threads if t.is_alive()]
+            self._threads.append(thread)
+        thread.start()
+        return thread
+
+    def join(self, timeout: float = 30.0) -> None:
+        """Wait for every background thread (their work ends on its own or was stopped)."""
+        with self._lock:
+            threads, self._threads = self._threads, []
+        for thread in threads:
+            thread.join(timeout)
