@@ -20,7 +20,9 @@ from typing import Any
 
 from moto.awslambda.exceptions import UnknownFunctionException
 from moto.awslambda.models import lambda_backends
+from moto.codecommit.models import codecommit_backends
 from moto.core.base_backend import BackendDict, backend_lock
+from moto.events.models import events_backends
 from moto.iam.access_control import PermissionResult
 from moto.iam.models import iam_backends
 from moto.kms.models import kms_backends
@@ -246,6 +248,36 @@ def authorized_by_gateway() -> Iterator[None]:
         yield
     finally:
         _decided.active = False
+
+
+def codecommit_repository(account_id: str, region: str, name: str) -> dict[str, str] | None:
+    """The repository's metadata as moto's GetRepository holds it, or None when it does not
+    exist: commits and branches are the local target's own, over moto's repositories."""
+    repository = codecommit_backends[account_id][region].repositories.get(name)
+    return dict(repository.repository_metadata) if repository is not None else None
+
+
+@dataclass(frozen=True)
+class RuleTarget:
+    """One target of an enabled EventBridge rule whose pattern matched an event."""
+
+    rule_arn: str
+    arn: str
+    role_arn: str | None
+
+
+def matching_rule_targets(account_id: str, region: str, event: dict[str, Any]) -> list[RuleTarget]:
+    """Targets of the enabled rules on the account's default bus whose pattern matches
+    ``event`` (moto's own EventBridge pattern matcher decides)."""
+    bus = events_backends[account_id][region].event_buses.get("default")
+    if bus is None:
+        return []
+    return [
+        RuleTarget(rule.arn, target["Arn"], target.get("RoleArn"))
+        for rule in list(bus.rules.values())
+        if rule.state == "ENABLED" and rule.event_pattern.matches_event(event)
+        for target in rule.targets
+    ]
 
 
 # Records the runtimes keep current (harness/targets/local/services) -------------------------

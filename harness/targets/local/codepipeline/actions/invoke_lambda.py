@@ -1,0 +1,59 @@
+"""Invoke / Lambda: invoke the function asynchronously with the CodePipeline job event, then
+wait for the function's PutJobSuccessResult / PutJobFailureResult; a success with a
+continuation token invokes it again with that token."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from harness.targets.local.codepipeline.actions.base import ActionContext, ActionOutcome
+from harness.targets.local.codepipeline.waits import ActionFailed
+
+DEFAULT_JOB_TIMEOUT_SECONDS = 3600.0
+
+
+def run(context: ActionContext) -> ActionOutcome:
+    function = context.configuration["FunctionName"]
+    timeout = context.settings.get("job_timeout_seconds", DEFAULT_JOB_TIMEOUT_SECONDS)
+    pipeline_account = context.execution.pipeline.account_id
+    lambda_client = context.client("lambda")
+    continuation: str | None = None
+    while True:
+        job = context.waits.job(
+            context.execution, context.run, {pipeline_account, context.account_id}
+        )
+        event = {"CodePipeline.job": _job(context, job.job_id, continuation)}
+        lambda_client.invoke(
+            FunctionName=function, InvocationType="Event", Payload=json.dumps(event).encode()
+        )
+        result = job.wait(timeout, f"job {job.job_id} of function {function}")
+        if result["outcome"] == "failure":
+            raise ActionFailed(result.get("type", "JobFailed"), result["message"])
+        continuation = result.get("continuationToken")
+        if continuation is None:
+            return ActionOutcome(
+                summary=result.get("summary") or f"Function {function} succeeded",
+                external_id=result.get("externalExecutionId"),
+            )
+
+
+def _job(context: ActionContext, job_id: str, continuation: str | None) -> dict[str, Any]:
+    """The job CodePipeline hands a Lambda function, with the action role's credentials for
+    the artifacts."""
+    credentials = context.session.get_credentials().get_frozen_credentials()
+    data: dict[str, Any] = {
+        "actionConfiguration": {"configuration": dict(context.configuration)},
+        "inputArtifacts": [a.describe_for_job() for a in context.run.inputs],
+        "outputArtifacts": [a.describe_for_job() for a in context.outputs],
+        "artifactCredentials": {
+            "accessKeyId": credentials.access_key,
+            "secretAccessKey": credentials.secret_key,
+            "sessionToken": credentials.token,
+        },
+    }
+    if context.store.key_id:
+        data["encryptionKey"] = {"id": context.store.key_id, "type": "KMS"}
+    if continuation is not None:
+        data["continuationToken"] = continuation
+    return {"id": job_id, "accountId": context.execution.pipeline.account_id, "data": data}

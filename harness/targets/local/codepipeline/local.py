@@ -1,0 +1,29 @@
+"""CodeCommit, CodePipeline and their EventBridge link, assembled for one local target."""
+
+from __future__ import annotations
+
+from harness.targets.local.codecommit import CodeCommitService
+from harness.targets.local.codepipeline.api import CodePipelineApi
+from harness.targets.local.codepipeline.runner import ServiceSessions
+from harness.targets.local.codepipeline.service import PipelineStore
+from harness.targets.local.codepipeline.trigger import EventDelivery
+from harness.targets.local.gateway import LocalService
+
+STOP_TIMEOUT_SECONDS = 30.0
+
+
+class PipelineServices:
+    """``services()`` go into the gateway's registry; ``stop()`` abandons executions and lets
+    runner and delivery threads end. ``settings`` tune the runner (``job_timeout_seconds``)."""
+
+    def __init__(self, sessions: ServiceSessions, settings: dict[str, float] | None = None):
+        self.events = EventDelivery(sessions)
+        self.codecommit = CodeCommitService(self.events.publish)
+        self.store = PipelineStore(sessions, self.codecommit, settings)
+
+    def services(self) -> dict[str, LocalService]:
+        return {"codecommit": self.codecommit, "codepipeline": CodePipelineApi(self.store)}
+
+    def stop(self, timeout: float = STOP_TIMEOUT_SECONDS) -> None:
+        self.events.wait(timeout)
+        self.store.wait(timeout)
