@@ -28,6 +28,7 @@ from harness.gateway.credentials import Credential, CredentialStore
 from harness.gateway.tls import TlsMaterial, generate_tls_material
 from harness.targets.base import Capability, Target
 from harness.targets.local import moto_state
+from harness.targets.local.codepipeline.local import PipelineServices
 from harness.targets.local.decision_log import DecisionLog
 from harness.targets.local.gateway import Gateway, whole_service
 from harness.targets.local.server import Listener
@@ -105,6 +106,7 @@ class LocalTarget(Target):
         self.gateway: Gateway | None = None
         self.cloudformation: CloudFormationService | None = None
         self.runtimes: LocalRuntimes | None = None
+        self.pipelines: PipelineServices | None = None
 
     # lifecycle ---------------------------------------------------------------------------
     def start(self) -> None:
@@ -131,6 +133,7 @@ class LocalTarget(Target):
         self.cloudformation = CloudFormationService(self._stack_clients)
         backend = DomainDispatcherApplication(create_backend_app)
         self.runtimes = self._start_runtimes(backend)
+        self.pipelines = PipelineServices(self)
         self.gateway = Gateway(
             self.store,
             backend,
@@ -139,6 +142,7 @@ class LocalTarget(Target):
                     CloudFormationApi(self.cloudformation, account_of=self._account_of_key)
                 ),
                 **self.runtimes.services(),
+                **self.pipelines.services(),
             },
             DecisionLog(self.workdir / "decisions.jsonl"),
         )
@@ -148,6 +152,8 @@ class LocalTarget(Target):
         with self._lock:
             if self.cloudformation is not None:
                 self.cloudformation.wait()
+            if self.pipelines is not None:
+                self.pipelines.stop()
             if self.runtimes is not None:
                 self.runtimes.stop()
             for listener in self._listeners:
