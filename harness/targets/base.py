@@ -54,6 +54,9 @@ class Target(ABC):
     region: str
     accounts: Mapping[str, str]  # account role ("shared-services", ...) -> 12-digit id
     capabilities: frozenset[Capability]
+    measured_capabilities: frozenset[Capability] = frozenset()
+    """Capabilities this kind of target may earn at start from probes (then in
+    ``capabilities``), never claimed beforehand."""
     stack_poll_seconds: float = 5.0
     stack_timeout_seconds: float = 3600.0
 
@@ -87,6 +90,11 @@ class Target(ABC):
 
     def has(self, capability: Capability) -> bool:
         return capability in self.capabilities
+
+    def unsupported_resource_types(self, template: Mapping[str, Any]) -> list[str]:
+        """Resource types of ``template`` this target cannot deploy; a check deploying it is
+        skipped naming them. Empty: the target tries them all."""
+        return []
 
     @abstractmethod
     def session(
