@@ -84,6 +84,8 @@ class LocalTarget(Target):
             Capability.ENFORCES_IDENTITY_POLICY,
             Capability.ENFORCES_TLS_CONDITION,
             Capability.RUNS_TRAINING,
+            Capability.HOSTS_ENDPOINTS,
+            Capability.RUNS_LAMBDA,
         }
     )
 

@@ -66,10 +66,10 @@ def test_each_start_is_empty_and_accounts_are_not_shared() -> None:
     assert buckets == []
 
 
-def test_declares_enforcement_but_no_runtimes(target: LocalTarget) -> None:
+def test_declares_enforcement_and_runtimes(target: LocalTarget) -> None:
     assert target.has(Capability.ENFORCES_KEY_POLICY)
     assert target.has(Capability.ENFORCES_TLS_CONDITION)
-    assert not target.has(Capability.RUNS_TRAINING)
+    assert target.has(Capability.RUNS_TRAINING)
     assert Capability.RUNS_TRAINING.description == "runs SageMaker training jobs"
 
 
