@@ -8,6 +8,7 @@ even when deployment or checks fail, unless ``--keep``.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -105,25 +106,27 @@ def harness_target(
         yield target
 
 
-@pytest.fixture(autouse=True)
-def _required_capabilities(request: pytest.FixtureRequest) -> None:
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
     """Skip a check marked ``requires(...)`` when the target lacks a capability, naming it.
 
-    Decided from the target's declared capabilities before any fixture deploys anything.
+    Decided from the target's declared capabilities before any fixture (deployment, the
+    pipeline run) is set up for the check.
     """
-    needed = [c for mark in request.node.iter_markers("requires") for c in mark.args]
+    needed = [c for mark in item.iter_markers("requires") for c in mark.args]
     if not needed:
         return
-    target_name = request.config.getoption("target")
+    target_name = item.config.getoption("target")
     declared = _declared_capabilities(target_name)
     missing = [c for c in needed if c not in declared]
     if missing:
         pytest.skip(
-            f"target {target_name} does not yet: "
+            f"target {target_name} lacks a capability: "
             + "; ".join(capability.description for capability in missing)
         )
 
 
+@functools.cache
 def _declared_capabilities(name: str) -> frozenset[Capability]:
     target = make_target(name)  # unstarted: only its declaration is read
     return frozenset(target.capabilities)
@@ -178,9 +181,7 @@ def pipeline_run(
 ) -> PipelineRun:
     """The execution the push started, followed to its end; the approval answered."""
     record = pytestconfig.stash[RECORD]
-    codepipeline = harness_target.client(
-        "codepipeline", harness_target.session("shared-services")
-    )
+    codepipeline = harness_target.client("codepipeline", harness_target.session("shared-services"))
     run = follow_execution(
         codepipeline,
         deployment,
@@ -204,9 +205,7 @@ def approval_expected(pytestconfig: pytest.Config) -> bool:
 @pytest.fixture(scope="session")
 def allowlist(harness_settings: Settings) -> Allowlist:
     """``policies/access/allowlist.yaml`` bound to the target's accounts and the prefix."""
-    accounts = {
-        letter: harness_settings.accounts[role] for letter, role in ACCOUNT_LETTERS.items()
-    }
+    accounts = {letter: harness_settings.accounts[role] for letter, role in ACCOUNT_LETTERS.items()}
     return load_allowlist(ALLOWLIST, accounts=accounts, prefix=harness_settings.prefix)
 
 

@@ -64,12 +64,11 @@ def _put_under(key_of: Callable[[Deployment], str]) -> Put:
     return put
 
 
-def _multipart(with_key: bool) -> Put:
-    """A one-part multipart upload; SSE is given (or not) on CreateMultipartUpload."""
+def _multipart_without_sse() -> Put:
+    """A one-part multipart upload whose CreateMultipartUpload names no encryption."""
 
-    def put(s3: BaseClient, bucket: str, key: str, deployment: Deployment) -> Any:
-        extra = _this_key(deployment) if with_key else {}
-        upload = s3.create_multipart_upload(Bucket=bucket, Key=key, **extra)["UploadId"]
+    def put(s3: BaseClient, bucket: str, key: str, _: Deployment) -> Any:
+        upload = s3.create_multipart_upload(Bucket=bucket, Key=key)["UploadId"]
         part = s3.upload_part(
             Bucket=bucket, Key=key, UploadId=upload, PartNumber=1, Body=b"harness part"
         )
@@ -87,12 +86,9 @@ DENIED_PUTS: dict[str, Put] = {
     "no_header": _put({}),
     "aes256": _put({"ServerSideEncryption": "AES256"}),
     "other_key": _put_under(lambda d: d.other_key_arn),
-    "multipart_no_sse": _multipart(with_key=False),
+    "multipart_no_sse": _multipart_without_sse(),
 }
-ALLOWED_PUTS: dict[str, Put] = {
-    "this_key": _put_under(lambda d: d.key_arn),
-    "multipart_this_key": _multipart(with_key=True),
-}
+ALLOWED_PUTS: dict[str, Put] = {"this_key": _put_under(lambda d: d.key_arn)}
 
 
 def _writer(allowlist: Allowlist, name: str) -> tuple[str, str]:
