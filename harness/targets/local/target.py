@@ -86,6 +86,7 @@ class LocalTarget(Target):
             Capability.RUNS_TRAINING,
             Capability.HOSTS_ENDPOINTS,
             Capability.RUNS_LAMBDA,
+            Capability.RUNS_PIPELINE,
         }
     )
 

@@ -1,0 +1,102 @@
+"""The whole pipeline on the local target with its real runtimes (Step Functions interpreter,
+SageMaker training and hosting, the deploy function from ``infra/lambda``), deployed as the
+harness deploys it, from a push to main; and the training-key fault drill."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+
+from harness.deploy.deploy import Deployment, deploy, push_source
+from harness.deploy.pipeline import follow_execution
+from harness.deploy.settings import Settings
+from harness.targets.local import LocalTarget
+
+ACCOUNTS = {
+    "shared-services": "121212121212",
+    "training": "232323232323",
+    "production": "343434343434",
+}
+TIMEOUT_S = 240.0
+
+
+@pytest.fixture(scope="module")
+def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LocalTarget, Deployment]]:
+    with LocalTarget(ACCOUNTS, workdir=tmp_path_factory.mktemp("e2e")) as target:
+        yield target, deploy(target, Settings.for_target(target))
+
+
+def _push(target: LocalTarget, deployment: Deployment) -> None:
+    deployment.commit_id = push_source(target, deployment, lambda _message: None)
+
+
+def test_a_push_trains_asks_approval_and_deploys_the_endpoint(
+    deployed: tuple[LocalTarget, Deployment],
+) -> None:
+    target, deployment = deployed
+    if deployment.commit_id is None:
+        _push(target, deployment)
+    codepipeline = target.client("codepipeline", target.session("shared-services"))
+    run = follow_execution(codepipeline, deployment, approve=True, timeout_s=TIMEOUT_S)
+    assert run.status == "Succeeded", run.stages
+    assert run.approval is not None
+    details = codepipeline.list_action_executions(
+        pipelineName=run.pipeline, filter={"pipelineExecutionId": run.execution_id}
+    )["actionExecutionDetails"]
+    train = next(d for d in details if d["actionName"] == "Train")
+    execution_arn = train["output"]["outputVariables"]["ExecutionArn"]
+    stepfunctions = target.client("stepfunctions", target.session("training"))
+    result = json.loads(stepfunctions.describe_execution(executionArn=execution_arn)["output"])
+    sagemaker_b = target.client("sagemaker", target.session("training"))
+    job = sagemaker_b.describe_training_job(TrainingJobName=result["TrainingJobName"])
+    assert job["TrainingJobStatus"] == "Completed"
+    endpoint = target.client("sagemaker", target.session("production")).describe_endpoint(
+        EndpointName=deployment.settings.endpoint_name
+    )
+    assert endpoint["EndpointStatus"] == "InService"
+    assert endpoint["EndpointConfigName"] == result["TrainingJobName"]
+
+
+def test_training_role_without_decrypt_fails_training_before_any_approval(
+    deployed: tuple[LocalTarget, Deployment],
+) -> None:
+    target, deployment = deployed
+    iam = target.client("iam", target.session("training"))
+    role = deployment.wiring.SageMakerTrainingRoleArn.rsplit("/", 1)[1]
+    original = iam.get_role_policy(RoleName=role, PolicyName="training-job")["PolicyDocument"]
+    weakened = json.loads(json.dumps(original))
+    for statement in weakened["Statement"]:
+        if statement.get("Sid") == "UseArtifactKey":
+            statement["Action"] = [a for a in statement["Action"] if a != "kms:Decrypt"]
+    iam.put_role_policy(
+        RoleName=role, PolicyName="training-job", PolicyDocument=json.dumps(weakened)
+    )
+    try:
+        # A new commit: the same files again would be no change.
+        codecommit = target.client("codecommit", target.session("shared-services"))
+        repository = deployment.wiring.RepositoryName
+        head = codecommit.get_branch(repositoryName=repository, branchName="main")["branch"]
+        deployment.commit_id = codecommit.put_file(
+            repositoryName=repository,
+            branchName="main",
+            parentCommitId=head["commitId"],
+            filePath="CHANGES",
+            fileContent=b"retrain without decrypt\n",
+            commitMessage="retrain",
+        )["commitId"]
+        codepipeline = target.client("codepipeline", target.session("shared-services"))
+        run = follow_execution(codepipeline, deployment, approve=True, timeout_s=TIMEOUT_S)
+    finally:
+        iam.put_role_policy(
+            RoleName=role, PolicyName="training-job", PolicyDocument=json.dumps(original)
+        )
+    assert run.status == "Failed"
+    assert run.approval is None
+    train = run.stages["Train"]["actionStates"][0]["latestExecution"]
+    assert train["status"] == "Failed"
+    assert "AccessDenied" in train["errorDetails"]["message"]
+    assert "kms:Decrypt" in train["errorDetails"]["message"]
+    approve = run.stages["Approve"].get("latestExecution", {})
+    assert approve.get("pipelineExecutionId") != run.execution_id
