@@ -9,10 +9,10 @@ payload or the function error; ``Event`` queues the run in the background and an
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from harness.runtimes.lambda_runner import (
-    InvalidRequestContentError,
     LambdaFunction,
     UnsupportedRuntimeError,
     invoke_function,
@@ -78,6 +78,15 @@ class Lambda:
         invocation_type = params.get("InvocationType", "RequestResponse")
         if invocation_type == "DryRun":
             return Answer(204)
+        try:
+            json.loads(payload or b"{}")
+        except ValueError as error:
+            return error_answer(
+                served.protocol,
+                "InvalidRequestContentException",
+                f"Could not parse request body into json: {error}",
+                Type="User",
+            )
         if invocation_type == "Event":
             self._context.background(
                 f"lambda-event-{stored.name}",
@@ -86,10 +95,6 @@ class Lambda:
             return Answer(202)
         try:
             result = invoke_function(function, payload, access, params.get("LogType", "None"))
-        except InvalidRequestContentError as error:
-            return error_answer(
-                served.protocol, "InvalidRequestContentException", str(error), Type="User"
-            )
         except UnsupportedRuntimeError as error:
             return error_answer(
                 served.protocol, "InvalidRuntimeException", str(error), status=502, Type="User"

@@ -107,12 +107,11 @@ class Execution:
             optional = {
                 "stopDate": self.stop,
                 "output": self.output,
+                "outputDetails": {"included": True} if self.output is not None else None,
                 "error": self.error,
                 "cause": self.cause,
             }
         described.update({k: v for k, v in optional.items() if v is not None})
-        if self.output is not None:
-            described["outputDetails"] = {"included": True}
         return described
 
     def summary(self) -> dict[str, Any]:

@@ -192,6 +192,8 @@ def test_lambda_invoke_runs_the_function_as_its_role(target: LocalTarget) -> Non
     queued = functions.invoke(FunctionName="who-am-i", InvocationType="Event", Payload=b"{}")
     assert queued["StatusCode"] == 202
 
+    with pytest.raises(functions.exceptions.InvalidRequestContentException):
+        functions.invoke(FunctionName="who-am-i", InvocationType="Event", Payload=b"not json")
     with pytest.raises(functions.exceptions.ResourceNotFoundException):
         functions.invoke(FunctionName="nothing-here", Payload=b"{}")
 

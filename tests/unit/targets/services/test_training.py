@@ -5,8 +5,17 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+from botocore.exceptions import ClientError
+
 from harness.targets.local import LocalTarget
-from tests.unit.targets.services.conftest import INPUT, SAGEMAKER, Stacks, run_training
+from tests.unit.targets.services.conftest import (
+    INPUT,
+    SAGEMAKER,
+    Stacks,
+    run_training,
+    wait_for,
+)
 
 
 def test_execution_trains_model_under_the_artifact_key(
@@ -79,6 +88,46 @@ def test_job_name_outside_the_role_policy_is_refused(target: LocalTarget, stacks
     assert described["error"] == "SageMaker.AccessDeniedException"
     assert "mlops-b-stepfunctions" in described["cause"]
     assert "sagemaker:CreateTrainingJob" in described["cause"]
+
+
+def test_stopping_the_execution_stops_its_job(target: LocalTarget, stacks: Stacks) -> None:
+    sfn = target.client("stepfunctions", target.session("training"))
+    sagemaker = target.client("sagemaker", target.session("training"))
+    arn = sfn.start_execution(
+        stateMachineArn=stacks.state_machine_arn, name="mlops-stopped", input=json.dumps(INPUT)
+    )["executionArn"]
+    wait_for(
+        lambda: sfn.get_execution_history(executionArn=arn)["events"],
+        lambda events: any(e["type"] == "TaskSubmitted" for e in events),
+    )
+
+    sfn.stop_execution(executionArn=arn)
+
+    described = wait_for(
+        lambda: sfn.describe_execution(executionArn=arn), lambda d: d["status"] != "RUNNING"
+    )
+    assert described["status"] == "ABORTED"
+    job = wait_for(
+        lambda: sagemaker.describe_training_job(TrainingJobName="mlops-stopped"),
+        lambda j: j["TrainingJobStatus"] not in ("InProgress", "Stopping"),
+    )
+    assert job["TrainingJobStatus"] == "Stopped"
+
+
+def test_role_sagemaker_may_not_assume_is_refused(target: LocalTarget, stacks: Stacks) -> None:
+    """The state machine role trusts only Step Functions: SageMaker cannot run a job as it."""
+    sagemaker = target.client("sagemaker", target.session("training"))
+    with pytest.raises(ClientError) as refused:
+        sagemaker.create_training_job(
+            TrainingJobName="mlops-wrong-role",
+            AlgorithmSpecification={"TrainingImage": "any", "TrainingInputMode": "File"},
+            RoleArn=stacks.wiring.StateMachineRoleArn,
+            OutputDataConfig={"S3OutputPath": f"s3://{stacks.bucket}/models/"},
+            ResourceConfig={"InstanceCount": 1, "InstanceType": "ml.m5.large", "VolumeSizeInGB": 1},
+            StoppingCondition={"MaxRuntimeInSeconds": 60},
+        )
+    assert refused.value.response["Error"]["Code"] == "ValidationException"
+    assert "Could not assume role" in refused.value.response["Error"]["Message"]
 
 
 def test_training_role_without_decrypt_fails_the_job(target: LocalTarget, stacks: Stacks) -> None:
