@@ -143,7 +143,8 @@ class SageMaker:
 
     def _update_endpoint(self, served: ServedCall, environ: dict[str, Any]) -> Answer:
         """Switch to the new config's model: Updating, then InService once its container is
-        up (the old one then stops), or Failed with the reason."""
+        up (the old one then stops), or Failed with the reason (nothing is served then;
+        the old container stops with DeleteEndpoint)."""
         params = served.call.params
         account, region = served.moto_account, served.call.region
         name, config_name = params["EndpointName"], params["EndpointConfigName"]
