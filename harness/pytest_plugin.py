@@ -8,7 +8,6 @@ even when deployment or checks fail, unless ``--keep``.
 
 from __future__ import annotations
 
-import functools
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -23,7 +22,7 @@ from harness.deploy.principals import PrincipalSessions
 from harness.deploy.targets import TARGETS
 from harness.policy.access_matrix import Allowlist, load_allowlist
 from harness.report import CheckResult, RunRecord, summary_text, write_reports
-from harness.targets import Capability, Target
+from harness.targets import Target
 
 RECORD = pytest.StashKey[RunRecord]()
 STARTED = pytest.StashKey[float]()
@@ -90,20 +89,30 @@ def harness_record(pytestconfig: pytest.Config) -> RunRecord:
     return pytestconfig.stash[RECORD]
 
 
-@pytest.fixture(scope="session")
-def harness_target(
-    pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Target]:
-    """The started target; its decision log (where it keeps one) goes into the record."""
-    report_dir = pytestconfig.getoption("harness_report")
-    workdir = (report_dir / "target") if report_dir else tmp_path_factory.mktemp("target")
-    workdir.mkdir(parents=True, exist_ok=True)
-    target = make_target(pytestconfig.getoption("target"), workdir)
-    progress_writer(pytestconfig)(f"starting target {target.name}")
-    with target:
+TARGET = pytest.StashKey[Target]()
+
+
+def started_target(config: pytest.Config) -> Target:
+    """The run's target, started on first use and stopped when pytest unconfigures (after
+    the deployment's teardown). Capabilities some targets measure at start are then known
+    before any check is skipped or run."""
+    if TARGET not in config.stash:
+        report_dir = config.getoption("harness_report")
+        workdir = report_dir / "target" if report_dir else None
+        target = make_target(config.getoption("target"), workdir)
+        progress_writer(config)(f"starting target {target.name}")
+        target.start()
+        config.add_cleanup(target.stop)
+        config.stash[TARGET] = target
         if isinstance(target, HasDecisionLog):
-            pytestconfig.stash[RECORD].decision_log = Path(target.decision_log.path)
-        yield target
+            config.stash[RECORD].decision_log = Path(target.decision_log.path)
+    return config.stash[TARGET]
+
+
+@pytest.fixture(scope="session")
+def harness_target(pytestconfig: pytest.Config) -> Target:
+    """The started target; its decision log (where it keeps one) goes into the record."""
+    return started_target(pytestconfig)
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -116,20 +125,13 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     needed = [c for mark in item.iter_markers("requires") for c in mark.args]
     if not needed:
         return
-    target_name = item.config.getoption("target")
-    declared = _declared_capabilities(target_name)
-    missing = [c for c in needed if c not in declared]
+    target = started_target(item.config)
+    missing = [c for c in needed if not target.has(c)]
     if missing:
         pytest.skip(
-            f"target {target_name} lacks a capability: "
+            f"target {target.name} lacks a capability: "
             + "; ".join(capability.description for capability in missing)
         )
-
-
-@functools.cache
-def _declared_capabilities(name: str) -> frozenset[Capability]:
-    target = make_target(name)  # unstarted: only its declaration is read
-    return frozenset(target.capabilities)
 
 
 @pytest.fixture(scope="session")

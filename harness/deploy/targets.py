@@ -14,6 +14,7 @@ from harness.targets import Target
 
 TARGETS: dict[str, str] = {
     "local": "harness.targets.local:LocalTarget",
+    "localstack": "harness.targets.localstack:LocalStackTarget",
 }
 
 

@@ -20,7 +20,8 @@ from harness.deploy.principals import PrincipalSessions, Unavailable
 from harness.pytest_plugin import HasDecisionLog
 from harness.targets import Target
 
-DENIAL_CODES = {"AccessDenied", "AccessDeniedException"}
+# HeadObject answers a denial with a bare 403 (a HEAD response has no error body).
+DENIAL_CODES = {"AccessDenied", "AccessDeniedException", "403"}
 
 
 @dataclass(frozen=True)

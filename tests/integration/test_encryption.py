@@ -212,21 +212,33 @@ def test_copy_needs_this_key(
 
 @pytest.mark.requires(Capability.RUNS_PIPELINE)
 def test_every_object_is_sse_kms_under_this_key(
-    pipeline_run: PipelineRun, deployment: Deployment, harness_target: Target
+    pipeline_run: PipelineRun,
+    deployment: Deployment,
+    allowlist: Allowlist,
+    principals: PrincipalSessions,
+    harness_target: Target,
 ) -> None:
-    """Every version of every object, the pipeline's artifacts included, after the run."""
-    s3 = harness_target.client("s3", harness_target.session("shared-services"))
+    """Every object, the pipeline's artifacts included, after the run.
+
+    Each is inspected (HeadObject) by the allow-list's readers in turn, since reading an
+    object's encryption may need the key: an object no reader can inspect is a finding too.
+    Current versions only: no allow-listed role may read old versions (s3:GetObjectVersion).
+    """
+    readers = [
+        _s3(principals, p.arn)
+        for p in allowlist.principals
+        if any("s3:GetObject" in actions for actions in p.bucket.values())
+    ]
+    listing = harness_target.client("s3", harness_target.session("shared-services"))
     wrong = []
     seen = 0
-    for page in s3.get_paginator("list_object_versions").paginate(Bucket=deployment.bucket):
-        for version in page.get("Versions", []):
+    for page in listing.get_paginator("list_objects_v2").paginate(Bucket=deployment.bucket):
+        for listed in page.get("Contents", []):
             seen += 1
-            head = s3.head_object(
-                Bucket=deployment.bucket, Key=version["Key"], VersionId=version["VersionId"]
-            )
+            head = _inspect(readers, deployment.bucket, listed["Key"])
             encryption = (head.get("ServerSideEncryption"), head.get("SSEKMSKeyId"))
             if encryption != ("aws:kms", deployment.key_arn):
-                wrong.append(f"{version['Key']} ({version['VersionId']}): {encryption}")
+                wrong.append(f"{listed['Key']}: {encryption}")
     assert seen, f"bucket {deployment.bucket} is empty after pipeline {pipeline_run.pipeline} ran"
     assert not wrong, (
         f"objects in {deployment.bucket} not SSE-KMS under {deployment.key_arn}: "
@@ -234,3 +246,16 @@ def test_every_object_is_sse_kms_under_this_key(
         + ". Fix: the writer must name the key (artifactStore.encryptionKey, "
         "OutputDataConfig.KmsKeyId) and the bucket default must be SSE-KMS under it"
     )
+
+
+def _inspect(readers: list[BaseClient], bucket: str, key: str) -> dict[str, Any]:
+    """HeadObject as the first reader allowed to; the errors of all when none is."""
+    denials = []
+    for s3 in readers:
+        outcome = attempt(lambda s3=s3: s3.head_object(Bucket=bucket, Key=key))
+        if outcome.allowed:
+            return dict(outcome.response)
+        denials.append(outcome.detail)
+    return {
+        "ServerSideEncryption": "unreadable by every allow-listed reader: " + "; ".join(denials)
+    }
