@@ -57,6 +57,8 @@ class Target(ABC):
     measured_capabilities: frozenset[Capability] = frozenset()
     """Capabilities this kind of target may earn at start from probes (then in
     ``capabilities``), never claimed beforehand."""
+    stack_tags: Mapping[str, str] = {}
+    """Tags given to every stack (and so, by CloudFormation, to its taggable resources)."""
     stack_poll_seconds: float = 5.0
     stack_timeout_seconds: float = 3600.0
 
@@ -142,6 +144,8 @@ class Target(ABC):
         }
         if role_arn is not None:
             request["RoleARN"] = role_arn
+        if self.stack_tags:
+            request["Tags"] = [{"Key": k, "Value": v} for k, v in self.stack_tags.items()]
         cloudformation.create_stack(**request)
         stack = self._wait(cloudformation, name, "CREATE_COMPLETE")
         return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}

@@ -1,0 +1,227 @@
+"""The aws target's own logic against the embedded local target standing in for AWS.
+
+The aws target gets the local target only as profiles (credentials file, endpoint and CA in
+the config file), the way a user's ~/.aws would give it real accounts: the code path is the
+one a real run takes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from botocore.exceptions import ClientError
+
+from harness.targets.aws import AwsSettings, AwsTarget, CostLimits, GuardRefused
+from harness.targets.aws.settings import AccountAccess
+from harness.targets.aws.sweep import RUN_TAG
+from harness.targets.local import LocalTarget
+
+RUN = "hstandin1"
+TEMPLATE = {
+    "Parameters": {"Prefix": {"Type": "String"}},
+    "Resources": {
+        "Data": {
+            "Type": "AWS::S3::Bucket",
+            "Properties": {
+                "BucketName": {"Fn::Sub": "${Prefix}-data-${AWS::AccountId}"},
+                "VersioningConfiguration": {"Status": "Enabled"},
+            },
+        },
+        "Key": {"Type": "AWS::KMS::Key", "Properties": {"EnableKeyRotation": True}},
+        "Worker": {
+            "Type": "AWS::IAM::Role",
+            "Properties": {
+                "RoleName": {"Fn::Sub": "${Prefix}-worker"},
+                "AssumeRolePolicyDocument": {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {
+                                "AWS": {"Fn::Sub": "arn:aws:iam::${AWS::AccountId}:root"}
+                            },
+                            "Action": "sts:AssumeRole",
+                        }
+                    ],
+                },
+            },
+        },
+    },
+    "Outputs": {
+        "Bucket": {"Value": {"Ref": "Data"}},
+        "KeyArn": {"Value": {"Fn::GetAtt": ["Key", "Arn"]}},
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def stand_in(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalTarget]:
+    with LocalTarget(workdir=tmp_path_factory.mktemp("stand-in")) as local:
+        yield local
+
+
+@pytest.fixture
+def profiles(
+    stand_in: LocalTarget, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> dict[str, AccountAccess]:
+    """One profile per account in AWS's own config and credentials files."""
+    config, credentials = [], []
+    for role in stand_in.accounts:
+        keys = stand_in.session(role).get_credentials().get_frozen_credentials()
+        config += [
+            f"[profile {role}]",
+            f"region = {stand_in.region}",
+            f"endpoint_url = {stand_in.endpoint_url}",
+            f"ca_bundle = {stand_in.ca_bundle}",
+        ]
+        credentials += [
+            f"[{role}]",
+            f"aws_access_key_id = {keys.access_key}",
+            f"aws_secret_access_key = {keys.secret_key}",
+            f"aws_session_token = {keys.token}",
+        ]
+    (tmp_path / "config").write_text("\n".join(config) + "\n")
+    (tmp_path / "credentials").write_text("\n".join(credentials) + "\n")
+    monkeypatch.delenv("AWS_CA_BUNDLE", raising=False)  # it would win over the profile's CA
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
+    return {role: AccountAccess(profile=role) for role in stand_in.accounts}
+
+
+def _target(
+    stand_in: LocalTarget, access: dict[str, AccountAccess], **overrides: object
+) -> AwsTarget:
+    settings = AwsSettings(
+        allowed_accounts=overrides.pop("allowed", dict(stand_in.accounts)),  # type: ignore[arg-type]
+        access=access,
+        run_id=RUN,
+        region=stand_in.region,
+        **overrides,  # type: ignore[arg-type]
+    )
+    said: list[str] = []
+    target = AwsTarget(settings, say=said.append)
+    target.stack_poll_seconds = 0.1  # the stand-in finishes stacks in milliseconds
+    target.said = said  # type: ignore[attr-defined]
+    return target
+
+
+def _deploy(target: AwsTarget, account: str = "shared-services") -> dict[str, str]:
+    return target.deploy_stack(account, f"{RUN}-data", json.dumps(TEMPLATE), {"Prefix": RUN})
+
+
+def test_a_wrong_account_id_refuses_to_start(stand_in, profiles):
+    allowed = dict(stand_in.accounts) | {"training": "999999999999"}
+    target = _target(stand_in, profiles, allowed=allowed)
+    with pytest.raises(GuardRefused, match="training: credentials are for 222222222222"):
+        target.start()
+    assert target.said == []  # nothing planned, nothing created
+    with pytest.raises(RuntimeError, match="not started"):
+        _deploy(target)
+
+
+def test_start_names_what_it_will_create(stand_in, profiles):
+    target = _target(stand_in, profiles)
+    with target:
+        assert (
+            target.client("sts", target.session("production")).get_caller_identity()["Account"]
+            == stand_in.accounts["production"]
+        )
+    assert f"named {RUN}-*" in target.said[0]
+    assert f"{RUN_TAG}={RUN}" in target.said[0]
+
+
+def test_names_without_the_run_id_are_refused(stand_in, profiles):
+    with _target(stand_in, profiles) as target:
+        with pytest.raises(GuardRefused, match="run id"):
+            target.deploy_stack("shared-services", "data", json.dumps(TEMPLATE), {"Prefix": RUN})
+        with pytest.raises(GuardRefused, match="run id"):
+            target.deploy_stack(
+                "shared-services", f"{RUN}-data", json.dumps(TEMPLATE), {"Prefix": "mlops"}
+            )
+
+
+def test_cost_guard_refuses_before_creating(stand_in, profiles):
+    priced = json.loads(json.dumps(TEMPLATE))
+    priced["Parameters"]["EndpointInstanceType"] = {"Type": "String", "Default": "ml.p4d.24xlarge"}
+    with _target(stand_in, profiles) as target:
+        with pytest.raises(GuardRefused, match=r"ml\.p4d\.24xlarge"):
+            target.deploy_stack("production", f"{RUN}-priced", json.dumps(priced), {"Prefix": RUN})
+        cloudformation = target.client("cloudformation", target.session("production"))
+        names = [s["StackName"] for s in cloudformation.list_stacks()["StackSummaries"]]
+        assert f"{RUN}-priced" not in names
+
+
+def test_the_run_bound_refuses_new_work(stand_in, profiles):
+    with _target(stand_in, profiles, limits=CostLimits(max_run_seconds=3600)) as target:
+        target._clock.deadline = 0  # type: ignore[union-attr]  # the bound is spent
+        with pytest.raises(GuardRefused, match="run bound"):
+            _deploy(target)
+
+
+def test_teardown_empties_versioned_buckets_schedules_keys_and_leaves_nothing(stand_in, profiles):
+    target = _target(stand_in, profiles)
+    with target:
+        outputs = _deploy(target)
+        session = target.session("shared-services")
+        s3 = target.client("s3", session)
+        for body in (b"one", b"two"):
+            s3.put_object(Bucket=outputs["Bucket"], Key="model.tar.gz", Body=body)
+        s3.delete_object(Bucket=outputs["Bucket"], Key="model.tar.gz")  # a delete marker too
+        tags = s3.get_bucket_tagging(Bucket=outputs["Bucket"])["TagSet"]
+        assert {"Key": RUN_TAG, "Value": RUN} in tags
+        left = target.leak_check()
+        assert f"stack {RUN}-data in shared-services" in left
+        assert f"role {RUN}-worker in shared-services" in left
+    assert target.leaks == []
+    kms = stand_in.client("kms", stand_in.session("shared-services"))
+    assert kms.describe_key(KeyId=outputs["KeyArn"])["KeyMetadata"]["KeyState"] == "PendingDeletion"
+    with pytest.raises(ClientError, match="404"):
+        stand_in.client("s3", stand_in.session("shared-services")).head_bucket(
+            Bucket=outputs["Bucket"]
+        )
+
+
+def test_teardown_finds_what_the_run_did_not_record(stand_in, profiles):
+    """A tagged bucket made outside any stack and a role named by the run (as after a crash)."""
+    target = _target(stand_in, profiles)
+    with target:
+        session = target.session("training")
+        s3 = target.client("s3", session)
+        s3.create_bucket(Bucket=f"{RUN}-loose")
+        s3.put_bucket_tagging(
+            Bucket=f"{RUN}-loose", Tagging={"TagSet": [{"Key": RUN_TAG, "Value": RUN}]}
+        )
+        s3.put_object(Bucket=f"{RUN}-loose", Key="x", Body=b"x")
+        target.client("iam", session).create_role(
+            RoleName=f"{RUN}-canary", AssumeRolePolicyDocument=json.dumps({"Statement": []})
+        )
+        assert {f"bucket {RUN}-loose in training", f"role {RUN}-canary in training"} <= set(
+            target.leak_check()
+        )
+    assert target.leaks == []
+
+
+@pytest.mark.skipif(
+    threading.current_thread() is not threading.main_thread(),
+    reason="signal handlers can only be installed from the main thread",
+)
+def test_an_interrupt_tears_the_run_down(stand_in, profiles):
+    target = _target(stand_in, profiles)
+    with pytest.raises(KeyboardInterrupt), target:
+        _deploy(target, "production")
+        os.kill(os.getpid(), signal.SIGTERM)
+    assert target.leaks == []
+    assert signal.getsignal(signal.SIGTERM) is not None
+    cloudformation = stand_in.client("cloudformation", stand_in.session("production"))
+    live = [
+        s["StackName"]
+        for s in cloudformation.list_stacks()["StackSummaries"]
+        if s["StackStatus"] != "DELETE_COMPLETE"
+    ]
+    assert f"{RUN}-data" not in live
