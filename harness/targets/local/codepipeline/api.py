@@ -177,6 +177,7 @@ class CodePipelineApi:
             "continuationToken": params.get("continuationToken"),
             "summary": details.get("summary"),
             "externalExecutionId": details.get("externalExecutionId"),
+            "outputVariables": params.get("outputVariables"),
         }
         self.store.waits.report(params["jobId"], served.credential.account_id, result)
         return {}

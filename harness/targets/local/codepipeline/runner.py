@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 import boto3
 from botocore.client import BaseClient
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
 
 from harness.targets.local.codecommit import CodeCommitService
 from harness.targets.local.codepipeline.actions import ACTIONS
@@ -77,15 +77,16 @@ class Runner:
             name = stage["name"]
             execution.stage_status[name] = "InProgress"
             failure = self._run_stage(execution, stage, session, artifacts)
-            if execution.stop.is_set() and (failure is None or failure.status == "Abandoned"):
+            if failure is None:
+                execution.stage_status[name] = "Succeeded"
+            elif failure.status == "Abandoned":
                 execution.stage_status[name] = "Stopped"
                 execution.finish("Stopped", execution.stop_reason)
                 return
-            if failure is not None:
+            else:
                 execution.stage_status[name] = "Failed"
                 execution.finish("Failed", _failure_summary(name, failure))
                 return
-            execution.stage_status[name] = "Succeeded"
         execution.finish("Succeeded", None)
 
     def _run_stage(
@@ -155,7 +156,7 @@ class Runner:
             message = f"{code}: {error.response.get('Error', {}).get('Message', error)}"
             run.finish("Failed", message, {"code": code, "message": message})
             return run
-        except (BotoCoreError, KeyError, ValueError) as error:
+        except Exception as error:  # any other failure fails the action, never the runner
             message = f"{type(error).__name__}: {error}"
             run.finish("Failed", message, {"code": "JobFailed", "message": message})
             return run

@@ -105,5 +105,7 @@ class DeployFunctionStandIn:
             codepipeline.put_job_success_result(jobId=job["id"], continuationToken=token)
         else:
             codepipeline.put_job_success_result(
-                jobId=job["id"], executionDetails={"summary": "endpoint InService"}
+                jobId=job["id"],
+                executionDetails={"summary": "endpoint InService"},
+                outputVariables={"EndpointConfigName": result["TrainingJobName"]},
             )

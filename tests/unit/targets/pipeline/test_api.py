@@ -55,7 +55,6 @@ class Demo:
         self.target = target
         self.account = target.account_id("shared-services")
         self.repo_arn = f"arn:aws:codecommit:us-east-1:{self.account}:{REPO}"
-        self.pipeline_arn = f"arn:aws:codepipeline:us-east-1:{self.account}:{NAME}"
         self.pipeline_role = ""  # set once the role exists
 
     def client(self, service: str, **config: Any) -> BaseClient:
@@ -143,11 +142,11 @@ class Demo:
             assert time.monotonic() < deadline, stages
             time.sleep(0.05)
 
-    def commit(self, files: dict[str, bytes], message: str = "change") -> str:
+    def commit(self, files: dict[str, bytes], message: str = "change", repo: str = REPO) -> str:
         codecommit = self.client("codecommit")
         try:
             parent = {
-                "parentCommitId": codecommit.get_branch(repositoryName=REPO, branchName="main")[
+                "parentCommitId": codecommit.get_branch(repositoryName=repo, branchName="main")[
                     "branch"
                 ]["commitId"]
             }
@@ -155,7 +154,7 @@ class Demo:
             parent = {}
         return str(
             codecommit.create_commit(
-                repositoryName=REPO,
+                repositoryName=repo,
                 branchName="main",
                 commitMessage=message,
                 putFiles=[{"filePath": p, "fileContent": c} for p, c in files.items()],
@@ -189,24 +188,26 @@ def _error(call: Any) -> dict[str, Any]:
 
 def test_codecommit_commits_branches_and_files(demo: Demo) -> None:
     codecommit = demo.client("codecommit")
-    first = demo.commit({"a.txt": b"one", "dir/b.txt": b"two"}, "first")
-    assert codecommit.list_branches(repositoryName=REPO)["branches"] == ["main"]
-    commit = codecommit.get_commit(repositoryName=REPO, commitId=first)["commit"]
+    repo = "demo-files"  # this test's own repository: it sees every commit
+    codecommit.create_repository(repositoryName=repo)
+    first = demo.commit({"a.txt": b"one", "dir/b.txt": b"two"}, "first", repo)
+    assert codecommit.list_branches(repositoryName=repo)["branches"] == ["main"]
+    commit = codecommit.get_commit(repositoryName=repo, commitId=first)["commit"]
     assert commit["message"] == "first" and commit["parents"] == []
-    folder = codecommit.get_folder(repositoryName=REPO, folderPath="/")
+    folder = codecommit.get_folder(repositoryName=repo, folderPath="/")
     assert [f["absolutePath"] for f in folder["files"]] == ["a.txt"]
     assert [f["absolutePath"] for f in folder["subFolders"]] == ["dir"]
-    got = codecommit.get_file(repositoryName=REPO, filePath="dir/b.txt", commitSpecifier="main")
+    got = codecommit.get_file(repositoryName=repo, filePath="dir/b.txt", commitSpecifier="main")
     assert got["fileContent"] == b"two" and got["commitId"] == first
 
     no_parent = _error(
         lambda: codecommit.put_file(
-            repositoryName=REPO, branchName="main", fileContent=b"x", filePath="a.txt"
+            repositoryName=repo, branchName="main", fileContent=b"x", filePath="a.txt"
         )
     )
     assert no_parent["Code"] == "ParentCommitIdRequiredException"
     second = codecommit.put_file(
-        repositoryName=REPO,
+        repositoryName=repo,
         branchName="main",
         fileContent=b"three",
         filePath="a.txt",
@@ -214,7 +215,7 @@ def test_codecommit_commits_branches_and_files(demo: Demo) -> None:
     )["commitId"]
     stale = _error(
         lambda: codecommit.put_file(
-            repositoryName=REPO,
+            repositoryName=repo,
             branchName="main",
             fileContent=b"four",
             filePath="a.txt",
@@ -222,9 +223,9 @@ def test_codecommit_commits_branches_and_files(demo: Demo) -> None:
         )
     )
     assert stale["Code"] == "ParentCommitIdOutdatedException"
-    unchanged = _error(lambda: demo.commit({"a.txt": b"three"}))
+    unchanged = _error(lambda: demo.commit({"a.txt": b"three"}, repo=repo))
     assert unchanged["Code"] == "NoChangeException"
-    assert codecommit.get_file(repositoryName=REPO, filePath="a.txt")["commitId"] == second
+    assert codecommit.get_file(repositoryName=repo, filePath="a.txt")["commitId"] == second
     missing = _error(lambda: codecommit.get_branch(repositoryName="nope", branchName="main"))
     assert missing["Code"] == "RepositoryDoesNotExistException"
 
@@ -306,15 +307,20 @@ def test_pipeline_role_that_codepipeline_may_not_assume_fails_the_execution(demo
 
 def test_a_push_starts_the_pipeline_only_through_a_rule_role_allowed_to(demo: Demo) -> None:
     events = demo.client("events")
+    name = "demo-push"
+    pipeline_arn = f"arn:aws:codepipeline:us-east-1:{demo.account}:{name}"
+    demo.client("codepipeline").create_pipeline(
+        pipeline=demo.declaration(name, demo.pipeline_role, "PARALLEL")
+    )
     allowed = demo.role(
         "demo-trigger",
         "events.amazonaws.com",
-        _allow((["codepipeline:StartPipelineExecution"], demo.pipeline_arn)),
+        _allow((["codepipeline:StartPipelineExecution"], pipeline_arn)),
     )
     other = demo.role(
         "demo-trigger-elsewhere",
         "events.amazonaws.com",
-        _allow((["codepipeline:StartPipelineExecution"], f"{demo.pipeline_arn}-other")),
+        _allow((["codepipeline:StartPipelineExecution"], f"{pipeline_arn}-other")),
     )
     pattern = {
         "source": ["aws.codecommit"],
@@ -324,15 +330,13 @@ def test_a_push_starts_the_pipeline_only_through_a_rule_role_allowed_to(demo: De
     }
     for rule, role in (("allowed", allowed), ("denied", other)):
         events.put_rule(Name=rule, EventPattern=json.dumps(pattern))
-        events.put_targets(
-            Rule=rule, Targets=[{"Id": "p", "Arn": demo.pipeline_arn, "RoleArn": role}]
-        )
+        events.put_targets(Rule=rule, Targets=[{"Id": "p", "Arn": pipeline_arn, "RoleArn": role}])
     events.put_rule(
         Name="other-branch",
         EventPattern=json.dumps(pattern | {"detail": {"referenceName": ["dev"]}}),
     )
     events.put_targets(
-        Rule="other-branch", Targets=[{"Id": "p", "Arn": demo.pipeline_arn, "RoleArn": allowed}]
+        Rule="other-branch", Targets=[{"Id": "p", "Arn": pipeline_arn, "RoleArn": allowed}]
     )
     delivery = demo.target.pipelines
     assert delivery is not None
@@ -344,7 +348,7 @@ def test_a_push_starts_the_pipeline_only_through_a_rule_role_allowed_to(demo: De
     assert outcomes["allowed"].delivered
     assert not outcomes["denied"].delivered
     assert "AccessDenied" in outcomes["denied"].detail
-    started = demo.execution(outcomes["allowed"].detail)
+    started = demo.execution(outcomes["allowed"].detail, name)
     assert started["trigger"]["triggerDetail"].split("/")[1] == "demo-trigger"
     for rule in ("allowed", "denied", "other-branch"):
         events.remove_targets(Rule=rule, Ids=["p"])

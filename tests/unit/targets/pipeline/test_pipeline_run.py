@@ -134,6 +134,7 @@ def test_approved_run_invokes_the_function_in_c_until_its_job_succeeds(project: 
     deploy = project.actions(execution_id)["DeployEndpoint"]
     assert deploy["status"] == "Succeeded"
     assert deploy["output"]["executionResult"]["externalExecutionSummary"] == "endpoint InService"
+    assert deploy["output"]["outputVariables"] == {"EndpointConfigName": "mlops-job-1"}
 
 
 def test_a_failed_deploy_job_fails_the_execution_with_its_reason(project: Project) -> None:

@@ -34,6 +34,7 @@ def run(context: ActionContext) -> ActionOutcome:
         if continuation is None:
             return ActionOutcome(
                 summary=result.get("summary") or f"Function {function} succeeded",
+                variables=result.get("outputVariables") or {},
                 external_id=result.get("externalExecutionId"),
             )
 
