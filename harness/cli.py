@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from harness import access, training_data
+from harness import access, run, training_data
 from harness.gate import main as gate_main
 from harness.render import RenderError, Wiring, render_pipeline, render_source_bundle
 
@@ -50,6 +50,10 @@ def _render(argv: list[str]) -> int:
 
 
 COMMANDS: dict[str, tuple[Callable[[list[str]], int], str]] = {
+    "run": (run.run_main, "deploy, run the pipeline, prove the promises, report, tear down"),
+    "check": (run.check_main, "run the compliance suite on an existing deployment"),
+    "deploy": (run.deploy_main, "deploy A, B, C, data, canaries, pipeline; push the source"),
+    "destroy": (run.destroy_main, "remove everything a run created; report what is left"),
     "gate": (gate_main, "static gate: cfn-lint and checkov with our policies on templates"),
     "render": (_render, "render the pipeline and source bundle from stack outputs"),
     "access-matrix": (access.main, "who may use the key, bucket and roles, vs the allow-list"),

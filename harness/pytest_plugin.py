@@ -16,7 +16,7 @@ from typing import Any, Protocol, runtime_checkable
 import pytest
 
 from harness.access import ALLOWLIST
-from harness.deploy import Deployment, Settings, deploy, make_target, teardown
+from harness.deploy import Deployment, Settings, adopt, deploy, make_target, teardown
 from harness.deploy.pipeline import PipelineRun, follow_execution
 from harness.deploy.principals import PrincipalSessions
 from harness.deploy.targets import TARGETS
@@ -49,6 +49,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="reject the manual approval: the checks then expect no production deployment",
     )
     group.addoption("--prefix", default="mlops", help="name prefix of every resource")
+    group.addoption(
+        "--reuse-deployment",
+        action="store_true",
+        help="check the deployment already on the target (harness deploy) instead of making "
+        "one; it is left in place",
+    )
     group.addoption(
         "--pipeline-timeout", type=float, default=300.0, help="seconds for one pipeline run"
     )
@@ -150,6 +156,10 @@ def deployment(
     """
     progress = progress_writer(pytestconfig)
     record = pytestconfig.stash[RECORD]
+    if pytestconfig.getoption("reuse_deployment"):
+        progress(f"checking the deployment {harness_settings.prefix} already on the target")
+        yield adopt(harness_target, harness_settings)
+        return
     began = time.monotonic()
     try:
         deployed = deploy(harness_target, harness_settings, progress)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 OUTCOME_ORDER = ("failed", "error", "passed", "skipped")
-REASON_WIDTH = 160  # characters of a reason shown in the terminal table
+REASON_WIDTH = 200  # characters of one reason shown in the terminal table
 
 
 @dataclass(frozen=True)
@@ -71,18 +71,30 @@ class RunRecord:
         )
 
 
-def probe_grid(probes: Iterable[Probe]) -> list[list[str]]:
+# Shorter column names for the terminal: the service prefix goes, long KMS names shrink.
+_SHORT = (("kms:", ""), ("s3:", ""), ("Object", ""), ("WithoutPlaintext", "NoPlain"))
+
+
+def _short(action: str) -> str:
+    for long, short in _SHORT:
+        action = action.replace(long, short)
+    return action
+
+
+def probe_grid(probes: Iterable[Probe], short: bool = False) -> list[list[str]]:
     """Principal x action table of live probes: ``allow``/``deny``, ``!`` where the outcome
     differs from the allow-list. The first row is the header."""
     actions: dict[str, None] = {}
     cells: dict[str, dict[str, str]] = {}
     for probe in probes:
         column = f"{probe.action} {probe.target}".strip()
+        column = _short(column) if short else column
         actions.setdefault(column)
         mark = "allow" if probe.actual else "deny"
         if probe.actual != probe.expected:
             mark += " !"
-        cells.setdefault(probe.principal, {})[column] = mark
+        principal = probe.principal.split(" (", 1)[0] if short else probe.principal
+        cells.setdefault(principal, {})[column] = mark
     header = ["principal", *actions]
     return [header] + [
         [principal, *(row.get(a, "") for a in actions)] for principal, row in cells.items()
@@ -104,16 +116,33 @@ def _markdown_table(rows: list[list[str]]) -> str:
     return "\n".join([line(rows[0]), line(["---"] * len(rows[0])), *map(line, rows[1:])])
 
 
-def _check_rows(record: RunRecord, width: int | None = None) -> list[list[str]]:
-    """Failures first; the reason's first line, cut to ``width`` (the full text is in the
-    Markdown summary and the JUnit file)."""
+def _check_rows(record: RunRecord) -> list[list[str]]:
+    """Every check, failures first, with its reason's first line."""
     ordered = sorted(record.checks, key=lambda c: (OUTCOME_ORDER.index(c.outcome), c.nodeid))
     rows = [["check", "result", "reason"]]
     for check in ordered:
         reason = check.message.splitlines()[0] if check.message else ""
-        if width is not None and len(reason) > width:
-            reason = reason[: width - 3] + "..."
         rows.append([check.nodeid.removeprefix("tests/integration/"), check.outcome, reason])
+    return rows
+
+
+def _grouped_rows(record: RunRecord) -> list[list[str]]:
+    """One row per check function: its counts, and the distinct reasons of what did not
+    pass (the full list is in the Markdown summary and the JUnit file)."""
+    groups: dict[str, list[CheckResult]] = {}
+    for check in record.checks:
+        name = check.nodeid.removeprefix("tests/integration/").split("[", 1)[0]
+        groups.setdefault(name, []).append(check)
+    rows = [["check", "result", "reasons (failures and skips)"]]
+    for name, checks in sorted(groups.items()):
+        counted: dict[str, int] = {}
+        reasons: dict[str, None] = {}
+        for check in checks:
+            counted[check.outcome] = counted.get(check.outcome, 0) + 1
+            if check.outcome != "passed" and check.message:
+                reasons.setdefault(check.message.splitlines()[0][:REASON_WIDTH])
+        result = ", ".join(f"{n} {o}" for o, n in sorted(counted.items()))
+        rows.append([name, result, " | ".join(reasons)])
     return rows
 
 
@@ -135,9 +164,9 @@ def summary_text(record: RunRecord) -> str:
     parts = []
     if record.probes:
         parts += ["principal x action (live calls; ! = differs from the allow-list)"]
-        parts += [_text_table(probe_grid(record.probes)), ""]
+        parts += [_text_table(probe_grid(record.probes, short=True)), ""]
     if record.checks:
-        parts += ["check x result", _text_table(_check_rows(record, REASON_WIDTH)), ""]
+        parts += ["check x result", _text_table(_grouped_rows(record)), ""]
     if record.phases:
         parts += ["phases: " + ", ".join(f"{k} {v:.1f} s" for k, v in record.phases.items())]
     parts += _teardown_lines(record)

@@ -4,7 +4,7 @@ Target-agnostic: only the :class:`~harness.targets.Target` interface and boto3 a
 same code deploys onto the embedded ``local`` target and onto real accounts.
 """
 
-from harness.deploy.deploy import DeployError, Deployment, deploy
+from harness.deploy.deploy import DeployError, Deployment, adopt, deploy
 from harness.deploy.settings import Settings
 from harness.deploy.targets import TARGETS, make_target
 from harness.deploy.teardown import teardown
@@ -14,6 +14,7 @@ __all__ = [
     "DeployError",
     "Deployment",
     "Settings",
+    "adopt",
     "deploy",
     "make_target",
     "teardown",

@@ -276,3 +276,40 @@ def deploy(
     if target.has(Capability.RUNS_PIPELINE):
         deployment.commit_id = push_source(target, deployment, progress)
     return deployment
+
+
+def adopt(target: Target, settings: Settings) -> Deployment:
+    """The deployment already on ``target`` under ``settings.prefix`` (made by an earlier
+    ``harness deploy``), read back from its stacks; nothing is created."""
+    outputs = {}
+    for account in ACCOUNT_ROLES:
+        name = settings.stack_name(account)
+        cloudformation = target.client("cloudformation", target.session(account))
+        try:
+            stack = cloudformation.describe_stacks(StackName=name)["Stacks"][0]
+        except ClientError as error:
+            raise DeployError(
+                f"stack {name} in {account}: {error}; deploy first (harness deploy)"
+            ) from error
+        outputs[account] = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+    try:
+        wiring = Wiring.from_outputs(settings.wiring_settings, outputs)
+    except RenderError as error:
+        raise DeployError(f"wiring the pipeline: {error}") from error
+    deployers = {account: deployer_role_arn(target, account) for account in ACCOUNT_ROLES}
+    deployment = Deployment(settings, outputs, wiring, deployers)
+    deployment.canary_arns = {a: settings.canary_role_arn(a) for a in ACCOUNT_ROLES}
+    deployment.data_keys = {channel: f"data/{channel}/{channel}.csv" for channel in DATA_CHANNELS}
+    kms = target.client("kms", target.session("shared-services"))
+    codecommit = target.client("codecommit", target.session("shared-services"))
+    try:
+        deployment.other_key_arn = kms.describe_key(KeyId=settings.other_key_alias)["KeyMetadata"][
+            "Arn"
+        ]
+        if target.has(Capability.RUNS_PIPELINE):
+            deployment.commit_id = codecommit.get_branch(
+                repositoryName=wiring.RepositoryName, branchName=SOURCE_BRANCH
+            )["branch"]["commitId"]
+    except ClientError as error:
+        raise DeployError(f"reading the deployment of {settings.prefix}: {error}") from error
+    return deployment

@@ -108,6 +108,8 @@ def follow_execution(
                 if stage_status in FINAL:
                     run.stage_done.setdefault(stage_name, time.monotonic() - began)
         if status in FINAL:
+            if run.approval is None:  # answered before (an adopted deployment's run)
+                run.approval = _recorded_approval(run.stages, approvals)
             run.status = status
             run.seconds = time.monotonic() - began
             return run
@@ -149,4 +151,22 @@ def _answer_approval(
                 token=latest["token"],
             )
             return {"stage": stage_name, "action": action["actionName"], **result}
+    return None
+
+
+def _recorded_approval(
+    stages: dict[str, dict[str, Any]], approvals: set[tuple[str, str]]
+) -> dict[str, str] | None:
+    """The approval answer the pipeline state shows, for an execution followed after it."""
+    for stage_name, action_name in sorted(approvals):
+        for action in stages.get(stage_name, {}).get("actionStates", []):
+            latest = action.get("latestExecution", {})
+            if action["actionName"] == action_name and "summary" in latest:
+                status = "Approved" if latest.get("status") == "Succeeded" else "Rejected"
+                return {
+                    "stage": stage_name,
+                    "action": action_name,
+                    "status": status,
+                    "summary": latest["summary"],
+                }
     return None

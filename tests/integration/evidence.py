@@ -31,6 +31,15 @@ class Outcome:
     response: Any = None
 
 
+def probe_key(object_key: str) -> str:
+    """Where a check writes in place of an allow-list object: under the same top-level prefix
+    (the policies grant by top-level prefix: ``data/*``, ``models/*``, ``<prefix>/*``) but in
+    ``harness-probe/``, so no probe lands among the training data the pipeline reads from
+    ``data/train/`` or replaces a real model or artifact."""
+    top, _, rest = object_key.partition("/")
+    return f"{top}/harness-probe/{rest}"
+
+
 def attempt(call: Callable[[], Any]) -> Outcome:
     """Allowed (with the response) or denied (with AWS's error); other errors raise."""
     try:

@@ -18,7 +18,7 @@ from harness.deploy.pipeline import PipelineRun
 from harness.deploy.principals import InsecureClients, PrincipalSessions
 from harness.policy.access_matrix import Allowlist
 from harness.targets import Capability, Target
-from tests.integration.evidence import as_principal, attempt, deciding_statement
+from tests.integration.evidence import as_principal, attempt, deciding_statement, probe_key
 
 # Principals that may put objects, from the allow-list: the pipeline role and an action role
 # (artifacts), the data publisher (training data).
@@ -95,7 +95,7 @@ def _writer(allowlist: Allowlist, name: str) -> tuple[str, str]:
     """The writer's ARN and a key under the object prefix the allow-list lets it write."""
     expected = next(p for p in allowlist.principals if p.name == name)
     label = next(lbl for lbl, acts in expected.bucket.items() if "s3:PutObject" in acts)
-    folder = allowlist.objects[label].rsplit("/", 1)[0]
+    folder = probe_key(allowlist.objects[label]).rsplit("/", 1)[0]
     return expected.arn, folder
 
 

@@ -33,7 +33,7 @@ from harness.policy.access_matrix import (
 )
 from harness.report import Probe, RunRecord
 from harness.targets import ACCOUNT_ROLES, Capability, Target
-from tests.integration.evidence import as_principal, attempt, deciding_statement
+from tests.integration.evidence import as_principal, attempt, deciding_statement, probe_key
 
 # Names only (the accounts bound here are placeholders): the real binding is the fixture's.
 PRINCIPAL_NAMES = [p.name for p in load_allowlist(ALLOWLIST, DEFAULT_ACCOUNTS).principals]
@@ -103,8 +103,10 @@ def ciphertext(deployment: Deployment, principals: PrincipalSessions) -> bytes:
 def seeded_objects(
     deployment: Deployment, allowlist: Allowlist, principals: PrincipalSessions
 ) -> dict[str, str]:
-    """Each representative object of the allow-list, written by a principal allowed to."""
-    for label, key in allowlist.objects.items():
+    """Each representative object of the allow-list (at its probe key), written by a
+    principal allowed to; label -> object key."""
+    keys = {label: probe_key(key) for label, key in allowlist.objects.items()}
+    for label, key in keys.items():
         writer = next(
             p for p in allowlist.principals if "s3:PutObject" in p.bucket.get(label, frozenset())
         )
@@ -115,7 +117,7 @@ def seeded_objects(
             ServerSideEncryption="aws:kms",
             SSEKMSKeyId=deployment.key_arn,
         )
-    return dict(allowlist.objects)
+    return keys
 
 
 def _report(
