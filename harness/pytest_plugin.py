@@ -201,10 +201,8 @@ def pipeline_run(
         timeout_s=pytestconfig.getoption("pipeline_timeout"),
         progress=progress_writer(pytestconfig),
     )
-    previous = 0.0
-    for stage, ended in run.stage_done.items():
-        record.phases[f"pipeline {stage}"] = ended - previous
-        previous = ended
+    for stage, seconds in run.stage_seconds().items():
+        record.phases[f"pipeline {stage}"] = seconds
     return run
 
 

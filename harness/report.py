@@ -212,6 +212,7 @@ def write_reports(record: RunRecord, directory: Path) -> list[Path]:
         + "\n",
         "access-matrix.txt": (record.matrix_table or "(not computed)") + "\n",
         "probes.json": json.dumps([asdict(p) for p in record.probes], indent=2) + "\n",
+        "phases.json": json.dumps(record.phases, indent=2) + "\n",
     }
     paths = []
     for name, text in written.items():

@@ -7,6 +7,7 @@ run ends when the execution reaches a final status.
 
 from __future__ import annotations
 
+import datetime
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,7 +34,25 @@ class PipelineRun:
     stages: dict[str, dict[str, Any]] = field(default_factory=dict)  # name -> stage state
     approval: dict[str, str] | None = None  # what the harness answered
     seconds: float = 0.0
-    stage_done: dict[str, float] = field(default_factory=dict)  # stage -> s when it ended
+    started: datetime.datetime | None = None  # the execution's start, as CodePipeline says
+
+    def stage_seconds(self) -> dict[str, float]:
+        """How long each stage took, from the state's own timestamps: a stage ends at its
+        last action's status change, and starts where the previous one ended."""
+        durations = {}
+        previous = self.started
+        for name, stage in self.stages.items():
+            changes = [
+                action["latestExecution"]["lastStatusChange"]
+                for action in stage.get("actionStates", [])
+                if "lastStatusChange" in action.get("latestExecution", {})
+            ]
+            if not changes or previous is None:
+                break
+            ended = max(changes)
+            durations[name] = max(0.0, (ended - previous).total_seconds())
+            previous = ended
+        return durations
 
 
 def _approval_actions(pipeline: dict[str, Any]) -> set[tuple[str, str]]:
@@ -46,13 +65,13 @@ def _approval_actions(pipeline: dict[str, Any]) -> set[tuple[str, str]]:
     }
 
 
-def _find_execution(codepipeline: BaseClient, name: str, commit_id: str) -> str | None:
+def _find_execution(codepipeline: BaseClient, name: str, commit_id: str) -> dict[str, Any] | None:
     for execution in codepipeline.list_pipeline_executions(pipelineName=name)[
         "pipelineExecutionSummaries"
     ]:
         revisions = [r.get("revisionId") for r in execution.get("sourceRevisions", [])]
         if commit_id in revisions:
-            return str(execution["pipelineExecutionId"])
+            return dict(execution)
     return None
 
 
@@ -80,19 +99,20 @@ def follow_execution(
     deadline = began + timeout_s
     definition = codepipeline.get_pipeline(name=name)["pipeline"]
     approvals = _approval_actions(definition)
-    execution_id = None
-    while execution_id is None:
-        execution_id = _find_execution(codepipeline, name, deployment.commit_id)
-        if execution_id is None and time.monotonic() > deadline:
+    execution = None
+    while execution is None:
+        execution = _find_execution(codepipeline, name, deployment.commit_id)
+        if execution is None and time.monotonic() > deadline:
             raise PipelineTimeout(
                 f"pipeline {name}: no execution for commit {deployment.commit_id} after "
                 f"{timeout_s:.0f} s; the source change rule "
                 f"{deployment.outputs['shared-services'].get('SourceChangeRuleName')} "
                 "should start one on a push to main"
             )
-        time.sleep(poll_s if execution_id is None else 0)
+        time.sleep(poll_s if execution is None else 0)
+    execution_id = execution["pipelineExecutionId"]
     progress(f"pipeline {name}: execution {execution_id} started")
-    run = PipelineRun(name, execution_id, "InProgress")
+    run = PipelineRun(name, execution_id, "InProgress", started=execution.get("startTime"))
     reported: set[str] = set()
     while True:
         status = codepipeline.get_pipeline_execution(
@@ -105,8 +125,6 @@ def follow_execution(
             if stage_status and f"{stage_name}:{stage_status}" not in reported:
                 reported.add(f"{stage_name}:{stage_status}")
                 progress(f"pipeline {name}: stage {stage_name} {stage_status}")
-                if stage_status in FINAL:
-                    run.stage_done.setdefault(stage_name, time.monotonic() - began)
         if status in FINAL:
             if run.approval is None:  # answered before (an adopted deployment's run)
                 run.approval = _recorded_approval(run.stages, approvals)

@@ -60,6 +60,7 @@ class PrincipalSessions:
         self.target = target
         self._deployers = {arn: account for account, arn in deployer_arns.items()}
         self._cache: dict[str, boto3.Session] = {}
+        self._clients: dict[tuple[str, str], BaseClient] = {}
         self._lock = threading.RLock()
 
     def session(self, arn: str) -> boto3.Session:
@@ -69,7 +70,11 @@ class PrincipalSessions:
             return self._cache[arn]
 
     def client(self, arn: str, service: str) -> BaseClient:
-        return self.target.client(service, self.session(arn))
+        """A client as ``arn``, made once per run (creating boto3 clients is slow)."""
+        with self._lock:
+            if (arn, service) not in self._clients:
+                self._clients[arn, service] = self.target.client(service, self.session(arn))
+            return self._clients[arn, service]
 
     def _account(self, arn: str) -> str:
         account_id = arn.split(":")[4]

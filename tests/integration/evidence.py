@@ -84,7 +84,7 @@ class Acting:
     session: boto3.Session
 
     def client(self, service: str) -> BaseClient:
-        return self.principals.target.client(service, self.session)
+        return self.principals.client(self.arn, service)
 
 
 def as_principal(principals: PrincipalSessions, arn: str) -> Acting:

@@ -130,7 +130,10 @@ def _report(
     detail: str,
     want: bool,
 ) -> str:
+    """Record the probe; for a mismatch, say what is wrong, why and how to fix it."""
     record.probes.append(Probe(expected.name, what, "", want, allowed))
+    if allowed == want:
+        return ""
     got = "allowed" if allowed else f"denied ({detail})"
     verb = "allows" if want else "denies"
     fix = (
