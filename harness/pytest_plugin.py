@@ -1,9 +1,10 @@
 """The harness's pytest plugin: the target, the deployment, the pipeline run and principals as
 session fixtures, the ``requires`` marker, and the run's summary and reports.
 
-Registered as the ``harness`` pytest11 entry point, so ``pytest tests/integration --target
-local`` and ``harness run`` run the very same suite. Teardown runs in the deployment's finalizer
-even when deployment or checks fail, unless ``--keep``.
+Registered as the ``harness.pytest_plugin`` pytest11 entry point (named after the module, so
+an explicit ``-p harness.pytest_plugin`` does not register it twice): ``pytest
+tests/integration --target local`` and ``harness run`` run the very same suite. Teardown runs
+in the deployment's finalizer even when deployment or checks fail, unless ``--keep``.
 """
 
 from __future__ import annotations
@@ -239,6 +240,8 @@ def _message(report: pytest.TestReport) -> str:
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
     outcome = yield
     report: pytest.TestReport = outcome.get_result()
+    if "harness_target" not in getattr(item, "fixturenames", ()):
+        return  # not a compliance check (the plugin is loaded in every session of the env)
     record = item.config.stash[RECORD]
     if report.when == "call" or (report.when == "setup" and not report.passed):
         result = "error" if report.when == "setup" and report.failed else report.outcome

@@ -27,7 +27,11 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--prefix", default="mlops", help="name prefix of every resource")
 
 
-def _progress(message: str, began: float = time.monotonic()) -> None:
+_BEGAN = time.monotonic()
+
+
+def _progress(message: str) -> None:
+    began = _BEGAN
     print(f"[harness {time.monotonic() - began:6.1f}s] {message}", file=sys.stderr, flush=True)
 
 
@@ -37,19 +41,10 @@ def suite_args(
     report: Path | None,
     extra: list[str],
 ) -> list[str]:
-    """pytest arguments that run the suite with the plugin (never twice: the entry point is
-    blocked and the module loaded by name, so an editable install without it works too)."""
-    args = [str(SUITE), "-p", "no:harness", "-p", "harness.pytest_plugin", "-p", "no:cacheprovider"]
-    args += [
-        "--target",
-        target,
-        "--prefix",
-        prefix,
-        "-q",
-        "--no-header",
-        "-o",
-        "console_output_style=count",
-    ]
+    """pytest arguments that run the suite with the plugin (named like its entry point, so it
+    loads once whether the entry point is installed or not)."""
+    args = [str(SUITE), "-p", "harness.pytest_plugin", "-p", "no:cacheprovider", "-q"]
+    args += ["--no-header", "--target", target, "--prefix", prefix]
     if report is not None:
         args += ["--junitxml", str(report / "junit.xml"), "--harness-report", str(report)]
     return args + extra
