@@ -1,9 +1,10 @@
 """The harness's pytest plugin: the target, the deployment, the pipeline run and principals as
 session fixtures, the ``requires`` marker, and the run's summary and reports.
 
-Registered as the ``harness.pytest_plugin`` pytest11 entry point (named after the module, so
-an explicit ``-p harness.pytest_plugin`` does not register it twice): ``pytest
-tests/integration --target local`` and ``harness run`` run the very same suite. Teardown runs
+Loaded with ``-p harness.pytest_plugin`` (not as an installed pytest11 entry point: that would
+import ``harness`` from site-packages before pytest puts the checkout on ``sys.path``, in every
+session of every env), so ``pytest -p harness.pytest_plugin tests/integration --target local``
+and ``harness run`` run the very same suite. Teardown runs
 in the deployment's finalizer even when deployment or checks fail, unless ``--keep``.
 """
 

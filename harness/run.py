@@ -41,8 +41,7 @@ def suite_args(
     report: Path | None,
     extra: list[str],
 ) -> list[str]:
-    """pytest arguments that run the suite with the plugin (named like its entry point, so it
-    loads once whether the entry point is installed or not)."""
+    """pytest arguments that run the suite with the harness plugin."""
     args = [str(SUITE), "-p", "harness.pytest_plugin", "-p", "no:cacheprovider", "-q"]
     args += ["--no-header", "--target", target, "--prefix", prefix]
     if report is not None:
