@@ -52,6 +52,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption("--prefix", default="mlops", help="name prefix of every resource")
     group.addoption(
+        "--templates",
+        type=Path,
+        help="folder with replacement account templates (shared-services.yaml, ...), e.g. a "
+        "faulty variant the checks must catch",
+    )
+    group.addoption(
         "--reuse-deployment",
         action="store_true",
         help="check the deployment already on the target (harness deploy) instead of making "
@@ -164,7 +170,12 @@ def deployment(
         return
     began = time.monotonic()
     try:
-        deployed = deploy(harness_target, harness_settings, progress)
+        deployed = deploy(
+            harness_target,
+            harness_settings,
+            progress,
+            templates=pytestconfig.getoption("templates"),
+        )
     except BaseException:
         _teardown(pytestconfig, harness_target, harness_settings)
         raise

@@ -58,6 +58,12 @@ def _run_suite(argv: list[str], prog: str, description: str, reuse: bool) -> int
     parser.add_argument(
         "--reject-approval", action="store_true", help="reject the manual approval instead"
     )
+    if not reuse:
+        parser.add_argument(
+            "--templates",
+            type=Path,
+            help="folder with account templates replacing infra/templates' (same file names)",
+        )
     args = parser.parse_args(argv)
     if not SUITE.is_dir():
         print(
@@ -67,6 +73,8 @@ def _run_suite(argv: list[str], prog: str, description: str, reuse: bool) -> int
     extra = ["--reuse-deployment"] if reuse else (["--keep"] if args.keep else [])
     if args.reject_approval:
         extra.append("--reject-approval")
+    if getattr(args, "templates", None) is not None:
+        extra += ["--templates", str(args.templates)]
     code = pytest.main(suite_args(args.target, args.prefix, args.report, extra))
     if args.report is not None:
         print(

@@ -84,8 +84,19 @@ def deployer_role_arn(target: Target, account: str) -> str:
     return head.replace(":sts:", ":iam:") + ":role/" + rest.split("/", 1)[0]
 
 
-def _template_body(account: str) -> str:
-    path = ACCOUNT_TEMPLATES[account]
+def template_path(account: str, templates: Path | None = None) -> Path:
+    """The template of ``account``'s stack: ``<account>.yaml`` (or ``.yml``, ``.json``) in
+    ``templates`` if there is one there, else the project's own from ``infra/templates``."""
+    if templates is not None:
+        for suffix in (".yaml", ".yml", ".json"):
+            candidate = templates / f"{account}{suffix}"
+            if candidate.is_file():
+                return candidate
+    return ACCOUNT_TEMPLATES[account]
+
+
+def _template_body(account: str, templates: Path | None) -> str:
+    path = template_path(account, templates)
     try:
         return json.dumps(package(load_template(path), path))
     except TemplateError as error:
@@ -93,7 +104,11 @@ def _template_body(account: str) -> str:
 
 
 def deploy_stacks(
-    target: Target, settings: Settings, deployers: Mapping[str, str], progress: Progress
+    target: Target,
+    settings: Settings,
+    deployers: Mapping[str, str],
+    progress: Progress,
+    templates: Path | None = None,
 ) -> dict[str, dict[str, str]]:
     """A with B's and C's ids, then B and C with A's outputs; the outputs by account role."""
     accounts = settings.accounts
@@ -119,7 +134,7 @@ def deploy_stacks(
         progress(f"deploying stack {name} in {account} ({accounts[account]})")
         try:
             outputs[account] = target.deploy_stack(
-                account, name, _template_body(account), parameters[account]
+                account, name, _template_body(account, templates), parameters[account]
             )
         except (StackFailed, ClientError) as error:
             raise _fail(f"stack {name} in {account} ({accounts[account]})", error) from error
@@ -250,8 +265,12 @@ def deploy(
     settings: Settings,
     progress: Progress = lambda _message: None,
     data_dir: Path = DATA_DIR,
+    templates: Path | None = None,
 ) -> Deployment:
     """Deploy everything a run needs onto a started target (see the module docstring).
+
+    ``templates`` may hold replacements for the account templates (see :func:`template_path`),
+    to prove the checks catch a faulty variant.
 
     Without :attr:`Capability.RUNS_PIPELINE` the pipeline is created but no source is pushed:
     a push would start nothing, and the checks that need an execution skip with that reason.
@@ -260,7 +279,7 @@ def deploy(
         deployers = {account: deployer_role_arn(target, account) for account in ACCOUNT_ROLES}
     except (ClientError, BotoCoreError) as error:
         raise _fail("reading the deployer identities", error) from error
-    outputs = deploy_stacks(target, settings, deployers, progress)
+    outputs = deploy_stacks(target, settings, deployers, progress, templates)
     try:
         wiring = Wiring.from_outputs(settings.wiring_settings, outputs)
     except RenderError as error:

@@ -7,6 +7,7 @@ run that leaks a resource says which.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -74,6 +75,39 @@ def _stack_outputs(target: Target, account: str, name: str) -> dict[str, str]:
     return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
 
 
+STOP_WAIT_S = 60.0
+
+
+def _stop_executions(codepipeline: BaseClient, name: str) -> None:
+    """Abandon the pipeline's running executions and wait for them to stop, so no action
+    creates a resource after teardown removed its kind."""
+    summaries = codepipeline.list_pipeline_executions(pipelineName=name)[
+        "pipelineExecutionSummaries"
+    ]
+    running = [s["pipelineExecutionId"] for s in summaries if s["status"] == "InProgress"]
+    for execution_id in running:
+        codepipeline.stop_pipeline_execution(
+            pipelineName=name,
+            pipelineExecutionId=execution_id,
+            abandon=True,
+            reason="harness teardown",
+        )
+    deadline = time.monotonic() + STOP_WAIT_S
+    for execution_id in running:
+        while time.monotonic() < deadline:
+            status = codepipeline.get_pipeline_execution(
+                pipelineName=name, pipelineExecutionId=execution_id
+            )["pipelineExecution"]["status"]
+            if status not in {"InProgress", "Stopping"}:
+                break
+            time.sleep(0.2)
+
+
+def _delete_pipeline(codepipeline: BaseClient, name: str) -> None:
+    _stop_executions(codepipeline, name)
+    codepipeline.delete_pipeline(name=name)
+
+
 def _delete_endpoint(sagemaker: BaseClient, name: str) -> None:
     """The endpoint, then every config and model it was built from."""
     try:
@@ -123,9 +157,7 @@ def teardown(
     a_session = target.session("shared-services")
     steps.run(
         f"pipeline {settings.pipeline_name}",
-        lambda: target.client("codepipeline", a_session).delete_pipeline(
-            name=settings.pipeline_name
-        ),
+        lambda: _delete_pipeline(target.client("codepipeline", a_session), settings.pipeline_name),
     )
     steps.run(
         f"endpoint {settings.endpoint_name} in production",

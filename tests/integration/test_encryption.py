@@ -210,6 +210,23 @@ def test_copy_needs_this_key(
         )
 
 
+def test_bucket_default_encryption_is_this_key(
+    deployment: Deployment, harness_target: Target
+) -> None:
+    """A put that names no encryption is refused by the policy; the default must still be this
+    key, or writers that rely on it (the original's pipeline) write under another one."""
+    s3 = harness_target.client("s3", harness_target.session("shared-services"))
+    rules = s3.get_bucket_encryption(Bucket=deployment.bucket)["ServerSideEncryptionConfiguration"][
+        "Rules"
+    ]
+    defaults = [rule.get("ApplyServerSideEncryptionByDefault", {}) for rule in rules]
+    assert {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": deployment.key_arn} in defaults, (
+        f"bucket {deployment.bucket} defaults to {defaults}, not SSE-KMS under "
+        f"{deployment.key_arn}. Fix: ArtifactBucket BucketEncryption "
+        "ServerSideEncryptionByDefault {SSEAlgorithm: aws:kms, KMSMasterKeyID: the key ARN}"
+    )
+
+
 @pytest.mark.requires(Capability.RUNS_PIPELINE)
 def test_every_object_is_sse_kms_under_this_key(
     pipeline_run: PipelineRun,
