@@ -30,6 +30,10 @@ class Capability(Enum):
     ENFORCES_TRUST_POLICY = "enforces role trust policies on sts:AssumeRole"
     ENFORCES_IDENTITY_POLICY = "enforces IAM identity policies"
     ENFORCES_TLS_CONDITION = "serves plain HTTP and HTTPS, so aws:SecureTransport is real"
+    APPLIES_TEMPLATE_SETTINGS = (
+        "applies a template's bucket encryption, public access block, versioning, bucket and key"
+        " policies and key rotation as written"
+    )
     RUNS_TRAINING = "runs SageMaker training jobs"
     HOSTS_ENDPOINTS = "hosts SageMaker endpoints"
     RUNS_LAMBDA = "runs Lambda functions"

@@ -213,6 +213,10 @@ class AwsTarget(Target):
     def client_settings(self, service: str) -> dict[str, Any]:
         return {"config": _CONFIG}
 
+    def insecure_client(self, service: str, session: boto3.Session) -> BaseClient:
+        """A client over plain HTTP, to prove requests without TLS are refused."""
+        return session.client(service, region_name=self.region, use_ssl=False, config=_CONFIG)
+
     def subprocess_env(self, credentials: Mapping[str, str]) -> dict[str, str]:
         env = {
             "AWS_REGION": self.region,

