@@ -1,0 +1,110 @@
+"""Following a pipeline execution through the CodePipeline API: found by commit, approval
+answered with the token the state shows, stage durations from the state's timestamps."""
+
+from __future__ import annotations
+
+import datetime
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from harness.deploy.pipeline import PipelineTimeout, follow_execution
+
+T0 = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
+DEFINITION = {
+    "stages": [
+        {
+            "name": "Source",
+            "actions": [
+                {"name": "Src", "actionTypeId": {"category": "Source", "provider": "CodeCommit"}}
+            ],
+        },
+        {
+            "name": "Approve",
+            "actions": [
+                {"name": "Ok", "actionTypeId": {"category": "Approval", "provider": "Manual"}}
+            ],
+        },
+    ]
+}
+
+
+class FakePipeline:
+    """Just enough of CodePipeline: one execution that waits for approval."""
+
+    def __init__(self, commit: str | None) -> None:
+        self.commit = commit
+        self.answer: dict[str, Any] | None = None
+
+    def get_pipeline(self, name: str) -> dict[str, Any]:
+        return {"pipeline": DEFINITION}
+
+    def list_pipeline_executions(self, pipelineName: str) -> dict[str, Any]:
+        revisions = [{"revisionId": self.commit}] if self.commit else []
+        return {
+            "pipelineExecutionSummaries": [
+                {"pipelineExecutionId": "e1", "sourceRevisions": revisions, "startTime": T0}
+            ]
+        }
+
+    def get_pipeline_execution(self, pipelineName: str, pipelineExecutionId: str) -> dict:
+        if self.answer is None:
+            status = "InProgress"
+        else:
+            status = "Succeeded" if self.answer["status"] == "Approved" else "Failed"
+        return {"pipelineExecution": {"status": status}}
+
+    def get_pipeline_state(self, name: str) -> dict[str, Any]:
+        approval = {"status": "InProgress", "token": "tok"}
+        if self.answer is not None:
+            approval = {
+                "status": "Succeeded" if self.answer["status"] == "Approved" else "Failed",
+                "summary": self.answer["summary"],
+                "lastStatusChange": T0 + datetime.timedelta(seconds=5),
+            }
+        source = {"status": "Succeeded", "lastStatusChange": T0 + datetime.timedelta(seconds=2)}
+        return {
+            "stageStates": [
+                {
+                    "stageName": "Source",
+                    "latestExecution": {"status": "Succeeded"},
+                    "actionStates": [{"actionName": "Src", "latestExecution": source}],
+                },
+                {
+                    "stageName": "Approve",
+                    "latestExecution": {"status": approval["status"]},
+                    "actionStates": [{"actionName": "Ok", "latestExecution": approval}],
+                },
+            ]
+        }
+
+    def put_approval_result(self, **request: Any) -> None:
+        assert request["token"] == "tok" and request["stageName"] == "Approve"
+        self.answer = request["result"]
+
+
+def _deployment(commit: str | None) -> Any:
+    """The parts of a Deployment the follower reads."""
+    return SimpleNamespace(
+        commit_id=commit,
+        outputs={"shared-services": {"SourceChangeRuleName": "rule"}},
+        settings=SimpleNamespace(pipeline_name="p"),
+    )
+
+
+@pytest.mark.parametrize("approve", [True, False])
+def test_approval_answered_and_durations_from_timestamps(approve: bool) -> None:
+    fake = FakePipeline("c1")
+    run = follow_execution(fake, _deployment("c1"), approve, timeout_s=5, poll_s=0)
+    assert run.execution_id == "e1"
+    assert run.status == ("Succeeded" if approve else "Failed")
+    assert run.approval is not None and run.approval["status"] == (
+        "Approved" if approve else "Rejected"
+    )
+    assert run.stage_seconds() == {"Source": 2.0, "Approve": 3.0}
+
+
+def test_no_execution_for_the_commit_names_the_rule() -> None:
+    with pytest.raises(PipelineTimeout, match="source change rule rule"):
+        follow_execution(FakePipeline("other"), _deployment("c1"), True, timeout_s=0, poll_s=0)
