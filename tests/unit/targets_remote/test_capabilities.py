@@ -1,0 +1,54 @@
+"""The capability table is produced from the targets' declarations."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from harness.targets.aws import AwsTarget
+from harness.targets.base import Capability
+from harness.targets.capabilities import MEASURED, NO, YES, capability_table
+from harness.targets.local import LocalTarget
+from harness.targets.localstack import LocalStackTarget
+from harness.targets.localstack.target import project_services
+
+COMPOSE = Path(__file__).resolve().parents[3] / "docker-compose.localstack.yml"
+
+
+def _rows(table: str) -> dict[str, list[str]]:
+    rows = {}
+    for line in table.splitlines()[2:]:
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        rows[cells[0]] = cells[1:]
+    return rows
+
+
+def test_one_row_per_capability_and_one_column_per_target():
+    table = capability_table(
+        {"local": LocalTarget, "localstack": LocalStackTarget, "aws": AwsTarget}
+    )
+    assert table.splitlines()[0] == "| capability | `local` | `localstack` | `aws` |"
+    rows = _rows(table)
+    assert list(rows) == [c.description for c in Capability]
+    for capability in Capability:
+        local, localstack, aws = rows[capability.description]
+        assert local == (YES if capability in LocalTarget.capabilities else NO)
+        assert aws == YES
+        assert localstack == (
+            MEASURED if capability in LocalStackTarget.measured_capabilities else NO
+        )
+
+
+def test_localstack_claims_nothing_before_measuring():
+    assert LocalStackTarget.capabilities == frozenset()
+    assert Capability.RUNS_TRAINING not in LocalStackTarget.measured_capabilities
+
+
+def test_the_compose_file_serves_what_the_target_starts():
+    compose = yaml.safe_load(COMPOSE.read_text())
+    service = compose["services"]["localstack"]
+    listed = set(service["environment"]["SERVICES"].split(","))
+    assert listed == project_services() | LocalStackTarget(environ={}).services
+    assert service["image"].split(":")[1] != "latest"
+    assert "LOCALSTACK_AUTH_TOKEN" in service["environment"]
