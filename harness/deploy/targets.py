@@ -1,6 +1,6 @@
 """Targets by name, as ``--target`` spells them; a target module is imported only when chosen.
 
-Another target registers by adding one line here (``"aws": "harness.targets.aws:AwsTarget"``).
+A target registers by adding one line here.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from harness.targets import Target
 TARGETS: dict[str, str] = {
     "local": "harness.targets.local:LocalTarget",
     "localstack": "harness.targets.localstack:LocalStackTarget",
+    "aws": "harness.targets.aws:AwsTarget",
 }
 
 

@@ -39,7 +39,7 @@ def deployed(target: LocalTarget) -> Iterator[Deployment]:
 def test_make_target_by_name(tmp_path: Path) -> None:
     made = make_target("local", tmp_path)
     assert isinstance(made, LocalTarget)
-    with pytest.raises(ValueError, match="known targets: local"):
+    with pytest.raises(ValueError, match="known targets: aws, local, localstack"):
         make_target("nowhere")
 
 
