@@ -111,9 +111,9 @@ def started_target(config: pytest.Config) -> Target:
     the deployment's teardown). Capabilities some targets measure at start are then known
     before any check is skipped or run."""
     if TARGET not in config.stash:
-        report_dir = config.getoption("harness_report")
-        workdir = report_dir / "target" if report_dir else None
-        target = make_target(config.getoption("target"), workdir)
+        # Its own temporary folder (TLS keys live there, never in the reports); the decision
+        # log is copied into the reports before the target stops.
+        target = make_target(config.getoption("target"))
         progress_writer(config)(f"starting target {target.name}")
         target.start()
         config.add_cleanup(target.stop)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import tempfile
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ DATA_DIR = Path(__file__).resolve().parent.parent.parent / "infra" / "data"
 # Channel -> the file published under data/<channel>/ (the state machine reads those prefixes).
 DATA_CHANNELS = ("train", "validation")
 SOURCE_BRANCH = "main"
+DOWNSTREAM = ("training", "production")  # need only A's outputs, so deploy side by side
 CANARY_POLICY = {
     "Version": "2012-10-17",
     "Statement": [
@@ -103,6 +105,23 @@ def _template_body(account: str, templates: Path | None) -> str:
         raise DeployError(str(error)) from error
 
 
+def _deploy_stack(
+    target: Target,
+    settings: Settings,
+    account: str,
+    parameters: Mapping[str, str],
+    progress: Progress,
+    templates: Path | None,
+) -> dict[str, str]:
+    name = settings.stack_name(account)
+    where = f"stack {name} in {account} ({settings.accounts[account]})"
+    progress(f"deploying {where}")
+    try:
+        return target.deploy_stack(account, name, _template_body(account, templates), parameters)
+    except (StackFailed, ClientError) as error:
+        raise _fail(where, error) from error
+
+
 def deploy_stacks(
     target: Target,
     settings: Settings,
@@ -110,34 +129,36 @@ def deploy_stacks(
     progress: Progress,
     templates: Path | None = None,
 ) -> dict[str, dict[str, str]]:
-    """A with B's and C's ids, then B and C with A's outputs; the outputs by account role."""
+    """A with B's and C's ids, then B and C (side by side) with A's outputs; the outputs by
+    account role."""
     accounts = settings.accounts
-    parameters: dict[str, dict[str, str]] = {
-        "shared-services": {
-            "Prefix": settings.prefix,
-            "TrainingAccountId": accounts["training"],
-            "ProductionAccountId": accounts["production"],
-            "DataPublisherPrincipalArn": deployers["shared-services"],
-        }
+    shared_parameters = {
+        "Prefix": settings.prefix,
+        "TrainingAccountId": accounts["training"],
+        "ProductionAccountId": accounts["production"],
+        "DataPublisherPrincipalArn": deployers["shared-services"],
     }
-    outputs: dict[str, dict[str, str]] = {}
-    for account in ACCOUNT_ROLES:
-        if account != "shared-services":
-            shared = outputs["shared-services"]
-            parameters[account] = {
-                "Prefix": settings.prefix,
-                "SharedServicesAccountId": accounts["shared-services"],
-                "ArtifactBucketName": shared["ArtifactBucketName"],
-                "ArtifactKeyArn": shared["ArtifactKeyArn"],
-            }
-        name = settings.stack_name(account)
-        progress(f"deploying stack {name} in {account} ({accounts[account]})")
-        try:
-            outputs[account] = target.deploy_stack(
-                account, name, _template_body(account, templates), parameters[account]
+    shared = _deploy_stack(
+        target, settings, "shared-services", shared_parameters, progress, templates
+    )
+    downstream = {
+        "Prefix": settings.prefix,
+        "SharedServicesAccountId": accounts["shared-services"],
+        "ArtifactBucketName": shared["ArtifactBucketName"],
+        "ArtifactKeyArn": shared["ArtifactKeyArn"],
+    }
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        futures = {
+            account: pool.submit(
+                _deploy_stack, target, settings, account, downstream, progress, templates
             )
-        except (StackFailed, ClientError) as error:
-            raise _fail(f"stack {name} in {account} ({accounts[account]})", error) from error
+            for account in DOWNSTREAM
+        }
+        # Wait for both before raising, so a failure never leaves a stack half-made unseen.
+        wait(futures.values())
+        outputs = {"shared-services": shared}
+        for account, future in futures.items():
+            outputs[account] = future.result()
     return outputs
 
 

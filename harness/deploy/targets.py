@@ -6,8 +6,6 @@ A target registers by adding one line here.
 from __future__ import annotations
 
 import importlib
-import inspect
-from pathlib import Path
 from typing import Any
 
 from harness.targets import Target
@@ -19,12 +17,11 @@ TARGETS: dict[str, str] = {
 }
 
 
-def make_target(name: str, workdir: Path | None = None) -> Target:
-    """A new, unstarted target called ``name``; ``workdir`` keeps its files where it has any."""
+def make_target(name: str) -> Target:
+    """A new, unstarted target called ``name``."""
     if name not in TARGETS:
         raise ValueError(f"unknown target {name!r}; known targets: {', '.join(sorted(TARGETS))}")
     module_name, class_name = TARGETS[name].split(":")
     factory: Any = getattr(importlib.import_module(module_name), class_name)
-    if workdir is not None and "workdir" in inspect.signature(factory).parameters:
-        return factory(workdir=workdir)
-    return factory()
+    target: Target = factory()
+    return target

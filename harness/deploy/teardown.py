@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import boto3
@@ -181,12 +182,17 @@ def teardown(
         f"second key {settings.other_key_alias}",
         lambda: _delete_other_key(target.client("kms", a_session), settings.other_key_alias),
     )
-    for account in ("production", "training"):
-        name = settings.stack_name(account)
-        steps.run(
-            f"stack {name} in {account}",
-            lambda account=account, name=name: target.destroy_stack(account, name),
-        )
+    with ThreadPoolExecutor(max_workers=2) as pool:  # C and B depend on nothing of each other
+        futures = [
+            pool.submit(
+                steps.run,
+                f"stack {settings.stack_name(account)} in {account}",
+                lambda account=account: target.destroy_stack(account, settings.stack_name(account)),
+            )
+            for account in ("production", "training")
+        ]
+    for future in futures:
+        future.result()  # an unexpected error surfaces here, not lost in the pool
     if "ArtifactBucketName" in shared:
         bucket = shared["ArtifactBucketName"]
         steps.run(

@@ -36,8 +36,8 @@ def deployed(target: LocalTarget) -> Iterator[Deployment]:
     teardown(target, settings)
 
 
-def test_make_target_by_name(tmp_path: Path) -> None:
-    made = make_target("local", tmp_path)
+def test_make_target_by_name() -> None:
+    made = make_target("local")
     assert isinstance(made, LocalTarget)
     with pytest.raises(ValueError, match="known targets: aws, local, localstack"):
         make_target("nowhere")
