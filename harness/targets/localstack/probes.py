@@ -197,8 +197,7 @@ def probe_template_settings(p: Probe) -> tuple[bool, str]:
     p.cleanup.callback(p.target.destroy_stack, "shared-services", name)
     session = p.deployer("shared-services")
     s3, kms = p.client("s3", session), p.client("kms", session)
-    bucket, key = outputs["Bucket"], outputs["Key"]
-    p.cleanup.callback(_empty_bucket, s3, bucket)
+    bucket, key = outputs["Bucket"], outputs["Key"]  # the bucket stays empty: the stack deletes it
     readers: dict[str, Callable[[], bool]] = {
         "bucket encryption": lambda: (
             s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"][
@@ -212,7 +211,7 @@ def probe_template_settings(p: Probe) -> tuple[bool, str]:
         "versioning": lambda: s3.get_bucket_versioning(Bucket=bucket).get("Status") == "Enabled",
         "bucket policy": lambda: (
             json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])["Statement"][0]["Sid"]
-            == "DenyInsecureTransport"
+            == "DenyUnencryptedPuts"
         ),
         "key policy": lambda: (
             json.loads(kms.get_key_policy(KeyId=key, PolicyName="default")["Policy"])["Statement"][
@@ -283,15 +282,14 @@ _SETTINGS_STACK: dict[str, Any] = {
                     "Version": "2012-10-17",
                     "Statement": [
                         {
-                            "Sid": "DenyInsecureTransport",
+                            "Sid": "DenyUnencryptedPuts",
                             "Effect": "Deny",
                             "Principal": "*",
-                            "Action": "s3:*",
-                            "Resource": [
-                                {"Fn::GetAtt": ["Data", "Arn"]},
-                                {"Fn::Sub": "${Data.Arn}/*"},
-                            ],
-                            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                            "Action": "s3:PutObject",
+                            "Resource": {"Fn::Sub": "${Data.Arn}/*"},
+                            "Condition": {
+                                "StringNotEquals": {"s3:x-amz-server-side-encryption": "aws:kms"}
+                            },
                         }
                     ],
                 },

@@ -2,14 +2,17 @@
 
 It uses a runtime already reachable (``LOCALSTACK_HOST`` or ``AWS_ENDPOINT_URL``, read through
 localstack-client) or starts the host-mode runtime itself. Accounts are selected the emulator's
-way: a 12-digit access key id is the account. It declares no enforcement: LocalStack's open
-build enforces no bucket, key, trust or identity policy and runs no training, endpoint or
-pipeline. What an emulator does enforce (LocalEmu with ``IAM_ENFORCEMENT=1``) is measured by
-probes at start (:mod:`harness.targets.localstack.probes`), never assumed.
+way: a 12-digit access key id is the account's root, which bootstraps a ``harness-deployer``
+role there (sessions are that role's, as on the other targets). It declares no enforcement:
+LocalStack's open build enforces no bucket, key, trust or identity policy and runs no
+training, endpoint or pipeline. What an emulator does enforce or apply (LocalEmu with
+``IAM_ENFORCEMENT=1``) is measured by probes at start
+(:mod:`harness.targets.localstack.probes`), never assumed.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -35,9 +38,18 @@ DEFAULT_ACCOUNTS: Mapping[str, str] = {
 }
 FLAVOUR_VARIABLE = "HARNESS_LOCALSTACK_FLAVOUR"
 ENDPOINT_VARIABLES = ("LOCALSTACK_HOST", "AWS_ENDPOINT_URL")
+DEPLOYER_ROLE = "harness-deployer"
+"""Bootstrapped in each account, as an organisation's account-access role would be."""
 SECRET = "test"
 """Emulators accept any secret; the access key id alone selects the account."""
 
+_DEPLOYER_SECONDS = 12 * 3600
+_ADMINISTRATOR = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {"Sid": "AdministratorAccess", "Effect": "Allow", "Action": "*", "Resource": "*"}
+    ],
+}
 _CONFIG = Config(
     retries={"max_attempts": 2, "mode": "standard"},
     s3={"addressing_style": "path"},
@@ -142,6 +154,7 @@ class LocalStackTarget(Target):
         self.runtime: HostRuntime | None = None
         self.endpoint_url: str | None = None
         self.probe_results: list[probes.ProbeResult] = []
+        self._deployers: dict[str, boto3.Session] = {}
 
     # lifecycle ---------------------------------------------------------------------------
     def start(self) -> None:
@@ -157,6 +170,8 @@ class LocalStackTarget(Target):
         else:
             self._start_runtime()
         try:
+            for account_id in self.accounts.values():
+                self._deployers[account_id] = self._bootstrap_deployer(account_id)
             self.probe_results = probes.measure(self)
         except BaseException:
             self.stop()
@@ -180,7 +195,47 @@ class LocalStackTarget(Target):
         self.runtime.start()
         self.endpoint_url = self.runtime.endpoint_url
 
+    def _bootstrap_deployer(self, account_id: str) -> boto3.Session:
+        """Create the account's deployer role (trusting the root, allowed everything) and
+        return a session as it."""
+        iam = self.client("iam", self.root_session(account_id))
+        trust = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"},
+                    "Action": "sts:AssumeRole",
+                }
+            ],
+        }
+        try:
+            role = iam.create_role(
+                RoleName=DEPLOYER_ROLE,
+                AssumeRolePolicyDocument=json.dumps(trust),
+                MaxSessionDuration=_DEPLOYER_SECONDS,
+            )["Role"]
+        except iam.exceptions.EntityAlreadyExistsException:  # left by a run that was killed
+            role = iam.get_role(RoleName=DEPLOYER_ROLE)["Role"]
+        iam.put_role_policy(
+            RoleName=DEPLOYER_ROLE,
+            PolicyName="AdministratorAccess",
+            PolicyDocument=json.dumps(_ADMINISTRATOR),
+        )
+        return self._assume(self.root_session(account_id), role["Arn"], "harness")
+
+    def _remove_deployers(self) -> None:
+        """An emulator we did not start outlives us: leave it as we found it."""
+        for account_id in list(self._deployers):
+            iam = self.client("iam", self.root_session(account_id))
+            iam.delete_role_policy(RoleName=DEPLOYER_ROLE, PolicyName="AdministratorAccess")
+            iam.delete_role(RoleName=DEPLOYER_ROLE)
+            del self._deployers[account_id]
+
     def stop(self) -> None:
+        if self.runtime is None and self.endpoint_url is not None:
+            self._remove_deployers()
+        self._deployers = {}
         if self.runtime is not None:
             self.runtime.stop()
             self.runtime = None
@@ -211,10 +266,14 @@ class LocalStackTarget(Target):
     def session(
         self, account: str, role_arn: str | None = None, session_name: str = "harness"
     ) -> boto3.Session:
-        root = self.root_session(account)
-        if role_arn is None:
-            return root
-        sts = self.client("sts", root)
+        account_id = self.account_id(account)
+        if account_id not in self._deployers:
+            raise RuntimeError("the localstack target is not started")
+        deployer = self._deployers[account_id]
+        return deployer if role_arn is None else self._assume(deployer, role_arn, session_name)
+
+    def _assume(self, caller: boto3.Session, role_arn: str, session_name: str) -> boto3.Session:
+        sts = self.client("sts", caller)
         credentials = sts.assume_role(RoleArn=role_arn, RoleSessionName=session_name)["Credentials"]
         return boto3.Session(
             aws_access_key_id=credentials["AccessKeyId"],

@@ -53,10 +53,13 @@ def target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStackTarge
         yield started
 
 
-def test_each_access_key_is_its_own_account(target):
+def test_each_access_key_is_its_own_account_with_its_deployer(target):
     for role, account_id in target.accounts.items():
+        root = target.client("sts", target.root_session(role)).get_caller_identity()
+        assert root["Arn"] == f"arn:aws:iam::{account_id}:root"
         identity = target.client("sts", target.session(role)).get_caller_identity()
         assert identity["Account"] == account_id
+        assert ":assumed-role/harness-deployer/" in identity["Arn"]
 
 
 def test_capabilities_are_what_the_probes_measured(target):
