@@ -8,7 +8,7 @@ from typing import Any
 
 import botocore.session
 
-from harness.targets.local.codepipeline.json_api import Handler, dispatch
+from harness.targets.local.codepipeline.json_api import Handler, ServiceError, dispatch
 from harness.targets.local.codepipeline.model import ActionRun, Execution, Pipeline, now
 from harness.targets.local.codepipeline.service import PipelineStore
 from harness.targets.local.gateway import ServedCall, WsgiApp
@@ -82,7 +82,15 @@ class CodePipelineApi:
         self, served: ServedCall, params: dict[str, Any]
     ) -> dict[str, Any]:
         trigger = _trigger("StartPipelineExecution", served)
-        execution = self.store.start(*_where(served), params["name"], trigger)
+        pinned = {}
+        for revision in params.get("sourceRevisions", []):
+            if revision["revisionType"] != "COMMIT_ID":
+                raise ServiceError(
+                    "ValidationException",
+                    f"revisionType {revision['revisionType']} is not supported for CodeCommit",
+                )
+            pinned[revision["actionName"]] = revision["revisionValue"]
+        execution = self.store.start(*_where(served), params["name"], trigger, pinned)
         return {"pipelineExecutionId": execution.execution_id}
 
     def _stop_pipeline_execution(

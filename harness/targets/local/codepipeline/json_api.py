@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime
 import json
 from collections.abc import Callable, Mapping
+from http import HTTPStatus
 from typing import Any
 
 from botocore.model import ServiceModel
@@ -42,7 +43,7 @@ def respond(status: int, payload: Mapping[str, Any], json_version: str = "1.1") 
     ]
 
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
-        start_response(f"{status} {'OK' if status == 200 else 'Error'}", headers)
+        start_response(f"{status} {HTTPStatus(status).phrase}", headers)
         return [body]
 
     return app

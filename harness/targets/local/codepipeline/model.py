@@ -92,6 +92,7 @@ class Execution:
     pipeline: Pipeline
     declaration: dict[str, Any]  # the definition this execution runs (its version's)
     trigger: dict[str, str]
+    source_revisions: dict[str, str] = field(default_factory=dict)  # action -> commit id
     status: str = "InProgress"  # InProgress | Stopping | Stopped | Succeeded | Failed
     summary: str | None = None
     stage_status: dict[str, str] = field(default_factory=dict)

@@ -89,12 +89,23 @@ class PipelineStore:
         return pipeline
 
     # executions ----------------------------------------------------------------------------
-    def start(self, account_id: str, region: str, name: str, trigger: dict[str, str]) -> Execution:
+    def start(
+        self,
+        account_id: str,
+        region: str,
+        name: str,
+        trigger: dict[str, str],
+        source_revisions: dict[str, str] | None = None,
+    ) -> Execution:
+        """A new execution; ``source_revisions`` pins Source actions to commits."""
         key = (account_id, region, name)
         with self._lock:
             pipeline = self._pipeline(key)
             declaration = copy.deepcopy(pipeline.declaration)
-            execution = Execution(str(uuid.uuid4()), pipeline, declaration, trigger)
+            _check_source_revisions(declaration, source_revisions or {})
+            execution = Execution(
+                str(uuid.uuid4()), pipeline, declaration, trigger, dict(source_revisions or {})
+            )
             self._executions[key].append(execution)
             mode = declaration.get("executionMode", "SUPERSEDED")
             waiting = self._waiting.setdefault(key, [])
@@ -183,6 +194,19 @@ def _stored(declaration: dict[str, Any], version: int) -> dict[str, Any]:
     stored = copy.deepcopy(declaration)
     stored["version"] = version
     return stored
+
+
+def _check_source_revisions(declaration: dict[str, Any], revisions: dict[str, str]) -> None:
+    sources = {
+        action["name"]
+        for action in declaration["stages"][0]["actions"]
+        if action["actionTypeId"]["provider"] == "CodeCommit"
+    }
+    unknown = sorted(set(revisions) - sources)
+    if unknown:
+        raise ServiceError(
+            "ValidationException", f"sourceRevisions name no CodeCommit source action: {unknown}"
+        )
 
 
 def _check_structure(declaration: dict[str, Any]) -> None:

@@ -32,7 +32,9 @@ class ActionAbandoned(Exception):
 
 
 @dataclass
-class _Wait:
+class Wait:
+    """One action waiting for a result delivered through the API."""
+
     execution: Execution
     run: ActionRun
     result: dict[str, Any] | None = None
@@ -51,7 +53,7 @@ class _Wait:
 
 
 @dataclass
-class Job(_Wait):
+class Job(Wait):
     """A job handed to a worker (a Lambda function); ``accounts`` may report its result."""
 
     job_id: str = ""
@@ -62,14 +64,14 @@ class Waits:
     """Approvals by token and jobs by id, shared by the runner and the API."""
 
     def __init__(self) -> None:
-        self._approvals: dict[str, _Wait] = {}
+        self._approvals: dict[str, Wait] = {}
         self._jobs: dict[str, Job] = {}
         self._lock = threading.Lock()
 
-    def approval(self, execution: Execution, run: ActionRun) -> _Wait:
+    def approval(self, execution: Execution, run: ActionRun) -> Wait:
         """Register ``run`` as waiting for approval; its token is set on the run."""
         token = str(uuid.uuid4())
-        wait = _Wait(execution, run)
+        wait = Wait(execution, run)
         with self._lock:
             self._approvals[token] = wait
         run.token = token
@@ -107,5 +109,5 @@ class Waits:
             job.done.set()
 
 
-def _where(wait: _Wait) -> tuple[str, str, str]:
+def _where(wait: Wait) -> tuple[str, str, str]:
     return (wait.execution.pipeline.name, wait.run.stage, wait.run.name)

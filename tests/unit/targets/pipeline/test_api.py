@@ -353,3 +353,31 @@ def test_a_push_starts_the_pipeline_only_through_a_rule_role_allowed_to(demo: De
     for rule in ("allowed", "denied", "other-branch"):
         events.remove_targets(Rule=rule, Ids=["p"])
         events.delete_rule(Name=rule)
+
+
+def test_source_revisions_pin_the_commit_an_execution_reads(demo: Demo) -> None:
+    codepipeline = demo.client("codepipeline")
+    name = "demo-pinned"
+    older = demo.commit({"pinned.txt": b"older"}, "older")
+    demo.commit({"pinned.txt": b"newer"}, "newer")
+    codepipeline.create_pipeline(pipeline=demo.declaration(name, demo.pipeline_role, "PARALLEL"))
+    pin = {"actionName": "Source", "revisionType": "COMMIT_ID", "revisionValue": older}
+    unknown = _error(
+        lambda: codepipeline.start_pipeline_execution(
+            name=name, sourceRevisions=[pin | {"actionName": "Build"}]
+        )
+    )
+    assert unknown["Code"] == "ValidationException"
+    execution_id = codepipeline.start_pipeline_execution(name=name, sourceRevisions=[pin])[
+        "pipelineExecutionId"
+    ]
+    demo.wait(execution_id, lambda e: e["artifactRevisions"], name)
+    assert demo.execution(execution_id, name)["artifactRevisions"][0]["revisionId"] == older
+    details = codepipeline.list_action_executions(
+        pipelineName=name, filter={"pipelineExecutionId": execution_id}
+    )["actionExecutionDetails"]
+    source = next(d for d in details if d["actionName"] == "Source")
+    assert source["output"]["outputVariables"]["CommitMessage"] == "older"
+    codepipeline.stop_pipeline_execution(
+        pipelineName=name, pipelineExecutionId=execution_id, abandon=True
+    )

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from harness.deploy.deploy import Deployment, deploy, push_source
+from harness.deploy.deploy import Deployment, deploy
 from harness.deploy.pipeline import follow_execution
 from harness.deploy.settings import Settings
 from harness.targets.local import LocalTarget
@@ -28,16 +28,38 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LocalTa
         yield target, deploy(target, Settings.for_target(target))
 
 
-def _push(target: LocalTarget, deployment: Deployment) -> None:
-    deployment.commit_id = push_source(target, deployment, lambda _message: None)
+def _push_change(target: LocalTarget, deployment: Deployment, change: bytes) -> None:
+    """Commit a change to main after abandoning executions still in progress (the deploy's
+    own push may be waiting for its approval), so this push's execution runs next."""
+    assert target.pipelines is not None
+    target.pipelines.events.wait()  # the deploy's push has started its execution
+    codepipeline = target.client("codepipeline", target.session("shared-services"))
+    name = deployment.settings.pipeline_name
+    for summary in codepipeline.list_pipeline_executions(pipelineName=name)[
+        "pipelineExecutionSummaries"
+    ]:
+        if summary["status"] == "InProgress":
+            codepipeline.stop_pipeline_execution(
+                pipelineName=name, pipelineExecutionId=summary["pipelineExecutionId"], abandon=True
+            )
+    codecommit = target.client("codecommit", target.session("shared-services"))
+    repository = deployment.wiring.RepositoryName
+    head = codecommit.get_branch(repositoryName=repository, branchName="main")["branch"]
+    deployment.commit_id = codecommit.put_file(
+        repositoryName=repository,
+        branchName="main",
+        parentCommitId=head["commitId"],
+        filePath="CHANGES",
+        fileContent=change,
+        commitMessage=change.decode(),
+    )["commitId"]
 
 
 def test_a_push_trains_asks_approval_and_deploys_the_endpoint(
     deployed: tuple[LocalTarget, Deployment],
 ) -> None:
     target, deployment = deployed
-    if deployment.commit_id is None:
-        _push(target, deployment)
+    _push_change(target, deployment, b"train and deploy")
     codepipeline = target.client("codepipeline", target.session("shared-services"))
     run = follow_execution(codepipeline, deployment, approve=True, timeout_s=TIMEOUT_S)
     assert run.status == "Succeeded", run.stages
@@ -73,30 +95,20 @@ def test_training_role_without_decrypt_fails_training_before_any_approval(
     iam.put_role_policy(
         RoleName=role, PolicyName="training-job", PolicyDocument=json.dumps(weakened)
     )
+    codepipeline = target.client("codepipeline", target.session("shared-services"))
     try:
-        # A new commit: the same files again would be no change.
-        codecommit = target.client("codecommit", target.session("shared-services"))
-        repository = deployment.wiring.RepositoryName
-        head = codecommit.get_branch(repositoryName=repository, branchName="main")["branch"]
-        deployment.commit_id = codecommit.put_file(
-            repositoryName=repository,
-            branchName="main",
-            parentCommitId=head["commitId"],
-            filePath="CHANGES",
-            fileContent=b"retrain without decrypt\n",
-            commitMessage="retrain",
-        )["commitId"]
-        codepipeline = target.client("codepipeline", target.session("shared-services"))
+        _push_change(target, deployment, b"retrain without decrypt")
         run = follow_execution(codepipeline, deployment, approve=True, timeout_s=TIMEOUT_S)
     finally:
         iam.put_role_policy(
             RoleName=role, PolicyName="training-job", PolicyDocument=json.dumps(original)
         )
     assert run.status == "Failed"
-    assert run.approval is None
     train = run.stages["Train"]["actionStates"][0]["latestExecution"]
     assert train["status"] == "Failed"
     assert "AccessDenied" in train["errorDetails"]["message"]
     assert "kms:Decrypt" in train["errorDetails"]["message"]
-    approve = run.stages["Approve"].get("latestExecution", {})
-    assert approve.get("pipelineExecutionId") != run.execution_id
+    actions = codepipeline.list_action_executions(
+        pipelineName=run.pipeline, filter={"pipelineExecutionId": run.execution_id}
+    )["actionExecutionDetails"]
+    assert {a["actionName"] for a in actions} == {"Source", "DeployTrainingStack", "Train"}

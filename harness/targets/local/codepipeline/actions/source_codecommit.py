@@ -1,4 +1,5 @@
-"""Source / CodeCommit: the branch head's files, zipped as the output artifact.
+"""Source / CodeCommit: the branch head's files (or the commit StartPipelineExecution named
+in ``sourceRevisions``), zipped as the output artifact.
 
 The branch and commit are read through the gateway as the action's role (the pipeline role),
 so its CodeCommit permissions decide; the files then come from the repository's store, as
@@ -15,8 +16,10 @@ def run(context: ActionContext) -> ActionOutcome:
     repository = context.configuration["RepositoryName"]
     branch = context.configuration["BranchName"]
     codecommit = context.client("codecommit")
-    head = codecommit.get_branch(repositoryName=repository, branchName=branch)
-    commit_id = head["branch"]["commitId"]
+    commit_id = context.execution.source_revisions.get(context.run.name)
+    if commit_id is None:
+        head = codecommit.get_branch(repositoryName=repository, branchName=branch)
+        commit_id = head["branch"]["commitId"]
     commit = codecommit.get_commit(repositoryName=repository, commitId=commit_id)["commit"]
     files = context.codecommit.files(
         context.account_id, codecommit.meta.region_name, repository, commit_id
