@@ -237,22 +237,28 @@ def test_every_object_is_sse_kms_under_this_key(
 ) -> None:
     """Every object, the pipeline's artifacts included, after the run.
 
-    Each is inspected (HeadObject) by the allow-list's readers in turn, since reading an
-    object's encryption may need the key: an object no reader can inspect is a finding too.
+    Each is inspected (HeadObject) by the allow-list's readers in turn, those the allow-list
+    lets read that prefix first, since reading an object's encryption may need the key: an
+    object no reader can inspect is a finding too.
     Current versions only: no allow-listed role may read old versions (s3:GetObjectVersion).
     """
-    readers = [
-        _s3(principals, p.arn)
-        for p in allowlist.principals
-        if any("s3:GetObject" in actions for actions in p.bucket.values())
-    ]
+    # Top-level prefix -> the allow-list principals that may read objects under it.
+    readers: dict[str, list[str]] = {}
+    for principal in allowlist.principals:
+        for label, actions in principal.bucket.items():
+            if "s3:GetObject" in actions:
+                top = allowlist.objects[label].split("/", 1)[0]
+                readers.setdefault(top, []).append(principal.arn)
+    everyone = list(dict.fromkeys(arn for arns in readers.values() for arn in arns))
     listing = harness_target.client("s3", harness_target.session("shared-services"))
     wrong = []
     seen = 0
     for page in listing.get_paginator("list_objects_v2").paginate(Bucket=deployment.bucket):
         for listed in page.get("Contents", []):
             seen += 1
-            head = _inspect(readers, deployment.bucket, listed["Key"])
+            likely = readers.get(listed["Key"].split("/", 1)[0], [])
+            clients = [_s3(principals, arn) for arn in dict.fromkeys(likely + everyone)]
+            head = _inspect(clients, deployment.bucket, listed["Key"])
             encryption = (head.get("ServerSideEncryption"), head.get("SSEKMSKeyId"))
             if encryption != ("aws:kms", deployment.key_arn):
                 wrong.append(f"{listed['Key']}: {encryption}")
