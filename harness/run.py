@@ -65,6 +65,13 @@ def _run_suite(argv: list[str], prog: str, description: str, reuse: bool) -> int
             help="folder with account templates replacing infra/templates' (same file names)",
         )
     args = parser.parse_args(argv)
+    if reuse and args.target in EPHEMERAL:
+        print(
+            f"{prog}: nothing outlives a process on target {args.target}; "
+            "use `harness run` there (it deploys, checks and tears down in one go)",
+            file=sys.stderr,
+        )
+        return 2
     if not SUITE.is_dir():
         print(
             f"{prog}: the compliance suite {SUITE} is missing (run from a clone)", file=sys.stderr
