@@ -61,8 +61,14 @@ class CodePipelineApi:
 
     def _get_pipeline(self, served: ServedCall, params: dict[str, Any]) -> dict[str, Any]:
         pipeline = self.store.get(*_where(served), params["name"])
+        declaration = pipeline.at_version(params.get("version"))
+        if declaration is None:
+            raise ServiceError(
+                "PipelineVersionNotFoundException",
+                f"Pipeline {pipeline.name} has no version {params['version']}",
+            )
         return {
-            "pipeline": pipeline.declaration,
+            "pipeline": declaration,
             "metadata": {
                 "pipelineArn": pipeline.arn,
                 "created": pipeline.created,

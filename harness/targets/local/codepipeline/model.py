@@ -22,10 +22,17 @@ class Pipeline:
     version: int
     created: datetime.datetime
     updated: datetime.datetime
+    earlier: dict[int, dict[str, Any]] = field(default_factory=dict)  # older versions
 
     @property
     def name(self) -> str:
         return str(self.declaration["name"])
+
+    def at_version(self, version: int | None) -> dict[str, Any] | None:
+        """The declaration of ``version`` (None: the current one), or None if unknown."""
+        if version is None or version == self.version:
+            return self.declaration
+        return self.earlier.get(version)
 
     @property
     def arn(self) -> str:

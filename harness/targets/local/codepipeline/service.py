@@ -55,6 +55,7 @@ class PipelineStore:
         _check_structure(declaration)
         with self._lock:
             pipeline = self._pipeline((account_id, region, declaration["name"]))
+            pipeline.earlier[pipeline.version] = pipeline.declaration
             pipeline.version += 1
             pipeline.declaration = _stored(declaration, pipeline.version)
             pipeline.updated = now()

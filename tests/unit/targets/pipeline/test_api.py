@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -243,6 +244,30 @@ def test_pipeline_errors_have_codepipeline_shapes(demo: Demo) -> None:
     malformed = _error(lambda: unchecked.create_pipeline(pipeline={"name": "x"}))
     assert malformed["Code"] == "ValidationException"
     assert "roleArn" in malformed["Message"]
+    unknown_job = _error(lambda: codepipeline.put_job_success_result(jobId=str(uuid.uuid4())))
+    assert unknown_job["Code"] == "JobNotFoundException"
+
+
+def test_updates_keep_earlier_versions(demo: Demo) -> None:
+    codepipeline = demo.client("codepipeline")
+    declaration = demo.declaration("demo-versions", demo.pipeline_role, "PARALLEL")
+    codepipeline.create_pipeline(pipeline=declaration)
+    approve = declaration["stages"][1]["actions"][0]
+    approve["configuration"]["CustomData"] = "second version"
+    assert codepipeline.update_pipeline(pipeline=declaration)["pipeline"]["version"] == 2
+    first = codepipeline.get_pipeline(name="demo-versions", version=1)["pipeline"]
+    current = codepipeline.get_pipeline(name="demo-versions")["pipeline"]
+    assert first["version"] == 1 and current["version"] == 2
+    assert (
+        first["stages"][1]["actions"][0]["configuration"]["CustomData"]
+        == "commit #{Source.CommitId}"
+    )
+    assert current["stages"][1]["actions"][0]["configuration"]["CustomData"] == "second version"
+    missing = _error(lambda: codepipeline.get_pipeline(name="demo-versions", version=3))
+    assert missing["Code"] == "PipelineVersionNotFoundException"
+    codepipeline.delete_pipeline(name="demo-versions")
+    gone = _error(lambda: codepipeline.get_pipeline_state(name="demo-versions"))
+    assert gone["Code"] == "PipelineNotFoundException"
 
 
 def test_queued_executions_run_in_order_and_approval_tokens_are_checked(demo: Demo) -> None:
