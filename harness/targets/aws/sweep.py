@@ -89,6 +89,11 @@ def discover(client: ClientOf, run_id: str) -> list[Found]:
         for r in _paged(client("iam"), "list_roles", "Roles")
         if r["RoleName"].startswith(prefix)
     ]
+    found += [
+        Found("alias", a["AliasName"])
+        for a in _paged(client("kms"), "list_aliases", "Aliases")
+        if a["AliasName"].startswith(f"alias/{prefix}")
+    ]
     arns = tagged_arns(client, run_id)
     found += [
         Found("bucket", arn.split(":::", 1)[1]) for arn in arns if arn.startswith("arn:aws:s3:::")
@@ -136,6 +141,11 @@ def remove(client: ClientOf, item: Found, delete_stack: Callable[[str], None]) -
     elif item.kind == "bucket":
         empty_bucket(client("s3"), item.name)
         client("s3").delete_bucket(Bucket=item.name)
+    elif item.kind == "alias":  # a key made outside any stack, known by its alias
+        kms = client("kms")
+        key_id = kms.describe_key(KeyId=item.name)["KeyMetadata"]["KeyId"]
+        kms.delete_alias(AliasName=item.name)
+        kms.schedule_key_deletion(KeyId=key_id, PendingWindowInDays=7)
     elif item.kind == "key":
         key_id = item.name.rsplit("/", 1)[1]  # the id: moto's ScheduleKeyDeletion takes no ARN
         client("kms").schedule_key_deletion(KeyId=key_id, PendingWindowInDays=7)

@@ -198,13 +198,20 @@ def test_teardown_finds_what_the_run_did_not_record(stand_in, profiles):
             Bucket=f"{RUN}-loose", Tagging={"TagSet": [{"Key": RUN_TAG, "Value": RUN}]}
         )
         s3.put_object(Bucket=f"{RUN}-loose", Key="x", Body=b"x")
+        kms = target.client("kms", session)
+        key_id = kms.create_key()["KeyMetadata"]["KeyId"]
+        kms.create_alias(AliasName=f"alias/{RUN}-other-key", TargetKeyId=key_id)
         target.client("iam", session).create_role(
             RoleName=f"{RUN}-canary", AssumeRolePolicyDocument=json.dumps({"Statement": []})
         )
-        assert {f"bucket {RUN}-loose in training", f"role {RUN}-canary in training"} <= set(
-            target.leak_check()
-        )
+        assert {
+            f"bucket {RUN}-loose in training",
+            f"role {RUN}-canary in training",
+            f"alias alias/{RUN}-other-key in training",
+        } <= set(target.leak_check())
     assert target.leaks == []
+    kms = stand_in.client("kms", stand_in.session("training"))
+    assert kms.describe_key(KeyId=key_id)["KeyMetadata"]["KeyState"] == "PendingDeletion"
 
 
 @pytest.mark.skipif(
