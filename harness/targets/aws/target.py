@@ -22,6 +22,7 @@ from typing import Any
 import boto3
 from botocore.client import BaseClient
 from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
 from cfnlint.decode import decode_str
 
 from harness.targets.aws import guards, sweep
@@ -87,8 +88,16 @@ class AwsTarget(Target):
             return
         observed = {}
         for role in ACCOUNT_ROLES:
-            session = self._open(role)
-            identity = session.client("sts", config=_CONFIG).get_caller_identity()
+            access = self.settings.access_of(role)
+            try:
+                session = self._open(role)
+                identity = session.client("sts", config=_CONFIG).get_caller_identity()
+            except (BotoCoreError, ClientError) as error:
+                raise guards.GuardRefused(
+                    f"refusing to start: no usable credentials for {role} (profile "
+                    f"{access.profile or 'default chain'}, role {access.role_arn or 'none'}): "
+                    f"{error}"
+                ) from error
             observed[role] = identity["Account"]
             self._sessions[role] = session
         guards.check_accounts(observed, self.settings.allowed_accounts)

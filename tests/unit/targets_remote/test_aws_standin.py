@@ -125,6 +125,12 @@ def test_a_wrong_account_id_refuses_to_start(stand_in, profiles):
         _deploy(target)
 
 
+def test_an_account_without_usable_credentials_refuses_to_start(stand_in, profiles):
+    access = dict(profiles) | {"production": AccountAccess(profile="missing")}
+    with pytest.raises(GuardRefused, match="no usable credentials for production"):
+        _target(stand_in, access).start()
+
+
 def test_start_names_what_it_will_create(stand_in, profiles):
     target = _target(stand_in, profiles)
     with target:
