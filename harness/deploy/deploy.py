@@ -2,9 +2,10 @@
 
 Order (infra/README.md): A's stack (its policies name B's and C's roles by ARN conditions, so
 it deploys first); B and C with A's bucket and key; training data published by A's data
-publisher role under the key; the canary principals and a second key that checks need; the
-pipeline rendered from the three stacks' outputs; the source bundle pushed to ``main``, which
-starts the pipeline. Every failure names the stack, resource, principal or parameter.
+publisher role under the key; the pipeline rendered from the three stacks' outputs; the source
+bundle pushed to ``main``, which starts the pipeline; then, while it runs, the canary
+principals and a second key that the checks need. Every failure names the stack, resource,
+principal or parameter.
 """
 
 from __future__ import annotations
@@ -186,41 +187,48 @@ def publish_data(
     return keys
 
 
-def create_canaries(target: Target, settings: Settings, progress: Progress) -> dict[str, str]:
-    """An admin-like role (``kms:*``, ``s3:*``, ``sts:AssumeRole``) in each account, trusted by
-    that account's deployer: the key and bucket policies must refuse it all the same."""
-    arns = {}
-    for account in ACCOUNT_ROLES:
-        deployer = deployer_role_arn(target, account)
-        trust = {
-            "Version": "2012-10-17",
-            "Statement": [
-                {"Effect": "Allow", "Principal": {"AWS": deployer}, "Action": "sts:AssumeRole"}
-            ],
-        }
-        name = settings.canary_role_name
-        progress(f"creating canary role {name} in {account}")
-        iam = target.client("iam", target.session(account))
+def create_canary(target: Target, settings: Settings, account: str, deployer: str) -> str:
+    """An admin-like role (``kms:*``, ``s3:*``, ``sts:AssumeRole``) in ``account``, trusted by
+    its deployer: the key and bucket policies must refuse it all the same."""
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": deployer}, "Action": "sts:AssumeRole"}
+        ],
+    }
+    name = settings.canary_role_name
+    iam = target.client("iam", target.session(account))
+    try:
         try:
-            try:
-                arn = iam.create_role(
-                    RoleName=name,
-                    AssumeRolePolicyDocument=json.dumps(trust),
-                    Description="Harness canary: admin-like, must be refused by the key policy",
-                )["Role"]["Arn"]
-            except ClientError as error:
-                if error.response["Error"]["Code"] != "EntityAlreadyExists":
-                    raise
-                arn = iam.get_role(RoleName=name)["Role"]["Arn"]
-            iam.put_role_policy(
+            arn = iam.create_role(
                 RoleName=name,
-                PolicyName=CANARY_POLICY_NAME,
-                PolicyDocument=json.dumps(CANARY_POLICY),
-            )
+                AssumeRolePolicyDocument=json.dumps(trust),
+                Description="Harness canary: admin-like, must be refused by the key policy",
+            )["Role"]["Arn"]
         except ClientError as error:
-            raise _fail(f"canary role {name} in {account}", error) from error
-        arns[account] = arn
-    return arns
+            if error.response["Error"]["Code"] != "EntityAlreadyExists":
+                raise
+            arn = iam.get_role(RoleName=name)["Role"]["Arn"]
+        iam.put_role_policy(
+            RoleName=name, PolicyName=CANARY_POLICY_NAME, PolicyDocument=json.dumps(CANARY_POLICY)
+        )
+    except ClientError as error:
+        raise _fail(f"canary role {name} in {account}", error) from error
+    return str(arn)
+
+
+def create_canaries(
+    target: Target, settings: Settings, deployers: Mapping[str, str], progress: Progress
+) -> dict[str, str]:
+    """One canary per account, the three side by side."""
+    progress(f"creating canary role {settings.canary_role_name} in every account")
+    with ThreadPoolExecutor(max_workers=len(ACCOUNT_ROLES)) as pool:
+        futures = {
+            account: pool.submit(create_canary, target, settings, account, deployers[account])
+            for account in ACCOUNT_ROLES
+        }
+        wait(futures.values())
+    return {account: future.result() for account, future in futures.items()}
 
 
 def create_other_key(target: Target, settings: Settings, progress: Progress) -> str:
@@ -307,14 +315,15 @@ def deploy(
         raise DeployError(f"wiring the pipeline: {error}") from error
     deployment = Deployment(settings, outputs, wiring, deployers)
     deployment.data_keys = publish_data(target, deployment, data_dir, progress)
-    deployment.canary_arns = create_canaries(target, settings, progress)
-    deployment.other_key_arn = create_other_key(target, settings, progress)
     try:
         create_pipeline(target, deployment, progress)
     except RenderError as error:
         raise DeployError(f"rendering the pipeline: {error}") from error
     if target.has(Capability.RUNS_PIPELINE):
+        # Pushed as soon as the pipeline can run; the checks' own principals come meanwhile.
         deployment.commit_id = push_source(target, deployment, progress)
+    deployment.canary_arns = create_canaries(target, settings, deployers, progress)
+    deployment.other_key_arn = create_other_key(target, settings, progress)
     return deployment
 
 

@@ -66,6 +66,13 @@ class _Steps:
         except (StackFailed, BotoCoreError) as error:
             self.report.errors.append(f"{what}: {error}")
 
+    def run_together(self, steps: list[tuple[str, Callable[[], None]]]) -> None:
+        """Steps that depend on nothing of each other, side by side; all finish first."""
+        with ThreadPoolExecutor(max_workers=len(steps)) as pool:
+            futures = [pool.submit(self.run, what, step) for what, step in steps]
+        for future in futures:
+            future.result()  # an unexpected error surfaces here, not lost in the pool
+
 
 def _stack_outputs(target: Target, account: str, name: str) -> dict[str, str]:
     cloudformation = target.client("cloudformation", target.session(account))
@@ -166,33 +173,36 @@ def teardown(
             target.client("sagemaker", target.session("production")), settings.endpoint_name
         ),
     )
-    steps.run(
-        f"stack {settings.training_stack_name} in training",
-        lambda: target.destroy_stack(
-            "training", settings.training_stack_name, training.get("CloudFormationRoleArn")
+    independent: list[tuple[str, Callable[[], None]]] = [
+        (
+            f"stack {settings.training_stack_name} in training",
+            lambda: target.destroy_stack(
+                "training", settings.training_stack_name, training.get("CloudFormationRoleArn")
+            ),
         ),
-    )
+        (
+            f"second key {settings.other_key_alias}",
+            lambda: _delete_other_key(target.client("kms", a_session), settings.other_key_alias),
+        ),
+    ]
     for account in ACCOUNT_ROLES:
         iam = target.client("iam", target.session(account))
-        steps.run(
-            f"canary role {settings.canary_role_name} in {account}",
-            lambda iam=iam: _delete_role(iam, settings.canary_role_name),
+        independent.append(
+            (
+                f"canary role {settings.canary_role_name} in {account}",
+                lambda iam=iam: _delete_role(iam, settings.canary_role_name),
+            )
         )
-    steps.run(
-        f"second key {settings.other_key_alias}",
-        lambda: _delete_other_key(target.client("kms", a_session), settings.other_key_alias),
-    )
-    with ThreadPoolExecutor(max_workers=2) as pool:  # C and B depend on nothing of each other
-        futures = [
-            pool.submit(
-                steps.run,
+    steps.run_together(independent)
+    steps.run_together(
+        [
+            (
                 f"stack {settings.stack_name(account)} in {account}",
                 lambda account=account: target.destroy_stack(account, settings.stack_name(account)),
             )
             for account in ("production", "training")
         ]
-    for future in futures:
-        future.result()  # an unexpected error surfaces here, not lost in the pool
+    )
     if "ArtifactBucketName" in shared:
         bucket = shared["ArtifactBucketName"]
         steps.run(
