@@ -1,15 +1,18 @@
 """The capability table of every target, as Markdown, from what the targets declare.
 
 ``python -m harness.targets.capabilities`` prints it for the README; nothing in it is written
-by hand, so it cannot drift from what the targets claim (and skip on).
+by hand, so it cannot drift from what the targets claim (and skip on). With ``--measure`` it
+also starts each target whose capabilities are measured and prints what its probes found.
 """
 
 from __future__ import annotations
 
+import argparse
 import importlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from harness.targets.base import Capability, Target
+from harness.targets.localstack.probes import ProbeResult
 
 YES, NO, MEASURED = "yes", "no", "measured at start"
 
@@ -36,19 +39,49 @@ def capability_table(targets: Mapping[str, type[Target]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def registered_targets() -> dict[str, type[Target]]:
-    """The target classes ``--target`` knows, from the harness's one registry."""
+def registered_targets(names: Sequence[str] | None = None) -> dict[str, type[Target]]:
+    """The target classes ``--target`` knows (or those of ``names``), from the harness's one
+    registry; only the chosen ones are imported."""
     from harness.deploy.targets import TARGETS  # the registry lives with the deploy layer
 
     classes = {}
-    for name, spec in TARGETS.items():
-        module, attribute = spec.split(":")
+    for name in names or TARGETS:
+        module, attribute = TARGETS[name].split(":")
         classes[name] = getattr(importlib.import_module(module), attribute)
     return classes
 
 
-def main() -> None:
-    print(capability_table(registered_targets()), end="")
+def measured_table(version: str, results: Sequence[ProbeResult]) -> str:
+    """What the probes of one started target found, and what they saw."""
+    lines = [
+        f"Measured on {version}:",
+        "",
+        "| capability | measured | what the probe saw |",
+        "|---|---|---|",
+    ]
+    lines += [
+        f"| {r.capability.description} | {YES if r.enforced else NO} | {r.detail} |"
+        for r in results
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--measure",
+        action="append",
+        default=[],
+        metavar="TARGET",
+        help="start TARGET and print what its probes measured, instead of the table",
+    )
+    args = parser.parse_args(argv)
+    if not args.measure:
+        print(capability_table(registered_targets()), end="")
+    for name, target_class in registered_targets(args.measure).items():
+        with target_class() as started:
+            version = getattr(started, "version", name)
+            print(measured_table(version, getattr(started, "probe_results", [])), end="")
 
 
 if __name__ == "__main__":

@@ -155,6 +155,7 @@ class LocalStackTarget(Target):
         self.endpoint_url: str | None = None
         self.probe_results: list[probes.ProbeResult] = []
         self._deployers: dict[str, boto3.Session] = {}
+        self.version = f"{self.flavour.name} (not started)"
 
     # lifecycle ---------------------------------------------------------------------------
     def start(self) -> None:
@@ -169,6 +170,8 @@ class LocalStackTarget(Target):
             self.endpoint_url = self._given_endpoint
         else:
             self._start_runtime()
+        health = fetch_health(self.endpoint_url, self.flavour.health_path) or {}
+        self.version = f"{self.flavour.name} {health.get('version', 'unknown')}"
         try:
             for account_id in self.accounts.values():
                 self._deployers[account_id] = self._bootstrap_deployer(account_id)
