@@ -4,7 +4,8 @@ The pipeline role is assumed as ``codepipeline.amazonaws.com`` (its trust policy
 action with a ``roleArn`` runs as that role, assumed from the pipeline role's session by a
 real ``sts:AssumeRole`` through the gateway, so both the role's trust policy and the pipeline
 role's identity policy decide. Actions of one stage run by ``runOrder``, those sharing a
-``runOrder`` in parallel; the first failure fails the stage and the execution.
+``runOrder`` in parallel; the first failure fails the stage and the execution. Each stage is
+entered as the pipeline's execution mode allows (see ``stage_locks``).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from harness.targets.local.codepipeline.actions import ACTIONS
 from harness.targets.local.codepipeline.actions.base import ActionContext
 from harness.targets.local.codepipeline.artifacts import ArtifactStore
 from harness.targets.local.codepipeline.model import ActionRun, ArtifactLocation, Execution
+from harness.targets.local.codepipeline.stage_locks import StageLocks
 from harness.targets.local.codepipeline.variables import resolve
 from harness.targets.local.codepipeline.waits import ActionAbandoned, ActionFailed, Waits
 
@@ -54,6 +56,7 @@ class Runner:
         self.sessions = sessions
         self.codecommit = codecommit
         self.waits = waits
+        self.locks = StageLocks()
         self.settings = settings or {}
 
     def run(self, execution: Execution) -> None:
@@ -71,12 +74,16 @@ class Runner:
             return
         artifacts: dict[str, ArtifactLocation] = {}
         for stage in declaration["stages"]:
-            if execution.stop.is_set():
-                execution.finish("Stopped", execution.stop_reason)
-                return
             name = stage["name"]
+            if not self.locks.enter(execution, name):
+                if execution.status != "Superseded":
+                    execution.finish("Stopped", execution.stop_reason)
+                return
             execution.stage_status[name] = "InProgress"
-            failure = self._run_stage(execution, stage, session, artifacts)
+            try:
+                failure = self._run_stage(execution, stage, session, artifacts)
+            finally:
+                self.locks.leave(execution, name)
             if failure is None:
                 execution.stage_status[name] = "Succeeded"
             elif failure.status == "Abandoned":

@@ -1,6 +1,5 @@
-"""The local CodePipeline's state: pipelines per account and region, their executions, and
-when each execution runs (``executionMode``: QUEUED runs them one at a time in order,
-SUPERSEDED lets the newest waiting one replace older waiting ones, PARALLEL runs at once)."""
+"""The local CodePipeline's state: pipelines per account and region (with their earlier
+versions) and their executions, each run by the runner in its own thread."""
 
 from __future__ import annotations
 
@@ -19,7 +18,7 @@ PipelineKey = tuple[str, str, str]  # account id, region, name
 
 
 class PipelineStore:
-    """Pipelines and executions; starts each execution's runner thread when its turn comes."""
+    """Pipelines and executions; each execution runs in its own runner thread."""
 
     def __init__(
         self,
@@ -31,8 +30,6 @@ class PipelineStore:
         self.runner = Runner(sessions, codecommit, self.waits, settings)
         self._pipelines: dict[PipelineKey, Pipeline] = {}
         self._executions: dict[PipelineKey, list[Execution]] = {}  # oldest first
-        self._waiting: dict[PipelineKey, list[Execution]] = {}
-        self._running: dict[PipelineKey, set[str]] = {}
         self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
 
@@ -70,7 +67,6 @@ class PipelineStore:
                 if execution.status == "InProgress":
                     execution.abandon = True
                     execution.stop.set()
-            self._waiting.pop(key, None)
 
     def get(self, account_id: str, region: str, name: str) -> Pipeline:
         with self._lock:
@@ -108,43 +104,15 @@ class PipelineStore:
                 str(uuid.uuid4()), pipeline, declaration, trigger, dict(source_revisions or {})
             )
             self._executions[key].append(execution)
-            mode = declaration.get("executionMode", "SUPERSEDED")
-            waiting = self._waiting.setdefault(key, [])
-            if mode == "SUPERSEDED":
-                for older in waiting:
-                    older.finish("Superseded", f"Superseded by {execution.execution_id}")
-                waiting.clear()
-            if mode == "PARALLEL":
-                self._launch(key, execution)
-            else:
-                waiting.append(execution)
-                self._next(key)
-        return execution
-
-    def _next(self, key: PipelineKey) -> None:
-        """Under the lock: start the oldest waiting execution if none runs."""
-        waiting = self._waiting.get(key, [])
-        if waiting and not self._running.get(key):
-            self._launch(key, waiting.pop(0))
-
-    def _launch(self, key: PipelineKey, execution: Execution) -> None:
-        self._running.setdefault(key, set()).add(execution.execution_id)
-        thread = threading.Thread(
-            target=self._run,
-            args=(key, execution),
-            name=f"pipeline-{execution.execution_id}",
-            daemon=True,
-        )
-        self._threads.append(thread)
+            thread = threading.Thread(
+                target=self.runner.run,
+                args=(execution,),
+                name=f"pipeline-{execution.execution_id}",
+                daemon=True,
+            )
+            self._threads.append(thread)
         thread.start()
-
-    def _run(self, key: PipelineKey, execution: Execution) -> None:
-        try:
-            self.runner.run(execution)
-        finally:
-            with self._lock:
-                self._running.get(key, set()).discard(execution.execution_id)
-                self._next(key)
+        return execution
 
     def execution(self, account_id: str, region: str, name: str, execution_id: str) -> Execution:
         for execution in self.executions(account_id, region, name):
@@ -162,7 +130,6 @@ class PipelineStore:
             return list(reversed(self._executions[(account_id, region, name)]))
 
     def stop(self, execution: Execution, abandon: bool, reason: str | None) -> None:
-        key = (execution.pipeline.account_id, execution.pipeline.region, execution.pipeline.name)
         with self._lock:
             if execution.status != "InProgress":
                 raise ServiceError(
@@ -171,13 +138,8 @@ class PipelineStore:
                 )
             execution.stop_reason = reason or ""
             execution.abandon = abandon
+            execution.status = "Stopping"  # the runner makes it Stopped
             execution.stop.set()
-            waiting = self._waiting.get(key, [])
-            if execution in waiting:
-                waiting.remove(execution)
-                execution.finish("Stopped", reason)
-            else:
-                execution.status = "Stopping"
 
     def wait(self, timeout: float | None = None) -> None:
         """Let running executions end (the target stops them first)."""

@@ -129,12 +129,12 @@ class Demo:
             time.sleep(0.05)
         return execution
 
-    def approval(self, execution_id: str) -> dict[str, Any]:
+    def approval(self, execution_id: str, name: str = NAME) -> dict[str, Any]:
         """The approval action's latest state, once this execution's approval waits."""
         codepipeline = self.client("codepipeline")
         deadline = time.monotonic() + 30
         while True:
-            stages = codepipeline.get_pipeline_state(name=NAME)["stageStates"]
+            stages = codepipeline.get_pipeline_state(name=name)["stageStates"]
             approve = stages[1]
             latest = approve["actionStates"][0].get("latestExecution", {})
             mine = approve.get("latestExecution", {}).get("pipelineExecutionId") == execution_id
@@ -270,17 +270,25 @@ def test_updates_keep_earlier_versions(demo: Demo) -> None:
     assert gone["Code"] == "PipelineNotFoundException"
 
 
-def test_queued_executions_run_in_order_and_approval_tokens_are_checked(demo: Demo) -> None:
+def _wait_source(demo: Demo, execution_id: str, name: str = NAME) -> None:
+    demo.wait(execution_id, lambda e: e["artifactRevisions"], name)
+
+
+def test_queued_executions_enter_each_stage_in_order_and_tokens_are_checked(demo: Demo) -> None:
     codepipeline = demo.client("codepipeline")
     demo.commit({"c.txt": b"queued"}, "queued")
     codepipeline.create_pipeline(pipeline=demo.declaration(NAME, demo.pipeline_role))
     first = codepipeline.list_pipeline_executions(pipelineName=NAME)["pipelineExecutionSummaries"][
         0
     ]["pipelineExecutionId"]
-    second = codepipeline.start_pipeline_execution(name=NAME)["pipelineExecutionId"]
     approval = demo.approval(first)
-    assert demo.execution(second)["status"] == "InProgress"
-    assert demo.execution(second)["artifactRevisions"] == []  # waits its turn
+    second = codepipeline.start_pipeline_execution(name=NAME)["pipelineExecutionId"]
+    _wait_source(demo, second)
+    third = codepipeline.start_pipeline_execution(name=NAME)["pipelineExecutionId"]
+    _wait_source(demo, third)
+    # Both passed Source while the first holds Approve; they wait for it, in order.
+    assert demo.approval(first)["token"] == approval["token"]
+    assert {demo.execution(e)["status"] for e in (second, third)} == {"InProgress"}
     wrong = _error(
         lambda: codepipeline.put_approval_result(
             pipelineName=NAME,
@@ -315,7 +323,30 @@ def test_queued_executions_run_in_order_and_approval_tokens_are_checked(demo: De
     summaries = codepipeline.list_pipeline_executions(pipelineName=NAME)[
         "pipelineExecutionSummaries"
     ]
-    assert summaries[0]["stopTrigger"] == {"reason": "not now"}
+    assert next(s for s in summaries if s["pipelineExecutionId"] == second)["stopTrigger"] == {
+        "reason": "not now"
+    }
+    demo.approval(third)
+    codepipeline.stop_pipeline_execution(pipelineName=NAME, pipelineExecutionId=third, abandon=True)
+
+
+def test_superseded_mode_lets_only_the_newest_waiting_execution_through(demo: Demo) -> None:
+    name = "demo-superseded"
+    codepipeline = demo.client("codepipeline")
+    demo.commit({"s.txt": b"superseded"}, "superseded")
+    codepipeline.create_pipeline(pipeline=demo.declaration(name, demo.pipeline_role, "SUPERSEDED"))
+    first = codepipeline.list_pipeline_executions(pipelineName=name)["pipelineExecutionSummaries"][
+        0
+    ]["pipelineExecutionId"]
+    demo.approval(first, name)
+    second = codepipeline.start_pipeline_execution(name=name)["pipelineExecutionId"]
+    demo.wait(second, lambda e: e["artifactRevisions"], name)
+    third = codepipeline.start_pipeline_execution(name=name)["pipelineExecutionId"]
+    superseded = demo.wait(second, lambda e: e["status"] in FINAL, name)
+    assert superseded["status"] == "Superseded"
+    assert third in superseded["statusSummary"]
+    assert demo.execution(third, name)["status"] == "InProgress"
+    codepipeline.delete_pipeline(name=name)
 
 
 def test_pipeline_role_that_codepipeline_may_not_assume_fails_the_execution(demo: Demo) -> None:
