@@ -137,10 +137,14 @@ class AwsTarget(Target):
 
     def _install_interrupts(self) -> None:
         """SIGINT/SIGTERM and the run bound become KeyboardInterrupt, so ``stop`` runs."""
-        if threading.current_thread() is threading.main_thread():
-            for number in _SIGNALS:
-                self._previous_handlers[number] = signal.signal(number, _interrupt)
-        if self._clock is not None:
+        if threading.current_thread() is not threading.main_thread():
+            self.say(
+                "aws target: off the main thread: no interrupt handlers, no alarm at the run bound"
+            )
+            return
+        for number in _SIGNALS:
+            self._previous_handlers[number] = signal.signal(number, _interrupt)
+        if self._clock is not None:  # only with the handler in place: SIGTERM must not kill
             self._timer = threading.Timer(
                 self._clock.max_seconds, os.kill, (os.getpid(), signal.SIGTERM)
             )

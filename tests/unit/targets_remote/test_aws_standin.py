@@ -11,6 +11,7 @@ import json
 import os
 import signal
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -238,3 +239,17 @@ def test_an_interrupt_tears_the_run_down(stand_in, profiles):
         if s["StackStatus"] != "DELETE_COMPLETE"
     ]
     assert f"{RUN}-data" not in live
+
+
+@pytest.mark.skipif(
+    threading.current_thread() is not threading.main_thread(),
+    reason="signal handlers can only be installed from the main thread",
+)
+def test_the_run_bound_interrupts_a_run_that_overstays(stand_in, profiles):
+    target = _target(stand_in, profiles, limits=CostLimits(max_run_seconds=1.0))
+    began = time.monotonic()
+    with pytest.raises(KeyboardInterrupt), target:
+        _deploy(target, "training")
+        time.sleep(30)
+    assert time.monotonic() - began < 25
+    assert target.leaks == []
