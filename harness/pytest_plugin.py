@@ -104,18 +104,25 @@ def harness_record(pytestconfig: pytest.Config) -> RunRecord:
 
 
 TARGET = pytest.StashKey[Target]()
+START_FAILURE = pytest.StashKey[str]()
 
 
 def started_target(config: pytest.Config) -> Target:
     """The run's target, started on first use and stopped when pytest unconfigures (after
     the deployment's teardown). Capabilities some targets measure at start are then known
     before any check is skipped or run."""
+    if START_FAILURE in config.stash:  # tried once: every check fails with the same reason
+        pytest.fail(config.stash[START_FAILURE], pytrace=False)
     if TARGET not in config.stash:
         # Its own temporary folder (TLS keys live there, never in the reports); the decision
         # log is copied into the reports before the target stops.
         target = make_target(config.getoption("target"))
         progress_writer(config)(f"starting target {target.name}")
-        target.start()
+        try:
+            target.start()
+        except Exception as error:
+            config.stash[START_FAILURE] = f"target {target.name} did not start: {error}"
+            raise
         config.add_cleanup(target.stop)
         config.stash[TARGET] = target
         if isinstance(target, HasDecisionLog):
