@@ -8,9 +8,10 @@ import yaml
 
 from harness.targets.aws import AwsTarget
 from harness.targets.base import Capability
-from harness.targets.capabilities import MEASURED, NO, YES, capability_table
+from harness.targets.capabilities import MEASURED, NO, YES, capability_table, measured_table
 from harness.targets.local import LocalTarget
 from harness.targets.localstack import LocalStackTarget
+from harness.targets.localstack.probes import ProbeResult
 from harness.targets.localstack.target import project_services
 
 COMPOSE = Path(__file__).resolve().parents[3] / "docker-compose.localstack.yml"
@@ -52,3 +53,18 @@ def test_the_compose_file_serves_what_the_target_starts():
     assert listed == project_services() | LocalStackTarget(environ={}).services
     assert service["image"].split(":")[1] != "latest"
     assert "LOCALSTACK_AUTH_TOKEN" in service["environment"]
+
+
+def test_the_measured_table_shows_each_probe_with_what_it_saw():
+    results = [
+        ProbeResult(Capability.ENFORCES_TRUST_POLICY, True, "untrusted account refused: True"),
+        ProbeResult(Capability.ENFORCES_KEY_POLICY, False, "other account refused: False"),
+    ]
+    table = measured_table("localemu 1.3.2", results)
+    assert table.splitlines()[0] == "Measured on localemu 1.3.2:"
+    rows = _rows("\n".join(table.splitlines()[2:]))
+    assert rows[Capability.ENFORCES_TRUST_POLICY.description] == [
+        YES,
+        "untrusted account refused: True",
+    ]
+    assert rows[Capability.ENFORCES_KEY_POLICY.description][0] == NO
