@@ -211,7 +211,26 @@ def test_teardown_finds_what_the_run_did_not_record(stand_in, profiles):
         target.client("iam", session).create_role(
             RoleName=f"{RUN}-canary", AssumeRolePolicyDocument=json.dumps({"Statement": []})
         )
+        sagemaker = target.client("sagemaker", target.session("production"))
+        sagemaker.create_model(
+            ModelName=f"{RUN}-model",
+            ExecutionRoleArn=f"arn:aws:iam::{stand_in.accounts['production']}:role/any",
+            PrimaryContainer={"Image": "683313688378.dkr.ecr.us-east-1.amazonaws.com/x:1"},
+        )
+        sagemaker.create_endpoint_config(
+            EndpointConfigName=f"{RUN}-config",
+            ProductionVariants=[
+                {
+                    "VariantName": "main",
+                    "ModelName": f"{RUN}-model",
+                    "InstanceType": "ml.m5.large",
+                    "InitialInstanceCount": 1,
+                }
+            ],
+        )
         assert {
+            f"model {RUN}-model in production",
+            f"endpoint config {RUN}-config in production",
             f"bucket {RUN}-loose in training",
             f"role {RUN}-canary in training",
             f"alias alias/{RUN}-other-key in training",
