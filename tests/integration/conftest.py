@@ -6,9 +6,6 @@ from __future__ import annotations
 import io
 import json
 import tarfile
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
@@ -18,18 +15,7 @@ from harness.deploy import Deployment
 from harness.deploy.pipeline import PipelineRun
 from harness.deploy.principals import PrincipalSessions
 from harness.targets import Target
-
-HOLDOUT = Path(__file__).resolve().parents[2] / "infra" / "data" / "holdout.csv"
-MODEL_FILE = "xgboost-model"  # what SageMaker's XGBoost writes into model.tar.gz
-
-
-@dataclass(frozen=True)
-class TrainingResult:
-    """The state machine execution the pipeline ran, and the job it started."""
-
-    execution: dict[str, Any]
-    output: dict[str, Any]
-    job: dict[str, Any]
+from tests.integration.training import HOLDOUT, MODEL_FILE, TrainingResult
 
 
 @pytest.fixture(scope="session")
@@ -85,11 +71,3 @@ def holdout() -> tuple[np.ndarray, np.ndarray, list[str]]:
     rows = np.loadtxt(lines, delimiter=",", ndmin=2)
     features_text = [line.split(",", 1)[1] for line in lines]
     return rows[:, 0], rows[:, 1:], features_text
-
-
-def auc(labels: np.ndarray, scores: np.ndarray) -> float:
-    """Area under the ROC curve: the chance a positive outranks a negative (ties half)."""
-    positives, negatives = scores[labels == 1], scores[labels == 0]
-    wins = (positives[:, None] > negatives[None, :]).sum()
-    ties = (positives[:, None] == negatives[None, :]).sum()
-    return float((wins + 0.5 * ties) / (len(positives) * len(negatives)))

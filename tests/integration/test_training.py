@@ -10,7 +10,7 @@ import xgboost as xgb
 from harness.deploy import Deployment
 from harness.deploy.principals import PrincipalSessions
 from harness.targets import Capability
-from tests.integration.conftest import TrainingResult, auc
+from tests.integration.training import TrainingResult, auc
 
 pytestmark = pytest.mark.requires(Capability.RUNS_PIPELINE, Capability.RUNS_TRAINING)
 
