@@ -127,12 +127,14 @@ def follow_execution(
                 progress(f"pipeline {name}: stage {stage_name} {stage_status}")
         if status in FINAL:
             if run.approval is None:  # answered before (an adopted deployment's run)
-                run.approval = _recorded_approval(run.stages, approvals)
+                run.approval = _recorded_approval(run.stages, approvals, execution_id)
             run.status = status
             run.seconds = time.monotonic() - began
             return run
         if run.approval is None:
-            run.approval = _answer_approval(codepipeline, name, run.stages, approvals, approve)
+            run.approval = _answer_approval(
+                codepipeline, name, run.stages, approvals, approve, execution_id
+            )
             if run.approval is not None:
                 progress(f"pipeline {name}: approval answered {run.approval['status']}")
         if time.monotonic() > deadline:
@@ -149,8 +151,11 @@ def _answer_approval(
     stages: dict[str, dict[str, Any]],
     approvals: set[tuple[str, str]],
     approve: bool,
+    execution_id: str,
 ) -> dict[str, str] | None:
-    for stage_name, stage in stages.items():
+    """Answer the approval only if the stage is at it for *this* execution: with QUEUED
+    executions a newer push may be waiting at the same stage behind it."""
+    for stage_name, stage in _stages_of(stages, execution_id):
         for action in stage.get("actionStates", []):
             latest = action.get("latestExecution", {})
             if (stage_name, action["actionName"]) not in approvals:
@@ -172,12 +177,24 @@ def _answer_approval(
     return None
 
 
+def _stages_of(
+    stages: dict[str, dict[str, Any]], execution_id: str
+) -> list[tuple[str, dict[str, Any]]]:
+    """The stages whose latest execution is ``execution_id``."""
+    return [
+        (name, stage)
+        for name, stage in stages.items()
+        if stage.get("latestExecution", {}).get("pipelineExecutionId") == execution_id
+    ]
+
+
 def _recorded_approval(
-    stages: dict[str, dict[str, Any]], approvals: set[tuple[str, str]]
+    stages: dict[str, dict[str, Any]], approvals: set[tuple[str, str]], execution_id: str
 ) -> dict[str, str] | None:
     """The approval answer the pipeline state shows, for an execution followed after it."""
+    ours = dict(_stages_of(stages, execution_id))
     for stage_name, action_name in sorted(approvals):
-        for action in stages.get(stage_name, {}).get("actionStates", []):
+        for action in ours.get(stage_name, {}).get("actionStates", []):
             latest = action.get("latestExecution", {})
             if action["actionName"] == action_name and "summary" in latest:
                 status = "Approved" if latest.get("status") == "Succeeded" else "Rejected"

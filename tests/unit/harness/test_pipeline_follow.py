@@ -33,8 +33,9 @@ DEFINITION = {
 class FakePipeline:
     """Just enough of CodePipeline: one execution that waits for approval."""
 
-    def __init__(self, commit: str | None) -> None:
+    def __init__(self, commit: str | None, at_approval: str = "e1") -> None:
         self.commit = commit
+        self.at_approval = at_approval  # the execution the Approve stage is working on
         self.answer: dict[str, Any] | None = None
 
     def get_pipeline(self, name: str) -> dict[str, Any]:
@@ -68,12 +69,15 @@ class FakePipeline:
             "stageStates": [
                 {
                     "stageName": "Source",
-                    "latestExecution": {"status": "Succeeded"},
+                    "latestExecution": {"status": "Succeeded", "pipelineExecutionId": "e1"},
                     "actionStates": [{"actionName": "Src", "latestExecution": source}],
                 },
                 {
                     "stageName": "Approve",
-                    "latestExecution": {"status": approval["status"]},
+                    "latestExecution": {
+                        "status": approval["status"],
+                        "pipelineExecutionId": self.at_approval,
+                    },
                     "actionStates": [{"actionName": "Ok", "latestExecution": approval}],
                 },
             ]
@@ -108,3 +112,11 @@ def test_approval_answered_and_durations_from_timestamps(approve: bool) -> None:
 def test_no_execution_for_the_commit_names_the_rule() -> None:
     with pytest.raises(PipelineTimeout, match="source change rule rule"):
         follow_execution(FakePipeline("other"), _deployment("c1"), True, timeout_s=0, poll_s=0)
+
+
+def test_approval_of_another_execution_is_never_answered() -> None:
+    # QUEUED: an older execution ("e0") holds the Approve stage; ours must wait its turn.
+    fake = FakePipeline("c1", at_approval="e0")
+    with pytest.raises(PipelineTimeout, match="still InProgress"):
+        follow_execution(fake, _deployment("c1"), True, timeout_s=0.05, poll_s=0.01)
+    assert fake.answer is None
