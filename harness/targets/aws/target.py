@@ -31,6 +31,7 @@ from harness.targets.base import ACCOUNT_ROLES, Capability, Target
 
 _CONFIG = Config(retries={"max_attempts": 8, "mode": "adaptive"}, read_timeout=120)
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
+_TEARDOWN_STACK_SECONDS = 3600.0
 
 
 class ResourcesLeaked(RuntimeError):
@@ -158,6 +159,7 @@ class AwsTarget(Target):
             return
         if self._timer is not None:
             self._timer.cancel()
+        self.stack_timeout_seconds = _TEARDOWN_STACK_SECONDS  # teardown outlives the run bound
         errors: list[str] = []
         try:
             for role in reversed(ACCOUNT_ROLES):

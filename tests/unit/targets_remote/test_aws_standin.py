@@ -265,10 +265,14 @@ def test_an_interrupt_tears_the_run_down(stand_in, profiles):
     reason="signal handlers can only be installed from the main thread",
 )
 def test_the_run_bound_interrupts_a_run_that_overstays(stand_in, profiles):
-    target = _target(stand_in, profiles, limits=CostLimits(max_run_seconds=1.0))
+    target = _target(stand_in, profiles, limits=CostLimits(max_run_seconds=2.0))
     began = time.monotonic()
     with pytest.raises(KeyboardInterrupt), target:
-        _deploy(target, "training")
-        time.sleep(30)
+        s3 = target.client("s3", target.session("training"))
+        s3.create_bucket(Bucket=f"{RUN}-overstay")
+        s3.put_bucket_tagging(
+            Bucket=f"{RUN}-overstay", Tagging={"TagSet": [{"Key": RUN_TAG, "Value": RUN}]}
+        )
+        time.sleep(30)  # the alarm interrupts here
     assert time.monotonic() - began < 25
     assert target.leaks == []
