@@ -210,6 +210,7 @@ def test_copy_needs_this_key(
         )
 
 
+@pytest.mark.requires(Capability.APPLIES_TEMPLATE_SETTINGS)
 def test_bucket_default_encryption_is_this_key(
     deployment: Deployment, harness_target: Target
 ) -> None:

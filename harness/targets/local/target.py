@@ -83,6 +83,7 @@ class LocalTarget(Target):
             Capability.ENFORCES_TRUST_POLICY,
             Capability.ENFORCES_IDENTITY_POLICY,
             Capability.ENFORCES_TLS_CONDITION,
+            Capability.APPLIES_TEMPLATE_SETTINGS,
             Capability.RUNS_TRAINING,
             Capability.HOSTS_ENDPOINTS,
             Capability.RUNS_LAMBDA,
