@@ -78,6 +78,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if not args.measure:
         print(capability_table(registered_targets()), end="")
+        return
     for name, target_class in registered_targets(args.measure).items():
         with target_class() as started:
             version = getattr(started, "version", name)

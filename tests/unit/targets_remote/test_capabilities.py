@@ -8,7 +8,14 @@ import yaml
 
 from harness.targets.aws import AwsTarget
 from harness.targets.base import Capability
-from harness.targets.capabilities import MEASURED, NO, YES, capability_table, measured_table
+from harness.targets.capabilities import (
+    MEASURED,
+    NO,
+    YES,
+    capability_table,
+    main,
+    measured_table,
+)
 from harness.targets.local import LocalTarget
 from harness.targets.localstack import LocalStackTarget
 from harness.targets.localstack.probes import ProbeResult
@@ -68,3 +75,15 @@ def test_the_measured_table_shows_each_probe_with_what_it_saw():
         "untrusted account refused: True",
     ]
     assert rows[Capability.ENFORCES_KEY_POLICY.description][0] == NO
+
+
+def test_main_prints_the_table_and_starts_no_target(capsys, monkeypatch):
+    def refuse_start(self):
+        raise AssertionError(f"{self.name} started")
+
+    for target_class in (LocalTarget, LocalStackTarget, AwsTarget):
+        monkeypatch.setattr(target_class, "start", refuse_start)
+    main([])
+    printed = capsys.readouterr().out
+    assert printed.startswith("| capability | `local` |")
+    assert "Measured on" not in printed
