@@ -19,12 +19,14 @@ import pytest
 
 from harness.access import ALLOWLIST
 from harness.deploy import Deployment, Settings, adopt, deploy, make_target, teardown
+from harness.deploy.deploy import template_path
 from harness.deploy.pipeline import PipelineRun, follow_execution
 from harness.deploy.principals import PrincipalSessions
 from harness.deploy.targets import TARGETS
 from harness.policy.access_matrix import Allowlist, load_allowlist
 from harness.report import CheckResult, RunRecord, summary_text, write_reports
 from harness.targets import Target
+from harness.templates import ACCOUNT_TEMPLATES, load_template
 
 RECORD = pytest.StashKey[RunRecord]()
 STARTED = pytest.StashKey[float]()
@@ -50,7 +52,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="store_true",
         help="reject the manual approval: the checks then expect no production deployment",
     )
-    group.addoption("--prefix", default="mlops", help="name prefix of every resource")
+    group.addoption(
+        "--prefix",
+        default=None,
+        help="name prefix of every resource (default: the target's run id, else mlops)",
+    )
     group.addoption(
         "--templates",
         type=Path,
@@ -175,13 +181,28 @@ def deployment(
         progress(f"checking the deployment {harness_settings.prefix} already on the target")
         yield adopt(harness_target, harness_settings)
         return
+    templates = pytestconfig.getoption("templates")
+    unsupported = {
+        account: types
+        for account in ACCOUNT_TEMPLATES
+        if (
+            types := harness_target.unsupported_resource_types(
+                load_template(template_path(account, templates))
+            )
+        )
+    }
+    if unsupported:
+        pytest.skip(
+            f"target {harness_target.name} cannot deploy the infra: "
+            + "; ".join(f"{a} has {', '.join(t)}" for a, t in unsupported.items())
+        )
     began = time.monotonic()
     try:
         deployed = deploy(
             harness_target,
             harness_settings,
             progress,
-            templates=pytestconfig.getoption("templates"),
+            templates=templates,
         )
     except BaseException:
         _teardown(pytestconfig, harness_target, harness_settings)

@@ -24,7 +24,9 @@ EPHEMERAL = {"local"}  # targets whose resources end with the process that made 
 
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--target", default="local", choices=sorted(TARGETS))
-    parser.add_argument("--prefix", default="mlops", help="name prefix of every resource")
+    parser.add_argument(
+        "--prefix", help="name prefix of every resource (default: the target's run id, else mlops)"
+    )
 
 
 _BEGAN = time.monotonic()
@@ -37,13 +39,15 @@ def _progress(message: str) -> None:
 
 def suite_args(
     target: str,
-    prefix: str,
+    prefix: str | None,
     report: Path | None,
     extra: list[str],
 ) -> list[str]:
     """pytest arguments that run the suite with the harness plugin."""
     args = [str(SUITE), "-p", "harness.pytest_plugin", "-p", "no:cacheprovider", "-q"]
-    args += ["--no-header", "--target", target, "--prefix", prefix]
+    args += ["--no-header", "--target", target]
+    if prefix:
+        args += ["--prefix", prefix]
     if report is not None:
         args += ["--junitxml", str(report / "junit.xml"), "--harness-report", str(report)]
     return args + extra

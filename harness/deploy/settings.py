@@ -19,6 +19,9 @@ STACK_SUFFIX = {
 }
 
 
+DEFAULT_PREFIX = "mlops"
+
+
 @dataclass(frozen=True)
 class Settings:
     """What a run is parameterised by; ``accounts`` maps account role -> 12-digit id."""
@@ -28,7 +31,10 @@ class Settings:
     accounts: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
-    def for_target(cls, target: Target, prefix: str = "mlops") -> Settings:
+    def for_target(cls, target: Target, prefix: str | None = None) -> Settings:
+        """Settings for ``target``; without a prefix, the target's run id (the ``aws`` target
+        requires every name to start with it), else ``mlops``."""
+        prefix = prefix or getattr(target, "run_id", None) or DEFAULT_PREFIX
         return cls(prefix, target.region, {role: target.account_id(role) for role in ACCOUNT_ROLES})
 
     def stack_name(self, account: str) -> str:
