@@ -87,3 +87,12 @@ def test_main_prints_the_table_and_starts_no_target(capsys, monkeypatch):
     printed = capsys.readouterr().out
     assert printed.startswith("| capability | `local` |")
     assert "Measured on" not in printed
+
+
+def test_readme_shows_the_table_the_targets_declare():
+    from harness.targets.capabilities import registered_targets
+
+    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text()
+    assert capability_table(registered_targets()) in readme, (
+        "README's capability table is stale: paste `python -m harness.targets.capabilities`"
+    )
