@@ -118,11 +118,26 @@ class Target(ABC):
         """A client of ``service`` for ``session`` with the target's endpoint and CA settings."""
         return session.client(service, region_name=self.region, **self.client_settings(service))
 
-    @abstractmethod
     def subprocess_env(self, credentials: Mapping[str, str]) -> dict[str, str]:
         """Environment for a runtime process (training job, Lambda) acting with
         ``credentials`` (``AccessKeyId``, ``SecretAccessKey``, ``SessionToken`` as STS
-        returns them): endpoint, CA bundle, region and the credentials themselves."""
+        returns them): the target's endpoint and CA bundle (from ``client_settings``), the
+        region, and the credentials themselves, never the host's instance metadata."""
+        settings = self.client_settings("sts")
+        env = {
+            "AWS_REGION": self.region,
+            "AWS_DEFAULT_REGION": self.region,
+            "AWS_ACCESS_KEY_ID": credentials["AccessKeyId"],
+            "AWS_SECRET_ACCESS_KEY": credentials["SecretAccessKey"],
+            "AWS_EC2_METADATA_DISABLED": "true",
+        }
+        if settings.get("endpoint_url"):
+            env["AWS_ENDPOINT_URL"] = settings["endpoint_url"]
+        if isinstance(settings.get("verify"), str):
+            env["AWS_CA_BUNDLE"] = settings["verify"]
+        if credentials.get("SessionToken"):
+            env["AWS_SESSION_TOKEN"] = credentials["SessionToken"]
+        return env
 
     def deploy_stack(
         self,

@@ -232,17 +232,6 @@ class AwsTarget(Target):
         """A client over plain HTTP, to prove requests without TLS are refused."""
         return session.client(service, region_name=self.region, use_ssl=False, config=_CONFIG)
 
-    def subprocess_env(self, credentials: Mapping[str, str]) -> dict[str, str]:
-        env = {
-            "AWS_REGION": self.region,
-            "AWS_DEFAULT_REGION": self.region,
-            "AWS_ACCESS_KEY_ID": credentials["AccessKeyId"],
-            "AWS_SECRET_ACCESS_KEY": credentials["SecretAccessKey"],
-        }
-        if credentials.get("SessionToken"):
-            env["AWS_SESSION_TOKEN"] = credentials["SessionToken"]
-        return env
-
 
 def _parsed(template_body: str) -> dict[str, Any]:
     template, matches = decode_str(template_body)

@@ -245,20 +245,6 @@ class LocalTarget(Target):
             config=_config(service),
         )
 
-    def subprocess_env(self, credentials: Mapping[str, str]) -> dict[str, str]:
-        env = {
-            "AWS_ENDPOINT_URL": self.endpoint_url,
-            "AWS_CA_BUNDLE": str(self.ca_bundle),
-            "AWS_REGION": self.region,
-            "AWS_DEFAULT_REGION": self.region,
-            "AWS_ACCESS_KEY_ID": credentials["AccessKeyId"],
-            "AWS_SECRET_ACCESS_KEY": credentials["SecretAccessKey"],
-            "AWS_EC2_METADATA_DISABLED": "true",
-        }
-        if credentials.get("SessionToken"):
-            env["AWS_SESSION_TOKEN"] = credentials["SessionToken"]
-        return env
-
     # sessions ------------------------------------------------------------------------------
     def session(
         self, account: str, role_arn: str | None = None, session_name: str = "harness"

@@ -292,16 +292,3 @@ class LocalStackTarget(Target):
 
     def client_settings(self, service: str) -> dict[str, Any]:
         return {"endpoint_url": self._endpoint(), "config": _CONFIG}
-
-    def subprocess_env(self, credentials: Mapping[str, str]) -> dict[str, str]:
-        env = {
-            "AWS_ENDPOINT_URL": self._endpoint(),
-            "AWS_REGION": self.region,
-            "AWS_DEFAULT_REGION": self.region,
-            "AWS_ACCESS_KEY_ID": credentials["AccessKeyId"],
-            "AWS_SECRET_ACCESS_KEY": credentials["SecretAccessKey"],
-            "AWS_EC2_METADATA_DISABLED": "true",
-        }
-        if credentials.get("SessionToken"):
-            env["AWS_SESSION_TOKEN"] = credentials["SessionToken"]
-        return env
