@@ -23,6 +23,8 @@ from botocore.validate import ParamValidator
 from harness.templates import load_template
 
 PIPELINE_DIR = Path(__file__).resolve().parent.parent / "infra" / "pipeline"
+TRAINING_TEMPLATE = "training-stack.yaml"
+TRAINING_CONFIG = "training-stack.config.json"
 TOKEN = re.compile(r"\$\{([^}]*)\}")
 HAND_PLACEHOLDER = re.compile(r"<[A-Za-z_ -]+>")
 
@@ -184,9 +186,9 @@ def render_training_config(wiring: Wiring, directory: Path = PIPELINE_DIR) -> di
     passed, and each value must satisfy the parameter's AllowedPattern / AllowedValues, so a
     mistake fails here rather than in the pipeline's deploy stage.
     """
-    path = directory / "training-stack.config.json"
+    path = directory / TRAINING_CONFIG
     config = render(_load_json(path), wiring, str(path))
-    template_path = directory / "training-stack.yaml"
+    template_path = directory / TRAINING_TEMPLATE
     declared = load_template(template_path).get("Parameters", {})
     given = config.get("Parameters", {})
     for name in given:
@@ -207,14 +209,14 @@ def render_training_config(wiring: Wiring, directory: Path = PIPELINE_DIR) -> di
     return config
 
 
-SOURCE_FILES = ("training-stack.yaml", "training-input.json")
+SOURCE_FILES = (TRAINING_TEMPLATE, "training-input.json")
 
 
 def render_source_bundle(wiring: Wiring, dest: Path, directory: Path = PIPELINE_DIR) -> list[Path]:
     """Write the files the source repository's ``main`` holds for the pipeline to run."""
     dest.mkdir(parents=True, exist_ok=True)
     config = render_training_config(wiring, directory)
-    written = [dest / "training-stack.config.json"]
+    written = [dest / TRAINING_CONFIG]
     written[0].write_text(json.dumps(config, indent=2) + "\n")
     for name in SOURCE_FILES:
         written.append(Path(shutil.copyfile(directory / name, dest / name)))

@@ -21,7 +21,14 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from harness.deploy.settings import Settings
-from harness.render import RenderError, Wiring, render_pipeline, render_source_bundle
+from harness.render import (
+    TRAINING_CONFIG,
+    TRAINING_TEMPLATE,
+    RenderError,
+    Wiring,
+    render_pipeline,
+    render_source_bundle,
+)
 from harness.targets import ACCOUNT_ROLES, Capability, StackFailed, Target
 from harness.templates import ACCOUNT_TEMPLATES, TemplateError, load_template, package
 
@@ -268,6 +275,9 @@ def push_source(target: Target, deployment: Deployment, progress: Progress) -> s
     codecommit = target.client("codecommit", target.session("shared-services"))
     with tempfile.TemporaryDirectory(prefix="source-bundle-") as folder:
         files = render_source_bundle(deployment.wiring, Path(folder))
+        # The pipeline deploys this stack itself: the target's guards see it before the push.
+        config = json.loads((Path(folder) / TRAINING_CONFIG).read_text())
+        target.check_stack(load_template(Path(folder) / TRAINING_TEMPLATE), config["Parameters"])
         puts = [{"filePath": path.name, "fileContent": path.read_bytes()} for path in files]
     progress(f"pushing {len(puts)} files to {repository}:{SOURCE_BRANCH}")
     request: dict[str, Any] = {

@@ -97,6 +97,12 @@ class Target(ABC):
     def has(self, capability: Capability) -> bool:
         return capability in self.capabilities
 
+    def check_stack(self, template: Mapping[str, Any], parameters: Mapping[str, str]) -> None:
+        """Refuse a stack this target must not run, raising with the reason (the ``aws``
+        target's cost guard, which its ``deploy_stack`` also applies). The deploy layer asks
+        it about the stack the pipeline deploys itself. Nothing is refused by default."""
+        return
+
     def unsupported_resource_types(self, template: Mapping[str, Any]) -> list[str]:
         """Resource types of ``template`` this target cannot deploy; a check deploying it is
         skipped naming them. Empty: the target tries them all."""

@@ -207,9 +207,12 @@ class AwsTarget(Target):
         guards.check_name(name, self.run_id)
         if "Prefix" in parameters:
             guards.check_name(f"{parameters['Prefix']}-", self.run_id)
-        guards.check_cost(_parsed(template_body), parameters, self.settings.limits)
+        self.check_stack(_parsed(template_body), parameters)
         self.stack_timeout_seconds = max(self._clock.remaining(), 0.0)
         return super().deploy_stack(account, name, template_body, parameters, role_arn)
+
+    def check_stack(self, template: Mapping[str, Any], parameters: Mapping[str, str]) -> None:
+        guards.check_cost(template, parameters, self.settings.limits)
 
     # sessions and clients ------------------------------------------------------------------
     def session(

@@ -85,3 +85,16 @@ def test_an_unstarted_aws_target_declares_everything_without_reading_settings():
     assert target.capabilities == frozenset(Capability)
     with pytest.raises(SettingsError):
         target.start()
+
+
+def test_the_stack_the_pipeline_deploys_is_checked_against_the_cost_guard():
+    from harness.render import PIPELINE_DIR, TRAINING_TEMPLATE
+
+    accounts = dict(item.split("=") for item in ALLOWED.split(","))
+    template = load_template(PIPELINE_DIR / TRAINING_TEMPLATE)
+    AwsTarget(AwsSettings(accounts)).check_stack(template, {"TrainingInstanceType": "ml.m5.large"})
+    strict = AwsTarget(
+        AwsSettings(accounts, limits=CostLimits(instance_types=frozenset({"ml.t3.medium"})))
+    )
+    with pytest.raises(GuardRefused, match=r"TrainingInstanceType=ml\.m5\.large"):
+        strict.check_stack(template, {"TrainingInstanceType": "ml.m5.large"})
