@@ -144,6 +144,11 @@ def tag_map(tags: Any) -> dict[str, str]:
     return {str(t["Key"]): str(t["Value"]) for t in tags or []}
 
 
+def removed_tag_keys(old: Properties, new: Properties) -> list[str]:
+    """Keys of the template `Tags` an update drops, which must be untagged explicitly."""
+    return sorted(tag_map(old.get("Tags")).keys() - tag_map(new.get("Tags")).keys())
+
+
 class Provider(ABC):
     """One resource type. `supported` lists the properties this provider honours; any other
     property the schema allows is an error naming it, never a silent skip."""

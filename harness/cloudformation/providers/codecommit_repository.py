@@ -10,6 +10,7 @@ from harness.cloudformation.providers.base import (
     Properties,
     Provider,
     ProviderContext,
+    removed_tag_keys,
     tag_map,
     tolerating,
 )
@@ -63,9 +64,9 @@ class RepositoryProvider(Provider):
             )
         if old.get("Tags") != new.get("Tags"):
             metadata = codecommit.get_repository(repositoryName=name)["repositoryMetadata"]
-            stale = tag_map(old.get("Tags")).keys() - tag_map(new.get("Tags")).keys()
+            stale = removed_tag_keys(old, new)
             if stale:
-                codecommit.untag_resource(resourceArn=metadata["Arn"], tagKeys=sorted(stale))
+                codecommit.untag_resource(resourceArn=metadata["Arn"], tagKeys=stale)
             if new.get("Tags"):
                 codecommit.tag_resource(resourceArn=metadata["Arn"], tags=tag_map(new["Tags"]))
         metadata = codecommit.get_repository(repositoryName=name)["repositoryMetadata"]

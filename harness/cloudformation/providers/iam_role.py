@@ -12,6 +12,7 @@ from harness.cloudformation.providers.base import (
     Provider,
     ProviderContext,
     policy_text,
+    removed_tag_keys,
     tag_list,
     tolerating,
 )
@@ -96,11 +97,9 @@ class RoleProvider(Provider):
             else:
                 iam.delete_role_permissions_boundary(RoleName=physical_id)
         if old.get("Tags") != new.get("Tags"):
-            stale = {t["Key"] for t in old.get("Tags", [])} - {
-                t["Key"] for t in new.get("Tags", [])
-            }
+            stale = removed_tag_keys(old, new)
             if stale:
-                iam.untag_role(RoleName=physical_id, TagKeys=sorted(stale))
+                iam.untag_role(RoleName=physical_id, TagKeys=stale)
             if new.get("Tags"):
                 iam.tag_role(RoleName=physical_id, Tags=tag_list(new["Tags"]))
         self._sync_policies(ctx, physical_id, old, new)

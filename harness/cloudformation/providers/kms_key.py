@@ -12,6 +12,7 @@ from harness.cloudformation.providers.base import (
     Provider,
     ProviderContext,
     policy_text,
+    removed_tag_keys,
     tolerating,
 )
 
@@ -84,11 +85,9 @@ class KeyProvider(Provider):
         if enabled != _enabled(old, "Enabled", True):
             (kms.enable_key if enabled else kms.disable_key)(KeyId=physical_id)
         if old.get("Tags") != new.get("Tags"):
-            stale = {t["Key"] for t in old.get("Tags", [])} - {
-                t["Key"] for t in new.get("Tags", [])
-            }
+            stale = removed_tag_keys(old, new)
             if stale:
-                kms.untag_resource(KeyId=physical_id, TagKeys=sorted(stale))
+                kms.untag_resource(KeyId=physical_id, TagKeys=stale)
             if new.get("Tags"):
                 kms.tag_resource(KeyId=physical_id, Tags=_kms_tags(new["Tags"]))
         return self.attributes(ctx, physical_id, new) | {

@@ -14,6 +14,7 @@ from harness.cloudformation.providers.base import (
     Properties,
     Provider,
     ProviderContext,
+    removed_tag_keys,
     tag_map,
     tolerating,
 )
@@ -91,9 +92,9 @@ class FunctionProvider(Provider):
         self._set_concurrency(ctx, physical_id, old, new)
         arn = lam.get_function(FunctionName=physical_id)["Configuration"]["FunctionArn"]
         if old.get("Tags") != new.get("Tags"):
-            stale = tag_map(old.get("Tags")).keys() - tag_map(new.get("Tags")).keys()
+            stale = removed_tag_keys(old, new)
             if stale:
-                lam.untag_resource(Resource=arn, TagKeys=sorted(stale))
+                lam.untag_resource(Resource=arn, TagKeys=stale)
             if new.get("Tags"):
                 lam.tag_resource(Resource=arn, Tags=tag_map(new["Tags"]))
         return {"Arn": arn}

@@ -10,6 +10,7 @@ from harness.cloudformation.providers.base import (
     Properties,
     Provider,
     ProviderContext,
+    removed_tag_keys,
     tag_map,
     tolerating,
 )
@@ -60,9 +61,9 @@ class LogGroupProvider(Provider):
                 logs.disassociate_kms_key(logGroupName=physical_id)
         if old.get("Tags") != new.get("Tags"):
             arn = self.attributes(ctx, physical_id, new)["Arn"].removesuffix(":*")
-            stale = tag_map(old.get("Tags")).keys() - tag_map(new.get("Tags")).keys()
+            stale = removed_tag_keys(old, new)
             if stale:
-                logs.untag_resource(resourceArn=arn, tagKeys=sorted(stale))
+                logs.untag_resource(resourceArn=arn, tagKeys=stale)
             if new.get("Tags"):
                 logs.tag_resource(resourceArn=arn, tags=tag_map(new["Tags"]))
         return self.attributes(ctx, physical_id, new)

@@ -14,6 +14,7 @@ from harness.cloudformation.providers.base import (
     Properties,
     Provider,
     ProviderContext,
+    removed_tag_keys,
     tolerating,
 )
 
@@ -113,11 +114,9 @@ class StateMachineProvider(Provider):
             request["loggingConfiguration"] = _logging(new["LoggingConfiguration"])
         sfn.update_state_machine(**request)
         if old.get("Tags") != new.get("Tags"):
-            stale = {t["Key"] for t in old.get("Tags", [])} - {
-                t["Key"] for t in new.get("Tags", [])
-            }
+            stale = removed_tag_keys(old, new)
             if stale:
-                sfn.untag_resource(resourceArn=physical_id, tagKeys=sorted(stale))
+                sfn.untag_resource(resourceArn=physical_id, tagKeys=stale)
             if new.get("Tags"):
                 sfn.tag_resource(resourceArn=physical_id, tags=_tags(new["Tags"]))
         return self.attributes(ctx, physical_id, new)
