@@ -97,6 +97,16 @@ class Project:
         found = next(s for s in state["stageStates"] if s["stageName"] == stage)
         return dict(next(a for a in found["actionStates"] if a["actionName"] == action))
 
+    def answer_approval(self, token: str, status: str, summary: str) -> None:
+        """Answer the waiting approval as a reviewer would."""
+        self.client("codepipeline").put_approval_result(
+            pipelineName=self.name,
+            stageName="Approve",
+            actionName="ApproveProductionDeploy",
+            result={"summary": summary, "status": status},
+            token=token,
+        )
+
     def waiting_approval(self, execution_id: str, timeout: float = 60.0) -> str:
         """The approval token, once the execution's approval waits."""
         deadline = time.monotonic() + timeout

@@ -83,14 +83,7 @@ def test_push_runs_source_deploy_and_train_then_rejection_deploys_nothing(
     )
 
     invocations = len(project.function.events)
-    codepipeline = project.client("codepipeline")
-    codepipeline.put_approval_result(
-        pipelineName=project.name,
-        stageName="Approve",
-        actionName="ApproveProductionDeploy",
-        result={"summary": "not this one", "status": "Rejected"},
-        token=token,
-    )
+    project.answer_approval(token, "Rejected", "not this one")
     execution = project.finished(execution_id)
     assert execution["status"] == "Failed"
     assert "Stage Approve failed" in execution["statusSummary"]
@@ -103,13 +96,7 @@ def test_approved_run_invokes_the_function_in_c_until_its_job_succeeds(project: 
     project.function.outcome = "continue-then-succeed"
     execution_id = project.execution_of(project.push("second model"))
     token = project.waiting_approval(execution_id)
-    project.client("codepipeline").put_approval_result(
-        pipelineName=project.name,
-        stageName="Approve",
-        actionName="ApproveProductionDeploy",
-        result={"summary": "ship it", "status": "Approved"},
-        token=token,
-    )
+    project.answer_approval(token, "Approved", "ship it")
     execution = project.finished(execution_id)
     assert execution["status"] == "Succeeded", execution
     assert project.function.errors == []
@@ -141,13 +128,7 @@ def test_a_failed_deploy_job_fails_the_execution_with_its_reason(project: Projec
     project.function.outcome = "fail"
     execution_id = project.execution_of(project.push("third model"))
     token = project.waiting_approval(execution_id)
-    project.client("codepipeline").put_approval_result(
-        pipelineName=project.name,
-        stageName="Approve",
-        actionName="ApproveProductionDeploy",
-        result={"summary": "ship it", "status": "Approved"},
-        token=token,
-    )
+    project.answer_approval(token, "Approved", "ship it")
     execution = project.finished(execution_id)
     assert execution["status"] == "Failed"
     summary = execution["statusSummary"]
