@@ -83,6 +83,10 @@ def pytest_configure(config: pytest.Config) -> None:
         "requires(*capabilities): skip, with the capability's description, on a target "
         "that lacks any of them",
     )
+    config.addinivalue_line(
+        "markers",
+        "promise(number): the promise of DESIGN.md section 1 (1-4) a check gives evidence for",
+    )
     config.stash[RECORD] = RunRecord(target=config.getoption("target"))
     config.stash[STARTED] = time.monotonic()
 

@@ -20,6 +20,8 @@ from harness.policy.access_matrix import Allowlist
 from harness.targets import Capability, Target
 from tests.integration.evidence import as_principal, attempt, deciding_statement, probe_key
 
+pytestmark = pytest.mark.promise(1)
+
 # Principals that may put objects, from the allow-list: the pipeline role and an action role
 # (artifacts), the data publisher (training data).
 WRITERS = ("pipeline-role", "training-pipeline-action-role", "data-publisher-role")

@@ -15,9 +15,12 @@ from harness.deploy import Deployment
 from harness.deploy.pipeline import PipelineRun
 from harness.targets import Capability, Target
 
-pytestmark = pytest.mark.requires(
-    Capability.RUNS_PIPELINE, Capability.RUNS_LAMBDA, Capability.HOSTS_ENDPOINTS
-)
+pytestmark = [
+    pytest.mark.promise(4),
+    pytest.mark.requires(
+        Capability.RUNS_PIPELINE, Capability.RUNS_LAMBDA, Capability.HOSTS_ENDPOINTS
+    ),
+]
 IN_SERVICE_BOUND_S = 60.0  # after the pipeline ended; the deploy function already waited
 TOLERANCE = 1e-5  # float32 text round trip
 

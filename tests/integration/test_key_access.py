@@ -35,6 +35,8 @@ from harness.report import Probe, RunRecord
 from harness.targets import ACCOUNT_ROLES, Capability, Target
 from tests.integration.evidence import as_principal, attempt, deciding_statement, probe_key
 
+pytestmark = pytest.mark.promise(2)
+
 # Names only (the accounts bound here are placeholders): the real binding is the fixture's.
 PRINCIPAL_NAMES = [p.name for p in load_allowlist(ALLOWLIST, DEFAULT_ACCOUNTS).principals]
 

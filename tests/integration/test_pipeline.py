@@ -12,7 +12,8 @@ from harness.deploy.pipeline import PipelineRun
 from harness.render import PIPELINE_DIR
 from harness.targets import Capability, Target
 
-pytestmark = pytest.mark.requires(Capability.RUNS_PIPELINE)
+# The pipeline is how the model reaches production: its evidence counts for promise 4.
+pytestmark = [pytest.mark.promise(4), pytest.mark.requires(Capability.RUNS_PIPELINE)]
 
 DEFINITION = json.loads((PIPELINE_DIR / "pipeline.json").read_text())["pipeline"]
 STAGES = [stage["name"] for stage in DEFINITION["stages"]]

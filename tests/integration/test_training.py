@@ -12,7 +12,10 @@ from harness.deploy.principals import PrincipalSessions
 from harness.targets import Capability
 from tests.integration.training import TrainingResult, auc
 
-pytestmark = pytest.mark.requires(Capability.RUNS_PIPELINE, Capability.RUNS_TRAINING)
+pytestmark = [
+    pytest.mark.promise(3),
+    pytest.mark.requires(Capability.RUNS_PIPELINE, Capability.RUNS_TRAINING),
+]
 
 # The data are generated with a clear signal (harness.training_data); a model that learned it
 # scores far above this; a broken one (shuffled labels, wrong channel) near 0.5.
