@@ -33,6 +33,19 @@ from harness.templates import ACCOUNT_TEMPLATES, load_template
 
 ALLOWLIST = Path(__file__).resolve().parent.parent / "policies" / "access" / "allowlist.yaml"
 DEFAULT_ACCOUNTS = {"A": "111111111111", "B": "222222222222", "C": "333333333333"}
+DEFAULT_OUTSIDER = "777788889999"
+DEPLOYER_ROLE = "harness-deployer"  # the deployer the rendered stacks are resolved for
+
+
+def static_bindings(accounts: Mapping[str, str]) -> dict[str, str]:
+    """The allow-list's placeholders for rendered infra: the accounts, an outsider account and
+    each account's deployer role as the local target names it."""
+    deployers = {
+        f"Deployer{k}": f"arn:aws:iam::{v}:role/{DEPLOYER_ROLE}" for k, v in accounts.items()
+    }
+    return {**accounts, "Outsider": DEFAULT_OUTSIDER, **deployers}
+
+
 # A key id for the resolved key ARN: any well-formed id will do, nothing is created.
 STATIC_KEY_ID = "0b1e5e6c-0000-4000-8000-00000000a11c"
 STACK_ACCOUNT = {"shared-services": "A", "training": "B", "production": "C"}
@@ -62,7 +75,7 @@ def resolve_account_stacks(
             "Prefix": prefix,
             "TrainingAccountId": b,
             "ProductionAccountId": c,
-            "DataPublisherPrincipalArn": f"arn:aws:iam::{a}:role/harness-deployer",
+            "DataPublisherPrincipalArn": f"arn:aws:iam::{a}:role/{DEPLOYER_ROLE}",
         },
         a,
         region,
@@ -114,7 +127,7 @@ def project_access(
     [(_, key)] = list(_of_type(stacks, "AWS::KMS::Key"))
     [(_, bucket_policy)] = list(_of_type(stacks, "AWS::S3::BucketPolicy"))
     bucket_name = bucket_policy.properties["Bucket"]
-    allowlist = load_allowlist(allowlist_path, accounts=accounts, prefix=prefix)
+    allowlist = load_allowlist(allowlist_path, static_bindings(accounts), prefix=prefix)
     matrix = compute_matrix(
         subjects_from_allowlist(allowlist, identities),
         Key(key.attributes["Arn"], Policy.parse(key.properties["KeyPolicy"], name="key policy")),

@@ -17,7 +17,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import pytest
 
-from harness.access import ALLOWLIST
+from harness.access import ALLOWLIST, DEFAULT_OUTSIDER
 from harness.deploy import Deployment, Settings, adopt, deploy, make_target, teardown
 from harness.deploy.deploy import template_path
 from harness.deploy.pipeline import PipelineRun, follow_execution
@@ -25,7 +25,7 @@ from harness.deploy.principals import PrincipalSessions
 from harness.deploy.targets import TARGETS
 from harness.policy.access_matrix import Allowlist, load_allowlist
 from harness.report import CheckResult, RunRecord, summary_text, write_reports
-from harness.targets import Target
+from harness.targets import OUTSIDER, Target
 from harness.templates import ACCOUNT_TEMPLATES, load_template
 
 RECORD = pytest.StashKey[RunRecord]()
@@ -258,10 +258,18 @@ def approval_expected(pytestconfig: pytest.Config) -> bool:
 
 
 @pytest.fixture(scope="session")
-def allowlist(harness_settings: Settings) -> Allowlist:
-    """``policies/access/allowlist.yaml`` bound to the target's accounts and the prefix."""
-    accounts = {letter: harness_settings.accounts[role] for letter, role in ACCOUNT_LETTERS.items()}
-    return load_allowlist(ALLOWLIST, accounts=accounts, prefix=harness_settings.prefix)
+def allowlist(harness_settings: Settings, deployment: Deployment) -> Allowlist:
+    """``policies/access/allowlist.yaml`` bound to the target's accounts (an outsider the
+    target lacks keeps the rendered default, and its canary is then skipped), the deployers of
+    this deployment and the prefix."""
+    accounts = harness_settings.accounts
+    values = {letter: accounts[role] for letter, role in ACCOUNT_LETTERS.items()}
+    values["Outsider"] = accounts.get(OUTSIDER, DEFAULT_OUTSIDER)
+    values |= {
+        f"Deployer{letter}": deployment.deployer_arns[role]
+        for letter, role in ACCOUNT_LETTERS.items()
+    }
+    return load_allowlist(ALLOWLIST, values, prefix=harness_settings.prefix)
 
 
 @pytest.fixture(scope="session")

@@ -227,34 +227,76 @@ def create_canary(target: Target, settings: Settings, account: str, deployer: st
 def create_canaries(
     target: Target, settings: Settings, deployers: Mapping[str, str], progress: Progress
 ) -> dict[str, str]:
-    """One canary per account, the three side by side."""
+    """One canary per account of the target (the outsider's too), side by side."""
     progress(f"creating canary role {settings.canary_role_name} in every account")
-    with ThreadPoolExecutor(max_workers=len(ACCOUNT_ROLES)) as pool:
+    with ThreadPoolExecutor(max_workers=len(settings.accounts)) as pool:
         futures = {
             account: pool.submit(create_canary, target, settings, account, deployers[account])
-            for account in ACCOUNT_ROLES
+            for account in settings.accounts
         }
         wait(futures.values())
     return {account: future.result() for account, future in futures.items()}
 
 
-def create_other_key(target: Target, settings: Settings, progress: Progress) -> str:
-    """A second key in A (found again by its alias), for the "another key" put case."""
+def other_key_policy(account_id: str, users: list[str]) -> dict[str, Any]:
+    """The second key's policy: its account administers it (as a new key's default policy
+    does), and every role of the deployment may use it, so that a put naming it can be refused
+    by the bucket policy only, never by the key."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "AdministrationByTheAccount",
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"},
+                "Action": "kms:*",
+                "Resource": "*",
+            },
+            {
+                "Sid": "UseByEveryRoleOfTheDeployment",
+                "Effect": "Allow",
+                "Principal": {"AWS": sorted(users)},
+                "Action": ["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey*"],
+                "Resource": "*",
+            },
+        ],
+    }
+
+
+def deployment_roles(outputs: Mapping[str, Mapping[str, str]]) -> list[str]:
+    """Every role ARN the account stacks output."""
+    return [
+        value
+        for stack in outputs.values()
+        for name, value in stack.items()
+        if name.endswith("RoleArn") and ":role/" in value
+    ]
+
+
+def create_other_key(target: Target, deployment: Deployment, progress: Progress) -> str:
+    """A second key in A (found again by its alias), usable by every role of the deployment,
+    for the "another key" put case."""
+    settings = deployment.settings
     kms = target.client("kms", target.session("shared-services"))
+    policy = json.dumps(
+        other_key_policy(settings.accounts["shared-services"], deployment_roles(deployment.outputs))
+    )
     try:
         try:
-            return kms.describe_key(KeyId=settings.other_key_alias)["KeyMetadata"]["Arn"]
+            arn = kms.describe_key(KeyId=settings.other_key_alias)["KeyMetadata"]["Arn"]
         except ClientError as error:
             if error.response["Error"]["Code"] != "NotFoundException":
                 raise
-        progress(f"creating a second KMS key {settings.other_key_alias} in shared-services")
-        arn = kms.create_key(Description="Harness: a key that is not the artifact key")[
-            "KeyMetadata"
-        ]["Arn"]
-        kms.create_alias(AliasName=settings.other_key_alias, TargetKeyId=arn)
+            progress(f"creating a second KMS key {settings.other_key_alias} in shared-services")
+            arn = kms.create_key(
+                Description="Harness: a key that is not the artifact key", Policy=policy
+            )["KeyMetadata"]["Arn"]
+            kms.create_alias(AliasName=settings.other_key_alias, TargetKeyId=arn)
+            return str(arn)
+        kms.put_key_policy(KeyId=arn, PolicyName="default", Policy=policy)
     except ClientError as error:
         raise _fail(f"second KMS key {settings.other_key_alias}", error) from error
-    return arn
+    return str(arn)
 
 
 def create_pipeline(target: Target, deployment: Deployment, progress: Progress) -> None:
@@ -315,7 +357,7 @@ def deploy(
     a push would start nothing, and the checks that need an execution skip with that reason.
     """
     try:
-        deployers = {account: deployer_role_arn(target, account) for account in ACCOUNT_ROLES}
+        deployers = {account: deployer_role_arn(target, account) for account in settings.accounts}
     except (ClientError, BotoCoreError) as error:
         raise _fail("reading the deployer identities", error) from error
     outputs = deploy_stacks(target, settings, deployers, progress, templates)
@@ -333,7 +375,7 @@ def deploy(
         # Pushed as soon as the pipeline can run; the checks' own principals come meanwhile.
         deployment.commit_id = push_source(target, deployment, progress)
     deployment.canary_arns = create_canaries(target, settings, deployers, progress)
-    deployment.other_key_arn = create_other_key(target, settings, progress)
+    deployment.other_key_arn = create_other_key(target, deployment, progress)
     return deployment
 
 
@@ -355,9 +397,9 @@ def adopt(target: Target, settings: Settings) -> Deployment:
         wiring = Wiring.from_outputs(settings.wiring_settings, outputs)
     except RenderError as error:
         raise DeployError(f"wiring the pipeline: {error}") from error
-    deployers = {account: deployer_role_arn(target, account) for account in ACCOUNT_ROLES}
+    deployers = {account: deployer_role_arn(target, account) for account in settings.accounts}
     deployment = Deployment(settings, outputs, wiring, deployers)
-    deployment.canary_arns = {a: settings.canary_role_arn(a) for a in ACCOUNT_ROLES}
+    deployment.canary_arns = {a: settings.canary_role_arn(a) for a in settings.accounts}
     deployment.data_keys = {channel: f"data/{channel}/{channel}.csv" for channel in DATA_CHANNELS}
     kms = target.client("kms", target.session("shared-services"))
     codecommit = target.client("codecommit", target.session("shared-services"))

@@ -5,7 +5,8 @@ another role is assumed from that role's session, a canary from the account's de
 Acting as a service principal or as an account root is something only some targets can do
 (the embedded one can; real AWS cannot), so those are optional capabilities of a target,
 declared by having the method; a principal the target cannot act as is :class:`Unavailable`
-with the reason, and the check that needs it is skipped, never passed.
+with the reason, and the check that needs it is skipped, never passed. A role that should exist
+and does not is :class:`Missing`: a failure of the deployment, never a skip.
 """
 
 from __future__ import annotations
@@ -47,6 +48,18 @@ class Unavailable(Exception):
     """The target cannot act as this principal; the message says why."""
 
 
+class Missing(Exception):
+    """The principal's role does not exist: the deployment did not make it."""
+
+
+@runtime_checkable
+class ServiceCalls(Protocol):
+    """A target on which an AWS service can call on a principal's behalf with the
+    principal's own credentials (a forward access session: ``aws:ViaAWSService``)."""
+
+    def session_via_service(self, session: boto3.Session, service: str) -> boto3.Session: ...
+
+
 def _as_list(value: object) -> list[str]:
     if isinstance(value, str):
         return [value]
@@ -60,7 +73,7 @@ class PrincipalSessions:
         self.target = target
         self._deployers = {arn: account for account, arn in deployer_arns.items()}
         self._cache: dict[str, boto3.Session] = {}
-        self._clients: dict[tuple[str, str], BaseClient] = {}
+        self._clients: dict[tuple[str, str, str | None, bool], BaseClient] = {}
         self._lock = threading.RLock()
 
     def session(self, arn: str) -> boto3.Session:
@@ -69,12 +82,32 @@ class PrincipalSessions:
                 self._cache[arn] = self._obtain(arn, ())
             return self._cache[arn]
 
-    def client(self, arn: str, service: str) -> BaseClient:
-        """A client as ``arn``, made once per run (creating boto3 clients is slow)."""
+    def client(
+        self, arn: str, service: str, via: str | None = None, plain_http: bool = False
+    ) -> BaseClient:
+        """A client as ``arn``, made once per run (creating boto3 clients is slow): through
+        AWS service ``via`` on the principal's behalf, or over plain HTTP, where the target
+        can do that (:class:`Unavailable` otherwise)."""
+        key = (arn, service, via, plain_http)
         with self._lock:
-            if (arn, service) not in self._clients:
-                self._clients[arn, service] = self.target.client(service, self.session(arn))
-            return self._clients[arn, service]
+            if key not in self._clients:
+                self._clients[key] = self._new_client(arn, service, via, plain_http)
+            return self._clients[key]
+
+    def _new_client(self, arn: str, service: str, via: str | None, plain_http: bool) -> BaseClient:
+        session = self.session(arn)
+        if via is not None:
+            if not isinstance(self.target, ServiceCalls):
+                raise Unavailable(
+                    f"target {self.target.name} cannot make a call as {via} on a principal's "
+                    "behalf (forward access session)"
+                )
+            session = self.target.session_via_service(session, via)
+        if plain_http:
+            if not isinstance(self.target, InsecureClients):
+                raise Unavailable(f"target {self.target.name} offers no plain-HTTP endpoint")
+            return self.target.insecure_client(service, session)
+        return self.target.client(service, session)
 
     def _account(self, arn: str) -> str:
         account_id = arn.split(":")[4]
@@ -92,12 +125,18 @@ class PrincipalSessions:
             if not isinstance(self.target, RootSessions):
                 raise Unavailable(f"target {self.target.name} cannot act as an account root")
             return self.target.root_session(account_id)
+        if arn in self._deployers:
+            return self.target.session(self._deployers[arn])
         name = arn.split(":role/", 1)[1].rsplit("/", 1)[-1]
         iam = self.target.client("iam", self.target.session(account_id))
         try:
             trust = iam.get_role(RoleName=name)["Role"]["AssumeRolePolicyDocument"]
         except ClientError as error:
-            raise Unavailable(f"cannot read role {arn}: {error}") from error
+            if error.response["Error"]["Code"] == "NoSuchEntity":
+                raise Missing(
+                    f"role {arn} does not exist: the deployment did not make it"
+                ) from error
+            raise
         reasons = []
         for statement in trust.get("Statement", []):
             if statement.get("Effect") != "Allow":

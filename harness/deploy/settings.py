@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from harness.targets import ACCOUNT_ROLES, Target
+from harness.targets import Target
 
 # Stack of each account, by account role; deployed in this order, deleted in reverse.
 STACK_SUFFIX = {
@@ -28,14 +28,15 @@ class Settings:
 
     prefix: str
     region: str
-    accounts: Mapping[str, str] = field(default_factory=dict)
+    accounts: Mapping[str, str] = field(default_factory=dict)  # the target's account roles
 
     @classmethod
     def for_target(cls, target: Target, prefix: str | None = None) -> Settings:
         """Settings for ``target``; without a prefix, the target's run id (the ``aws`` target
         requires every name to start with it), else ``mlops``."""
         prefix = prefix or getattr(target, "run_id", None) or DEFAULT_PREFIX
-        return cls(prefix, target.region, {role: target.account_id(role) for role in ACCOUNT_ROLES})
+        accounts = {role: target.account_id(role) for role in target.account_roles}
+        return cls(prefix, target.region, accounts)
 
     def stack_name(self, account: str) -> str:
         return f"{self.prefix}-{STACK_SUFFIX[account]}"

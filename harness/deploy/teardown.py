@@ -185,7 +185,7 @@ def teardown(
             lambda: _delete_other_key(target.client("kms", a_session), settings.other_key_alias),
         ),
     ]
-    for account in ACCOUNT_ROLES:
+    for account in settings.accounts:
         iam = target.client("iam", target.session(account))
         independent.append(
             (
@@ -239,7 +239,7 @@ def leftovers(target: Target, settings: Settings, bucket: str | None) -> list[st
             lambda: target.client("kms", a_session).describe_key(KeyId=settings.other_key_alias),
         ),
     ]
-    for account in ACCOUNT_ROLES:
+    for account in settings.accounts:
         session = target.session(account)
         probes.append(
             (

@@ -6,9 +6,10 @@ harness's engine computes it from the fetched policies, or as AWS's policy simul
 from harness.evidence.model import (
     DecisionEvidence,
     Explanation,
+    Intent,
     PolicyKind,
     Source,
     StatementCited,
 )
 
-__all__ = ["DecisionEvidence", "Explanation", "PolicyKind", "Source", "StatementCited"]
+__all__ = ["DecisionEvidence", "Explanation", "Intent", "PolicyKind", "Source", "StatementCited"]

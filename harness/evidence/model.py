@@ -11,7 +11,7 @@ policy that did not allow. :meth:`DecisionEvidence.from_log` reads such a line.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -137,3 +137,19 @@ class Explanation:
             return f"{where}: no decision recorded ({self.source.value})"
         shown = [self.refusal] if self.refusal is not None else list(self.decisions)
         return f"{where}: " + "; ".join(d.describe() for d in shown) + f" ({self.source.value})"
+
+
+@dataclass(frozen=True)
+class Intent:
+    """A request in IAM's terms: who asks for which action on which resource, with the
+    condition keys the request sets. A target that keeps no decision log is explained by
+    deciding the intent with the engine on the fetched policies; ``also`` are the further decisions
+    the request needs, in order (the KMS call S3 makes with the caller's credentials for an
+    SSE-KMS put, the ``kms:ReEncryptTo`` after ``kms:ReEncryptFrom``)."""
+
+    principal: str  # the role (or root) ARN the request is made as
+    action: str
+    resource: str
+    context: Mapping[str, str | tuple[str, ...]] = field(default_factory=dict)
+    resource_account: str | None = None  # needed where the ARN names none (S3)
+    also: tuple[Intent, ...] = ()

@@ -38,7 +38,8 @@ _PLACEHOLDER = re.compile(r"\$\{(\w+)\}")
 
 @dataclass(frozen=True)
 class Expected:
-    """One principal of the allow-list; canaries expect nothing."""
+    """One principal of the allow-list; canaries expect nothing, deployers only what they
+    may assume."""
 
     name: str
     arn: str
@@ -46,7 +47,8 @@ class Expected:
     bucket: Mapping[str, frozenset[str]] = field(default_factory=dict)  # object label -> actions
     assume: frozenset[str] = frozenset()
     canary: bool = False
-    identity: Policy | None = None  # a canary's assumed admin-like identity policy
+    deployer: bool = False
+    identity: Policy | None = None  # the identity policy the allow-list assumes it holds
 
 
 @dataclass(frozen=True)
@@ -78,10 +80,16 @@ def _bucket_map(raw: Any, objects: Mapping[str, str]) -> dict[str, frozenset[str
     return {label: frozenset(actions) for label, actions in (raw or {}).items()}
 
 
+def _identity(spec: Mapping[str, Any]) -> Policy | None:
+    raw = spec.get("identity")
+    return Policy.parse(raw, f"identity of {spec['name']}") if raw else None
+
+
 def load_allowlist(
     path: str | Path, accounts: Mapping[str, str], prefix: str = "mlops"
 ) -> Allowlist:
-    """Read the allow-list, binding ``${A}``, ``${B}``, ``${C}`` and ``${Prefix}``."""
+    """Read the allow-list, binding ``${Prefix}`` and the placeholders ``accounts`` names
+    (``A``, ``B``, ``C``, ``Outsider``, ``DeployerA``, ...); an unbound one is an error."""
     path = Path(path)
     values = {**accounts, "Prefix": prefix}
     data = yaml.safe_load(_bind(path.read_text(), values, path))
@@ -101,13 +109,19 @@ def load_allowlist(
             name=spec["name"],
             arn=spec["arn"],
             canary=True,
-            identity=(
-                Policy.parse(spec["identity"], f"identity of canary {spec['name']}")
-                if spec.get("identity")
-                else None
-            ),
+            identity=_identity(spec),
         )
         for spec in data.get("canaries") or ()
+    ]
+    principals += [
+        Expected(
+            name=spec["name"],
+            arn=spec["arn"],
+            assume=frozenset(spec.get("assume") or ()),
+            deployer=True,
+            identity=_identity(spec),
+        )
+        for spec in data.get("deployers") or ()
     ]
     for label in {lbl for p in principals for lbl in p.bucket}:
         if label not in objects:

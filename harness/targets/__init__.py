@@ -1,5 +1,5 @@
 """Targets: the kinds of AWS the same checks run on (DESIGN.md section 3)."""
 
-from harness.targets.base import ACCOUNT_ROLES, Capability, StackFailed, Target
+from harness.targets.base import ACCOUNT_ROLES, OUTSIDER, Capability, StackFailed, Target
 
-__all__ = ["ACCOUNT_ROLES", "Capability", "StackFailed", "Target"]
+__all__ = ["ACCOUNT_ROLES", "OUTSIDER", "Capability", "StackFailed", "Target"]

@@ -20,6 +20,9 @@ from botocore.exceptions import ClientError
 
 ACCOUNT_ROLES = ("shared-services", "training", "production")
 """The three accounts of the pipeline, by the part each plays (DESIGN.md section 1)."""
+OUTSIDER = "outsider"
+"""An optional fourth account that belongs to nobody in the design: its canary stands for every
+other account of the world, so "any other account is refused" is probed, not assumed."""
 
 
 class Capability(Enum):
@@ -65,6 +68,8 @@ class Target(ABC):
     """Tags given to every stack (and so, by CloudFormation, to its taggable resources)."""
     stack_poll_seconds: float = 5.0
     stack_timeout_seconds: float = 3600.0
+    policy_propagation_seconds: float = 0.0
+    """How long a changed IAM policy takes to apply (IAM is eventually consistent on AWS)."""
 
     @abstractmethod
     def start(self) -> None:
@@ -93,6 +98,11 @@ class Target(ABC):
         if account in self.accounts.values():
             return account
         raise KeyError(f"unknown account {account!r}; known: {dict(self.accounts)}")
+
+    @property
+    def account_roles(self) -> tuple[str, ...]:
+        """The pipeline's three accounts, then the outsider when the target has one."""
+        return ACCOUNT_ROLES + ((OUTSIDER,) if OUTSIDER in self.accounts else ())
 
     def has(self, capability: Capability) -> bool:
         return capability in self.capabilities

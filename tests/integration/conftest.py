@@ -1,11 +1,15 @@
-"""Fixtures of the compliance suite beyond the plugin's: what training produced, read back
-through the AWS APIs (Step Functions, SageMaker, S3) as the roles that may read it."""
+"""Fixtures of the compliance suite beyond the plugin's: the cells of the principal x action
+matrix and of the encryption promise, the prober that makes their requests, and what training
+produced, read back through the AWS APIs as the roles that may read it."""
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import tarfile
+from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,8 +18,114 @@ import xgboost as xgb
 from harness.deploy import Deployment
 from harness.deploy.pipeline import PipelineRun
 from harness.deploy.principals import PrincipalSessions
-from harness.targets import Target
+from harness.policy.access_matrix import Allowlist
+from harness.probes.catalog import catalog, rendered_world
+from harness.probes.cells import Cell, World, live_roles, role_label
+from harness.probes.encryption import copy_sources
+from harness.probes.judge import Status, Verdict, judge
+from harness.probes.prober import Prober
+from harness.targets import Capability, Target
 from tests.integration.training import HOLDOUT, MODEL_FILE, TrainingResult
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "cells(check, expected=None): parametrise the test with the ids of that check's cells "
+        "(only those the allow-list expects allowed, or refused, when expected is given)",
+    )
+
+
+@functools.cache
+def _rendered(templates: Path | None) -> dict[str, dict[str, Cell]]:
+    return catalog(rendered_world(templates))
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    marker = metafunc.definition.get_closest_marker("cells")
+    if marker is None:
+        return
+    check = marker.args[0]
+    expected = marker.kwargs.get("expected")
+    cells = _rendered(metafunc.config.getoption("templates"))[check]
+    ids = [i for i, cell in cells.items() if expected is None or cell.expected is expected]
+    metafunc.parametrize("cell_id", ids)
+
+
+@pytest.fixture(scope="session")
+def world(
+    deployment: Deployment,
+    allowlist: Allowlist,
+    harness_target: Target,
+    principals: PrincipalSessions,
+) -> World:
+    """The live deployment's names, its roles as IAM holds them, and a ciphertext under the
+    key made by the pipeline role (which may encrypt)."""
+    settings = deployment.settings
+    roles = live_roles(
+        harness_target, settings.accounts, settings.prefix, settings.canary_role_name
+    )
+    pipeline_role = deployment.outputs["shared-services"]["PipelineRoleArn"]
+
+    @functools.cache
+    def ciphertext() -> bytes:
+        kms = principals.client(pipeline_role, "kms")
+        blob = kms.encrypt(KeyId=deployment.key_arn, Plaintext=b"harness")["CiphertextBlob"]
+        return bytes(blob)
+
+    return World.of(deployment, allowlist, roles, ciphertext)
+
+
+@pytest.fixture(scope="session")
+def cells(world: World) -> dict[str, dict[str, Cell]]:
+    return catalog(world)
+
+
+@pytest.fixture(scope="session")
+def prober(
+    request: pytest.FixtureRequest,
+    harness_target: Target,
+    principals: PrincipalSessions,
+    world: World,
+    cells: dict[str, dict[str, Cell]],
+) -> Prober:
+    """Makes every cell's requests once. It starts after the pipeline finished (the
+    resource-side probes change roles' identity policies for a moment), and first writes the
+    objects the read probes read, as principals allowed to write them."""
+    if harness_target.has(Capability.RUNS_PIPELINE):
+        request.getfixturevalue("pipeline_run")
+    prober = Prober(
+        harness_target, principals, (c for group in cells.values() for c in group.values())
+    )
+    for cell in cells["object"].values():
+        if cell.call.intent.action == "s3:PutObject" and cell.expected:
+            prober.observe(cell.call)
+    for call in copy_sources(world):
+        prober.observe(call)
+    return prober
+
+
+@pytest.fixture(scope="session")
+def verdict_of(
+    pytestconfig: pytest.Config, prober: Prober, cells: dict[str, dict[str, Cell]]
+) -> Callable[[str, str], Verdict]:
+    """The verdict of the live cell ``cell_id`` of ``check``; a cell of the rendered templates
+    with no live counterpart fails, naming what is missing."""
+
+    @functools.cache
+    def verdict(check: str, cell_id: str) -> Verdict:
+        cell = cells[check].get(cell_id)
+        if cell is None:
+            rendered = _rendered(pytestconfig.getoption("templates"))[check][cell_id]
+            return Verdict(
+                rendered,
+                Status.FAILED,
+                f"{rendered.row}: {rendered.call.label}: the rendered templates have this cell "
+                "but the live deployment does not (a role or principal they make is missing)",
+            )
+        return judge(cell, prober)
+
+    return verdict
 
 
 @pytest.fixture(scope="session")
@@ -71,3 +181,9 @@ def holdout() -> tuple[np.ndarray, np.ndarray, list[str]]:
     rows = np.loadtxt(lines, delimiter=",", ndmin=2)
     features_text = [line.split(",", 1)[1] for line in lines]
     return rows[:, 0], rows[:, 1:], features_text
+
+
+def rendered_roles(templates: Path | None) -> set[str]:
+    """The labels of the roles the rendered templates make."""
+    world = rendered_world(templates)
+    return {role_label(role.name, world.prefix) for role in world.roles}

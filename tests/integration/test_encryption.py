@@ -1,8 +1,10 @@
 """Promise 1: every object in the bucket is encrypted with this key, and nothing else gets in.
 
-Each case is tried by several principals that may write the bucket, each under the prefix the
-allow-list lets it write: a refusal proves the bucket policy, not a missing permission, because
-the same principal's put under this key (``this_key``) succeeds.
+Each writer tries each way of writing that is not SSE-KMS under this key (no header, AES256,
+another key the writer may use, a multipart upload and a copy without SSE): the bucket policy
+must refuse each, and the same writer's same put under this key (the control) must be allowed.
+Every request without TLS, on an object or on the bucket itself, must be refused by the bucket
+policy while the same request over TLS is allowed. See ``harness/probes/encryption.py``.
 """
 
 from __future__ import annotations
@@ -15,201 +17,38 @@ from botocore.client import BaseClient
 
 from harness.deploy import Deployment
 from harness.deploy.pipeline import PipelineRun
-from harness.deploy.principals import InsecureClients, PrincipalSessions
+from harness.deploy.principals import PrincipalSessions, Unavailable
 from harness.policy.access_matrix import Allowlist
+from harness.probes.calls import attempt
+from harness.probes.judge import Verdict
+from harness.report import RunRecord
 from harness.targets import Capability, Target
-from tests.integration.evidence import as_principal, attempt, deciding_statement, probe_key
+from tests.integration.evidence import conclude
 
-pytestmark = pytest.mark.promise(1)
-
-# Principals that may put objects, from the allow-list: the pipeline role and an action role
-# (artifacts), the data publisher (training data).
-WRITERS = ("pipeline-role", "training-pipeline-action-role", "data-publisher-role")
-# Writers that may also read what they wrote, so a copy is refused for its encryption only.
-READER_WRITERS = ("pipeline-role", "training-pipeline-action-role")
-
-Put = Callable[[BaseClient, str, str, Deployment], Any]
-
-FIX = {
-    "no_header": "keep the DenyPutWithoutEncryptionHeader statement (Null condition) in "
-    "ArtifactBucketPolicy",
-    "aes256": "keep DenyPutNotEncryptedWithKms (StringNotEquals aws:kms) in ArtifactBucketPolicy",
-    "other_key": "keep DenyPutUnderAnyOtherKey (the key ARN condition) in ArtifactBucketPolicy",
-    "plain_http": "keep DenyInsecureTransport on the bucket and its objects "
-    "(aws:SecureTransport false)",
-    "multipart_no_sse": "the header conditions also cover CreateMultipartUpload; keep them",
-    "copy_no_sse": "the header conditions also cover CopyObject (a PutObject); keep them",
-}
+pytestmark = [pytest.mark.promise(1), pytest.mark.requires(Capability.ENFORCES_BUCKET_POLICY)]
+VerdictOf = Callable[[str, str], Verdict]
 
 
-def _put(sse: dict[str, str]) -> Put:
-    def put(s3: BaseClient, bucket: str, key: str, _: Deployment) -> Any:
-        return s3.put_object(Bucket=bucket, Key=key, Body=b"harness probe", **sse)
-
-    return put
-
-
-def _this_key(deployment: Deployment) -> dict[str, str]:
-    return {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": deployment.key_arn}
-
-
-def _put_under(key_of: Callable[[Deployment], str]) -> Put:
-    def put(s3: BaseClient, bucket: str, key: str, deployment: Deployment) -> Any:
-        return s3.put_object(
-            Bucket=bucket,
-            Key=key,
-            Body=b"harness probe",
-            ServerSideEncryption="aws:kms",
-            SSEKMSKeyId=key_of(deployment),
-        )
-
-    return put
-
-
-def _multipart_without_sse() -> Put:
-    """A one-part multipart upload whose CreateMultipartUpload names no encryption."""
-
-    def put(s3: BaseClient, bucket: str, key: str, _: Deployment) -> Any:
-        upload = s3.create_multipart_upload(Bucket=bucket, Key=key)["UploadId"]
-        part = s3.upload_part(
-            Bucket=bucket, Key=key, UploadId=upload, PartNumber=1, Body=b"harness part"
-        )
-        return s3.complete_multipart_upload(
-            Bucket=bucket,
-            Key=key,
-            UploadId=upload,
-            MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": part["ETag"]}]},
-        )
-
-    return put
-
-
-DENIED_PUTS: dict[str, Put] = {
-    "no_header": _put({}),
-    "aes256": _put({"ServerSideEncryption": "AES256"}),
-    "other_key": _put_under(lambda d: d.other_key_arn),
-    "multipart_no_sse": _multipart_without_sse(),
-}
-ALLOWED_PUTS: dict[str, Put] = {"this_key": _put_under(lambda d: d.key_arn)}
-
-
-def _writer(allowlist: Allowlist, name: str) -> tuple[str, str]:
-    """The writer's ARN and a key under the object prefix the allow-list lets it write."""
-    expected = next(p for p in allowlist.principals if p.name == name)
-    label = next(lbl for lbl, acts in expected.bucket.items() if "s3:PutObject" in acts)
-    folder = probe_key(allowlist.objects[label]).rsplit("/", 1)[0]
-    return expected.arn, folder
-
-
-def _s3(principals: PrincipalSessions, arn: str) -> BaseClient:
-    return as_principal(principals, arn).client("s3")
-
-
-@pytest.mark.requires(Capability.ENFORCES_BUCKET_POLICY)
-@pytest.mark.parametrize("case", sorted(DENIED_PUTS))
-@pytest.mark.parametrize("writer", WRITERS)
-def test_put_is_denied(
-    writer: str,
-    case: str,
-    deployment: Deployment,
-    allowlist: Allowlist,
-    principals: PrincipalSessions,
-    harness_target: Target,
+@pytest.mark.cells("put", expected=False)
+def test_put_not_under_this_key_is_refused(
+    cell_id: str, verdict_of: VerdictOf, harness_record: RunRecord
 ) -> None:
-    arn, folder = _writer(allowlist, writer)
-    key = f"{folder}/harness-{case}.bin"
-    outcome = attempt(
-        lambda: DENIED_PUTS[case](_s3(principals, arn), deployment.bucket, key, deployment)
-    )
-    assert not outcome.allowed, (
-        f"{case}: {writer} ({arn}) wrote s3://{deployment.bucket}/{key} although it is not "
-        f"SSE-KMS under {deployment.key_arn}. Decision: "
-        f"{deciding_statement(harness_target, arn, 's3:PutObject')}. Fix: {FIX[case]}"
-    )
+    conclude(verdict_of("put", cell_id), harness_record, "put")
 
 
-@pytest.mark.requires(Capability.ENFORCES_BUCKET_POLICY)
-@pytest.mark.parametrize("case", sorted(ALLOWED_PUTS))
-@pytest.mark.parametrize("writer", WRITERS)
+@pytest.mark.cells("put", expected=True)
 def test_put_under_this_key_is_allowed(
-    writer: str,
-    case: str,
-    deployment: Deployment,
-    allowlist: Allowlist,
-    principals: PrincipalSessions,
-    harness_target: Target,
+    cell_id: str, verdict_of: VerdictOf, harness_record: RunRecord
 ) -> None:
-    arn, folder = _writer(allowlist, writer)
-    key = f"{folder}/harness-{case}.bin"
-    s3 = _s3(principals, arn)
-    outcome = attempt(lambda: ALLOWED_PUTS[case](s3, deployment.bucket, key, deployment))
-    assert outcome.allowed, (
-        f"{writer} ({arn}) may not write s3://{deployment.bucket}/{key} even under the "
-        f"artifact key: {outcome.detail}. Decision: "
-        f"{deciding_statement(harness_target, arn, 's3:PutObject')}. The pipeline cannot "
-        "work like this: check the role's policy, the bucket policy and the key policy"
-    )
-    assert outcome.response["SSEKMSKeyId"] == deployment.key_arn
+    conclude(verdict_of("put", cell_id), harness_record, "put")
 
 
-@pytest.mark.requires(Capability.ENFORCES_BUCKET_POLICY, Capability.ENFORCES_TLS_CONDITION)
-@pytest.mark.parametrize("writer", WRITERS)
-def test_put_over_plain_http_is_denied(
-    writer: str,
-    deployment: Deployment,
-    allowlist: Allowlist,
-    principals: PrincipalSessions,
-    harness_target: Target,
+@pytest.mark.requires(Capability.ENFORCES_TLS_CONDITION)
+@pytest.mark.cells("tls")
+def test_request_without_tls_is_refused(
+    cell_id: str, verdict_of: VerdictOf, harness_record: RunRecord
 ) -> None:
-    if not isinstance(harness_target, InsecureClients):
-        pytest.skip(f"target {harness_target.name} offers no plain-HTTP endpoint")
-    arn, folder = _writer(allowlist, writer)
-    key = f"{folder}/harness-plain-http.bin"
-    s3 = harness_target.insecure_client("s3", as_principal(principals, arn).session)
-    outcome = attempt(
-        lambda: _put_under(lambda d: d.key_arn)(s3, deployment.bucket, key, deployment)
-    )
-    assert not outcome.allowed, (
-        f"{writer} ({arn}) wrote s3://{deployment.bucket}/{key} over plain HTTP. Decision: "
-        f"{deciding_statement(harness_target, arn, 's3:PutObject')}. Fix: {FIX['plain_http']}"
-    )
-
-
-@pytest.mark.requires(Capability.ENFORCES_BUCKET_POLICY)
-@pytest.mark.parametrize("with_key", [False, True], ids=["without_sse", "under_this_key"])
-@pytest.mark.parametrize("writer", READER_WRITERS)
-def test_copy_needs_this_key(
-    writer: str,
-    with_key: bool,
-    deployment: Deployment,
-    allowlist: Allowlist,
-    principals: PrincipalSessions,
-    harness_target: Target,
-) -> None:
-    arn, folder = _writer(allowlist, writer)
-    s3 = _s3(principals, arn)
-    source = f"{folder}/harness-copy-source.bin"
-    s3.put_object(
-        Bucket=deployment.bucket, Key=source, Body=b"harness copy", **_this_key(deployment)
-    )
-    key = f"{folder}/harness-copy-{'kms' if with_key else 'plain'}.bin"
-    extra = _this_key(deployment) if with_key else {}
-    outcome = attempt(
-        lambda: s3.copy_object(
-            Bucket=deployment.bucket,
-            Key=key,
-            CopySource={"Bucket": deployment.bucket, "Key": source},
-            **extra,
-        )
-    )
-    decision = deciding_statement(harness_target, arn, "s3:PutObject")
-    if with_key:
-        assert outcome.allowed, f"{writer} ({arn}) cannot copy under this key: {decision}"
-    else:
-        assert not outcome.allowed, (
-            f"{writer} ({arn}) copied to s3://{deployment.bucket}/{key} without SSE. "
-            f"Decision: {decision}. Fix: {FIX['copy_no_sse']}"
-        )
+    conclude(verdict_of("tls", cell_id), harness_record, "tls")
 
 
 @pytest.mark.requires(Capability.APPLIES_TEMPLATE_SETTINGS)
@@ -260,7 +99,7 @@ def test_every_object_is_sse_kms_under_this_key(
         for listed in page.get("Contents", []):
             seen += 1
             likely = readers.get(listed["Key"].split("/", 1)[0], [])
-            clients = [_s3(principals, arn) for arn in dict.fromkeys(likely + everyone)]
+            clients = _clients(principals, dict.fromkeys(likely + everyone))
             head = _inspect(clients, deployment.bucket, listed["Key"])
             encryption = (head.get("ServerSideEncryption"), head.get("SSEKMSKeyId"))
             if encryption != ("aws:kms", deployment.key_arn):
@@ -272,6 +111,19 @@ def test_every_object_is_sse_kms_under_this_key(
         + ". Fix: the writer must name the key (artifactStore.encryptionKey, "
         "OutputDataConfig.KmsKeyId) and the bucket default must be SSE-KMS under it"
     )
+
+
+def _clients(principals: PrincipalSessions, arns: dict[str, None]) -> list[BaseClient]:
+    """S3 clients of the readers the target can act as (on real AWS, not the service roles)."""
+    clients = []
+    for arn in arns:
+        try:
+            clients.append(principals.client(arn, "s3"))
+        except Unavailable:
+            continue
+    if not clients:
+        pytest.skip("the target can act as none of the allow-list's readers")
+    return clients
 
 
 def _inspect(readers: list[BaseClient], bucket: str, key: str) -> dict[str, Any]:

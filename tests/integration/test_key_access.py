@@ -1,232 +1,69 @@
 """Promise 2: only the allow-list's roles can use the key, directly or through S3.
 
-Every allow-list principal and every canary makes each KMS call on the key itself and each
-object call through S3 (which makes the KMS call for it); each outcome must be exactly what
-``policies/access/allowlist.yaml`` says. Then the access matrix computed from the live
-policies (read back through the APIs) must equal the allow-list too.
+Every principal of the allow-list (its roles, the canaries, each account's deployer) and every
+role of the deployment makes each KMS call on the key and each object call through S3 (which
+makes the KMS call for it); each outcome must be what ``policies/access/allowlist.yaml`` says.
+A refusal counts only next to the same call by a principal allowed to make it, and only if the
+key policy (or for objects the bucket or key policy) is what refused; a role of the deployment
+is also probed with an admin-like identity policy attached. See ``harness/probes/cells.py``.
+Then the matrix computed from the deployed policies must equal the allow-list too.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
 
 import pytest
-from botocore.client import BaseClient
 
-from harness.access import ALLOWLIST, DEFAULT_ACCOUNTS, format_table
+from harness.access import format_table
 from harness.deploy import Deployment
-from harness.deploy.principals import PrincipalSessions
 from harness.policy import Policy
 from harness.policy.access_matrix import (
     Allowlist,
     Bucket,
-    Expected,
     Key,
     Role,
     compute_matrix,
     diff,
-    load_allowlist,
     subjects_from_allowlist,
 )
-from harness.report import Probe, RunRecord
+from harness.probes.cells import World, role_label
+from harness.probes.judge import Verdict
+from harness.report import RunRecord
 from harness.targets import ACCOUNT_ROLES, Capability, Target
-from tests.integration.evidence import as_principal, attempt, deciding_statement, probe_key
+from tests.integration.conftest import rendered_roles
+from tests.integration.evidence import conclude
 
 pytestmark = pytest.mark.promise(2)
-
-# Names only (the accounts bound here are placeholders): the real binding is the fixture's.
-PRINCIPAL_NAMES = [p.name for p in load_allowlist(ALLOWLIST, DEFAULT_ACCOUNTS).principals]
-
-
-@dataclass(frozen=True)
-class KeyCall:
-    """A direct KMS operation and the allow-list actions it needs (all of them)."""
-
-    actions: tuple[str, ...]
-    call: Callable[[BaseClient, str, bytes], Any]
-
-
-KEY_CALLS: dict[str, KeyCall] = {
-    "Encrypt": KeyCall(
-        ("kms:Encrypt",), lambda kms, key, _: kms.encrypt(KeyId=key, Plaintext=b"x")
-    ),
-    "Decrypt": KeyCall(
-        ("kms:Decrypt",), lambda kms, key, blob: kms.decrypt(KeyId=key, CiphertextBlob=blob)
-    ),
-    "ReEncrypt": KeyCall(
-        ("kms:ReEncryptFrom", "kms:ReEncryptTo"),
-        lambda kms, key, blob: kms.re_encrypt(
-            CiphertextBlob=blob, SourceKeyId=key, DestinationKeyId=key
-        ),
-    ),
-    "GenerateDataKey": KeyCall(
-        ("kms:GenerateDataKey",),
-        lambda kms, key, _: kms.generate_data_key(KeyId=key, KeySpec="AES_256"),
-    ),
-    "GenerateDataKeyWithoutPlaintext": KeyCall(
-        ("kms:GenerateDataKeyWithoutPlaintext",),
-        lambda kms, key, _: kms.generate_data_key_without_plaintext(KeyId=key, KeySpec="AES_256"),
-    ),
-    # A grant the principal asks for itself: kms:GrantIsForAWSResource is false, and the key
-    # policy grants CreateGrant only for AWS resources (SageMaker's own use), so this is
-    # refused for everyone; the matrix test below proves the SageMaker roles' grant.
-    "CreateGrant": KeyCall(
-        (),
-        lambda kms, key, _: kms.create_grant(
-            KeyId=key,
-            GranteePrincipal="arn:aws:iam::111111111111:root",
-            Operations=["Decrypt"],
-        ),
-    ),
-}
-OBJECT_CALLS = ("s3:PutObject", "s3:GetObject")
-
-
-def _expected(allowlist: Allowlist, name: str) -> Expected:
-    return next(p for p in allowlist.principals if p.name == name)
-
-
-def _key_call_expected(expected: Expected, call: KeyCall) -> bool:
-    return bool(call.actions) and all(action in expected.key for action in call.actions)
-
-
-@pytest.fixture(scope="session")
-def ciphertext(deployment: Deployment, principals: PrincipalSessions) -> bytes:
-    """A ciphertext under the key, made by the pipeline role (which may encrypt)."""
-    pipeline_role = deployment.outputs["shared-services"]["PipelineRoleArn"]
-    kms = principals.client(pipeline_role, "kms")
-    return bytes(kms.encrypt(KeyId=deployment.key_arn, Plaintext=b"harness")["CiphertextBlob"])
-
-
-@pytest.fixture(scope="session")
-def seeded_objects(
-    deployment: Deployment, allowlist: Allowlist, principals: PrincipalSessions
-) -> dict[str, str]:
-    """Each representative object of the allow-list (at its probe key), written by a
-    principal allowed to; label -> object key."""
-    keys = {label: probe_key(key) for label, key in allowlist.objects.items()}
-    for label, key in keys.items():
-        writer = next(
-            p for p in allowlist.principals if "s3:PutObject" in p.bucket.get(label, frozenset())
-        )
-        principals.client(writer.arn, "s3").put_object(
-            Bucket=deployment.bucket,
-            Key=key,
-            Body=f"harness {label}".encode(),
-            ServerSideEncryption="aws:kms",
-            SSEKMSKeyId=deployment.key_arn,
-        )
-    return keys
-
-
-def _report(
-    record: RunRecord,
-    target: Target,
-    expected: Expected,
-    what: str,
-    action: str,
-    allowed: bool,
-    detail: str,
-    want: bool,
-) -> str:
-    """Record the probe; for a mismatch, say what is wrong, why and how to fix it."""
-    record.probes.append(Probe(expected.name, what, "", want, allowed))
-    if allowed == want:
-        return ""
-    got = "allowed" if allowed else f"denied ({detail})"
-    verb = "allows" if want else "denies"
-    fix = (
-        "grant it in the key policy (KeyUse... statements) or the role's policy"
-        if want
-        else "remove the statement that grants it; only the allow-list's roles may use the key"
-    )
-    return (
-        f"{expected.name} ({expected.arn}): {what} was {got}, the allow-list {verb} it. "
-        f"Deciding policy: {deciding_statement(target, expected.arn, action)}. Fix: {fix}"
-    )
+VerdictOf = Callable[[str, str], Verdict]
 
 
 @pytest.mark.requires(Capability.ENFORCES_KEY_POLICY, Capability.ENFORCES_IDENTITY_POLICY)
-@pytest.mark.parametrize("operation", list(KEY_CALLS))
-@pytest.mark.parametrize("name", PRINCIPAL_NAMES)
-def test_direct_key_use(
-    name: str,
-    operation: str,
-    deployment: Deployment,
-    allowlist: Allowlist,
-    principals: PrincipalSessions,
-    ciphertext: bytes,
-    harness_target: Target,
-    harness_record: RunRecord,
-) -> None:
-    expected = _expected(allowlist, name)
-    kms = as_principal(principals, expected.arn).client("kms")
-    call = KEY_CALLS[operation]
-    outcome = attempt(lambda: call.call(kms, deployment.key_arn, ciphertext))
-    want = _key_call_expected(expected, call)
-    action = (call.actions or ("kms:CreateGrant",))[0]
-    message = _report(
-        harness_record,
-        harness_target,
-        expected,
-        f"kms:{operation}",
-        action,
-        outcome.allowed,
-        outcome.detail,
-        want,
-    )
-    assert outcome.allowed == want, message
+@pytest.mark.cells("key")
+def test_direct_key_use(cell_id: str, verdict_of: VerdictOf, harness_record: RunRecord) -> None:
+    conclude(verdict_of("key", cell_id), harness_record, "key")
 
 
 @pytest.mark.requires(Capability.ENFORCES_KEY_POLICY, Capability.ENFORCES_BUCKET_POLICY)
-@pytest.mark.parametrize("action", OBJECT_CALLS)
-@pytest.mark.parametrize("name", PRINCIPAL_NAMES)
-def test_key_use_through_s3(
-    name: str,
-    action: str,
-    deployment: Deployment,
-    allowlist: Allowlist,
-    principals: PrincipalSessions,
-    seeded_objects: dict[str, str],
-    harness_target: Target,
-    harness_record: RunRecord,
+@pytest.mark.cells("object")
+def test_key_use_through_s3(cell_id: str, verdict_of: VerdictOf, harness_record: RunRecord) -> None:
+    conclude(verdict_of("object", cell_id), harness_record, "object")
+
+
+def test_every_role_of_the_deployment_is_in_the_matrix(
+    pytestconfig: pytest.Config, world: World
 ) -> None:
-    """Each representative object: a put under the key, a get (S3 decrypts with the key)."""
-    expected = _expected(allowlist, name)
-    s3 = as_principal(principals, expected.arn).client("s3")
-    problems = []
-    for label, key in seeded_objects.items():
-        if action == "s3:PutObject":
-            outcome = attempt(
-                lambda key=key: s3.put_object(
-                    Bucket=deployment.bucket,
-                    Key=key,
-                    Body=b"harness probe",
-                    ServerSideEncryption="aws:kms",
-                    SSEKMSKeyId=deployment.key_arn,
-                )
-            )
-        else:
-            outcome = attempt(
-                lambda key=key: s3.get_object(Bucket=deployment.bucket, Key=key)["Body"].read()
-            )
-        want = action in expected.bucket.get(label, frozenset())
-        message = _report(
-            harness_record,
-            harness_target,
-            expected,
-            f"{action} {label}",
-            action,
-            outcome.allowed,
-            outcome.detail,
-            want,
-        )
-        if outcome.allowed != want:
-            problems.append(f"{message} (object {key})")
-    assert not problems, "\n".join(problems)
+    """The cells are named from the rendered templates; a live role they do not have would
+    have no cells, so it fails here, by name."""
+    rendered = rendered_roles(pytestconfig.getoption("templates"))
+    unchecked = sorted(
+        role.arn for role in world.roles if role_label(role.name, world.prefix) not in rendered
+    )
+    assert not unchecked, (
+        f"roles of the deployment no cell of the matrix probes: {unchecked}. They are not made "
+        "by the templates the suite was collected for; deploy and check the same templates"
+    )
 
 
 def _live_roles(target: Target, prefix: str) -> tuple[list[Role], dict[str, list[Policy]]]:
@@ -262,17 +99,19 @@ def _live_roles(target: Target, prefix: str) -> tuple[list[Role], dict[str, list
     return roles, identities
 
 
-# The engine decides every cell from the deployed policies, so the target need not enforce
-# them, only hold them as written.
+# Computed, not measured: the engine decides every cell from the deployed policies, so the
+# target need not enforce them, only hold them as written. The live probes above measure.
 @pytest.mark.requires(Capability.APPLIES_TEMPLATE_SETTINGS)
-def test_live_access_matrix_equals_allowlist(
+def test_matrix_computed_from_the_deployed_policies_equals_allowlist(
     deployment: Deployment,
     allowlist: Allowlist,
     harness_target: Target,
     harness_record: RunRecord,
 ) -> None:
-    """The matrix from the deployed policies (GetKeyPolicy, GetBucketPolicy, GetRole and role
-    policies), decided by the same engine as ``harness access-matrix``."""
+    """The matrix computed from the deployed policies (GetKeyPolicy, GetBucketPolicy, GetRole
+    and role policies) by the same engine as ``harness access-matrix``: what the policies
+    mean, for every principal the allow-list names, including the cells no live probe makes
+    on this target."""
     a = harness_target.session("shared-services")
     key_policy = harness_target.client("kms", a).get_key_policy(
         KeyId=deployment.key_arn, PolicyName="default"

@@ -1,7 +1,9 @@
 """What a run on real accounts may touch and spend, read from the environment (never the repo).
 
 ``HARNESS_AWS_ACCOUNTS``            ``shared-services=<id>,training=<id>,production=<id>``: the
-                                    allow-list; the run refuses accounts that differ
+                                    allow-list; the run refuses accounts that differ. Optional
+                                    ``outsider=<id>``: an account of yours that belongs to none
+                                    of the three, where the "any other account" canary acts
 ``HARNESS_AWS_PROFILE_<ROLE>``      optional profile per account (ROLE: SHARED_SERVICES, ...)
 ``HARNESS_AWS_ROLE_ARN_<ROLE>``     optional role assumed from that profile (or the default chain)
 ``HARNESS_RUN_ID``                  optional run id (default: generated)
@@ -17,7 +19,7 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from harness.targets.base import ACCOUNT_ROLES
+from harness.targets.base import ACCOUNT_ROLES, OUTSIDER
 
 DEFAULT_INSTANCE_TYPES = frozenset({"ml.t2.medium", "ml.m5.large"})
 DEFAULT_MAX_TRAINING_SECONDS = 3600
@@ -55,16 +57,16 @@ class AwsSettings:
     limits: CostLimits = field(default_factory=CostLimits)
 
     def __post_init__(self) -> None:
-        if set(self.allowed_accounts) != set(ACCOUNT_ROLES):
+        if set(self.allowed_accounts) - {OUTSIDER} != set(ACCOUNT_ROLES):
             raise SettingsError(
-                f"the allow-list must name exactly the accounts {list(ACCOUNT_ROLES)}, "
-                f"got {sorted(self.allowed_accounts)}"
+                f"the allow-list must name exactly the accounts {list(ACCOUNT_ROLES)} "
+                f"(and optionally {OUTSIDER}), got {sorted(self.allowed_accounts)}"
             )
         for role, account_id in self.allowed_accounts.items():
             if not re.fullmatch(r"\d{12}", account_id):
                 raise SettingsError(f"account id of {role} is not 12 digits: {account_id!r}")
-        if len(set(self.allowed_accounts.values())) != len(ACCOUNT_ROLES):
-            raise SettingsError("the three accounts must be distinct")
+        if len(set(self.allowed_accounts.values())) != len(self.allowed_accounts):
+            raise SettingsError("the accounts must be distinct")
         if not RUN_ID_PATTERN.match(self.run_id):
             raise SettingsError(f"run id {self.run_id!r} does not match {RUN_ID_PATTERN.pattern}")
 
@@ -84,7 +86,7 @@ class AwsSettings:
         except ValueError as error:
             raise SettingsError(f"HARNESS_AWS_ACCOUNTS is malformed: {listed!r}") from error
         access = {}
-        for role in ACCOUNT_ROLES:
+        for role in (*ACCOUNT_ROLES, OUTSIDER):
             suffix = role.upper().replace("-", "_")
             access[role] = AccountAccess(
                 profile=environ.get(f"HARNESS_AWS_PROFILE_{suffix}") or None,

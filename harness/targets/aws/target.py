@@ -27,7 +27,7 @@ from cfnlint.decode import decode_str
 
 from harness.targets.aws import guards, sweep
 from harness.targets.aws.settings import AwsSettings
-from harness.targets.base import ACCOUNT_ROLES, Capability, Target
+from harness.targets.base import Capability, Target
 
 _CONFIG = Config(retries={"max_attempts": 8, "mode": "adaptive"}, read_timeout=120)
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -44,6 +44,7 @@ class AwsTarget(Target):
     name = "aws"
     capabilities = frozenset(Capability)  # the real thing does all of it
     stack_poll_seconds = 10.0
+    policy_propagation_seconds = 15.0
 
     def __init__(
         self,
@@ -88,7 +89,7 @@ class AwsTarget(Target):
         if self._clock is not None:
             return
         observed = {}
-        for role in ACCOUNT_ROLES:
+        for role in self.account_roles:
             access = self.settings.access_of(role)
             try:
                 session = self._open(role)
@@ -162,7 +163,7 @@ class AwsTarget(Target):
         self.stack_timeout_seconds = _TEARDOWN_STACK_SECONDS  # teardown outlives the run bound
         errors: list[str] = []
         try:
-            for role in reversed(ACCOUNT_ROLES):
+            for role in reversed(self.account_roles):
                 self.say(f"aws target: removing run {self.run_id} from {role}")
                 errors += sweep.sweep(
                     self._client_in(role),
@@ -184,7 +185,7 @@ class AwsTarget(Target):
         """Everything of the run still in any account, by tag and name."""
         return [
             f"{item} in {role}"
-            for role in ACCOUNT_ROLES
+            for role in self.account_roles
             for item in sweep.discover(self._client_in(role), self.run_id)
         ]
 

@@ -1,9 +1,9 @@
 """The embedded ``local`` target: moto in-process behind the enforcement gateway.
 
-Two loopback listeners (HTTP and HTTPS with a generated CA) serve the same gateway; three
-accounts are bootstrapped each with a deployer role, as an organisation's account-access
-role would be, and with its root's long-term key. No Docker, no network; starts in about a
-second.
+Two loopback listeners (HTTP and HTTPS with a generated CA) serve the same gateway; the three
+accounts and an outsider are bootstrapped each with a deployer role, as an organisation's
+account-access role would be, and with its root's long-term key. No Docker, no network; starts
+in about a second.
 """
 
 from __future__ import annotations
@@ -38,8 +38,10 @@ DEFAULT_ACCOUNTS: Mapping[str, str] = {
     "shared-services": "111111111111",
     "training": "222222222222",
     "production": "333333333333",
+    "outsider": "777788889999",
 }
-"""Account ids used unless the caller gives others (any 12-digit ids work)."""
+"""Account ids used unless the caller gives others (any 12-digit ids work); the outsider
+belongs to nobody in the design (see :data:`harness.targets.base.OUTSIDER`)."""
 
 DEPLOYER_ROLE = "harness-deployer"
 _ACCOUNTS_IN_USE: set[str] = set()
