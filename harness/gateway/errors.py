@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import json
-import uuid
 from dataclasses import dataclass
 from enum import StrEnum
 from http import HTTPStatus
@@ -18,6 +17,8 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 import yaml
+
+from harness.gateway.request_ids import host_id, request_id_headers
 
 
 class ErrorKind(StrEnum):
@@ -117,17 +118,16 @@ def _cbor_text_map(items: dict[str, str]) -> bytes:
 
 
 def _frame(
-    protocol: WireProtocol, code: str, message: str, status: int, sender: bool
+    protocol: WireProtocol, code: str, message: str, status: int, sender: bool, request_id: str
 ) -> tuple[list[tuple[str, str]], bytes]:
-    request_id = str(uuid.uuid4())
+    ids = request_id_headers(protocol.name, request_id)
     if protocol.name == "rest-xml":
         body = (
             '<?xml version="1.0" encoding="UTF-8"?>\n'
             f"<Error><Code>{escape(code)}</Code><Message>{escape(message)}</Message>"
-            f"<RequestId>{request_id}</RequestId><HostId>{request_id}</HostId></Error>"
+            f"<RequestId>{request_id}</RequestId><HostId>{host_id(request_id)}</HostId></Error>"
         )
-        headers = [("Content-Type", "application/xml"), ("x-amz-request-id", request_id)]
-        return headers, body.encode()
+        return [("Content-Type", "application/xml"), *ids], body.encode()
     if protocol.name == "query":
         xmlns = f' xmlns="{escape(protocol.xml_namespace)}"' if protocol.xml_namespace else ""
         body = (
@@ -135,34 +135,40 @@ def _frame(
             f"<Code>{escape(code)}</Code><Message>{escape(message)}</Message></Error>"
             f"<RequestId>{request_id}</RequestId></ErrorResponse>"
         )
-        return [("Content-Type", "text/xml"), ("x-amzn-RequestId", request_id)], body.encode()
+        return [("Content-Type", "text/xml"), *ids], body.encode()
     if protocol.name == "smithy-rpc-v2-cbor":
         headers = [
             ("Content-Type", "application/cbor"),
             ("smithy-protocol", "rpc-v2-cbor"),
-            ("x-amzn-RequestId", request_id),
+            *ids,
         ]
         return headers, _cbor_text_map({"__type": code, "message": message})
     if protocol.name == "rest-json":
         headers = [
             ("Content-Type", "application/json"),
             ("x-amzn-ErrorType", code),
-            ("x-amzn-RequestId", request_id),
+            *ids,
         ]
         return headers, json.dumps({"Type": "User", "Message": message}).encode()
     content_type = f"application/x-amz-json-{protocol.json_version or '1.1'}"
-    headers = [("Content-Type", content_type), ("x-amzn-RequestId", request_id)]
-    return headers, json.dumps({"__type": code, "message": message}).encode()
+    return [("Content-Type", content_type), *ids], json.dumps(
+        {"__type": code, "message": message}
+    ).encode()
 
 
 def render_error(
-    protocol: WireProtocol, kind: ErrorKind, message: str | None = None, *, method: str = "POST"
+    protocol: WireProtocol,
+    kind: ErrorKind,
+    message: str | None = None,
+    *,
+    request_id: str,
+    method: str = "POST",
 ) -> ErrorResponse:
     """Render ``kind`` as ``protocol``'s error; a HEAD response has no body, as on AWS."""
     entry = _error_table()[kind.value]
     code, status, *family_message = entry[protocol.family]
     text = message or (family_message[0] if family_message else entry["message"])
-    headers, body = _frame(protocol, code, text, status, sender=status < 500)
+    headers, body = _frame(protocol, code, text, status, status < 500, request_id)
     if method.upper() == "HEAD":
         body = b""
     headers.append(("Content-Length", str(len(body))))
@@ -176,8 +182,11 @@ def render_access_denied(
     action: str,
     resource: str | None,
     reason: str,
+    request_id: str,
     method: str = "POST",
 ) -> ErrorResponse:
     """Render a policy deny as the service's ``AccessDenied`` with AWS's message."""
     message = access_denied_message(caller_arn, action, resource, reason)
-    return render_error(protocol, ErrorKind.ACCESS_DENIED, message, method=method)
+    return render_error(
+        protocol, ErrorKind.ACCESS_DENIED, message, request_id=request_id, method=method
+    )

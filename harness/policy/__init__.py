@@ -5,7 +5,17 @@ Pure: imports only the standard library and PyYAML.
 
 from harness.policy.errors import PolicyError
 from harness.policy.evaluate import Decision, Request, evaluate
-from harness.policy.policy import Policy
+from harness.policy.policy import Policy, PolicyKind, StatementRef
 from harness.policy.principal import Kind, Principal
 
-__all__ = ["Decision", "Kind", "Policy", "PolicyError", "Principal", "Request", "evaluate"]
+__all__ = [
+    "Decision",
+    "Kind",
+    "Policy",
+    "PolicyError",
+    "PolicyKind",
+    "Principal",
+    "Request",
+    "StatementRef",
+    "evaluate",
+]

@@ -26,7 +26,7 @@ import yaml
 
 from harness.policy.errors import PolicyError
 from harness.policy.evaluate import Decision, Request, evaluate
-from harness.policy.policy import Policy
+from harness.policy.policy import Policy, StatementRef
 from harness.policy.principal import Principal
 
 S3_KMS_CALL = {"s3:PutObject": "kms:GenerateDataKey", "s3:GetObject": "kms:Decrypt"}
@@ -172,7 +172,7 @@ class Cell:
     resource: str
     allowed: bool
     reason: str
-    statements: tuple[tuple[str, str | int, str], ...]
+    statements: tuple[StatementRef, ...]
 
 
 @dataclass(frozen=True)
@@ -337,7 +337,7 @@ class Finding:
     expected: bool
     actual: bool
     reason: str
-    statements: tuple[tuple[str, str | int, str], ...]
+    statements: tuple[StatementRef, ...]
 
     def __str__(self) -> str:
         verdict = (

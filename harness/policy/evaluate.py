@@ -9,12 +9,12 @@ rule that role trust policies, like key policies, must allow the caller explicit
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from harness.policy.conditions import as_text
 from harness.policy.errors import PolicyError
-from harness.policy.policy import Match, Policy, Statement, policies
+from harness.policy.policy import Match, Policy, PolicyKind, Statement, StatementRef, policies
 from harness.policy.principal import Principal
 
 ResourceKind = Literal["generic", "kms-key", "role-trust"]
@@ -74,23 +74,35 @@ class Request:
         return self._lookup.get(key)
 
 
-StatementRef = tuple[str, str | int, str]
+RESOURCE_POLICY_KIND: dict[ResourceKind, PolicyKind] = {
+    "generic": "resource",
+    "kms-key": "key",
+    "role-trust": "trust",
+}
 
 
 @dataclass(frozen=True, slots=True)
 class Decision:
-    """The outcome; ``statements`` lists (policy name, Sid or index, effect) that decided."""
+    """The outcome, with its evidence.
+
+    ``statements`` are the deciding statements (the explicit denies, or the allows that
+    granted); ``matched`` every statement whose action, resource, conditions and (in a
+    resource policy) principal applied, denies and allows alike; ``lacking`` for an implicit
+    deny, the kinds of policy whose allow was missing.
+    """
 
     allowed: bool
     reason: str
     statements: tuple[StatementRef, ...] = ()
+    matched: tuple[StatementRef, ...] = ()
+    lacking: tuple[PolicyKind, ...] = ()
 
     def __bool__(self) -> bool:
         return self.allowed
 
 
-def _refs(statements: Iterable[Statement]) -> tuple[StatementRef, ...]:
-    return tuple((s.policy, s.ref, s.effect) for s in statements)
+def _refs(statements: Iterable[Statement], kind: PolicyKind) -> tuple[StatementRef, ...]:
+    return tuple(s.cite(kind) for s in statements)
 
 
 def _matching(policy_list: Iterable[Policy], request: Request) -> list[Statement]:
@@ -152,10 +164,11 @@ def evaluate(
         _check_principal_elements((resource_policy,), resource_based=True)
 
     applies_to_identity = principal.has_identity_policies
+    root = principal.is_root
     identity_hits = _matching(identity_policies, request) if applies_to_identity else []
     boundary_hits = (
         _matching([boundary_policy], request)
-        if boundary_policy is not None and applies_to_identity and not principal.is_root
+        if boundary_policy is not None and applies_to_identity and not root
         else []
     )
     scp_hits = [_matching([p], request) for p in scp_policies] if applies_to_identity else []
@@ -165,40 +178,61 @@ def evaluate(
             level = statement.principal_match(principal)
             if level is not None:
                 resource_hits.append((statement, level))
+    holder_kind = RESOURCE_POLICY_KIND[resource_kind]
+    matched = (
+        _refs(identity_hits, "identity")
+        + _refs(boundary_hits, "boundary")
+        + _refs((s for hits in scp_hits for s in hits), "scp")
+        + _refs((s for s, _ in resource_hits), holder_kind)
+    )
 
-    denies = [s for s in identity_hits + boundary_hits if not s.allow]
-    denies += [s for hits in scp_hits for s in hits if not s.allow]
-    denies += [s for s, _ in resource_hits if not s.allow]
+    def decided(decision: Decision) -> Decision:
+        return replace(decision, matched=matched)
+
+    denies = tuple(ref for ref in matched if ref.effect == "Deny")
     if denies:
-        return Decision(
-            False, f"Denied: explicit Deny in {denies[0].label} ({what}).", _refs(denies)
-        )
+        first = denies[0].label
+        return decided(Decision(False, f"Denied: explicit Deny in {first} ({what}).", denies))
 
     for policy, hits in zip(scp_policies, scp_hits, strict=True):
         if not any(s.allow for s in hits):
-            return Decision(
-                False,
-                f"Denied: {policy.name} allows no statement for {what} "
-                "(an SCP must allow, implicit deny).",
+            return decided(
+                Decision(
+                    False,
+                    f"Denied: {policy.name} allows no statement for {what} "
+                    "(an SCP must allow, implicit deny).",
+                    lacking=("scp",),
+                )
             )
 
     allows_identity = [s for s in identity_hits if s.allow]
-    root = principal.is_root
     if resource_kind == "role-trust" and root:
-        return Decision(False, f"Denied: the account root user cannot assume roles ({what}).")
+        return decided(
+            Decision(
+                False,
+                f"Denied: the account root user cannot assume roles ({what}).",
+                lacking=("rule",),
+            )
+        )
     direct = [s for s, level in resource_hits if s.allow and level is Match.DIRECT]
     rp_name = resource_policy.name if resource_policy else "the resource"
     if not applies_to_identity:
         if direct:
-            return Decision(
-                True,
-                f"Allowed: {direct[0].label} names the {principal.kind.value} principal ({what}).",
-                _refs(direct),
+            return decided(
+                Decision(
+                    True,
+                    f"Allowed: {direct[0].label} names the {principal.kind.value} principal "
+                    f"({what}).",
+                    _refs(direct, holder_kind),
+                )
             )
-        return Decision(
-            False,
-            f"Denied: no statement of {rp_name} names this "
-            f"{principal.kind.value} principal (implicit deny; {what}).",
+        return decided(
+            Decision(
+                False,
+                f"Denied: no statement of {rp_name} names this "
+                f"{principal.kind.value} principal (implicit deny; {what}).",
+                lacking=(holder_kind,),
+            )
         )
 
     boundary_ok = boundary_policy is None or root or any(s.allow for s in boundary_hits)
@@ -208,9 +242,8 @@ def evaluate(
         what=what,
         account=account,
         rp_name=rp_name,
-        holder={"kms-key": "key policy", "role-trust": "trust policy"}.get(
-            resource_kind, "resource policy"
-        ),
+        holder=_HOLDER[holder_kind],
+        holder_kind=holder_kind,
         strict=resource_kind in ("kms-key", "role-trust"),
         has_resource_policy=resource_policy is not None,
         direct=direct,
@@ -219,14 +252,24 @@ def evaluate(
         allows_identity=allows_identity,
         identity_ok=root or bool(allows_identity),
         boundary_ok=boundary_ok,
+        # Every level of the organization and the boundary must allow too: their allows are
+        # part of any grant.
+        also_granting=tuple(r for r in matched if r.kind in ("scp", "boundary")),
         identity_text=(
             allows_identity[0].label if allows_identity else "the account root user's own rights"
         ),
         boundary_text="" if boundary_policy is None or root else " within its permissions boundary",
     )
     if principal.account == account:
-        return _same_account(sides)
-    return _cross_account(sides, principal.account or "")
+        return decided(_same_account(sides))
+    return decided(_cross_account(sides, principal.account or ""))
+
+
+_HOLDER: dict[PolicyKind, str] = {
+    "resource": "resource policy",
+    "key": "key policy",
+    "trust": "trust policy",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,6 +280,7 @@ class _Sides:
     account: str
     rp_name: str
     holder: str
+    holder_kind: PolicyKind
     strict: bool  # key policies and trust policies must allow, even in the same account
     has_resource_policy: bool
     direct: list[Statement]
@@ -245,6 +289,7 @@ class _Sides:
     allows_identity: list[Statement]
     identity_ok: bool
     boundary_ok: bool
+    also_granting: tuple[StatementRef, ...]
     identity_text: str
     boundary_text: str
 
@@ -252,33 +297,53 @@ class _Sides:
     def identity_side(self) -> bool:
         return self.identity_ok and self.boundary_ok
 
+    def grant(self, reason: str, resource: Iterable[Statement], identity: bool) -> Decision:
+        """An allow, citing the resource statements given, the identity allows if the
+        identity side took part, and the SCP and boundary allows."""
+        refs = _refs(resource, self.holder_kind)
+        if identity:
+            refs += _refs(self.allows_identity, "identity")
+        return Decision(True, reason, refs + self.also_granting)
+
+    def refuse(self, reason: str, resource_side: bool) -> Decision:
+        """An implicit deny, naming the kinds of policy whose allow was missing."""
+        lacking: list[PolicyKind] = [self.holder_kind] if resource_side else []
+        if not self.identity_ok:
+            lacking.append("identity")
+        if not self.boundary_ok:
+            lacking.append("boundary")
+        return Decision(False, reason, lacking=tuple(lacking))
+
 
 def _same_account(s: _Sides) -> Decision:
     """Same account: identity OR resource policy, except key and trust policies must allow."""
-    identity_refs = _refs(s.allows_identity)
     if s.direct_ok:
-        return Decision(
-            True,
+        return s.grant(
             f"Allowed: {s.direct_ok[0].label} allows it ({s.what}; same "
             f"account: the {s.holder} alone suffices).",
-            _refs(s.direct_ok),
+            s.direct_ok,
+            identity=False,
         )
     if not s.strict and s.identity_side:
-        return Decision(
-            True,
+        return s.grant(
             f"Allowed: {s.identity_text} allows it{s.boundary_text} "
             f"({s.what}; same account: an identity-based allow suffices).",
-            identity_refs,
+            (),
+            identity=True,
         )
     if s.strict and s.delegated and s.identity_side:
-        return Decision(
-            True,
+        return s.grant(
             f"Allowed: {s.delegated[0].label} delegates to account "
             f"{s.account}, and {s.identity_text} allows it{s.boundary_text} "
             f"({s.what}).",
-            _refs(s.delegated) + identity_refs,
+            s.delegated,
+            identity=True,
         )
-    return Decision(False, _implicit_reason(s))
+    if s.direct:  # granted to the role, but the boundary does not allow it
+        return Decision(False, _implicit_reason(s), lacking=("boundary",))
+    # A key or trust policy must allow; a bucket policy could have, had the identity not.
+    resource_side = not s.delegated if s.strict else s.has_resource_policy and not s.identity_ok
+    return s.refuse(_implicit_reason(s), resource_side)
 
 
 def _cross_account(s: _Sides, caller_account: str) -> Decision:
@@ -286,28 +351,26 @@ def _cross_account(s: _Sides, caller_account: str) -> Decision:
     grants = s.direct + s.delegated
     if grants and s.identity_side:
         to = "the principal" if s.direct else f"account {caller_account}"
-        return Decision(
-            True,
+        return s.grant(
             f"Allowed: {grants[0].label} grants it to {to} and "
             f"{s.identity_text} allows it{s.boundary_text} ({s.what}; "
             "cross-account: both sides allow).",
-            _refs(grants[:1]) + _refs(s.allows_identity),
+            grants[:1],
+            identity=True,
         )
     if grants:
         why = "its permissions boundary does not" if s.identity_ok else "no identity policy does"
-        return Decision(
-            False,
+        return s.refuse(
             f"Denied: {grants[0].label} allows it but {why} (cross-account "
             f"needs both sides; implicit deny; {s.what}).",
-            _refs(grants[:1]),
+            resource_side=False,
         )
     side = f"{s.identity_text} allows it" if s.identity_side else "no identity policy allows it"
-    return Decision(
-        False,
+    return s.refuse(
         f"Denied: no statement of {s.rp_name} grants it to the principal or "
         f"its account {caller_account}, and {side} (cross-account needs "
         f"both sides; implicit deny; {s.what}).",
-        _refs(s.allows_identity),
+        resource_side=True,
     )
 
 

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 
@@ -87,6 +87,30 @@ class PrincipalSpec:
         return bool(levels) and all(level in self.names for level in levels)
 
 
+PolicyKind = Literal["identity", "resource", "key", "trust", "boundary", "scp", "session", "rule"]
+"""Where a statement comes from; the values of ``harness.evidence.PolicyKind`` (``rule``: a
+rule of AWS itself, such as "the root user cannot assume roles", not a policy)."""
+
+
+def _label(ref: str | int, policy: str) -> str:
+    name = f"statement {ref!r}" if isinstance(ref, str) else f"statement #{ref}"
+    return f"{name} of {policy}"
+
+
+@dataclass(frozen=True, slots=True)
+class StatementRef:
+    """One statement of one policy, as decisions cite it."""
+
+    policy: str
+    kind: PolicyKind
+    sid: str | int  # the Sid, or the statement's index when it has none
+    effect: str  # "Allow" or "Deny"
+
+    @property
+    def label(self) -> str:
+        return _label(self.sid, self.policy)
+
+
 @dataclass(frozen=True, slots=True)
 class Statement:
     """One compiled statement; ``label`` is what reports call it."""
@@ -109,8 +133,10 @@ class Statement:
 
     @property
     def label(self) -> str:
-        name = f"statement {self.sid!r}" if self.sid else f"statement #{self.index}"
-        return f"{name} of {self.policy}"
+        return _label(self.ref, self.policy)
+
+    def cite(self, kind: PolicyKind) -> StatementRef:
+        return StatementRef(self.policy, kind, self.ref, self.effect)
 
     @property
     def effect(self) -> str:

@@ -24,6 +24,7 @@ from harness.gateway.errors import (
     render_error,
 )
 from harness.gateway.operations import OperationCall, OperationMapper, UnknownOperationError
+from harness.gateway.request_ids import new_request_id, with_request_id
 from harness.gateway.sigv4 import parse_signature, verify
 from harness.policy import Decision, Policy, PolicyError, Principal, Request, evaluate
 from harness.targets.local import moto_state, sts
@@ -56,6 +57,22 @@ def whole_service(app: WsgiApp) -> LocalService:
 
 
 _UNSIGNED_PROTOCOL = WireProtocol("rest-xml")
+
+
+@dataclasses.dataclass(frozen=True)
+class Exchange:
+    """One request as its decisions are logged: the id its answer carries, the API call
+    (``s3:PutObject``, or ``unknown``) and whether it came over TLS."""
+
+    request_id: str
+    operation: str
+    secure: bool
+
+    @property
+    def transport(self) -> str:
+        return "https" if self.secure else "http"
+
+
 _MAX_SESSION = datetime.timedelta(hours=12)
 _MIN_SESSION = datetime.timedelta(minutes=15)
 
@@ -97,34 +114,48 @@ class Gateway:
         self.authorization = AuthorizationMapper(moto_state.MotoResourceState())
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-        return self._respond(environ, _read_body(environ))(environ, start_response)
-
-    def _respond(self, environ: dict[str, Any], body: bytes) -> WsgiApp:
-        """The app that answers this request: a refusal, STS's answer, or the service."""
-        method = environ.get("REQUEST_METHOD", "GET")
-        secure = environ.get("wsgi.url_scheme") == "https"
+        body = _read_body(environ)
         call, protocol = self._identify(environ, body)
         operation = f"{call.signing_name}:{call.operation}" if call else "unknown"
+        secure = environ.get("wsgi.url_scheme") == "https"
+        exchange = Exchange(new_request_id(), operation, secure)
+        app = self._respond(environ, body, call, protocol, exchange)
+        return with_request_id(app, protocol.name, exchange.request_id)(environ, start_response)
+
+    def _respond(
+        self,
+        environ: dict[str, Any],
+        body: bytes,
+        call: OperationCall | None,
+        protocol: WireProtocol,
+        exchange: Exchange,
+    ) -> WsgiApp:
+        """The app that answers this request: a refusal, STS's answer, or the service."""
+        method = environ.get("REQUEST_METHOD", "GET")
+        request_id = exchange.request_id
         try:
             verified = verify(environ, body, self.store)
         except GatewayError as error:
             reason = f"Refused before authorization ({error.kind.value}): {error}"
-            self._log_refusal("unauthenticated", operation, reason, secure)
-            return render_error(protocol, error.kind, error.message, method=method)
+            self._log_refusal("unauthenticated", reason, exchange)
+            return render_error(
+                protocol, error.kind, error.message, request_id=request_id, method=method
+            )
         credential = verified.credential
         if call is None:
             reason = "the local target cannot map this request to an AWS operation"
-            self._log_refusal(credential.arn, operation, reason, secure)
+            self._log_refusal(credential.arn, reason, exchange)
             return render_access_denied(
                 protocol,
                 caller_arn=credential.arn,
                 action="unknown",
                 resource=None,
                 reason=reason,
+                request_id=request_id,
                 method=method,
             )
         facts = RequestFacts(
-            secure_transport=secure,
+            secure_transport=exchange.secure,
             source_ip=environ.get("REMOTE_ADDR"),
             auth_type=verified.signature.auth_type,
         )
@@ -134,7 +165,7 @@ class Gateway:
         ]
         principal = principal_of(credential)
         for check in checks:
-            decision = self.decide(principal, credential, check, operation, secure)
+            decision = self.decide(principal, credential, check, exchange)
             if not decision:
                 return render_access_denied(
                     protocol,
@@ -142,10 +173,11 @@ class Gateway:
                     action=check.call.action,
                     resource=check.call.resource,
                     reason=decision.reason,
+                    request_id=request_id,
                     method=method,
                 )
         if call.signing_name == "sts":
-            return self._sts(call, credential, protocol, method)
+            return self._sts(call, credential, protocol, method, request_id)
         environ["wsgi.input"] = io.BytesIO(body)
         environ["CONTENT_LENGTH"] = str(len(body))
         moto_account = _moto_account(checks, credential)
@@ -157,17 +189,18 @@ class Gateway:
                 return served
         return self._moto
 
-    def _log_refusal(self, principal: str, operation: str, reason: str, secure: bool) -> None:
+    def _log_refusal(self, principal: str, reason: str, exchange: Exchange) -> None:
         """Log a request refused before any policy was consulted."""
         self.log.record(
             LoggedDecision(
+                request_id=exchange.request_id,
                 principal=principal,
-                action=operation,
+                action=exchange.operation,
                 resource="*",
                 allowed=False,
                 reason=reason,
-                operation=operation,
-                transport="https" if secure else "http",
+                operation=exchange.operation,
+                transport=exchange.transport,
             )
         )
 
@@ -193,12 +226,7 @@ class Gateway:
             return list(self.backend(environ, start_response))
 
     def decide(
-        self,
-        principal: Principal,
-        credential: Credential | None,
-        check: Check,
-        operation: str,
-        secure: bool,
+        self, principal: Principal, credential: Credential | None, check: Check, exchange: Exchange
     ) -> Decision:
         """Evaluate one check as ``principal`` and append it to the decision log."""
         call = check.call
@@ -223,14 +251,14 @@ class Gateway:
         if call.on_behalf_of:
             caller = f"{caller} (via {call.on_behalf_of})"
         self.log.record(
-            LoggedDecision(
+            LoggedDecision.of(
+                decision,
+                request_id=exchange.request_id,
                 principal=caller,
                 action=call.action,
                 resource=call.resource,
-                allowed=decision.allowed,
-                reason=decision.reason,
-                operation=operation,
-                transport="https" if secure else "http",
+                operation=exchange.operation,
+                transport=exchange.transport,
             )
         )
         return decision
@@ -240,7 +268,8 @@ class Gateway:
     ) -> tuple[Decision, Credential | None]:
         """Decide ``sts:AssumeRole`` of ``role_arn`` by AWS service principal ``service`` (as
         CodePipeline or SageMaker assume their roles, with ``aws:SourceAccount`` set to the
-        role's account); on allow, issue the session."""
+        role's account); on allow, issue the session. The call is the service's own, so it
+        gets a request id of its own."""
         account = role_arn.split(":")[4]
         context: dict[str, str | list[str]] = {
             "aws:SecureTransport": "true",
@@ -249,17 +278,24 @@ class Gateway:
             "sts:RoleSessionName": session_name,
         }
         check = trust_check(AuthzCall("sts:AssumeRole", role_arn, context))
-        decision = self.decide(Principal.service(service), None, check, "sts:AssumeRole", True)
+        exchange = Exchange(new_request_id(), "sts:AssumeRole", secure=True)
+        decision = self.decide(Principal.service(service), None, check, exchange)
         if not decision:
             return decision, None
         return decision, self.store.issue_role_session(role_arn, session_name)
 
     def _sts(
-        self, call: OperationCall, credential: Credential, protocol: WireProtocol, method: str
+        self,
+        call: OperationCall,
+        credential: Credential,
+        protocol: WireProtocol,
+        method: str,
+        request_id: str,
     ) -> WsgiApp:
         """Answer an STS call the checks allowed: identity, or a new role session."""
         if call.operation == "GetCallerIdentity":
-            return _xml(sts.caller_identity(credential, _role_id(credential.principal_arn)))
+            role_id = _role_id(credential.principal_arn)
+            return _xml(sts.caller_identity(credential, role_id, request_id))
         if call.operation != "AssumeRole":
             return render_access_denied(
                 protocol,
@@ -267,6 +303,7 @@ class Gateway:
                 action=f"sts:{call.operation}",
                 resource=None,
                 reason="the local target's STS serves only AssumeRole and GetCallerIdentity",
+                request_id=request_id,
                 method=method,
             )
         role_arn = call.params["RoleArn"]
@@ -275,7 +312,7 @@ class Gateway:
         session = self.store.issue_role_session(
             role_arn, call.params["RoleSessionName"], duration=duration
         )
-        return _xml(sts.assumed_role(session, _role_id(role_arn)))
+        return _xml(sts.assumed_role(session, _role_id(role_arn), request_id))
 
 
 def _role_id(arn: str) -> str | None:

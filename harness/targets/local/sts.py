@@ -7,7 +7,6 @@ gateway issues session credentials from its own store and only these two operati
 
 from __future__ import annotations
 
-import uuid
 import xml.etree.ElementTree as ET
 
 from harness.gateway.credentials import Credential, PrincipalType
@@ -15,11 +14,11 @@ from harness.gateway.credentials import Credential, PrincipalType
 XMLNS = "https://sts.amazonaws.com/doc/2011-06-15/"
 
 
-def _document(operation: str, fields: dict[str, object]) -> bytes:
+def _document(operation: str, fields: dict[str, object], request_id: str) -> bytes:
     root = ET.Element(f"{operation}Response", xmlns=XMLNS)
     _fill(ET.SubElement(root, f"{operation}Result"), fields)
     metadata = ET.SubElement(root, "ResponseMetadata")
-    ET.SubElement(metadata, "RequestId").text = str(uuid.uuid4())
+    ET.SubElement(metadata, "RequestId").text = request_id
     return ET.tostring(root, encoding="utf-8", xml_declaration=True)
 
 
@@ -43,7 +42,7 @@ def user_id(credential: Credential, role_id: str | None) -> str:
     return credential.access_key_id
 
 
-def caller_identity(credential: Credential, role_id: str | None) -> bytes:
+def caller_identity(credential: Credential, role_id: str | None, request_id: str) -> bytes:
     return _document(
         "GetCallerIdentity",
         {
@@ -51,10 +50,11 @@ def caller_identity(credential: Credential, role_id: str | None) -> bytes:
             "Account": credential.account_id,
             "Arn": credential.arn,
         },
+        request_id,
     )
 
 
-def assumed_role(session: Credential, role_id: str | None) -> bytes:
+def assumed_role(session: Credential, role_id: str | None, request_id: str) -> bytes:
     assert session.expiration is not None and session.session_token is not None
     return _document(
         "AssumeRole",
@@ -71,4 +71,5 @@ def assumed_role(session: Credential, role_id: str | None) -> bytes:
             },
             "PackedPolicySize": 0,
         },
+        request_id,
     )

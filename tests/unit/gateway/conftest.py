@@ -34,6 +34,7 @@ ACCOUNT_A = "111111111111"
 ACCOUNT_B = "222222222222"
 REGION = "eu-west-1"
 DENY_REASON = "no identity-based policy allows the action"
+REQUEST_ID = "c0ffee00-0000-4000-8000-000000000000"
 
 
 @dataclass
@@ -74,14 +75,16 @@ class LoopbackGateway:
         except UnknownOperationError as exc:
             protocol = exc.protocol
         if self.forced_error is not None:
-            return render_error(protocol, self.forced_error, method=method)(environ, start_response)
+            return render_error(protocol, self.forced_error, request_id=REQUEST_ID, method=method)(
+                environ, start_response
+            )
         try:
             seen.verified = verify(environ, body, self.store)
         except GatewayError as exc:
             seen.error = exc
-            return render_error(protocol, exc.kind, exc.message, method=method)(
-                environ, start_response
-            )
+            return render_error(
+                protocol, exc.kind, exc.message, request_id=REQUEST_ID, method=method
+            )(environ, start_response)
         assert seen.call is not None, "signed request mapped to no operation"
         response = render_access_denied(
             protocol,
@@ -89,6 +92,7 @@ class LoopbackGateway:
             action=f"{seen.call.signing_name}:{seen.call.operation}",
             resource=None,
             reason=DENY_REASON,
+            request_id=REQUEST_ID,
             method=method,
         )
         return response(environ, start_response)

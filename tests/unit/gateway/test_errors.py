@@ -17,7 +17,7 @@ from harness.gateway.errors import (
     render_error,
 )
 
-from .conftest import DENY_REASON, LoopbackGateway
+from .conftest import DENY_REASON, REQUEST_ID, LoopbackGateway
 
 CALLS = {
     "s3": lambda c: c.put_object(Bucket="b", Key="k", Body=b"x"),
@@ -70,6 +70,20 @@ def test_access_denied_parses_with_the_services_code_and_status(
     assert message.endswith(f"because {DENY_REASON}")
 
 
+@pytest.mark.parametrize("service", sorted(CALLS))
+def test_errors_carry_the_request_id_where_boto3_reads_it(make_client, service):
+    with pytest.raises(ClientError) as raised:
+        CALLS[service](make_client(service))
+    assert raised.value.response["ResponseMetadata"]["RequestId"] == REQUEST_ID
+
+
+def test_a_bare_head_denial_carries_the_request_id(make_client):
+    with pytest.raises(ClientError) as raised:
+        make_client("s3").head_object(Bucket="b", Key="k")
+    metadata = raised.value.response["ResponseMetadata"]
+    assert metadata["RequestId"] == REQUEST_ID and metadata["HostId"]
+
+
 @pytest.fixture
 def forced(gateway: LoopbackGateway):
     def force(kind: ErrorKind) -> None:
@@ -86,7 +100,7 @@ def test_every_error_kind_round_trips_through_boto3(make_client, forced, service
     code, status, _ = _error_of(lambda: CALLS[service](make_client(service)))
     model = make_client(service).meta.service_model
     protocol = WireProtocol(model.resolved_protocol, model.metadata.get("xmlNamespace"))
-    rendered = render_error(protocol, kind)
+    rendered = render_error(protocol, kind, request_id=REQUEST_ID)
     assert (code, status) == (rendered.code, rendered.status)
 
 
@@ -99,6 +113,7 @@ def test_head_request_denial_has_no_body_and_reads_as_403(make_client, gateway):
         action="s3:GetObject",
         resource="arn:aws:s3:::b/k",
         reason="",
+        request_id=REQUEST_ID,
         method="HEAD",
     )
     assert response.body == b""
@@ -107,7 +122,7 @@ def test_head_request_denial_has_no_body_and_reads_as_403(make_client, gateway):
 
 def test_query_errors_carry_the_services_namespace():
     sts = WireProtocol("query", xml_namespace="https://sts.amazonaws.com/doc/2011-06-15/")
-    body = render_error(sts, ErrorKind.EXPIRED_TOKEN).body.decode()
+    body = render_error(sts, ErrorKind.EXPIRED_TOKEN, request_id=REQUEST_ID).body.decode()
     assert body.startswith('<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">')
     assert "<Code>ExpiredToken</Code>" in body
 
@@ -121,6 +136,7 @@ def test_cbor_error_parses_with_botocores_rpc_v2_parser(mapper):
         action="codepipeline:PutJobSuccessResult",
         resource=None,
         reason="no identity-based policy allows the codepipeline:PutJobSuccessResult action",
+        request_id=REQUEST_ID,
     )
     raw = HTTPResponse(body=io.BytesIO(rendered.body), preload_content=False)
     parsed = RpcV2CBORParser().parse(

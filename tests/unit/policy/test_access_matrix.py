@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from harness.policy import Policy, PolicyError
+from harness.policy import Policy, PolicyError, StatementRef
 from harness.policy.access_matrix import (
     Bucket,
     Key,
@@ -240,7 +240,8 @@ def test_key_use_granted_to_b_root_names_the_b_canaries(allowlist: Any) -> None:
     assert subjects == {"account B root", "admin-like role in B"}
     assert all(f.actual and not f.expected for f in findings)
     assert all(
-        ("key policy " + KEY_ARN, "KeyUseForAccountB", "Allow") in f.statements for f in findings
+        StatementRef("key policy " + KEY_ARN, "key", "KeyUseForAccountB", "Allow") in f.statements
+        for f in findings
     )
     assert "allowed but the allow-list denies it" in str(findings[0])
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.policy import Kind, Policy, PolicyError, Principal, Request, evaluate
+from harness.policy import Kind, Policy, PolicyError, Principal, Request, StatementRef, evaluate
 
 KEY = "arn:aws:kms:us-east-1:111111111111:key/k1"
 
@@ -149,7 +149,7 @@ def test_decision_names_policy_and_sid() -> None:
     request = Request(Principal.from_arn("arn:aws:iam::111111111111:role/a"), "kms:Decrypt", KEY)
     decision = evaluate(request, resource=key_policy, resource_kind="kms-key")
     assert decision.allowed and bool(decision)
-    assert decision.statements == ((f"key policy {KEY}", "Use", "Allow"),)
+    assert decision.statements == (StatementRef(f"key policy {KEY}", "key", "Use", "Allow"),)
     assert f"statement 'Use' of key policy {KEY}" in decision.reason
 
 

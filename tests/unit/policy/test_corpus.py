@@ -22,7 +22,7 @@ def test_case(case: Case) -> None:
     assert decision.allowed is case.allowed, f"{case.source}\n{decision.reason}"
     assert decision.reason.startswith("Allowed" if case.allowed else "Denied")
     if case.decided_by is not None:
-        refs = [ref for _, ref, _ in decision.statements]
+        refs = [ref.sid for ref in decision.statements]
         assert case.decided_by in refs, f"decided by {refs}, not {case.decided_by!r}"
     if case.reason_contains is not None:
         assert case.reason_contains in decision.reason
