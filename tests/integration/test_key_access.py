@@ -66,15 +66,18 @@ def test_every_role_of_the_deployment_is_in_the_matrix(
     )
 
 
-def _live_roles(target: Target, prefix: str) -> tuple[list[Role], dict[str, list[Policy]]]:
-    """Every role of the run in the three accounts: trust policy and identity policies."""
+def _live_roles(
+    target: Target, prefix: str, canary: str
+) -> tuple[list[Role], dict[str, list[Policy]]]:
+    """Every role of the deployment (the harness's canaries aside) in the three accounts:
+    trust policy and identity policies."""
     roles, identities = [], {}
     for account in ACCOUNT_ROLES:
         iam = target.client("iam", target.session(account))
         for page in iam.get_paginator("list_roles").paginate():
             for role in page["Roles"]:
                 name = role["RoleName"]
-                if not name.startswith(f"{prefix}-"):
+                if not name.startswith(f"{prefix}-") or name == canary:
                     continue
                 arn = role["Arn"]
                 where = f"role {name} in {account}"
@@ -119,7 +122,8 @@ def test_matrix_computed_from_the_deployed_policies_equals_allowlist(
     bucket_policy = harness_target.client("s3", a).get_bucket_policy(Bucket=deployment.bucket)[
         "Policy"
     ]
-    roles, identities = _live_roles(harness_target, deployment.settings.prefix)
+    settings = deployment.settings
+    roles, identities = _live_roles(harness_target, settings.prefix, settings.canary_role_name)
     matrix = compute_matrix(
         subjects_from_allowlist(allowlist, identities),
         Key(deployment.key_arn, Policy.parse(json.loads(key_policy), name="live key policy")),
