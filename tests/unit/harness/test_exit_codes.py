@@ -4,13 +4,18 @@ the plugin: 0 every promise proven, 1 a failure, 3 a promise unproven (0 with
 
 from __future__ import annotations
 
+import configparser
 import re
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from harness import run as harness_run
+from harness.promises import EXIT_CODES
 from tests.unit.harness.fake_suite import FakeRun, run_fake_suite
+
+REPO = Path(__file__).resolve().parents[3]
 
 # Promises 1-3 proven by a passing check each; what promise 4 gets varies per test.
 PROVING = """
@@ -134,3 +139,46 @@ def test_a_promise_mark_naming_no_promise_is_a_usage_error(
     run = run_fake_suite(tmp_path, monkeypatch, capsys, source)
     assert run.code == 4, run.output
     assert "test_x: promise(7) names no promise; use one of 1, 2, 3, 4" in run.output
+
+
+@pytest.mark.parametrize("command", [harness_run.run_main, harness_run.check_main])
+def test_harness_passes_allow_unproven_on_and_returns_pytests_code(
+    command: Callable[[list[str]], int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[list[str]] = []
+    monkeypatch.setattr(harness_run.pytest, "main", lambda args: seen.append(args) or 3)
+    assert command(["--target", "aws", "--allow-unproven"]) == 3
+    assert "--allow-unproven" in seen[0]
+
+
+@pytest.mark.parametrize("command", [harness_run.run_main, harness_run.check_main])
+def test_help_lists_the_exit_codes(
+    command: Callable[[list[str]], int], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit):
+        command(["--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    for code, meaning in EXIT_CODES:
+        assert f"{code} {meaning.replace('`', '')}" in text
+
+
+def test_readme_has_the_exit_code_table() -> None:
+    readme = (REPO / "README.md").read_text()
+    table = "".join(f"| {code} | {meaning} |\n" for code, meaning in EXIT_CODES)
+    assert "| code | meaning |\n|---|---|\n" + table in readme
+
+
+def _commands(env: str) -> str:
+    tox = configparser.ConfigParser(interpolation=None)
+    tox.read(REPO / "tox.ini")
+    return tox[f"testenv:{env}"]["commands"].replace("\\\n", " ")
+
+
+def test_only_tox_localstack_allows_unproven_promises() -> None:
+    suite_line = next(
+        line for line in _commands("localstack").splitlines() if "harness.pytest_plugin" in line
+    )
+    assert suite_line.split()[:4] == ["pytest", "-p", "harness.pytest_plugin", "tests/integration"]
+    assert "--allow-unproven" in suite_line.split()
+    for env in ("local", "run", "integration"):
+        assert "--allow-unproven" not in _commands(env), env
