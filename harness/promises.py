@@ -101,7 +101,7 @@ def judge(checks: Iterable[Evidence]) -> list[PromiseVerdict]:
 
 
 class Exit(IntEnum):
-    """The run's exit codes beyond pytest's own (2 interrupted, 4 usage, 5 nothing collected)."""
+    """The exit codes the verdicts decide; pytest's other statuses pass through."""
 
     PROVEN = 0
     FAILED = 1
