@@ -1,5 +1,6 @@
 """The harness's pytest plugin: the target, the deployment, the pipeline run and principals as
-session fixtures, the ``requires`` marker, and the run's summary and reports.
+session fixtures, the ``requires`` and ``promise`` markers, the run's summary and reports, and
+its exit code (0 every promise proven, 1 a failure, 3 a promise unproven; harness.promises).
 
 Loaded with ``-p harness.pytest_plugin`` (not as an installed pytest11 entry point: that would
 import ``harness`` from site-packages before pytest puts the checkout on ``sys.path``, in every
@@ -13,9 +14,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 import pytest
+from _pytest.junitxml import xml_key  # the JUnit writer; its fixture would be too late
 
 from harness.access import ALLOWLIST, DEFAULT_OUTSIDER
 from harness.deploy import Deployment, Settings, adopt, deploy, make_target, teardown
@@ -23,22 +25,16 @@ from harness.deploy.deploy import template_path
 from harness.deploy.pipeline import PipelineRun, follow_execution
 from harness.deploy.principals import PrincipalSessions
 from harness.deploy.targets import TARGETS
+from harness.evidence.explain import HasDecisionLog
 from harness.policy.access_matrix import Allowlist, load_allowlist
-from harness.report import CheckResult, RunRecord, summary_text, write_reports
+from harness.promises import ALLOW_UNPROVEN_HELP, NUMBERS, exit_code
+from harness.report import CheckResult, RunRecord, junit_properties, summary_text, write_reports
 from harness.targets import OUTSIDER, Target
 from harness.templates import ACCOUNT_TEMPLATES, load_template
 
 RECORD = pytest.StashKey[RunRecord]()
 STARTED = pytest.StashKey[float]()
 ACCOUNT_LETTERS = {"A": "shared-services", "B": "training", "C": "production"}
-
-
-@runtime_checkable
-class HasDecisionLog(Protocol):
-    """A target that logs every authorization decision (the local target does)."""
-
-    @property
-    def decision_log(self) -> Any: ...
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -75,6 +71,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--harness-report", type=Path, help="write the summary, matrix and decision log here"
     )
+    group.addoption("--allow-unproven", action="store_true", help=ALLOW_UNPROVEN_HELP)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -87,7 +84,9 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         "promise(number): the promise of DESIGN.md section 1 (1-4) a check gives evidence for",
     )
-    config.stash[RECORD] = RunRecord(target=config.getoption("target"))
+    config.stash[RECORD] = RunRecord(
+        target=config.getoption("target"), allow_unproven=config.getoption("allow_unproven")
+    )
     config.stash[STARTED] = time.monotonic()
 
 
@@ -104,6 +103,23 @@ def progress_writer(config: pytest.Config) -> Callable[[str], None]:
             terminal.write_line(line)
 
     return write
+
+
+def _promise(item: pytest.Item) -> int | None:
+    """The promise a check gives evidence for, from its closest ``promise`` mark."""
+    mark = item.get_closest_marker("promise")
+    return None if mark is None else mark.args[0]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Refuse a ``promise`` mark that names no promise: its evidence would count for none."""
+    for item in items:
+        mark = item.get_closest_marker("promise")
+        if mark is not None and (len(mark.args) != 1 or mark.args[0] not in NUMBERS):
+            raise pytest.UsageError(
+                f"{item.nodeid}: promise({', '.join(map(repr, mark.args))}) names no promise; "
+                "use one of " + ", ".join(map(str, sorted(NUMBERS)))
+            )
 
 
 # fixtures -----------------------------------------------------------------------------------
@@ -297,22 +313,39 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     record = item.config.stash[RECORD]
     if report.when == "call" or (report.when == "setup" and not report.passed):
         result = "error" if report.when == "setup" and report.failed else report.outcome
-        record.checks.append(CheckResult(item.nodeid, result, _message(report), report.duration))
+        record.checks.append(
+            CheckResult(
+                item.nodeid, result, _message(report), report.duration, promise=_promise(item)
+            )
+        )
     elif report.when == "teardown" and report.failed:
+        # Fails the run but no promise: the session's teardown (the deployment's) runs after
+        # whichever check happens to be last.
         record.checks.append(CheckResult(item.nodeid + "::teardown", "error", _message(report)))
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
-    record = config.stash[RECORD]
-    if not record.checks:
+    if config.getoption("collectonly"):
         return
     terminalreporter.section("harness summary")
-    for line in summary_text(record).splitlines():
+    for line in summary_text(config.stash[RECORD]).splitlines():
         terminalreporter.write_line(line)
 
 
-def pytest_sessionfinish(session: pytest.Session) -> None:
-    directory = session.config.getoption("harness_report")
-    record = session.config.stash[RECORD]
-    if directory is not None and record.checks:
+@pytest.hookimpl(tryfirst=True)  # before the JUnit writer's, so the verdicts are in its file
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Settle the exit code from the verdicts, then write the reports that show it."""
+    config = session.config
+    if config.getoption("collectonly"):
+        return  # only listing the checks: nothing was meant to be proven
+    record = config.stash[RECORD]
+    unproven = bool(record.unproven())
+    record.exit_status = exit_code(exitstatus, record.ok, unproven, record.allow_unproven)
+    session.exitstatus = record.exit_status
+    junit = config.stash.get(xml_key, None)
+    if junit is not None:
+        for name, value in junit_properties(record):
+            junit.add_global_property(name, value)
+    directory = config.getoption("harness_report")
+    if directory is not None:
         write_reports(record, directory)

@@ -14,18 +14,22 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness.promises import PromiseVerdict, Verdict, judge
+
 OUTCOME_ORDER = ("failed", "error", "passed", "skipped")
 REASON_WIDTH = 200  # characters of one reason shown in the terminal table
 
 
 @dataclass(frozen=True)
 class CheckResult:
-    """One test of the suite: its id, outcome and, for a skip or failure, the reason."""
+    """One test of the suite: its id, outcome, for a skip or failure the reason, and the
+    promise (1-4) it gives evidence for (None: it counts for the run, not for a promise)."""
 
     nodeid: str
     outcome: str  # passed | failed | skipped | error
     message: str = ""
     seconds: float = 0.0
+    promise: int | None = None
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,8 @@ class RunRecord:
     leftovers: list[str] = field(default_factory=list)
     teardown_errors: list[str] = field(default_factory=list)
     decision_log: Path | None = None
+    allow_unproven: bool = False
+    exit_status: int | None = None  # set by the plugin when the session ends
 
     def counts(self) -> dict[str, int]:
         counted = dict.fromkeys(OUTCOME_ORDER, 0)
@@ -69,6 +75,12 @@ class RunRecord:
             and not self.leftovers
             and not self.teardown_errors
         )
+
+    def verdicts(self) -> list[PromiseVerdict]:
+        return judge(self.checks)
+
+    def unproven(self) -> list[PromiseVerdict]:
+        return [v for v in self.verdicts() if v.verdict is Verdict.UNPROVEN]
 
 
 # Shorter column names for the terminal: the service prefix goes, long KMS names shrink.
@@ -146,11 +158,57 @@ def _grouped_rows(record: RunRecord) -> list[list[str]]:
     return rows
 
 
+def _names(verdicts: list[PromiseVerdict]) -> str:
+    return ", ".join(f"{v.promise.number} {v.promise.title}" for v in verdicts)
+
+
 def _totals(record: RunRecord) -> str:
-    counted = record.counts()
-    parts = [f"{n} {outcome}" for outcome, n in counted.items() if n]
-    verdict = "PASS" if record.ok else "FAIL"
-    return f"{verdict} on target {record.target}: " + (", ".join(parts) or "no checks ran")
+    """The last line: PASS only when every promise is PROVEN and nothing failed."""
+    counted = ", ".join(f"{n} {outcome}" for outcome, n in record.counts().items() if n)
+    verdicts = record.verdicts()
+    failed = [v for v in verdicts if v.verdict is Verdict.FAILED]
+    unproven = [v for v in verdicts if v.verdict is Verdict.UNPROVEN]
+    findings = [f"FAILED: {_names(failed)}"] if failed else []
+    findings += [f"UNPROVEN: {_names(unproven)}"] if unproven else []
+    status = record.exit_status
+    # pytest's own unhappy statuses (interrupted, usage, nothing collected) fail the run too
+    if not record.ok or status not in (None, 0, 3):
+        label = "FAIL"
+    else:
+        label = "UNPROVEN" if unproven else "PASS"
+    note = ""
+    if status is not None:
+        allowed = ", unproven allowed by --allow-unproven" if unproven and status == 0 else ""
+        note = f" (exit {status}{allowed})"
+    findings = findings or ["every promise PROVEN"]
+    return f"{label} on target {record.target}{note}: " + "; ".join(
+        [*findings, counted or "no checks ran"]
+    )
+
+
+def _verdict_rows(record: RunRecord, statements: bool = False) -> list[list[str]]:
+    """One row per promise: its verdict, its checks' counts and, if unproven, why."""
+    rows = [["promise", "verdict", "checks", "why unproven"]]
+    for verdict in record.verdicts():
+        promise = verdict.promise
+        name = f"{promise.number} {promise.title}"
+        name += f": {promise.statement}" if statements else ""
+        counted = ", ".join(f"{n} {o}" for o, n in sorted(verdict.counts.items()))
+        why = " | ".join(reason[:REASON_WIDTH] for reason in verdict.why)
+        rows.append([name, verdict.verdict, counted or "none", why])
+    return rows
+
+
+def junit_properties(record: RunRecord) -> list[tuple[str, str]]:
+    """Test-suite properties for the JUnit file: ``promise-N`` = the verdict, and for an
+    unproven promise ``promise-N-why`` = the skip reasons of its checks."""
+    properties = []
+    for verdict in record.verdicts():
+        number = verdict.promise.number
+        properties.append((f"promise-{number}", str(verdict.verdict)))
+        if verdict.why:
+            properties.append((f"promise-{number}-why", " | ".join(verdict.why)))
+    return properties
 
 
 def _teardown_lines(record: RunRecord) -> list[str]:
@@ -167,6 +225,7 @@ def summary_text(record: RunRecord) -> str:
         parts += [_text_table(probe_grid(record.probes, short=True)), ""]
     if record.checks:
         parts += ["check x result", _text_table(_grouped_rows(record)), ""]
+    parts += ["promise verdicts", _text_table(_verdict_rows(record)), ""]
     if record.phases:
         parts += ["phases: " + ", ".join(f"{k} {v:.1f} s" for k, v in record.phases.items())]
     parts += _teardown_lines(record)
@@ -177,6 +236,7 @@ def summary_text(record: RunRecord) -> str:
 def summary_markdown(record: RunRecord) -> str:
     """The same summary as a Markdown page, with the failures' full messages."""
     parts = [f"# Compliance run on `{record.target}`", "", f"**{_totals(record)}**", ""]
+    parts += ["## Promises", "", _markdown_table(_verdict_rows(record, statements=True)), ""]
     failures = [c for c in record.checks if c.outcome in {"failed", "error"}]
     if failures:
         parts += ["## Failures", ""]

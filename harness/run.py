@@ -11,12 +11,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import textwrap
 import time
 from pathlib import Path
 
 import pytest
 
 from harness.deploy import TARGETS, DeployError, Settings, deploy, make_target, teardown
+from harness.promises import ALLOW_UNPROVEN_HELP, EXIT_CODES
 
 SUITE = Path(__file__).resolve().parent.parent / "tests" / "integration"
 EPHEMERAL = {"local"}  # targets whose resources end with the process that made them
@@ -53,8 +55,23 @@ def suite_args(
     return args + extra
 
 
+def exit_codes_help() -> str:
+    """The exit codes of a suite run, for ``--help`` (README.md has the same table)."""
+    lines = ["exit codes (the same as pytest -p harness.pytest_plugin tests/integration):"]
+    for code, meaning in EXIT_CODES:
+        lines += textwrap.wrap(
+            meaning.replace("`", ""), 88, initial_indent=f"  {code:<6}", subsequent_indent=" " * 8
+        )
+    return "\n".join(lines)
+
+
 def _run_suite(argv: list[str], prog: str, description: str, reuse: bool) -> int:
-    parser = argparse.ArgumentParser(prog=prog, description=description)
+    parser = argparse.ArgumentParser(
+        prog=prog,
+        description=textwrap.fill(description, 88),
+        epilog=exit_codes_help(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     _common(parser)
     parser.add_argument("--report", type=Path, help="write JUnit, summary, matrix, decisions here")
     if not reuse:
@@ -62,6 +79,7 @@ def _run_suite(argv: list[str], prog: str, description: str, reuse: bool) -> int
     parser.add_argument(
         "--reject-approval", action="store_true", help="reject the manual approval instead"
     )
+    parser.add_argument("--allow-unproven", action="store_true", help=ALLOW_UNPROVEN_HELP)
     if not reuse:
         parser.add_argument(
             "--templates",
@@ -84,6 +102,8 @@ def _run_suite(argv: list[str], prog: str, description: str, reuse: bool) -> int
     extra = ["--reuse-deployment"] if reuse else (["--keep"] if args.keep else [])
     if args.reject_approval:
         extra.append("--reject-approval")
+    if args.allow_unproven:
+        extra.append("--allow-unproven")
     if getattr(args, "templates", None) is not None:
         extra += ["--templates", str(args.templates)]
     code = pytest.main(suite_args(args.target, args.prefix, args.report, extra))
