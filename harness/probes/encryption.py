@@ -7,11 +7,13 @@ call), differing only in the property under test (the encryption header, the key
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from botocore.client import BaseClient
+from botocore.exceptions import ClientError
 
 from harness.evidence import Intent, PolicyKind
 from harness.probes.calls import Call
@@ -37,15 +39,18 @@ def _put_object(s3: BaseClient, bucket: str, key: str, headers: dict[str, str]) 
 
 
 def _multipart(s3: BaseClient, bucket: str, key: str, headers: dict[str, str]) -> Any:
-    """A one-part multipart upload whose CreateMultipartUpload sends ``headers``."""
-    upload = s3.create_multipart_upload(Bucket=bucket, Key=key, **headers)["UploadId"]
-    part = s3.upload_part(Bucket=bucket, Key=key, UploadId=upload, PartNumber=1, Body=BODY)
-    return s3.complete_multipart_upload(
-        Bucket=bucket,
-        Key=key,
-        UploadId=upload,
-        MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": part["ETag"]}]},
-    )
+    """CreateMultipartUpload with ``headers``: the request that carries the SSE headers, so
+    where a bucket policy decides. The upload is aborted again when allowed.
+
+    Parts are not uploaded: an UploadPart request carries no SSE header, and S3 refuses it
+    under a bucket policy that requires the header (boto/botocore#471, aws/aws-cli#4251), so a
+    multipart upload into this bucket stops at its first part whatever the headers were.
+    """
+    upload = s3.create_multipart_upload(Bucket=bucket, Key=key, **headers)
+    # The principal may not be allowed to abort; the bucket's lifecycle rule aborts it in a day.
+    with contextlib.suppress(ClientError):
+        s3.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload["UploadId"])
+    return upload
 
 
 def _copy(s3: BaseClient, bucket: str, key: str, headers: dict[str, str]) -> Any:

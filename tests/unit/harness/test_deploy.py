@@ -11,7 +11,7 @@ import pytest
 
 from harness.deploy import DeployError, Deployment, Settings, deploy, make_target, teardown
 from harness.deploy.deploy import template_path
-from harness.deploy.principals import PrincipalSessions, Unavailable
+from harness.deploy.principals import Missing, PrincipalSessions, Unavailable
 from harness.targets.local import LocalTarget
 from harness.templates import ACCOUNT_TEMPLATES, load_template
 
@@ -80,8 +80,11 @@ def test_sessions_are_obtained_as_each_principal_really_gets_them(
     assert identity["Arn"].endswith("unit-c-sagemaker-hosting/sagemaker")
     with pytest.raises(Unavailable, match="not an account of this target"):
         sessions.session("arn:aws:iam::999999999999:role/outsider")
-    with pytest.raises(Unavailable, match="cannot read role"):
+    with pytest.raises(Missing, match="unit-missing does not exist: the deployment did not"):
         sessions.session("arn:aws:iam::710000000001:role/unit-missing")
+    deployer = deployed.deployer_arns["training"]
+    identity = target.client("sts", sessions.session(deployer)).get_caller_identity()
+    assert identity["Arn"].startswith("arn:aws:sts::710000000002:assumed-role/harness-deployer/")
 
 
 def test_teardown_removes_everything_and_can_repeat(

@@ -66,11 +66,11 @@ class Drill:
 DRILLS = {
     "key-granted-to-training-root": Drill(
         _grant_key_to_training_root,
-        "test_direct_key_use and admin-like or live_access_matrix",
+        "test_direct_key_use and admin-like or computed_from",
         (
-            "test_direct_key_use[admin-like role in B-Decrypt]",
-            "test_direct_key_use[admin-like role in B-Encrypt]",
-            "test_live_access_matrix_equals_allowlist",
+            "test_direct_key_use[admin-like_role_in_B-Decrypt]",
+            "test_direct_key_use[admin-like_role_in_B-Encrypt]",
+            "test_matrix_computed_from_the_deployed_policies_equals_allowlist",
         ),
         "admin-like role in B",
     ),
@@ -82,10 +82,11 @@ DRILLS = {
     ),
     "tls-deny-dropped": Drill(
         _drop_tls_deny,
-        "plain_http",
+        "without_tls",
         (
-            "test_put_over_plain_http_is_denied[pipeline-role]",
-            "test_put_over_plain_http_is_denied[data-publisher-role]",
+            "test_request_without_tls_is_refused[pipeline-role-put]",
+            "test_request_without_tls_is_refused[data-publisher-role-put]",
+            "test_request_without_tls_is_refused[deployer_of_A-ListBucket]",
         ),
         "over plain HTTP",
     ),

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from harness.access import static_bindings
 from harness.policy import Policy, PolicyError, StatementRef
 from harness.policy.access_matrix import (
     Bucket,
@@ -211,7 +212,7 @@ ROLES = [
 
 @pytest.fixture(scope="module")
 def allowlist() -> Any:
-    return load_allowlist(ALLOWLIST, {"A": A, "B": B, "C": C}, prefix="mlops")
+    return load_allowlist(ALLOWLIST, static_bindings({"A": A, "B": B, "C": C}), prefix="mlops")
 
 
 def findings_for(allowlist: Any, key: Policy, bucket: Policy) -> list[Any]:
@@ -237,7 +238,7 @@ def test_key_use_granted_to_b_root_names_the_b_canaries(allowlist: Any) -> None:
     }
     findings = findings_for(allowlist, key_policy(grant), bucket_policy())
     subjects = {f.subject for f in findings}
-    assert subjects == {"account B root", "admin-like role in B"}
+    assert subjects == {"account B root", "admin-like role in B", "deployer of B"}
     assert all(f.actual and not f.expected for f in findings)
     assert all(
         StatementRef("key policy " + KEY_ARN, "key", "KeyUseForAccountB", "Allow") in f.statements
@@ -258,6 +259,7 @@ def test_admin_statement_with_create_star_leaks_create_grant(allowlist: Any) -> 
     assert {(f.subject, f.action) for f in findings} == {
         ("admin-like role in A", "kms:CreateGrant"),
         ("account A root (administers the key, must not use it)", "kms:CreateGrant"),
+        ("deployer of A", "kms:CreateGrant"),
     }
 
 

@@ -82,9 +82,19 @@ def test_bucket_settings_read_back(target: LocalTarget, outputs: Outputs) -> Non
         "DenyPutWithoutEncryptionHeader",
         "DenyPutNotEncryptedWithKms",
         "DenyPutUnderAnyOtherKey",
-        "ReadWriteByPipelineRolesInTrainingAndProduction",
+        "DenyArtifactWritesByOthers",
+        "DenyArtifactReadsByOthers",
+        "DenyDataWritesByOthers",
+        "DenyDataReadsByOthers",
+        "DenyModelWritesByOthers",
+        "DenyModelReadsByOthers",
+        "DenyWritesOutsideTheKnownPrefixes",
+        "ArtifactsByPipelineActionRoles",
+        "TrainingDataReadByTrainingRole",
+        "ModelWriteByTrainingRole",
         "ListTrainingDataByTrainingRole",
-        "ReadOnlyByProductionReaders",
+        "ArtifactReadByDeployFunction",
+        "ModelReadByHostingRole",
     ]
     rule = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"][0]
     assert rule["ApplyServerSideEncryptionByDefault"] == {
