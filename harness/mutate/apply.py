@@ -81,8 +81,11 @@ def mutated(
     try:
         yield
     finally:
-        put_policy(target, site, original)
-        restored = read_policy(target, site)
+        try:
+            put_policy(target, site, original)
+            restored = read_policy(target, site)
+        except ClientError as error:
+            raise RestoreFailed(f"{site.name}: the original cannot be put back: {error}") from error
         if not same_policy(restored, original):
             raise RestoreFailed(
                 f"{site.name}: after restoring, the target holds {json.dumps(restored)}, "

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
+from enum import StrEnum
 from functools import cached_property
 
 from harness.deploy.deploy import CANARY_POLICY
@@ -47,8 +48,35 @@ class Sampled:
     admin_like: bool = False
 
     @property
+    def cell_key(self) -> str:
+        return f"{self.check}/{self.cell.id}"
+
+    @property
     def label(self) -> str:
-        return f"{self.check}/{self.cell.id} ({self.part})"
+        return f"{self.cell_key} ({self.part})"
+
+
+class Change(StrEnum):
+    """How a sampled decision differs under a mutant."""
+
+    OUTCOME = "outcome"  # allowed where it was refused, or the other way round
+    REFUSAL = "refusing kinds"  # refused alike, but by other kinds of policy
+    ALLOW = "allowing kinds"  # allowed alike, but by other kinds of policy
+
+
+@dataclass(frozen=True)
+class Changed:
+    sample: Sampled
+    change: Change
+
+
+def difference(before: Outcome, after: Outcome) -> Change | None:
+    """How ``after`` differs from ``before``, if it does."""
+    if before == after:
+        return None
+    if [allowed for allowed, _ in before] != [allowed for allowed, _ in after]:
+        return Change.OUTCOME
+    return Change.ALLOW if before[-1][0] else Change.REFUSAL
 
 
 def as_decided(intent: Intent) -> Intent:
@@ -203,11 +231,12 @@ class Equivalence:
             ]
         return self._bearing[site.name]
 
-    def changed(self, mutant: Mutant) -> list[Sampled]:
+    def changed(self, mutant: Mutant) -> list[Changed]:
         """The sampled requests whose decision the mutant changes (none: equivalent)."""
         mutated = Replaced(self.snapshot, mutant.site, mutant.document)
-        return [
-            self.samples[i]
-            for i in self.bearing(mutant.site)
-            if outcome(self.samples[i], mutated) != self.original(i)
-        ]
+        found = []
+        for i in self.bearing(mutant.site):
+            change = difference(self.original(i), outcome(self.samples[i], mutated))
+            if change is not None:
+                found.append(Changed(self.samples[i], change))
+        return found

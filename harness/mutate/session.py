@@ -16,6 +16,7 @@ import dataclasses
 import datetime
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +28,14 @@ from harness.evidence import Intent, StatementCited
 from harness.evidence.computed import FetchedPolicies, decide
 from harness.evidence.explain import HasDecisionLog
 from harness.mutate.apply import Refused, RestoreFailed, mutated, read_policy
-from harness.mutate.equivalence import Equivalence, Replaced, Sampled, Snapshot, sampled
+from harness.mutate.equivalence import (
+    Change,
+    Changed,
+    Equivalence,
+    Replaced,
+    Snapshot,
+    sampled,
+)
 from harness.mutate.mutants import Mutant, same_policy
 from harness.mutate.report import EQUIVALENT_BY_ENGINE, Outcome, Result
 from harness.mutate.rerun import follow, run_again, run_problem
@@ -51,6 +59,9 @@ LOCKOUT = {
     "not be undone (on AWS only the account's root user may then replace the policy; neither "
     "the local target nor the engine models that exemption)",
 }
+
+
+KILLING = frozenset({Status.FAILED, Status.INCONCLUSIVE})  # a check fails on such a verdict
 
 
 class BaselineFailed(RuntimeError):
@@ -106,15 +117,23 @@ def baseline(
     cells = catalog(world)
     prober = primed_prober(target, principals, world, cells)
     progress(f"baseline: judging {sum(map(len, cells.values()))} cells")
-    failing = [
-        f"{check}/{cell.id}: {verdict.status.value}: {verdict.message}"
+    verdicts = {
+        f"{check}/{cell.id}": judge(cell, prober)
         for check, group in cells.items()
         for cell in group.values()
-        if (verdict := judge(cell, prober)).status is not Status.PASSED
+    }
+    failing = [
+        f"{n}: {v.status.value}: {v.message}" for n, v in verdicts.items() if v.status in KILLING
     ]
     if failing:
         raise BaselineFailed(
             f"{len(failing)} cell(s) do not pass unmutated:\n" + "\n".join(failing)
+        )
+    unavailable = [name for name, v in verdicts.items() if v.status is Status.UNAVAILABLE]
+    if unavailable:
+        progress(
+            f"baseline: {len(unavailable)} cell(s) the target cannot make (the suite skips them "
+            "too); a mutant only they could tell apart survives here: " + ", ".join(unavailable)
         )
     drifted = [s.name for s in sites if not same_policy(read_policy(target, s), s.document)]
     if drifted:
@@ -172,19 +191,17 @@ def _policy(lab: Lab, mutant: Mutant) -> Result:
         with mutated(lab.target, site, site.document, mutant.document):
             kill = _judge_cells(lab, mutant, changed)
             problem = None
-            if kill is None and pipeline:
+            if not isinstance(kill, Kill) and pipeline:
                 run = run_again(lab.target, lab.deployment, lab.timeout_s, lab.progress)
                 problem = run_problem(lab.target, lab.deployment, lab.principals, run)
     except Refused as refused:
         return Result(mutant, Outcome.SKIPPED, f"the target refused it: {refused}")
-    if kill is not None:
+    if isinstance(kill, Kill):
         return Result(mutant, Outcome.KILLED, kill.message, kill.check, kill.cell, kill.statements)
     if problem is not None:
         _heal(lab)
         return Result(mutant, Outcome.KILLED, problem, "pipeline", "pipeline run")
-    judged = "the cells bearing on it" + (" and a pipeline run" if pipeline else "")
-    predicted = f"; the engine predicted changes in {len(changed)} sampled decision(s)"
-    return Result(mutant, Outcome.SURVIVED, f"{judged} still pass{predicted if changed else ''}")
+    return Result(mutant, Outcome.SURVIVED, _survival(changed, kill, pipeline))
 
 
 def _lockout(lab: Lab, mutant: Mutant) -> str | None:
@@ -222,28 +239,68 @@ def _equivalence_basis(lab: Lab, mutant: Mutant) -> str:
     return basis
 
 
-def _judge_cells(lab: Lab, mutant: Mutant, changed: list[Sampled]) -> Kill | None:
+def _judge_cells(lab: Lab, mutant: Mutant, changed: list[Changed]) -> Kill | set[str]:
     """The first cell bearing on the mutant's policy whose verdict is not PASSED, judged with
-    a fresh prober; cells the engine predicts to change go first."""
+    a fresh prober, cells the engine predicts to change first; if none, the cells that could
+    not be made (unavailable on the target)."""
     samples = lab.equivalence.samples
     bearing = [samples[i] for i in lab.equivalence.bearing(mutant.site)]
     ordered: dict[str, tuple[str, Cell]] = {}
-    for sample in [*changed, *bearing]:
-        ordered.setdefault(f"{sample.check}/{sample.cell.id}", (sample.check, sample.cell))
+    for sample in [*(c.sample for c in changed), *bearing]:
+        ordered.setdefault(sample.cell_key, (sample.check, sample.cell))
     prober = Prober(lab.target, lab.principals, (cell for _, cell in ordered.values()))
-    for check, cell in ordered.values():
+    unavailable = set()
+    for name, (check, cell) in ordered.items():
         verdict = judge(cell, prober)
-        if verdict.status in (Status.FAILED, Status.INCONCLUSIVE):
-            return Kill(check, cell.id, verdict.message, _named(verdict))
-    return None
+        if verdict.status in KILLING:
+            return Kill(check, cell.id, verdict.message, _named(verdict, prober))
+        if verdict.status is Status.UNAVAILABLE:
+            unavailable.add(name)
+    return unavailable
 
 
-def _named(verdict: Verdict) -> tuple[str, ...]:
-    """The statements the verdict's evidence names as deciding."""
-    if verdict.observed is None:
+def _survival(changed: list[Changed], unavailable: set[str], pipeline: bool) -> str:
+    """Why a mutant may have survived, from what the engine predicted, then what was judged."""
+    seen = [c for c in changed if c.sample.cell_key not in unavailable]
+    kinds = Counter(c.change.value for c in seen)
+    examples = ", ".join(c.sample.label for c in seen[:3]) + (" ..." * (len(seen) > 3))
+    if changed and not seen:
+        hidden = sorted({c.sample.cell_key for c in changed})
+        why = f"only cells the target cannot make would tell it apart: {', '.join(hidden)}"
+    elif seen and set(kinds) == {Change.ALLOW.value}:
+        why = (
+            "the engine cannot show it equivalent: it changes only which kinds of policy allow "
+            f"{len(seen)} sampled request(s) that stay allowed ({examples})"
+        )
+    elif seen:
+        counted = ", ".join(f"{n} in {kind}" for kind, n in kinds.items())
+        why = f"the checks did not see the changes the engine predicts ({counted}: {examples})"
+    else:
+        why = "the engine predicts no sampled decision to change"
+    judged = "every cell bearing on it passes" + (", and so does a pipeline run" * pipeline)
+    return f"{why}; {judged}"
+
+
+def _named(verdict: Verdict, prober: Prober) -> tuple[str, ...]:
+    """What the evidence of the failing verdict names as deciding: its own request's when
+    that came out other than expected, else the refused control's, else the resource-side
+    probe's."""
+    cell, seen = verdict.cell, verdict.observed
+    if seen is None:
         return ()
-    decisions = verdict.observed.explanation.decisions
-    return tuple(dict.fromkeys(str(s) for d in decisions for s in d.deciding))
+    observation = seen
+    if seen.allowed == cell.expected and not cell.expected:
+        if cell.control is not None and not prober.observe(cell.control).allowed:
+            observation = prober.observe(cell.control)
+        elif cell.resource_side:
+            observation = prober.resource_side(cell)
+    explanation = observation.explanation
+    refusal = explanation.refusal
+    decisions = [refusal] if refusal is not None else list(explanation.decisions)
+    named = [str(s) for d in decisions for s in d.deciding]
+    if refusal is not None and not refusal.deciding:
+        named += [f"no {kind.value} policy allowed {refusal.action}" for kind in refusal.lacking]
+    return tuple(dict.fromkeys(named))
 
 
 def _heal(lab: Lab) -> None:
