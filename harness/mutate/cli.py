@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from harness.deploy import TARGETS, DeployError, Settings, deploy, make_target, teardown
+from harness.deploy.pipeline import PipelineTimeout
 from harness.mutate.apply import RestoreFailed
 from harness.mutate.mutants import generate
 from harness.mutate.report import Outcome, Score, write_reports
@@ -75,7 +76,7 @@ def main(argv: list[str]) -> int:
                     f"[{number:>3}/{len(mutants)}] {result.outcome.value:<10} {mutant.id}{by} "
                     f"({result.seconds:.1f}s; {score.progress_counts()})"
                 )
-        except (BaselineFailed, DeployError, RestoreFailed) as error:
+        except (BaselineFailed, DeployError, PipelineTimeout, RestoreFailed) as error:
             print(f"harness mutate: {error}", file=sys.stderr)
             failed = True
         finally:

@@ -60,7 +60,7 @@ class Change(StrEnum):
     """How a sampled decision differs under a mutant."""
 
     OUTCOME = "outcome"  # allowed where it was refused, or the other way round
-    REFUSAL = "refusing kinds"  # refused alike, but by other kinds of policy
+    REFUSAL = "refusal"  # refused alike, but by other kinds of policy (or at another step)
     ALLOW = "allowing kinds"  # allowed alike, but by other kinds of policy
 
 
@@ -71,12 +71,14 @@ class Changed:
 
 
 def difference(before: Outcome, after: Outcome) -> Change | None:
-    """How ``after`` differs from ``before``, if it does."""
+    """How ``after`` differs from ``before``, if it does: a request is allowed when every
+    decision it needs is, and otherwise refused by the first decision that refuses."""
     if before == after:
         return None
-    if [allowed for allowed, _ in before] != [allowed for allowed, _ in after]:
+    allowed = all(step for step, _ in before)
+    if allowed != all(step for step, _ in after):
         return Change.OUTCOME
-    return Change.ALLOW if before[-1][0] else Change.REFUSAL
+    return Change.ALLOW if allowed else Change.REFUSAL
 
 
 def as_decided(intent: Intent) -> Intent:

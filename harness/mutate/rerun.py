@@ -53,6 +53,22 @@ def run_again(
     return follow(target, deployment, timeout_s, progress, started["pipelineExecutionId"])
 
 
+def stop_running(target: Target, deployment: Deployment, reason: str) -> None:
+    """Abandon every execution still in progress (one a mutant left waiting forever)."""
+    codepipeline = target.client("codepipeline", target.session("shared-services"))
+    name = deployment.settings.pipeline_name
+    for execution in codepipeline.list_pipeline_executions(pipelineName=name)[
+        "pipelineExecutionSummaries"
+    ]:
+        if execution["status"] == "InProgress":
+            codepipeline.stop_pipeline_execution(
+                pipelineName=name,
+                pipelineExecutionId=execution["pipelineExecutionId"],
+                abandon=True,
+                reason=reason,
+            )
+
+
 def run_problem(
     target: Target, deployment: Deployment, principals: PrincipalSessions, run: PipelineRun
 ) -> str | None:

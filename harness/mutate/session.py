@@ -13,7 +13,6 @@ then judge that run.
 from __future__ import annotations
 
 import dataclasses
-import datetime
 import tempfile
 import time
 from collections import Counter
@@ -23,10 +22,10 @@ from pathlib import Path
 
 from harness.access import deployment_allowlist
 from harness.deploy import Deployment
+from harness.deploy.pipeline import PipelineTimeout
 from harness.deploy.principals import PrincipalSessions
-from harness.evidence import Intent, StatementCited
+from harness.evidence import Intent
 from harness.evidence.computed import FetchedPolicies, decide
-from harness.evidence.explain import HasDecisionLog
 from harness.mutate.apply import Refused, RestoreFailed, mutated, read_policy
 from harness.mutate.equivalence import (
     Change,
@@ -37,8 +36,9 @@ from harness.mutate.equivalence import (
     sampled,
 )
 from harness.mutate.mutants import Mutant, same_policy
+from harness.mutate.pipeline_log import Asked, Rerun, allowed_by, asked, log_length, rerun_shows
 from harness.mutate.report import EQUIVALENT_BY_ENGINE, Outcome, Result
-from harness.mutate.rerun import follow, run_again, run_problem
+from harness.mutate.rerun import follow, run_again, run_problem, stop_running
 from harness.mutate.sites import Kind, Site
 from harness.mutate.training import mutated_source
 from harness.probes.catalog import catalog
@@ -61,6 +61,8 @@ LOCKOUT = {
 }
 
 
+# A run under a mutant that takes this many times the baseline run (at least the floor) hangs.
+RERUN_FACTOR, RERUN_FLOOR_S = 3.0, 60.0
 KILLING = frozenset({Status.FAILED, Status.INCONCLUSIVE})  # a check fails on such a verdict
 
 
@@ -83,9 +85,8 @@ class Lab:
     target: Target
     deployment: Deployment
     principals: PrincipalSessions
-    cells: dict[str, dict[str, Cell]]
     equivalence: Equivalence
-    pipeline_cited: list[StatementCited] | None  # None: no decision log, assume all
+    pipeline_asked: list[Asked] | None  # the baseline run's decisions; None: no log
     timeout_s: float
     progress: Progress
 
@@ -111,6 +112,7 @@ def baseline(
         if (problem := run_problem(target, deployment, principals, run)) is not None:
             raise BaselineFailed(f"the pipeline run fails its checks: {problem}")
         started = run.started
+        timeout_s = min(timeout_s, max(RERUN_FLOOR_S, RERUN_FACTOR * run.seconds))
     settings = deployment.settings
     allowlist = deployment_allowlist(settings.accounts, deployment.deployer_arns, settings.prefix)
     world = live_world(target, deployment, allowlist, principals)
@@ -147,28 +149,11 @@ def baseline(
         target,
         deployment,
         principals,
-        cells,
         equivalence,
-        _pipeline_cited(target, started),
+        asked(target, started) if started is not None else None,
         timeout_s,
         progress,
     )
-
-
-def _pipeline_cited(
-    target: Target, started: datetime.datetime | None
-) -> list[StatementCited] | None:
-    """Every statement the decision log cites in an allowed decision since the pipeline run
-    began (None: the target keeps no log)."""
-    if not isinstance(target, HasDecisionLog):
-        return None
-    since = started.astimezone(datetime.UTC) if started is not None else None
-    cited = []
-    for entry in target.decision_log.entries():
-        moment = datetime.datetime.fromisoformat(entry["time"])
-        if entry["decision"] == "allow" and (since is None or moment >= since):
-            cited += [StatementCited.from_json(raw) for raw in entry.get("matched", [])]
-    return cited
 
 
 def examine(lab: Lab, mutant: Mutant) -> Result:
@@ -186,22 +171,26 @@ def _policy(lab: Lab, mutant: Mutant) -> Result:
     pipeline = _pipeline_relevant(lab, mutant)
     if not changed and not pipeline:
         return Result(mutant, Outcome.EQUIVALENT, _equivalence_basis(lab, mutant))
-    site = mutant.site
+    site, rerun = mutant.site, None
     try:
         with mutated(lab.target, site, site.document, mutant.document):
             kill = _judge_cells(lab, mutant, changed)
-            problem = None
             if not isinstance(kill, Kill) and pipeline:
-                run = run_again(lab.target, lab.deployment, lab.timeout_s, lab.progress)
-                problem = run_problem(lab.target, lab.deployment, lab.principals, run)
+                rerun = _pipeline_under(lab, mutant)
     except Refused as refused:
         return Result(mutant, Outcome.SKIPPED, f"the target refused it: {refused}")
     if isinstance(kill, Kill):
         return Result(mutant, Outcome.KILLED, kill.message, kill.check, kill.cell, kill.statements)
-    if problem is not None:
+    if isinstance(rerun, str):
         _heal(lab)
-        return Result(mutant, Outcome.KILLED, problem, "pipeline", "pipeline run")
-    return Result(mutant, Outcome.SURVIVED, _survival(changed, kill, pipeline))
+        return Result(mutant, Outcome.KILLED, rerun, "pipeline", "pipeline run")
+    if not changed and isinstance(rerun, Rerun) and rerun.unchanged:
+        basis = _equivalence_basis(lab, mutant) + (
+            "; and with it in place the pipeline made again every request it could change, "
+            "refusing none (decision log)"
+        )
+        return Result(mutant, Outcome.EQUIVALENT, basis)
+    return Result(mutant, Outcome.SURVIVED, _survival(changed, kill, pipeline, rerun))
 
 
 def _lockout(lab: Lab, mutant: Mutant) -> str | None:
@@ -223,10 +212,27 @@ def _pipeline_relevant(lab: Lab, mutant: Mutant) -> bool:
     """Whether the pipeline run could tell the mutant apart (see the module docstring)."""
     if not (lab.runs_pipeline and mutant.narrows):
         return False
-    if lab.pipeline_cited is None or mutant.before.get("Effect") == "Deny":
+    if lab.pipeline_asked is None or mutant.before.get("Effect") == "Deny":
         return True  # no log to tell, or a deny that now covers more than it did
-    sid = mutant.before.get("Sid", mutant.index)
-    return any(mutant.site.cites(statement, sid) for statement in lab.pipeline_cited)
+    return bool(allowed_by(lab.pipeline_asked, mutant))
+
+
+def _pipeline_under(lab: Lab, mutant: Mutant) -> str | Rerun | None:
+    """Run the pipeline with the mutant in place: what its checks fail on, else what the
+    run shows of the requests the mutant could change (None: the target keeps no log)."""
+    began = log_length(lab.target)
+    try:
+        run = run_again(lab.target, lab.deployment, lab.timeout_s, lab.progress)
+    except PipelineTimeout as timeout:
+        stop_running(lab.target, lab.deployment, "harness mutate: the run under a mutant hung")
+        return f"pipeline: {timeout}"
+    problem = run_problem(lab.target, lab.deployment, lab.principals, run)
+    if problem is not None:
+        return problem
+    again = asked(lab.target, after=began or 0)
+    if again is None or lab.pipeline_asked is None:
+        return None
+    return rerun_shows(lab.pipeline_asked, again, mutant)
 
 
 def _equivalence_basis(lab: Lab, mutant: Mutant) -> str:
@@ -259,25 +265,34 @@ def _judge_cells(lab: Lab, mutant: Mutant, changed: list[Changed]) -> Kill | set
     return unavailable
 
 
-def _survival(changed: list[Changed], unavailable: set[str], pipeline: bool) -> str:
-    """Why a mutant may have survived, from what the engine predicted, then what was judged."""
+def _survival(
+    changed: list[Changed], unavailable: set[str], pipeline: bool, rerun: Rerun | None
+) -> str:
+    """Why a mutant may have survived: what the engine predicted, then what was judged."""
     seen = [c for c in changed if c.sample.cell_key not in unavailable]
     kinds = Counter(c.change.value for c in seen)
+    counted = ", ".join(f"{n} {kind}" for kind, n in kinds.items())
     examples = ", ".join(c.sample.label for c in seen[:3]) + (" ..." * (len(seen) > 3))
     if changed and not seen:
         hidden = sorted({c.sample.cell_key for c in changed})
         why = f"only cells the target cannot make would tell it apart: {', '.join(hidden)}"
-    elif seen and set(kinds) == {Change.ALLOW.value}:
+    elif seen and Change.OUTCOME.value not in kinds:
         why = (
-            "the engine cannot show it equivalent: it changes only which kinds of policy allow "
-            f"{len(seen)} sampled request(s) that stay allowed ({examples})"
+            "the engine cannot show it equivalent, but no sampled request changes between "
+            f"allowed and refused: only the kinds of policy deciding do ({counted}: {examples})"
         )
     elif seen:
-        counted = ", ".join(f"{n} in {kind}" for kind, n in kinds.items())
         why = f"the checks did not see the changes the engine predicts ({counted}: {examples})"
     else:
         why = "the engine predicts no sampled decision to change"
     judged = "every cell bearing on it passes" + (", and so does a pipeline run" * pipeline)
+    if rerun is not None and rerun.unrepeated:
+        judged += (
+            "; but the run did not make again what the baseline run asked for here "
+            f"({', '.join(rerun.unrepeated)}; e.g. only a first run creates a stack)"
+        )
+    if rerun is not None and rerun.refused:
+        judged += f"; though it was refused {', '.join(rerun.refused)}"
     return f"{why}; {judged}"
 
 
@@ -303,10 +318,14 @@ def _named(verdict: Verdict, prober: Prober) -> tuple[str, ...]:
     return tuple(dict.fromkeys(named))
 
 
-def _heal(lab: Lab) -> None:
-    """After a mutant broke a pipeline run, run it again with the original in place: the
-    deployment must be whole for the next mutant."""
-    run = run_again(lab.target, lab.deployment, lab.timeout_s, lab.progress)
+def _heal(lab: Lab, source: Path | None = None) -> None:
+    """After a mutant broke a pipeline run, run it again with the original in place (pushing
+    ``source`` if given): the deployment must be whole for the next mutant."""
+    try:
+        run = run_again(lab.target, lab.deployment, lab.timeout_s, lab.progress, source)
+    except PipelineTimeout as timeout:
+        message = f"the pipeline does not finish again after restoring: {timeout}"
+        raise RestoreFailed(message) from timeout
     problem = run_problem(lab.target, lab.deployment, lab.principals, run)
     if problem is not None:
         raise RestoreFailed(f"the pipeline does not pass again after restoring: {problem}")
@@ -321,16 +340,11 @@ def _training(lab: Lab, mutant: Mutant) -> Result:
         try:
             run = run_again(lab.target, lab.deployment, lab.timeout_s, lab.progress, source)
             problem = run_problem(lab.target, lab.deployment, lab.principals, run)
+        except PipelineTimeout as timeout:
+            stop_running(lab.target, lab.deployment, "harness mutate: the run under a mutant hung")
+            problem = f"pipeline: {timeout}"
         finally:
-            restored = run_again(
-                lab.target, lab.deployment, lab.timeout_s, lab.progress, PIPELINE_DIR
-            )
-            if broken := run_problem(lab.target, lab.deployment, lab.principals, restored):
-                raise RestoreFailed(f"the original training stack does not pass again: {broken}")
+            _heal(lab, PIPELINE_DIR)
     if problem is not None:
         return Result(mutant, Outcome.KILLED, problem, "pipeline", "pipeline run")
     return Result(mutant, Outcome.SURVIVED, "the pipeline, training and endpoint checks pass")
-
-
-def sites_of(sites: list[Site], only: Kind | None) -> list[Site]:
-    return [s for s in sites if only is None or s.kind is only]
