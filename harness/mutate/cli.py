@@ -1,8 +1,8 @@
 """``harness mutate``: mutation testing of the compliance suite on one live deployment.
 
 Exit codes: 0 no mutant survived; 1 a mutant survived, or the suite does not pass unmutated
-(mutants would prove nothing), or something failed; 2 bad usage. The deployment is torn down
-at the end, also on failure or Ctrl-C.
+(mutants would prove nothing), or something failed; 2 interrupted or bad usage. The mutant in
+place is restored and the deployment torn down at the end, also on failure or Ctrl-C.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from harness.mutate.report import Outcome, Score, write_reports
 from harness.mutate.session import BaselineFailed, baseline, examine
 from harness.mutate.sites import Kind, infra_sites
 from harness.mutate.training import training_mutants
+from harness.targets import Target
 
 _BEGAN = time.monotonic()
 
@@ -48,37 +49,45 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _mutate(
+    target: Target, settings: Settings, only: Kind | None, timeout_s: float, score: Score
+) -> None:
+    """Deploy, establish the baseline, and examine every mutant into ``score``."""
+    deployment = deploy(target, settings, _progress)
+    sites = [s for s in infra_sites(deployment) if only in (None, s.kind)]
+    generated = generate(sites)
+    mutants = generated.mutants + (training_mutants() if only in (None, Kind.TRAINING) else [])
+    score.identical, score.rejected = generated.identical, generated.rejected
+    lab = baseline(target, deployment, sites, timeout_s, _progress)
+    _progress(
+        f"{len(mutants)} mutants ({len(generated.identical)} identical to the original and "
+        f"{len(generated.rejected)} refused by AWS's rules left out)"
+    )
+    for number, mutant in enumerate(mutants, 1):
+        result = examine(lab, mutant)
+        score.results.append(result)
+        by = f" by {result.check}/{result.cell}" if result.outcome is Outcome.KILLED else ""
+        _progress(
+            f"[{number:>3}/{len(mutants)}] {result.outcome.value:<10} {mutant.id}{by} "
+            f"({result.seconds:.1f}s; {score.progress_counts()})"
+        )
+
+
 def main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
     only = Kind(args.only) if args.only else None
     score = Score()
-    failed = False
+    failed = interrupted = False
     with make_target(args.target) as target:
         settings = Settings.for_target(target, args.prefix)
         try:
-            deployment = deploy(target, settings, _progress)
-            sites = [s for s in infra_sites(deployment) if only in (None, s.kind)]
-            generated = generate(sites)
-            mutants = generated.mutants
-            if only in (None, Kind.TRAINING):
-                mutants += training_mutants()
-            score.identical, score.rejected = generated.identical, generated.rejected
-            lab = baseline(target, deployment, sites, args.pipeline_timeout, _progress)
-            _progress(
-                f"{len(mutants)} mutants ({len(generated.identical)} identical to the original "
-                f"and {len(generated.rejected)} refused by AWS's rules left out)"
-            )
-            for number, mutant in enumerate(mutants, 1):
-                result = examine(lab, mutant)
-                score.results.append(result)
-                by = f" by {result.check}/{result.cell}" if result.outcome is Outcome.KILLED else ""
-                _progress(
-                    f"[{number:>3}/{len(mutants)}] {result.outcome.value:<10} {mutant.id}{by} "
-                    f"({result.seconds:.1f}s; {score.progress_counts()})"
-                )
+            _mutate(target, settings, only, args.pipeline_timeout, score)
         except (BaselineFailed, DeployError, PipelineTimeout, RestoreFailed) as error:
             print(f"harness mutate: {error}", file=sys.stderr)
             failed = True
+        except KeyboardInterrupt:
+            print("harness mutate: interrupted; the mutant in place was restored", file=sys.stderr)
+            interrupted = True
         finally:
             score.seconds = time.monotonic() - _BEGAN
             if args.report is not None and score.results:
@@ -92,4 +101,6 @@ def main(argv: list[str]) -> int:
     if args.report is not None and score.results:
         print(f"reports in {args.report}/ (summary.md, mutants.json, junit.xml)")
     print(score.line)
+    if interrupted:
+        return 2
     return 1 if failed or score.survivors else 0

@@ -83,7 +83,7 @@ class Score:
 
     def progress_counts(self) -> str:
         counted = Counter(r.outcome for r in self.results)
-        return " ".join(f"{o.value[0]}={counted[o]}" for o in Outcome)
+        return " ".join(f"{o.value}={counted[o]}" for o in Outcome)
 
 
 def _cell_text(text: str) -> str:
