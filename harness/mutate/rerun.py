@@ -53,6 +53,16 @@ def run_again(
     return follow(target, deployment, timeout_s, progress, started["pipelineExecutionId"])
 
 
+def remove_training_stack(target: Target, deployment: Deployment) -> None:
+    """Delete the stack the pipeline deploys (as its service role, as teardown does), so the
+    next run creates it afresh."""
+    target.destroy_stack(
+        "training",
+        deployment.settings.training_stack_name,
+        deployment.outputs["training"]["CloudFormationRoleArn"],
+    )
+
+
 def stop_running(target: Target, deployment: Deployment, reason: str) -> None:
     """Abandon every execution still in progress (one a mutant left waiting forever)."""
     codepipeline = target.client("codepipeline", target.session("shared-services"))

@@ -38,7 +38,13 @@ from harness.mutate.equivalence import (
 from harness.mutate.mutants import Mutant, same_policy
 from harness.mutate.pipeline_log import Asked, Rerun, allowed_by, asked, log_length, rerun_shows
 from harness.mutate.report import EQUIVALENT_BY_ENGINE, Outcome, Result
-from harness.mutate.rerun import follow, run_again, run_problem, stop_running
+from harness.mutate.rerun import (
+    follow,
+    remove_training_stack,
+    run_again,
+    run_problem,
+    stop_running,
+)
 from harness.mutate.sites import Kind, Site
 from harness.mutate.training import mutated_source
 from harness.probes.catalog import catalog
@@ -106,12 +112,12 @@ def baseline(
     policies are ``infra/``'s, and decide every sampled request once; :class:`BaselineFailed`
     names whatever is not as it should be."""
     principals = PrincipalSessions(target, deployment.deployer_arns)
-    started = None
+    pipeline_asked = None
     if target.has(Capability.RUNS_PIPELINE):
         run = follow(target, deployment, timeout_s, progress)
         if (problem := run_problem(target, deployment, principals, run)) is not None:
             raise BaselineFailed(f"the pipeline run fails its checks: {problem}")
-        started = run.started
+        pipeline_asked = asked(target, run.started) if run.started is not None else None
         timeout_s = min(timeout_s, max(RERUN_FLOOR_S, RERUN_FACTOR * run.seconds))
     settings = deployment.settings
     allowlist = deployment_allowlist(settings.accounts, deployment.deployer_arns, settings.prefix)
@@ -150,7 +156,7 @@ def baseline(
         deployment,
         principals,
         equivalence,
-        asked(target, started) if started is not None else None,
+        pipeline_asked,
         timeout_s,
         progress,
     )
@@ -177,6 +183,8 @@ def _policy(lab: Lab, mutant: Mutant) -> Result:
             kill = _judge_cells(lab, mutant, changed)
             if not isinstance(kill, Kill) and pipeline:
                 rerun = _pipeline_under(lab, mutant)
+        if isinstance(rerun, Rerun) and rerun.unrepeated:
+            rerun = _pipeline_afresh(lab, mutant)
     except Refused as refused:
         return Result(mutant, Outcome.SKIPPED, f"the target refused it: {refused}")
     if isinstance(kill, Kill):
@@ -221,18 +229,33 @@ def _pipeline_under(lab: Lab, mutant: Mutant) -> str | Rerun | None:
     """Run the pipeline with the mutant in place: what its checks fail on, else what the
     run shows of the requests the mutant could change (None: the target keeps no log)."""
     began = log_length(lab.target)
-    try:
-        run = run_again(lab.target, lab.deployment, lab.timeout_s, lab.progress)
-    except PipelineTimeout as timeout:
-        stop_running(lab.target, lab.deployment, "harness mutate: the run under a mutant hung")
-        return f"pipeline: {timeout}"
-    problem = run_problem(lab.target, lab.deployment, lab.principals, run)
+    problem = _run(lab)
     if problem is not None:
         return problem
     again = asked(lab.target, after=began or 0)
     if again is None or lab.pipeline_asked is None:
         return None
     return rerun_shows(lab.pipeline_asked, again, mutant)
+
+
+def _pipeline_afresh(lab: Lab, mutant: Mutant) -> str | Rerun | None:
+    """:func:`_pipeline_under` once more, the training stack removed first (with the
+    original policies) so that the run creates it: what only a first run asks for."""
+    remove_training_stack(lab.target, lab.deployment)
+    site = mutant.site
+    with mutated(lab.target, site, site.document, mutant.document):
+        return _pipeline_under(lab, mutant)
+
+
+def _run(lab: Lab, source: Path | None = None) -> str | None:
+    """Run the pipeline again (pushing ``source`` if given): what its checks fail on, a run
+    that hangs stopped and counted as a failure (None: it passes)."""
+    try:
+        run = run_again(lab.target, lab.deployment, lab.timeout_s, lab.progress, source)
+    except PipelineTimeout as timeout:
+        stop_running(lab.target, lab.deployment, "harness mutate: the run under a mutant hung")
+        return f"pipeline: {timeout}"
+    return run_problem(lab.target, lab.deployment, lab.principals, run)
 
 
 def _equivalence_basis(lab: Lab, mutant: Mutant) -> str:
@@ -320,13 +343,12 @@ def _named(verdict: Verdict, prober: Prober) -> tuple[str, ...]:
 
 def _heal(lab: Lab, source: Path | None = None) -> None:
     """After a mutant broke a pipeline run, run it again with the original in place (pushing
-    ``source`` if given): the deployment must be whole for the next mutant."""
-    try:
-        run = run_again(lab.target, lab.deployment, lab.timeout_s, lab.progress, source)
-    except PipelineTimeout as timeout:
-        message = f"the pipeline does not finish again after restoring: {timeout}"
-        raise RestoreFailed(message) from timeout
-    problem = run_problem(lab.target, lab.deployment, lab.principals, run)
+    ``source`` if given), the training stack created afresh if need be: the deployment must
+    be whole for the next mutant."""
+    problem = _run(lab, source)
+    if problem is not None:  # a stack the mutant left failed: create it anew
+        remove_training_stack(lab.target, lab.deployment)
+        problem = _run(lab)  # the source, if any, is pushed already
     if problem is not None:
         raise RestoreFailed(f"the pipeline does not pass again after restoring: {problem}")
 
@@ -336,13 +358,8 @@ def _training(lab: Lab, mutant: Mutant) -> Result:
     if not lab.runs_pipeline:
         return Result(mutant, Outcome.SKIPPED, f"target {lab.target.name} runs no pipeline")
     with tempfile.TemporaryDirectory(prefix="mutant-source-") as folder:
-        source = mutated_source(mutant, Path(folder))
         try:
-            run = run_again(lab.target, lab.deployment, lab.timeout_s, lab.progress, source)
-            problem = run_problem(lab.target, lab.deployment, lab.principals, run)
-        except PipelineTimeout as timeout:
-            stop_running(lab.target, lab.deployment, "harness mutate: the run under a mutant hung")
-            problem = f"pipeline: {timeout}"
+            problem = _run(lab, mutated_source(mutant, Path(folder)))
         finally:
             _heal(lab, PIPELINE_DIR)
     if problem is not None:
