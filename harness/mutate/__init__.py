@@ -5,6 +5,7 @@ a time (:mod:`~harness.mutate.mutants`), and the training stack's encryption set
 (:mod:`~harness.mutate.training`). Each mutant is first decided offline by the engine over the
 requests the checks sample (:mod:`~harness.mutate.equivalence`); unless equivalent it is
 applied to one live deployment through the APIs (:mod:`~harness.mutate.apply`), judged by the
-checks that bear on it and restored (:mod:`~harness.mutate.session`). A survivor is a finding:
+checks that bear on it and restored (:mod:`~harness.mutate.examine`), after a baseline
+(:mod:`~harness.mutate.baseline`) showed the suite passes unmutated. A survivor is a finding:
 a weakness of ``infra/``, a gap in the checks, or a mutant the engine cannot show equivalent.
 """

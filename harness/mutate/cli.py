@@ -15,9 +15,10 @@ from pathlib import Path
 from harness.deploy import TARGETS, DeployError, Settings, deploy, make_target, teardown
 from harness.deploy.pipeline import PipelineTimeout
 from harness.mutate.apply import RestoreFailed
+from harness.mutate.baseline import BaselineFailed, baseline
+from harness.mutate.examine import examine
 from harness.mutate.mutants import generate
 from harness.mutate.report import Outcome, Score, write_reports
-from harness.mutate.session import BaselineFailed, baseline, examine
 from harness.mutate.sites import Kind, infra_sites
 from harness.mutate.training import training_mutants
 from harness.targets import Target

@@ -1,13 +1,14 @@
-"""One mutation run on one deployment: the baseline, then each mutant decided offline first
-and, unless equivalent, applied live, judged by the checks that bear on it, and restored.
+"""One mutant examined on the live deployment: decided offline first and, unless equivalent,
+applied, judged by the checks that bear on it, and restored.
 
 Live, a mutant's cells are judged with a fresh :class:`~harness.probes.prober.Prober`, the
 cells whose sampled decisions the engine predicts to change first; the first cell whose
 verdict is not PASSED kills it. A mutant that can only refuse more (an allow removed or made
-a deny) and whose statement took part in the baseline pipeline run (the target's decision
-log cites it in an allowed decision; every one where the target keeps no log) is also run
-through the pipeline when the cells do not kill it: the pipeline, training and endpoint checks
-then judge that run.
+a deny, or a deny that covers more) and whose statement took part in the baseline pipeline run
+(the target's decision log cites it in an allowed decision; every one where the target keeps
+no log) is also run through the pipeline when the cells do not kill it: the pipeline, training
+and endpoint checks then judge that run, and its decision log shows whether it made again what
+the mutant could change.
 """
 
 from __future__ import annotations
@@ -16,46 +17,35 @@ import dataclasses
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.access import deployment_allowlist
-from harness.deploy import Deployment
 from harness.deploy.pipeline import PipelineTimeout
-from harness.deploy.principals import PrincipalSessions
 from harness.evidence import Intent
-from harness.evidence.computed import FetchedPolicies, decide
-from harness.mutate.apply import Refused, RestoreFailed, mutated, read_policy
+from harness.evidence.computed import decide
+from harness.mutate.apply import Refused, RestoreFailed, mutated
+from harness.mutate.baseline import KILLING, Lab
 from harness.mutate.equivalence import (
     Change,
     Changed,
-    Equivalence,
     Replaced,
-    Snapshot,
-    sampled,
 )
-from harness.mutate.mutants import Mutant, same_policy
-from harness.mutate.pipeline_log import Asked, Rerun, allowed_by, asked, log_length, rerun_shows
+from harness.mutate.mutants import Mutant
+from harness.mutate.pipeline_log import Rerun, allowed_by, asked, log_length, rerun_shows
 from harness.mutate.report import EQUIVALENT_BY_ENGINE, Outcome, Result
 from harness.mutate.rerun import (
-    follow,
     remove_training_stack,
     run_again,
     run_problem,
     stop_running,
 )
-from harness.mutate.sites import Kind, Site
+from harness.mutate.sites import Kind
 from harness.mutate.training import mutated_source
-from harness.probes.catalog import catalog
 from harness.probes.cells import Cell
 from harness.probes.judge import Status, Verdict, judge
-from harness.probes.live import live_world, primed_prober
 from harness.probes.prober import Prober
 from harness.render import PIPELINE_DIR
-from harness.targets import Capability, Target
 
-Progress = Callable[[str], None]
 # What restores a resource policy, and why a mutant that refuses it is not applied.
 RESTORE_ACTION = {Kind.KEY: "kms:PutKeyPolicy", Kind.BUCKET: "s3:PutBucketPolicy"}
 LOCKOUT = {
@@ -67,99 +57,12 @@ LOCKOUT = {
 }
 
 
-# A run under a mutant that takes this many times the baseline run (at least the floor) hangs.
-RERUN_FACTOR, RERUN_FLOOR_S = 3.0, 60.0
-KILLING = frozenset({Status.FAILED, Status.INCONCLUSIVE})  # a check fails on such a verdict
-
-
-class BaselineFailed(RuntimeError):
-    """The suite does not pass on the unmutated deployment: mutants would prove nothing."""
-
-
 @dataclass(frozen=True)
 class Kill:
     check: str
     cell: str
     message: str
     statements: tuple[str, ...]
-
-
-@dataclass
-class Lab:
-    """The deployment and what the baseline established about it."""
-
-    target: Target
-    deployment: Deployment
-    principals: PrincipalSessions
-    equivalence: Equivalence
-    pipeline_asked: list[Asked] | None  # the baseline run's decisions; None: no log
-    timeout_s: float
-    progress: Progress
-
-    @property
-    def runs_pipeline(self) -> bool:
-        return self.target.has(Capability.RUNS_PIPELINE)
-
-
-def baseline(
-    target: Target,
-    deployment: Deployment,
-    sites: list[Site],
-    timeout_s: float,
-    progress: Progress,
-) -> Lab:
-    """Follow the pipeline run the deployment started, judge every cell, check the live
-    policies are ``infra/``'s, and decide every sampled request once; :class:`BaselineFailed`
-    names whatever is not as it should be."""
-    principals = PrincipalSessions(target, deployment.deployer_arns)
-    pipeline_asked = None
-    if target.has(Capability.RUNS_PIPELINE):
-        run = follow(target, deployment, timeout_s, progress)
-        if (problem := run_problem(target, deployment, principals, run)) is not None:
-            raise BaselineFailed(f"the pipeline run fails its checks: {problem}")
-        pipeline_asked = asked(target, run.started) if run.started is not None else None
-        timeout_s = min(timeout_s, max(RERUN_FLOOR_S, RERUN_FACTOR * run.seconds))
-    settings = deployment.settings
-    allowlist = deployment_allowlist(settings.accounts, deployment.deployer_arns, settings.prefix)
-    world = live_world(target, deployment, allowlist, principals)
-    cells = catalog(world)
-    prober = primed_prober(target, principals, world, cells)
-    progress(f"baseline: judging {sum(map(len, cells.values()))} cells")
-    verdicts = {
-        f"{check}/{cell.id}": judge(cell, prober)
-        for check, group in cells.items()
-        for cell in group.values()
-    }
-    failing = [
-        f"{n}: {v.status.value}: {v.message}" for n, v in verdicts.items() if v.status in KILLING
-    ]
-    if failing:
-        raise BaselineFailed(
-            f"{len(failing)} cell(s) do not pass unmutated:\n" + "\n".join(failing)
-        )
-    unavailable = [name for name, v in verdicts.items() if v.status is Status.UNAVAILABLE]
-    if unavailable:
-        progress(
-            f"baseline: {len(unavailable)} cell(s) the target cannot make (the suite skips them "
-            "too); a mutant only they could tell apart survives here: " + ", ".join(unavailable)
-        )
-    drifted = [s.name for s in sites if not same_policy(read_policy(target, s), s.document)]
-    if drifted:
-        raise BaselineFailed(
-            "the deployed policies are not infra/'s as rendered: " + ", ".join(drifted)
-        )
-    equivalence = Equivalence(sampled(cells), Snapshot(FetchedPolicies(target)))
-    for index in range(len(equivalence.samples)):  # read every policy before any mutant
-        equivalence.original(index)
-    return Lab(
-        target,
-        deployment,
-        principals,
-        equivalence,
-        pipeline_asked,
-        timeout_s,
-        progress,
-    )
 
 
 def examine(lab: Lab, mutant: Mutant) -> Result:
