@@ -47,6 +47,17 @@ class AuthzCall:
     on_behalf_of: str | None = None
 
 
+class UnmappedOperationError(LookupError):
+    """The table cannot work out the resource of an operation: the gateway refuses it rather
+    than authorize it on ``*``, which would skip every resource policy."""
+
+    def __init__(self, operation: str) -> None:
+        super().__init__(
+            f"{operation} is not mapped to an IAM action and resource by the local target; refused"
+        )
+        self.operation = operation
+
+
 @dataclass(frozen=True)
 class RequestFacts:
     """What the gateway knows about the connection rather than the API call."""
@@ -218,6 +229,15 @@ def _cloudformation_stack(value: Any, env: _Env) -> str | None:
     return f"arn:{env.partition}:cloudformation:{env.region}:{env.caller_account}:stack/{name}/*"
 
 
+def _events_rule(value: Any, env: _Env) -> str | None:
+    """A rule name -> its ARN, which names the event bus unless it is the default one."""
+    if value is None or str(value).startswith("arn:"):
+        return None if value is None else str(value)
+    bus = str(env.param("EventBusName") or "default").rsplit("/", 1)[-1]
+    path = str(value) if bus == "default" else f"{bus}/{value}"
+    return f"arn:{env.partition}:events:{env.region}:{env.caller_account}:rule/{path}"
+
+
 def _lower(value: Any, env: _Env) -> str | None:
     return None if value is None else str(value).lower()
 
@@ -231,6 +251,7 @@ _RESOLVERS: dict[str, Callable[[Any, _Env], str | None]] = {
     "iam_path": _iam_path,
     "lambda_function": _lambda_function,
     "cloudformation_stack": _cloudformation_stack,
+    "events_rule": _events_rule,
     "lower": _lower,
 }
 
@@ -307,7 +328,8 @@ class AuthorizationMapper:
     def calls(
         self, call: OperationCall, credential: Credential, facts: RequestFacts
     ) -> list[AuthzCall]:
-        """All authorization requests for ``call`` by ``credential``, direct ones first."""
+        """All authorization requests for ``call`` by ``credential``, direct ones first;
+        :class:`UnmappedOperationError` when a resource cannot be worked out."""
         prefix = call.signing_name
         service = self._table.get(prefix, {})
         spec = service.get("operations", {}).get(call.operation, {})
@@ -326,16 +348,17 @@ class AuthorizationMapper:
         context = _principal_context(credential, facts, call.region, now)
         context.update(self._service_context(service, spec, env))
 
+        operation = f"{prefix}:{call.operation}"
         action = self._action(prefix, spec.get("action", call.operation), spec, env)
         result = [
             AuthzCall(action, resource, dict(context))
-            for resource in self._resources(service, spec.get("resources"), env)
+            for resource in self._resources(service, spec.get("resources"), env, operation)
         ]
         for extra in spec.get("also", []):
             extra_action = self._action(prefix, extra["action"], {}, env)
             result += [
                 AuthzCall(extra_action, resource, dict(context))
-                for resource in self._resources(service, extra.get("resources"), env)
+                for resource in self._resources(service, extra.get("resources"), env, operation)
             ]
         pass_role = spec.get("pass_role")
         if pass_role is not None:
@@ -358,8 +381,10 @@ class AuthorizationMapper:
 
     @staticmethod
     def _resources(
-        service: Mapping[str, Any], resource_types: list[str] | None, env: _Env
+        service: Mapping[str, Any], resource_types: list[str] | None, env: _Env, operation: str
     ) -> list[str]:
+        """The resource ARNs; ``"*"`` only where the table says the action has no resource
+        type."""
         arns = service.get("arns", {})
         if resource_types is None:
             resource_types = [
@@ -367,9 +392,11 @@ class AuthorizationMapper:
                 for param, kind in service.get("resource_by_param", [])
                 if env.param(param) is not None
             ][:1]
-        rendered = [render(arns[kind], env) for kind in resource_types]
+        rendered = [kind if kind == "*" else render(arns[kind], env) for kind in resource_types]
         found = [arn for arn in rendered if isinstance(arn, str)]
-        return found or ["*"]
+        if not found:
+            raise UnmappedOperationError(operation)
+        return found
 
     @staticmethod
     def _service_context(
