@@ -116,6 +116,13 @@ class NoResourceState:
         return None
 
 
+def regional_endpoint(service_principal: str, region: str) -> str:
+    """How ``kms:ViaService`` names a service principal in a region:
+    ``s3.amazonaws.com`` -> ``s3.<region>.amazonaws.com``."""
+    name, _, domain = service_principal.partition(".")
+    return f"{name}.{region}.{domain}"
+
+
 @functools.cache
 def load_table() -> dict[str, Any]:
     text = resources.files(__package__).joinpath("data/iam_actions.yaml").read_text()
@@ -133,6 +140,7 @@ class _Env:
     auth_type: str
     via_aws_service: bool
     state: ResourceState
+    via_service: str | None = None  # the service principal calling on the caller's behalf
 
     def param(self, path: str) -> Any:
         value: Any = self.params
@@ -149,6 +157,7 @@ class _Env:
             "caller_account": self.caller_account,
             "auth_type": self.auth_type,
             "via_aws_service": str(self.via_aws_service).lower(),
+            "via_service": self.via_service and regional_endpoint(self.via_service, self.region),
         }.get(name)
 
 
@@ -313,6 +322,11 @@ def _principal_context(
         context["aws:TokenIssueTime"] = credential.issued_at.strftime("%Y-%m-%dT%H:%M:%SZ")
     if facts.source_ip:
         context["aws:SourceIp"] = facts.source_ip
+    if credential.called_via:
+        context["aws:ViaAWSService"] = "true"
+        context["aws:CalledVia"] = list(credential.called_via)
+        context["aws:CalledViaFirst"] = credential.called_via[0]
+        context["aws:CalledViaLast"] = credential.called_via[-1]
     return context
 
 
@@ -342,8 +356,9 @@ class AuthorizationMapper:
             region=call.region,
             caller_account=credential.account_id,
             auth_type=facts.auth_type,
-            via_aws_service=False,
+            via_aws_service=bool(credential.called_via),
             state=self._state,
+            via_service=credential.via_service,
         )
         context = _principal_context(credential, facts, call.region, now)
         context.update(self._service_context(service, spec, env))
@@ -469,7 +484,7 @@ class AuthorizationMapper:
         context.update(
             {
                 "aws:ViaAWSService": "true",
-                "kms:ViaService": f"s3.{call.region}.amazonaws.com",
+                "kms:ViaService": regional_endpoint("s3.amazonaws.com", call.region),
                 "kms:CallerAccount": credential.account_id,
                 "kms:EncryptionContext:aws:s3:arn": object_arn,
                 "kms:EncryptionContextKeys": ["aws:s3:arn"],

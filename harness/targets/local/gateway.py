@@ -125,14 +125,16 @@ class Gateway:
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         body = _read_body(environ)
-        call, protocol, unknown = self._identify(environ, body)
+        call, protocol, unidentified = self._identify(environ, body)
         operation = f"{call.signing_name}:{call.operation}" if call else "unknown"
         secure = environ.get("wsgi.url_scheme") == "https"
-        exchange = Exchange(new_request_id(), operation, secure, unknown)
+        exchange = Exchange(new_request_id(), operation, secure, unidentified)
         method = environ.get("REQUEST_METHOD", "GET")
-        app = _failing_as_aws(
-            self._respond(environ, body, call, protocol, exchange), protocol, exchange, method
-        )
+
+        def answer(env: dict[str, Any], start: Callable[..., Any]) -> Iterable[bytes]:
+            return self._respond(env, body, call, protocol, exchange)(env, start)
+
+        app = _failing_as_aws(answer, protocol, exchange, method)
         return with_request_id(app, protocol.name, exchange.request_id)(environ, start_response)
 
     def _respond(
@@ -276,8 +278,9 @@ class Gateway:
         except PolicyError as error:
             decision = Decision(False, f"Denied: a policy that applies cannot be read: {error}")
         caller = principal.arn
-        if call.on_behalf_of:
-            caller = f"{caller} (via {call.on_behalf_of})"
+        via = call.on_behalf_of or (credential.via_service if credential else None)
+        if via:
+            caller = f"{caller} (via {via})"
         self.log.record(
             LoggedDecision.of(
                 decision,
@@ -346,8 +349,9 @@ class Gateway:
 def _failing_as_aws(
     app: WsgiApp, protocol: WireProtocol, exchange: Exchange, method: str
 ) -> WsgiApp:
-    """``app``, answering an exception it raises (moto's NotImplementedError, a bug of a local
-    service) as AWS answers an internal failure, so even that answer has the request id."""
+    """``app``, answering an exception it raises (moto's NotImplementedError, a bug of the
+    gateway or of a local service) as AWS answers an internal failure, so even that answer
+    has the request id."""
 
     def guarded(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         try:

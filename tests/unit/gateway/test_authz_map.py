@@ -378,6 +378,24 @@ def test_create_grant_context(authz):
     assert call.context["kms:GranteePrincipal"] == PASSED_ROLE
     assert call.context["kms:GrantOperations"] == ["Decrypt", "GenerateDataKey"]
     assert call.context["kms:GrantIsForAWSResource"] == "false"
+    assert "kms:ViaService" not in call.context and "aws:CalledVia" not in call.context
+
+
+def test_a_service_calling_with_the_callers_credentials(authz, store, role_session):
+    via = store.issue_forward_access(role_session, "sagemaker.amazonaws.com")
+    (call,) = authz(
+        "kms",
+        lambda c: c.create_grant(
+            KeyId=KEY_ARN, GranteePrincipal=PASSED_ROLE, Operations=["Decrypt"]
+        ),
+        credential=via,
+    )
+    assert call.context["aws:PrincipalArn"] == CALLER_ROLE
+    assert call.context["kms:GrantIsForAWSResource"] == "true"
+    assert call.context["kms:ViaService"] == f"sagemaker.{REGION}.amazonaws.com"
+    assert call.context["aws:ViaAWSService"] == "true"
+    assert call.context["aws:CalledVia"] == ["sagemaker.amazonaws.com"]
+    assert call.context["aws:CalledViaFirst"] == call.context["aws:CalledViaLast"]
 
 
 # --- STS, IAM -------------------------------------------------------------------------------
