@@ -31,6 +31,7 @@ ContextValue = str | list[str]
 _PLACEHOLDER = re.compile(r"\{([\w.]+)(?:\|(\w+))?\}")
 _KMS_SSE = frozenset({"aws:kms", "aws:kms:dsse"})
 _S3_MANAGED_KEY = "alias/aws/s3"
+_S3_PRINCIPAL = "s3.amazonaws.com"
 
 
 @dataclass(frozen=True)
@@ -138,9 +139,8 @@ class _Env:
     region: str
     caller_account: str
     auth_type: str
-    via_aws_service: bool
+    via_service: str | None  # the service principal calling with the caller's credentials
     state: ResourceState
-    via_service: str | None = None  # the service principal calling on the caller's behalf
 
     def param(self, path: str) -> Any:
         value: Any = self.params
@@ -156,7 +156,7 @@ class _Env:
             "region": self.region,
             "caller_account": self.caller_account,
             "auth_type": self.auth_type,
-            "via_aws_service": str(self.via_aws_service).lower(),
+            "via_aws_service": str(self.via_service is not None).lower(),
             "via_service": self.via_service and regional_endpoint(self.via_service, self.region),
         }.get(name)
 
@@ -356,9 +356,8 @@ class AuthorizationMapper:
             region=call.region,
             caller_account=credential.account_id,
             auth_type=facts.auth_type,
-            via_aws_service=bool(credential.called_via),
-            state=self._state,
             via_service=credential.via_service,
+            state=self._state,
         )
         context = _principal_context(credential, facts, call.region, now)
         context.update(self._service_context(service, spec, env))
@@ -472,7 +471,7 @@ class AuthorizationMapper:
             region=call.region,
             caller_account=credential.account_id,
             auth_type=facts.auth_type,
-            via_aws_service=True,
+            via_service=_S3_PRINCIPAL,
             state=self._state,
         )
         key_arn = _kms_key(key_ref, env)
@@ -484,12 +483,10 @@ class AuthorizationMapper:
         context.update(
             {
                 "aws:ViaAWSService": "true",
-                "kms:ViaService": regional_endpoint("s3.amazonaws.com", call.region),
+                "kms:ViaService": regional_endpoint(_S3_PRINCIPAL, call.region),
                 "kms:CallerAccount": credential.account_id,
                 "kms:EncryptionContext:aws:s3:arn": object_arn,
                 "kms:EncryptionContextKeys": ["aws:s3:arn"],
             }
         )
-        return AuthzCall(
-            f"kms:{implied['action']}", key_arn, context, on_behalf_of="s3.amazonaws.com"
-        )
+        return AuthzCall(f"kms:{implied['action']}", key_arn, context, on_behalf_of=_S3_PRINCIPAL)

@@ -35,6 +35,7 @@ from harness.gateway.operations import OperationCall, OperationMapper, UnknownOp
 from harness.gateway.request_ids import new_request_id, with_request_id
 from harness.gateway.sigv4 import parse_signature, verify
 from harness.policy import Decision, Policy, PolicyError, Principal, Request, evaluate
+from harness.policy.evaluate import RESOURCE_POLICY_NAME
 from harness.targets.local import moto_state, sts
 from harness.targets.local.authorization import Check, check_for, trust_check
 from harness.targets.local.decision_log import DecisionLog, LoggedDecision
@@ -397,10 +398,7 @@ def _identity_policies(credential: Credential | None) -> tuple[list[Policy], Pol
 
 
 def _resource_policy_name(check: Check) -> str:
-    kind = {"kms-key": "key policy", "role-trust": "trust policy"}.get(
-        check.resource_kind, "resource policy"
-    )
-    return f"{kind} of {check.call.resource}"
+    return f"{RESOURCE_POLICY_NAME[check.resource_kind]} of {check.call.resource}"
 
 
 def _moto_account(checks: list[Check], credential: Credential) -> str:
