@@ -22,7 +22,8 @@ from harness.gateway.request_ids import host_id, request_id_headers
 
 
 class ErrorKind(StrEnum):
-    """Failures the gateway reports itself, independent of the service's wording."""
+    """Failures the gateway reports itself, independent of the service's wording (an
+    internal failure is a service behind the gateway raising instead of answering)."""
 
     ACCESS_DENIED = "access_denied"
     UNKNOWN_ACCESS_KEY = "unknown_access_key"
@@ -34,6 +35,7 @@ class ErrorKind(StrEnum):
     MISSING_AUTHENTICATION = "missing_authentication"
     INCOMPLETE_SIGNATURE = "incomplete_signature"
     CONTENT_SHA256_MISMATCH = "content_sha256_mismatch"
+    INTERNAL_FAILURE = "internal_failure"
 
 
 class GatewayError(Exception):

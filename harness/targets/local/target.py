@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import os
+import secrets
 import shutil
 import tempfile
 import threading
@@ -275,6 +276,22 @@ class LocalTarget(Target):
         ``codepipeline.amazonaws.com``) obtains it: only if the role's trust policy allows
         that service principal, with ``aws:SourceAccount`` set to the role's account."""
         return _session_of(self._assume_as_service(role_arn, service, session_name), self.region)
+
+    def session_via_service(self, session: boto3.Session, service: str) -> boto3.Session:
+        """A session for AWS service ``service`` (``sagemaker.amazonaws.com``) calling on behalf
+        of ``session``'s principal with its credentials (a forward access session): the same
+        principal, with ``aws:ViaAWSService``, ``aws:CalledVia`` and ``kms:ViaService`` set."""
+        credentials = session.get_credentials()
+        frozen = credentials.get_frozen_credentials() if credentials is not None else None
+        issued = self.store.lookup(frozen.access_key) if frozen is not None else None
+        if (
+            frozen is None
+            or issued is None
+            or not secrets.compare_digest(issued.secret_access_key, frozen.secret_key)
+            or issued.session_token != frozen.token
+        ):
+            raise ValueError("the session's credentials were not issued by this local target")
+        return _session_of(self.store.issue_forward_access(issued, service), self.region)
 
     def _assume_as_service(
         self, role_arn: str, service: str, session_name: str | None = None
