@@ -34,6 +34,7 @@ from harness.targets.local.decision_log import DecisionLog
 from harness.targets.local.gateway import Gateway, whole_service
 from harness.targets.local.server import Listener
 from harness.targets.local.services import LocalRuntimes, ServiceContext
+from harness.targets.sessions import new_session, session_from
 
 DEFAULT_ACCOUNTS: Mapping[str, str] = {
     "shared-services": "111111111111",
@@ -258,12 +259,7 @@ class LocalTarget(Target):
         sts = self.client("sts", deployer)
         response = sts.assume_role(RoleArn=role_arn, RoleSessionName=session_name)
         credentials = response["Credentials"]
-        return boto3.Session(
-            aws_access_key_id=credentials["AccessKeyId"],
-            aws_secret_access_key=credentials["SecretAccessKey"],
-            aws_session_token=credentials["SessionToken"],
-            region_name=self.region,
-        )
+        return session_from(credentials, self.region)
 
     def root_session(self, account: str) -> boto3.Session:
         """A session as the account's root user (long-term key, no identity policies)."""
@@ -359,7 +355,7 @@ class LocalTarget(Target):
 
 
 def _session_of(credential: Credential, region: str) -> boto3.Session:
-    return boto3.Session(
+    return new_session(
         aws_access_key_id=credential.access_key_id,
         aws_secret_access_key=credential.secret_access_key,
         aws_session_token=credential.session_token,
