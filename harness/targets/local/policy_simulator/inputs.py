@@ -108,7 +108,7 @@ def _entity(arn: str) -> moto_state.EntityPolicies:
 def _held_source(held: moto_state.HeldPolicy) -> Source:
     """An attached policy as AWS names it: inline by its holder's kind, managed by owner."""
     if held.arn is None:
-        policy_type = _ENTITY.match(held.holder)[3]  # type: ignore[index]
+        policy_type = held.holder.split(":", 5)[5].split("/", 1)[0]  # user, group or role
     else:
         policy_type = "aws-managed" if ":iam::aws:policy/" in held.arn else "user-managed"
     return Source.parse(held.name, policy_type, held.document)

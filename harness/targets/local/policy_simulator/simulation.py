@@ -3,15 +3,15 @@ the policy engine gives for each (action, resource) pair.
 
 What AWS's simulator does and this one follows:
 
-* Every statement that applied is listed in ``MatchedStatements`` (denies and allows; AWS's
-  reference says an explicit deny lists only the deny, but AWS lists the allows that matched
-  too), none when nothing applied. ``StartPosition``/``EndPosition`` are the statement's
-  opening brace and the character after its closing one, 1-based; omitted for a policy
-  given as YAML. AWS's own positions may differ by a character.
+* Every statement that applied is listed in ``MatchedStatements``, denies and allows (AWS's
+  reference says an explicit deny lists only the deny; its answers have been seen to list
+  the allows that matched too), none when nothing applied. ``StartPosition``/``EndPosition``
+  are approximate: the statement's opening brace and the character after its closing one,
+  1-based, where AWS's may differ by a character; omitted for a policy given as YAML.
 * A ``ResourcePolicy`` is attached to every simulated resource, with the engine's KMS rule
-  for key ARNs (the key policy must allow, directly or by delegating to the account); for an
-  IAM role it is ignored (AWS: "Simulation of resource-based policies isn't supported for IAM
-  roles"), so a role's trust policy is never simulated. Without a resource policy the
+  for key ARNs (the key policy must allow, directly or by delegating to the account). For an
+  IAM role it is ignored, as AWS documents that it does not simulate resource-based policies
+  of IAM roles: a role's trust policy is never simulated. Without a resource policy the
   identity policies alone decide, whichever account the resource ARN names.
 * ``EvalDecisionDetails``: omitted for ``*``, empty in one account, and across accounts an
   ``IAM Policy`` and a ``Resource Policy`` entry (AWS documents neither key; these are the
@@ -34,7 +34,7 @@ from harness.policy import Policy, PolicyError, Principal, Request, evaluate
 from harness.policy.arns import is_iam_role, is_kms_key
 from harness.policy.evaluate import ContextValue
 from harness.policy.policy import Statement
-from harness.policy.positions import statement_spans
+from harness.policy.positions import Span, statement_spans
 
 IDENTITY_DETAIL = "IAM Policy"
 RESOURCE_DETAIL = "Resource Policy"
@@ -59,8 +59,8 @@ class Source:
 
     policy_id: str  # SourcePolicyId
     policy_type: str  # SourcePolicyType
-    text: str
     policy: Policy
+    spans: tuple[Span, ...]  # where each statement is in the text (none for YAML)
 
     @classmethod
     def parse(cls, policy_id: str, policy_type: str, text: str) -> Source:
@@ -68,16 +68,15 @@ class Source:
             policy = Policy.coerce(text, f"{policy_type} {policy_id}")
         except PolicyError as error:
             raise invalid_input(f"{policy_id} is not a valid policy: {error}") from error
-        return cls(policy_id, policy_type, text, policy)
+        return cls(policy_id, policy_type, policy, tuple(statement_spans(text)))
 
     def cite(self, statement: Statement) -> dict[str, Any]:
         cited: dict[str, Any] = {
             "SourcePolicyId": self.policy_id,
             "SourcePolicyType": self.policy_type,
         }
-        spans = statement_spans(self.text)
-        if statement.index < len(spans):
-            span = spans[statement.index]
+        if statement.index < len(self.spans):
+            span = self.spans[statement.index]
             cited["StartPosition"] = {"Line": span.start.line, "Column": span.start.column}
             cited["EndPosition"] = {"Line": span.end.line, "Column": span.end.column}
         return cited
