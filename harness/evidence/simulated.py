@@ -13,15 +13,17 @@ What the simulator cannot show is refused, never guessed (:class:`SimulationInco
 
 * a role's trust policy: AWS does not simulate resource-based policies of IAM roles, so an
   ``sts:AssumeRole`` simulation would show the identity side alone;
-* a key use allowed without a key-policy statement cited: AWS documents resource-policy
-  support for S3, SQS, SNS and Glacier only, so such an answer may come from the identity
-  policy alone, without KMS's rule that the key policy must allow;
+* a key use allowed without a key-policy statement cited: the IAM user guide names S3, SQS,
+  SNS and S3 Glacier as the services whose resource policies the simulator supports, so such
+  an answer may come from the identity policy alone, without KMS's rule that the key policy
+  must allow;
 * a cited statement that cannot be found in its policy.
 
 An implicit deny's ``lacking`` kinds are those required (identity, and the resource side
-when a resource policy was given) with no matched ``Allow``, plus the boundary when
-``PermissionsBoundaryDecisionDetail`` says it did not allow: this relies on AWS listing
-the allows that matched, as it does.
+when a resource policy was given) that neither a matched ``Allow`` nor, across accounts,
+``EvalDecisionDetails`` shows allowing, plus the boundary when
+``PermissionsBoundaryDecisionDetail`` says it did not allow. In one account this relies on
+AWS listing the allows that matched, as its answers have been seen to.
 """
 
 from __future__ import annotations
@@ -217,7 +219,15 @@ def _decision(
     lacking: list[PolicyKind] = []
     if outcome == "implicitDeny":
         required = [PolicyKind.IDENTITY] + ([side] if with_resource_policy else [])
-        lacking = [kind for kind in required if kind not in allows]
+        # Across accounts AWS also says which side allowed (keys naming a resource policy
+        # are its side, any other the caller's identity policies).
+        details = specific.get("EvalDecisionDetails") or {}
+        allowed_sides = {
+            side if "resource" in key.lower() else PolicyKind.IDENTITY
+            for key, value in details.items()
+            if value == "allowed"
+        }
+        lacking = [kind for kind in required if kind not in allows | allowed_sides]
         boundary = specific.get("PermissionsBoundaryDecisionDetail") or {}
         if boundary.get("AllowedByPermissionsBoundary") is False:
             lacking.append(PolicyKind.BOUNDARY)

@@ -30,6 +30,8 @@ from moto.s3.models import FakeBucket, s3_backends
 from moto.sagemaker.models import sagemaker_backends
 from moto.stepfunctions.models import stepfunctions_backends
 
+from harness.policy.arns import iam_entity
+
 PARTITION = "aws"
 AWS_MANAGED_S3_KEY = "alias/aws/s3"
 _decided = threading.local()
@@ -72,7 +74,7 @@ def role_policies(role_arn: str) -> RolePolicies | None:
     role = next((r for r in backend.get_roles() if r.name == name), None)
     if role is None:
         return None
-    identity = tuple((held.arn or held.name, held.document) for held in _held(role))
+    identity = tuple((held.arn or held.name, held.document) for held in _held(role, "role"))
     boundary = _boundary(backend, role)
     return RolePolicies(
         identity,
@@ -86,7 +88,7 @@ def role_policies(role_arn: str) -> RolePolicies | None:
 class HeldPolicy:
     """One identity policy as IAM stores it: inline (``arn`` None) or managed."""
 
-    holder: str  # ARN of the user, group or role it is attached to
+    holder: str  # the kind of entity it is attached to: "user", "group" or "role"
     name: str
     document: str
     arn: str | None = None
@@ -100,16 +102,13 @@ class EntityPolicies:
     boundary: HeldPolicy | None
 
 
-_ENTITY_ARN = re.compile(r"arn:[\w-]+:iam::(\d{12}):(user|group|role)/(?:.*/)?([^/]+)\Z")
-
-
 def entity_policies(arn: str) -> EntityPolicies | None:
     """For the user, group or role ``arn``: its inline and managed policies (a user's also
     through its groups) and its permissions boundary; None when no such entity exists."""
-    found = _ENTITY_ARN.match(arn)
-    if found is None:
+    entity_arn = iam_entity(arn)
+    if entity_arn is None:
         return None
-    account_id, kind, name = found.groups()
+    account_id, kind, name = entity_arn
     backend = _iam(account_id)
     if kind == "role":
         entity = next((r for r in backend.get_roles() if r.name == name), None)
@@ -117,19 +116,19 @@ def entity_policies(arn: str) -> EntityPolicies | None:
         entity = (backend.users if kind == "user" else backend.groups).get(name)
     if entity is None or entity.arn != arn:
         return None
-    held = _held(entity)
+    held = _held(entity, kind)
     if kind == "user":
         for group in backend.get_groups_for_user(name):
-            held += _held(group)
+            held += _held(group, "group")
     boundary = _boundary(backend, entity) if kind == "role" else None  # moto: roles only
     return EntityPolicies(tuple(held), boundary)
 
 
-def _held(entity) -> list[HeldPolicy]:  # type: ignore[no-untyped-def]
+def _held(entity, kind: str) -> list[HeldPolicy]:  # type: ignore[no-untyped-def]
     """An entity's inline policies, then its managed ones."""
-    held = [HeldPolicy(entity.arn, name, document) for name, document in entity.policies.items()]
+    held = [HeldPolicy(kind, name, document) for name, document in entity.policies.items()]
     for arn, managed in list(entity.managed_policies.items()):
-        held.append(HeldPolicy(entity.arn, managed.name, _default_document(managed), arn))
+        held.append(HeldPolicy(kind, managed.name, _default_document(managed), arn))
     return held
 
 
@@ -139,7 +138,7 @@ def _boundary(backend, role) -> HeldPolicy | None:  # type: ignore[no-untyped-de
     policy = backend.managed_policies.get(role.permissions_boundary_arn)
     if policy is None:
         return None
-    return HeldPolicy(role.arn, policy.name, _default_document(policy), policy.arn)
+    return HeldPolicy("role", policy.name, _default_document(policy), policy.arn)
 
 
 def _default_document(policy) -> str:  # type: ignore[no-untyped-def]

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from harness.evidence import PolicyKind, Source
-from harness.evidence.simulated import SimulationInconclusive, simulate
+from harness.evidence.simulated import SimulationInconclusive, _decision, simulate
 from harness.targets.aws import AwsSettings, AwsTarget
 from harness.targets.base import Target
 from harness.targets.local import LocalTarget
@@ -201,3 +201,26 @@ def test_what_the_simulator_cannot_show_is_refused(target, system):
     # KMS's rule) is no evidence about the key policy.
     with pytest.raises(SimulationInconclusive, match="no key-policy statement"):
         simulate(target, system["bystander"], "kms:Decrypt", system["key"], None, system["owner"])
+
+
+def test_an_answer_citing_nothing_still_names_the_side_that_did_not_allow():
+    """AWS's reference says an implicit deny cites no statements; across accounts its
+    EvalDecisionDetails still say which side allowed."""
+    key = "arn:aws:kms:us-east-1:111111111111:key/k"
+    details = {"IAM Policy": "allowed", "Resource Policy": "implicitDeny"}
+    result = {
+        "EvalActionName": "kms:Decrypt",
+        "EvalResourceName": key,
+        "EvalDecision": "implicitDeny",
+        "ResourceSpecificResults": [
+            {
+                "EvalResourceName": key,
+                "EvalResourceDecision": "implicitDeny",
+                "MatchedStatements": [],
+                "EvalDecisionDetails": details,
+            }
+        ],
+    }
+    role = "arn:aws:iam::222222222222:role/r"
+    decision = _decision(result, role, True, texts=None)  # type: ignore[arg-type]
+    assert (decision.allowed, decision.lacking) == (False, (PolicyKind.KEY,))

@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from harness.policy import Kind, Principal
+from harness.policy.arns import iam_entity
 from harness.policy.evaluate import ContextValue
 from harness.targets.local import moto_state
 from harness.targets.local.policy_simulator.simulation import (
@@ -25,7 +26,6 @@ from harness.targets.local.policy_simulator.simulation import (
     invalid_input,
 )
 
-_ENTITY = re.compile(r"arn:([\w-]+):iam::(\d{12}):(user|group|role)/(?:[^/]*/)*([^/]+)\Z")
 _ACCOUNT_ROOT = re.compile(r"arn:[\w-]+:iam::(\d{12}):root\Z")
 _ACTION = re.compile(r"[\w-]+:[A-Za-z0-9]+\Z")
 _LIST_TYPES = frozenset(
@@ -95,20 +95,20 @@ def simulation_of(operation: str, params: Mapping[str, Any], requester_account: 
 
 
 def _entity(arn: str) -> moto_state.EntityPolicies:
-    found = _ENTITY.match(arn)
-    if found is None:
+    entity = iam_entity(arn)
+    if entity is None:
         raise invalid_input(f"PolicySourceArn {arn} is not the ARN of a user, group or role.")
     held = moto_state.entity_policies(arn)
     if held is None:
-        kind, name = found[3], found[4]
-        raise SimulationError("NoSuchEntity", f"The {kind} with name {name} cannot be found.", 404)
+        message = f"The {entity.kind} with name {entity.name} cannot be found."
+        raise SimulationError("NoSuchEntity", message, 404)
     return held
 
 
 def _held_source(held: moto_state.HeldPolicy) -> Source:
     """An attached policy as AWS names it: inline by its holder's kind, managed by owner."""
     if held.arn is None:
-        policy_type = held.holder.split(":", 5)[5].split("/", 1)[0]  # user, group or role
+        policy_type = held.holder
     else:
         policy_type = "aws-managed" if ":iam::aws:policy/" in held.arn else "user-managed"
     return Source.parse(held.name, policy_type, held.document)
@@ -117,11 +117,11 @@ def _held_source(held: moto_state.HeldPolicy) -> Source:
 def _caller(arn: str | None, requester_account: str) -> Principal:
     if arn is None:
         return Principal.from_arn(f"arn:aws:iam::{requester_account}:user/simulated-caller")
-    found = _ENTITY.match(arn)
-    if found is None:
+    entity = iam_entity(arn)
+    if entity is None:
         raise invalid_input(f"CallerArn {arn} must be the ARN of an IAM user, group or role.")
-    if found[3] == "group":
-        return Principal(Kind.USER, arn, account=found[2], name=found[4])
+    if entity.kind == "group":
+        return Principal(Kind.USER, arn, account=entity.account, name=entity.name)
     return Principal.from_arn(arn)
 
 
