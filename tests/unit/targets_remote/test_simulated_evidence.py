@@ -129,7 +129,7 @@ def _bucket_policy(target: Target) -> str:
     return str(s3.get_bucket_policy(Bucket=BUCKET)["Policy"])
 
 
-def test_a_role_the_key_policy_names_may_use_the_key(target, system):
+def test_a_role_the_key_policy_names_may_use_the_key(target, system, stand_in):
     explanation = simulate(
         target,
         system["trainer"],
@@ -140,7 +140,10 @@ def test_a_role_the_key_policy_names_may_use_the_key(target, system):
         VIA_S3,
     )
     assert explanation.source is Source.SIMULATED
-    assert explanation.request_id
+    logged = stand_in.decision_log.for_request(explanation.request_id)  # the simulate call's
+    assert [(e["action"], e["resource"]) for e in logged] == [
+        ("iam:SimulatePrincipalPolicy", system["trainer"])
+    ]
     (decision,) = explanation.decisions
     assert decision.allowed
     assert [(s.kind, s.sid, s.effect) for s in decision.deciding] == [

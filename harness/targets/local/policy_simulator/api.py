@@ -16,6 +16,7 @@ import botocore.session
 from botocore.model import OperationModel
 
 from harness.gateway.errors import render_service_error
+from harness.gateway.request_ids import new_request_id
 from harness.targets.local.gateway import ServedCall, WsgiApp
 from harness.targets.local.policy_simulator.inputs import (
     actions_of,
@@ -51,7 +52,12 @@ class PolicySimulator:
             start = _start(call.params.get("Marker"), len(results))
         except SimulationError as error:
             return render_service_error(
-                served.protocol, error.code, str(error), error.status, method=served.method
+                served.protocol,
+                error.code,
+                str(error),
+                error.status,
+                request_id=new_request_id(),  # the gateway answers with its own id
+                method=served.method,
             )
         end = start + int(call.params.get("MaxItems") or _DEFAULT_PAGE)
         page = {"EvaluationResults": results[start:end], "IsTruncated": end < len(results)}

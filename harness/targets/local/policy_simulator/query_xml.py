@@ -4,13 +4,13 @@ the members the model names (lists as ``member`` elements, maps as ``entry``/``k
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping
 from typing import Any
 from xml.sax.saxutils import escape
 
 from botocore.model import OperationModel, Shape
 
+from harness.gateway.request_ids import new_request_id, request_id_headers
 from harness.targets.local.services.wire import Answer
 
 
@@ -42,9 +42,9 @@ def _element(name: str, shape: Shape, value: Any) -> str:
 
 
 def query_answer(operation: OperationModel, result: Mapping[str, Any]) -> Answer:
-    """``result`` (boto3's member names) as the operation's response, with a request id in
-    the body and the ``x-amzn-RequestId`` header, as AWS sends it."""
-    request_id = str(uuid.uuid4())
+    """``result`` (boto3's member names) as the operation's response, with a request id where
+    AWS puts it (the gateway replaces it with the id it logged the request's decisions by)."""
+    request_id = new_request_id()
     namespace = operation.service_model.metadata.get("xmlNamespace", "")
     wrapper = operation.output_shape.serialization.get("resultWrapper", f"{operation.name}Result")
     body = (
@@ -53,5 +53,5 @@ def query_answer(operation: OperationModel, result: Mapping[str, Any]) -> Answer
         + f"<ResponseMetadata><RequestId>{request_id}</RequestId></ResponseMetadata>"
         + f"</{operation.name}Response>"
     )
-    headers = (("Content-Type", "text/xml"), ("x-amzn-RequestId", request_id))
+    headers = (("Content-Type", "text/xml"), *request_id_headers("query", request_id))
     return Answer(200, body.encode(), headers)
