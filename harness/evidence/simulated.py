@@ -45,6 +45,7 @@ from harness.evidence.model import (
 )
 from harness.policy import Principal
 from harness.policy.arns import is_iam_role, is_kms_key
+from harness.policy.evaluate import RESOURCE_POLICY_KIND, RESOURCE_POLICY_NAME, ResourceKind
 from harness.policy.positions import Position, statement_at
 
 if TYPE_CHECKING:
@@ -144,9 +145,9 @@ class _PolicyTexts:
     def resource(self) -> tuple[str, PolicyKind, str]:
         if self._resource_policy is None:
             raise SimulationInconclusive("AWS cited a resource policy, but none was given")
-        kind = PolicyKind.KEY if is_kms_key(self._resource_arn) else PolicyKind.RESOURCE
-        holder = "key policy" if kind is PolicyKind.KEY else "resource policy"
-        return f"{holder} of {self._resource_arn}", kind, self._resource_policy
+        rule = _resource_kind(self._resource_arn)
+        name = f"{RESOURCE_POLICY_NAME[rule]} of {self._resource_arn}"
+        return name, PolicyKind(RESOURCE_POLICY_KIND[rule]), self._resource_policy
 
     def inline(self, name: str) -> tuple[str, PolicyKind, str]:
         raw = self._iam.get_role_policy(RoleName=self._role, PolicyName=name)["PolicyDocument"]
@@ -183,6 +184,11 @@ class _PolicyTexts:
         )
 
 
+def _resource_kind(arn: str) -> ResourceKind:
+    """How AWS evaluates the resource's policy (a role's trust policy is never simulated)."""
+    return "kms-key" if is_kms_key(arn) else "generic"
+
+
 def _cited(matched: Mapping[str, Any], texts: _PolicyTexts) -> StatementCited:
     """The statement a ``MatchedStatements`` entry designates, with its Sid and effect."""
     name, kind, text = texts.of(matched["SourcePolicyId"], matched.get("SourcePolicyType", ""))
@@ -204,7 +210,7 @@ def _decision(
     cited = tuple(_cited(m, texts) for m in specific.get("MatchedStatements") or ())
     allows = {c.kind for c in cited if c.effect == "Allow"}
     granting = tuple(c for c in cited if c.effect == "Allow" and c.kind is not PolicyKind.BOUNDARY)
-    side = PolicyKind.KEY if is_kms_key(resource) else PolicyKind.RESOURCE
+    side = PolicyKind(RESOURCE_POLICY_KIND[_resource_kind(resource)])
     if outcome == "allowed" and side is PolicyKind.KEY and side not in allows:
         raise SimulationInconclusive(
             f"AWS allowed {result['EvalActionName']} on {resource} citing no key-policy "
