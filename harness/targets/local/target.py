@@ -32,6 +32,7 @@ from harness.targets.local import moto_state
 from harness.targets.local.codepipeline.local import PipelineServices
 from harness.targets.local.decision_log import DecisionLog
 from harness.targets.local.gateway import Gateway, whole_service
+from harness.targets.local.policy_simulator import PolicySimulator
 from harness.targets.local.server import Listener
 from harness.targets.local.services import LocalRuntimes, ServiceContext
 from harness.targets.sessions import new_session, session_from
@@ -151,6 +152,7 @@ class LocalTarget(Target):
                 ),
                 **self.runtimes.services(),
                 **self.pipelines.services(),
+                "iam": PolicySimulator(),
             },
             DecisionLog(self.workdir / "decisions.jsonl"),
         )

@@ -430,6 +430,29 @@ def test_iam_role_arns_include_the_path(authz):
     assert (put.action, put.resource) == ("iam:PutRolePolicy", CALLER_ROLE)
 
 
+def test_simulating_is_checked_on_the_simulated_entity_and_groups_on_the_group(authz):
+    group = f"arn:aws:iam::{ACCOUNT_B}:group/readers"
+    cases = {
+        "iam:SimulatePrincipalPolicy": lambda c: c.simulate_principal_policy(
+            PolicySourceArn=CALLER_ROLE, ActionNames=["s3:GetObject"]
+        ),
+        "iam:SimulateCustomPolicy": lambda c: c.simulate_custom_policy(
+            PolicyInputList=["{}"], ActionNames=["s3:GetObject"]
+        ),
+        "iam:AddUserToGroup": lambda c: c.add_user_to_group(GroupName="readers", UserName="bob"),
+        "iam:PutGroupPolicy": lambda c: c.put_group_policy(
+            GroupName="readers", PolicyName="p", PolicyDocument="{}"
+        ),
+    }
+    seen = {action: _pairs(authz("iam", call)) for action, call in cases.items()}
+    assert seen == {
+        "iam:SimulatePrincipalPolicy": [("iam:SimulatePrincipalPolicy", CALLER_ROLE, None)],
+        "iam:SimulateCustomPolicy": [("iam:SimulateCustomPolicy", "*", None)],
+        "iam:AddUserToGroup": [("iam:AddUserToGroup", group, None)],
+        "iam:PutGroupPolicy": [("iam:PutGroupPolicy", group, None)],
+    }
+
+
 # --- services that are handed a role ---------------------------------------------------------
 
 
