@@ -14,6 +14,7 @@ from pathlib import Path
 
 from harness import access, run, training_data
 from harness.gate import main as gate_main
+from harness.mutate.cli import main as mutate_main
 from harness.render import RenderError, Wiring, render_pipeline, render_source_bundle
 
 
@@ -57,6 +58,7 @@ COMMANDS: dict[str, tuple[Callable[[list[str]], int], str]] = {
     "gate": (gate_main, "static gate: cfn-lint and checkov with our policies on templates"),
     "render": (_render, "render the pipeline and source bundle from stack outputs"),
     "access-matrix": (access.main, "who may use the key, bucket and roles, vs the allow-list"),
+    "mutate": (mutate_main, "mutation testing: does the suite kill every policy mutant?"),
     "data": (training_data.main, "regenerate the deterministic training data"),
 }
 

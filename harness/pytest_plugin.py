@@ -19,22 +19,21 @@ from typing import Any
 import pytest
 from _pytest.junitxml import xml_key  # the JUnit writer; its fixture would be too late
 
-from harness.access import ALLOWLIST, DEFAULT_OUTSIDER
+from harness.access import deployment_allowlist
 from harness.deploy import Deployment, Settings, adopt, deploy, make_target, teardown
 from harness.deploy.deploy import template_path
 from harness.deploy.pipeline import PipelineRun, follow_execution
 from harness.deploy.principals import PrincipalSessions
 from harness.deploy.targets import TARGETS
 from harness.evidence.explain import HasDecisionLog
-from harness.policy.access_matrix import Allowlist, load_allowlist
+from harness.policy.access_matrix import Allowlist
 from harness.promises import ALLOW_UNPROVEN_HELP, NUMBERS, exit_code
 from harness.report import CheckResult, RunRecord, junit_properties, summary_text, write_reports
-from harness.targets import OUTSIDER, Target
+from harness.targets import Target
 from harness.templates import ACCOUNT_TEMPLATES, load_template
 
 RECORD = pytest.StashKey[RunRecord]()
 STARTED = pytest.StashKey[float]()
-ACCOUNT_LETTERS = {"A": "shared-services", "B": "training", "C": "production"}
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -278,14 +277,9 @@ def allowlist(harness_settings: Settings, deployment: Deployment) -> Allowlist:
     """``policies/access/allowlist.yaml`` bound to the target's accounts (an outsider the
     target lacks keeps the rendered default, and its canary is then skipped), the deployers of
     this deployment and the prefix."""
-    accounts = harness_settings.accounts
-    values = {letter: accounts[role] for letter, role in ACCOUNT_LETTERS.items()}
-    values["Outsider"] = accounts.get(OUTSIDER, DEFAULT_OUTSIDER)
-    values |= {
-        f"Deployer{letter}": deployment.deployer_arns[role]
-        for letter, role in ACCOUNT_LETTERS.items()
-    }
-    return load_allowlist(ALLOWLIST, values, prefix=harness_settings.prefix)
+    return deployment_allowlist(
+        harness_settings.accounts, deployment.deployer_arns, harness_settings.prefix
+    )
 
 
 @pytest.fixture(scope="session")

@@ -22,6 +22,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from harness.deploy.settings import Settings
 from harness.render import (
+    PIPELINE_DIR,
     TRAINING_CONFIG,
     TRAINING_TEMPLATE,
     RenderError,
@@ -311,12 +312,15 @@ def create_pipeline(target: Target, deployment: Deployment, progress: Progress) 
         raise _fail(f"pipeline {name} (role {request['pipeline']['roleArn']})", error) from error
 
 
-def push_source(target: Target, deployment: Deployment, progress: Progress) -> str:
-    """Commit the rendered source bundle to the repository's main branch; the commit id."""
+def push_source(
+    target: Target, deployment: Deployment, progress: Progress, directory: Path = PIPELINE_DIR
+) -> str:
+    """Commit the source bundle rendered from ``directory`` to the repository's main branch;
+    the commit id."""
     repository = deployment.wiring.RepositoryName
     codecommit = target.client("codecommit", target.session("shared-services"))
     with tempfile.TemporaryDirectory(prefix="source-bundle-") as folder:
-        files = render_source_bundle(deployment.wiring, Path(folder))
+        files = render_source_bundle(deployment.wiring, Path(folder), directory)
         # The pipeline deploys this stack itself: the target's guards see it before the push.
         config = json.loads((Path(folder) / TRAINING_CONFIG).read_text())
         target.check_stack(load_template(Path(folder) / TRAINING_TEMPLATE), config["Parameters"])
