@@ -93,6 +93,7 @@ class LocalTarget(Target):
             Capability.HOSTS_ENDPOINTS,
             Capability.RUNS_LAMBDA,
             Capability.RUNS_PIPELINE,
+            Capability.SIMULATES_POLICIES,
         }
     )
 
