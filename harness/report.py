@@ -41,6 +41,7 @@ class Probe:
     target: str
     expected: bool
     actual: bool
+    evidence: str = "live"  # "live", or "simulated" by AWS's policy simulator
 
 
 @dataclass
@@ -94,8 +95,9 @@ def _short(action: str) -> str:
 
 
 def probe_grid(probes: Iterable[Probe], short: bool = False) -> list[list[str]]:
-    """Principal x action table of live probes: ``allow``/``deny``, ``!`` where the outcome
-    differs from the allow-list. The first row is the header."""
+    """Principal x action table of live probes: ``allow``/``deny``, ``~`` where AWS's policy
+    simulator answered instead of a live call, ``!`` where the outcome differs from the
+    allow-list. The first row is the header."""
     actions: dict[str, None] = {}
     cells: dict[str, dict[str, str]] = {}
     for probe in probes:
@@ -103,6 +105,8 @@ def probe_grid(probes: Iterable[Probe], short: bool = False) -> list[list[str]]:
         column = _short(column) if short else column
         actions.setdefault(column)
         mark = "allow" if probe.actual else "deny"
+        if probe.evidence != "live":
+            mark += " ~"
         if probe.actual != probe.expected:
             mark += " !"
         principal = probe.principal.split(" (", 1)[0] if short else probe.principal
@@ -221,7 +225,9 @@ def summary_text(record: RunRecord) -> str:
     """The summary printed at the end of a run."""
     parts = []
     if record.probes:
-        parts += ["principal x action (live calls; ! = differs from the allow-list)"]
+        parts += [
+            "principal x action (live calls; ~ = simulated by AWS; ! = differs from the allow-list)"
+        ]
         parts += [_text_table(probe_grid(record.probes, short=True)), ""]
     if record.checks:
         parts += ["check x result", _text_table(_grouped_rows(record)), ""]
@@ -244,7 +250,11 @@ def summary_markdown(record: RunRecord) -> str:
             parts += [f"### `{check.nodeid}`", "", "```", check.message, "```", ""]
     if record.probes:
         parts += ["## Principal x action (live calls)", ""]
-        parts += ["`!` marks an outcome that differs from the allow-list.", ""]
+        parts += [
+            "`~` marks a cell AWS's policy simulator answered (a role only a service may "
+            "assume); `!` an outcome that differs from the allow-list.",
+            "",
+        ]
         parts += [_markdown_table(probe_grid(record.probes)), ""]
     if record.matrix_table:
         parts += ["## Access matrix from the live policies", "", "```", record.matrix_table]

@@ -19,6 +19,7 @@ from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 
 from harness.targets import Target
+from harness.targets.sessions import session_from
 
 
 @runtime_checkable
@@ -164,9 +165,4 @@ def _assume(target: Target, via: boto3.Session, arn: str) -> boto3.Session:
     credentials = target.client("sts", via).assume_role(
         RoleArn=arn, RoleSessionName="harness-check"
     )["Credentials"]
-    return boto3.Session(
-        aws_access_key_id=credentials["AccessKeyId"],
-        aws_secret_access_key=credentials["SecretAccessKey"],
-        aws_session_token=credentials["SessionToken"],
-        region_name=target.region,
-    )
+    return session_from(credentials, target.region)

@@ -31,6 +31,7 @@ ContextValue = str | list[str]
 _PLACEHOLDER = re.compile(r"\{([\w.]+)(?:\|(\w+))?\}")
 _KMS_SSE = frozenset({"aws:kms", "aws:kms:dsse"})
 _S3_MANAGED_KEY = "alias/aws/s3"
+_S3_PRINCIPAL = "s3.amazonaws.com"
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,17 @@ class AuthzCall:
     resource: str
     context: dict[str, ContextValue] = field(default_factory=dict)
     on_behalf_of: str | None = None
+
+
+class UnmappedOperationError(LookupError):
+    """The table cannot work out the resource of an operation: the gateway refuses it rather
+    than authorize it on ``*``, which would skip every resource policy."""
+
+    def __init__(self, operation: str) -> None:
+        super().__init__(
+            f"{operation} is not mapped to an IAM action and resource by the local target; refused"
+        )
+        self.operation = operation
 
 
 @dataclass(frozen=True)
@@ -105,6 +117,13 @@ class NoResourceState:
         return None
 
 
+def regional_endpoint(service_principal: str, region: str) -> str:
+    """How ``kms:ViaService`` names a service principal in a region:
+    ``s3.amazonaws.com`` -> ``s3.<region>.amazonaws.com``."""
+    name, _, domain = service_principal.partition(".")
+    return f"{name}.{region}.{domain}"
+
+
 @functools.cache
 def load_table() -> dict[str, Any]:
     text = resources.files(__package__).joinpath("data/iam_actions.yaml").read_text()
@@ -120,7 +139,7 @@ class _Env:
     region: str
     caller_account: str
     auth_type: str
-    via_aws_service: bool
+    via_service: str | None  # the service principal calling with the caller's credentials
     state: ResourceState
 
     def param(self, path: str) -> Any:
@@ -137,7 +156,8 @@ class _Env:
             "region": self.region,
             "caller_account": self.caller_account,
             "auth_type": self.auth_type,
-            "via_aws_service": str(self.via_aws_service).lower(),
+            "via_aws_service": str(self.via_service is not None).lower(),
+            "via_service": self.via_service and regional_endpoint(self.via_service, self.region),
         }.get(name)
 
 
@@ -218,6 +238,15 @@ def _cloudformation_stack(value: Any, env: _Env) -> str | None:
     return f"arn:{env.partition}:cloudformation:{env.region}:{env.caller_account}:stack/{name}/*"
 
 
+def _events_rule(value: Any, env: _Env) -> str | None:
+    """A rule name -> its ARN, which names the event bus unless it is the default one."""
+    if value is None or str(value).startswith("arn:"):
+        return None if value is None else str(value)
+    bus = str(env.param("EventBusName") or "default").rsplit("/", 1)[-1]
+    path = str(value) if bus == "default" else f"{bus}/{value}"
+    return f"arn:{env.partition}:events:{env.region}:{env.caller_account}:rule/{path}"
+
+
 def _lower(value: Any, env: _Env) -> str | None:
     return None if value is None else str(value).lower()
 
@@ -231,6 +260,7 @@ _RESOLVERS: dict[str, Callable[[Any, _Env], str | None]] = {
     "iam_path": _iam_path,
     "lambda_function": _lambda_function,
     "cloudformation_stack": _cloudformation_stack,
+    "events_rule": _events_rule,
     "lower": _lower,
 }
 
@@ -292,6 +322,11 @@ def _principal_context(
         context["aws:TokenIssueTime"] = credential.issued_at.strftime("%Y-%m-%dT%H:%M:%SZ")
     if facts.source_ip:
         context["aws:SourceIp"] = facts.source_ip
+    if credential.called_via:
+        context["aws:ViaAWSService"] = "true"
+        context["aws:CalledVia"] = list(credential.called_via)
+        context["aws:CalledViaFirst"] = credential.called_via[0]
+        context["aws:CalledViaLast"] = credential.called_via[-1]
     return context
 
 
@@ -307,7 +342,8 @@ class AuthorizationMapper:
     def calls(
         self, call: OperationCall, credential: Credential, facts: RequestFacts
     ) -> list[AuthzCall]:
-        """All authorization requests for ``call`` by ``credential``, direct ones first."""
+        """All authorization requests for ``call`` by ``credential``, direct ones first;
+        :class:`UnmappedOperationError` when a resource cannot be worked out."""
         prefix = call.signing_name
         service = self._table.get(prefix, {})
         spec = service.get("operations", {}).get(call.operation, {})
@@ -320,22 +356,23 @@ class AuthorizationMapper:
             region=call.region,
             caller_account=credential.account_id,
             auth_type=facts.auth_type,
-            via_aws_service=False,
+            via_service=credential.via_service,
             state=self._state,
         )
         context = _principal_context(credential, facts, call.region, now)
         context.update(self._service_context(service, spec, env))
 
+        operation = f"{prefix}:{call.operation}"
         action = self._action(prefix, spec.get("action", call.operation), spec, env)
         result = [
             AuthzCall(action, resource, dict(context))
-            for resource in self._resources(service, spec.get("resources"), env)
+            for resource in self._resources(service, spec.get("resources"), env, operation)
         ]
         for extra in spec.get("also", []):
             extra_action = self._action(prefix, extra["action"], {}, env)
             result += [
                 AuthzCall(extra_action, resource, dict(context))
-                for resource in self._resources(service, extra.get("resources"), env)
+                for resource in self._resources(service, extra.get("resources"), env, operation)
             ]
         pass_role = spec.get("pass_role")
         if pass_role is not None:
@@ -358,8 +395,10 @@ class AuthorizationMapper:
 
     @staticmethod
     def _resources(
-        service: Mapping[str, Any], resource_types: list[str] | None, env: _Env
+        service: Mapping[str, Any], resource_types: list[str] | None, env: _Env, operation: str
     ) -> list[str]:
+        """The resource ARNs; ``"*"`` only where the table says the action has no resource
+        type."""
         arns = service.get("arns", {})
         if resource_types is None:
             resource_types = [
@@ -367,9 +406,11 @@ class AuthorizationMapper:
                 for param, kind in service.get("resource_by_param", [])
                 if env.param(param) is not None
             ][:1]
-        rendered = [render(arns[kind], env) for kind in resource_types]
+        rendered = [kind if kind == "*" else render(arns[kind], env) for kind in resource_types]
         found = [arn for arn in rendered if isinstance(arn, str)]
-        return found or ["*"]
+        if not found:
+            raise UnmappedOperationError(operation)
+        return found
 
     @staticmethod
     def _service_context(
@@ -430,7 +471,7 @@ class AuthorizationMapper:
             region=call.region,
             caller_account=credential.account_id,
             auth_type=facts.auth_type,
-            via_aws_service=True,
+            via_service=_S3_PRINCIPAL,
             state=self._state,
         )
         key_arn = _kms_key(key_ref, env)
@@ -442,12 +483,10 @@ class AuthorizationMapper:
         context.update(
             {
                 "aws:ViaAWSService": "true",
-                "kms:ViaService": f"s3.{call.region}.amazonaws.com",
+                "kms:ViaService": regional_endpoint(_S3_PRINCIPAL, call.region),
                 "kms:CallerAccount": credential.account_id,
                 "kms:EncryptionContext:aws:s3:arn": object_arn,
                 "kms:EncryptionContextKeys": ["aws:s3:arn"],
             }
         )
-        return AuthzCall(
-            f"kms:{implied['action']}", key_arn, context, on_behalf_of="s3.amazonaws.com"
-        )
+        return AuthzCall(f"kms:{implied['action']}", key_arn, context, on_behalf_of=_S3_PRINCIPAL)

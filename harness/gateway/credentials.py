@@ -6,6 +6,7 @@ that expired) is rejected exactly as AWS would reject it, before any policy is c
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import re
 import secrets
@@ -33,7 +34,9 @@ class Credential:
 
     ``arn`` is what ``GetCallerIdentity`` and AWS's error messages show (for a role session the
     ``assumed-role`` ARN); ``principal_arn`` is what policies see as ``aws:PrincipalArn`` (for a
-    role session the role's own ARN, path included).
+    role session the role's own ARN, path included). ``called_via`` names the AWS services
+    (``sagemaker.amazonaws.com``), first to last, calling with this principal's credentials in
+    a forward access session; empty when the principal calls itself.
     """
 
     access_key_id: str
@@ -47,6 +50,12 @@ class Credential:
     issued_at: datetime.datetime = field(
         default_factory=lambda: datetime.datetime.now(datetime.UTC)
     )
+    called_via: tuple[str, ...] = ()
+
+    @property
+    def via_service(self) -> str | None:
+        """The service calling on the principal's behalf (the last of ``called_via``)."""
+        return self.called_via[-1] if self.called_via else None
 
     @property
     def is_temporary(self) -> bool:
@@ -150,6 +159,21 @@ class CredentialStore:
                 account_id=account_id,
                 expiration=issued + duration,
                 issued_at=issued,
+            )
+        )
+
+    def issue_forward_access(self, credential: Credential, service: str) -> Credential:
+        """Issue the credentials AWS service ``service`` (``sagemaker.amazonaws.com``) uses to
+        call on behalf of ``credential``'s principal (a forward access session, as when
+        SageMaker creates a KMS grant for a training job): the same principal, with
+        ``aws:ViaAWSService`` and ``aws:CalledVia`` naming the service."""
+        return self._add(
+            dataclasses.replace(
+                credential,
+                access_key_id=_new_key_id("ASIA"),
+                secret_access_key=secrets.token_urlsafe(30),
+                session_token=secrets.token_urlsafe(96),
+                called_via=(*credential.called_via, service),
             )
         )
 

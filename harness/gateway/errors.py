@@ -22,7 +22,8 @@ from harness.gateway.request_ids import host_id, request_id_headers
 
 
 class ErrorKind(StrEnum):
-    """Failures the gateway reports itself, independent of the service's wording."""
+    """Failures the gateway reports itself, independent of the service's wording (an
+    internal failure is a service behind the gateway raising instead of answering)."""
 
     ACCESS_DENIED = "access_denied"
     UNKNOWN_ACCESS_KEY = "unknown_access_key"
@@ -34,6 +35,7 @@ class ErrorKind(StrEnum):
     MISSING_AUTHENTICATION = "missing_authentication"
     INCOMPLETE_SIGNATURE = "incomplete_signature"
     CONTENT_SHA256_MISMATCH = "content_sha256_mismatch"
+    INTERNAL_FAILURE = "internal_failure"
 
 
 class GatewayError(Exception):
@@ -168,11 +170,25 @@ def render_error(
     entry = _error_table()[kind.value]
     code, status, *family_message = entry[protocol.family]
     text = message or (family_message[0] if family_message else entry["message"])
-    headers, body = _frame(protocol, code, text, status, status < 500, request_id)
+    return render_service_error(protocol, code, text, status, request_id=request_id, method=method)
+
+
+def render_service_error(
+    protocol: WireProtocol,
+    code: str,
+    message: str,
+    status: int,
+    *,
+    request_id: str,
+    method: str = "POST",
+) -> ErrorResponse:
+    """Render a service's own error ``code`` (a local service's ``NoSuchEntity``, say) in
+    the framing the gateway's refusals use."""
+    headers, body = _frame(protocol, code, message, status, status < 500, request_id)
     if method.upper() == "HEAD":
         body = b""
     headers.append(("Content-Length", str(len(body))))
-    return ErrorResponse(status, tuple(headers), body, code, text)
+    return ErrorResponse(status, tuple(headers), body, code, message)
 
 
 def render_access_denied(

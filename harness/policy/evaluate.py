@@ -80,6 +80,12 @@ RESOURCE_POLICY_KIND: dict[ResourceKind, PolicyKind] = {
     "role-trust": "trust",
 }
 
+RESOURCE_POLICY_NAME: dict[ResourceKind, str] = {
+    "generic": "resource policy",
+    "kms-key": "key policy",
+    "role-trust": "trust policy",
+}
+
 
 @dataclass(frozen=True, slots=True)
 class Decision:
@@ -242,7 +248,7 @@ def evaluate(
         what=what,
         account=account,
         rp_name=rp_name,
-        holder=_HOLDER[holder_kind],
+        holder=RESOURCE_POLICY_NAME[resource_kind],
         holder_kind=holder_kind,
         strict=resource_kind in ("kms-key", "role-trust"),
         has_resource_policy=resource_policy is not None,
@@ -263,13 +269,6 @@ def evaluate(
     if principal.account == account:
         return decided(_same_account(sides))
     return decided(_cross_account(sides, principal.account or ""))
-
-
-_HOLDER: dict[PolicyKind, str] = {
-    "resource": "resource policy",
-    "key": "key policy",
-    "trust": "trust policy",
-}
 
 
 @dataclass(frozen=True, slots=True)

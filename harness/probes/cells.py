@@ -362,6 +362,33 @@ def _first_allowed(candidates: list[Row], allowed: Callable[[Row], bool]) -> Row
     return next((row for row in candidates if allowed(row)), None)
 
 
+def _matrix_cell(
+    group: str,
+    row: Row,
+    column: str,
+    call: Call,
+    expected: bool,
+    control: Call | None,
+    refused_by: frozenset[PolicyKind],
+    differs_in: str = "the principal",
+) -> Cell:
+    """A promise-2 cell; a row that is a role of the deployment is probed from the resource
+    side too where the allow-list refuses it."""
+    return Cell(
+        id=cell_id(row.name, column),
+        promise=2,
+        group=group,
+        row=row.name,
+        column=column,
+        call=call,
+        expected=expected,
+        control=control,
+        differs_in=differs_in,
+        refused_by=refused_by,
+        resource_side=row.system_role and not expected,
+    )
+
+
 def key_cells(world: World) -> Iterator[Cell]:
     """Every row x direct KMS call on the key."""
     everyone = rows(world)
@@ -373,20 +400,17 @@ def key_cells(world: World) -> Iterator[Cell]:
             allowed = _first_allowed(
                 everyone, lambda r, control_call=control_call: _expects_key_call(r, control_call)
             )
+        control = None if allowed is None else key_call(world, allowed, control_call)
         for row in everyone:
-            expected = _expects_key_call(row, call)
-            yield Cell(
-                id=cell_id(row.name, call.column),
-                promise=2,
-                group="direct key use",
-                row=row.name,
-                column=call.column,
-                call=key_call(world, row, call),
-                expected=expected,
-                control=None if allowed is None else key_call(world, allowed, control_call),
-                differs_in="the principal" if control_call is call else "who asks for the grant",
-                refused_by=frozenset({PolicyKind.KEY}),
-                resource_side=row.system_role and not expected,
+            yield _matrix_cell(
+                "direct key use",
+                row,
+                call.column,
+                key_call(world, row, call),
+                _expects_key_call(row, call),
+                control,
+                frozenset({PolicyKind.KEY}),
+                "the principal" if control_call is call else "who asks for the grant",
             )
 
 
@@ -399,22 +423,16 @@ def object_cells(world: World) -> Iterator[Cell]:
                 everyone, lambda r, action=action, label=label: r.allows("bucket", action, label)
             )
             column = f"{action.removeprefix('s3:').removesuffix('Object')} {label}"
+            control = None if allowed is None else object_call(world, allowed.arn, action, label)
             for row in everyone:
-                expected = row.allows("bucket", action, label)
-                yield Cell(
-                    id=cell_id(row.name, column),
-                    promise=2,
-                    group="key use through S3",
-                    row=row.name,
-                    column=column,
-                    call=object_call(world, row.arn, action, label),
-                    expected=expected,
-                    control=None
-                    if allowed is None
-                    else object_call(world, allowed.arn, action, label),
-                    differs_in="the principal",
-                    refused_by=frozenset({PolicyKind.RESOURCE, PolicyKind.KEY}),
-                    resource_side=row.system_role and not expected,
+                yield _matrix_cell(
+                    "key use through S3",
+                    row,
+                    column,
+                    object_call(world, row.arn, action, label),
+                    row.allows("bucket", action, label),
+                    control,
+                    frozenset({PolicyKind.RESOURCE, PolicyKind.KEY}),
                 )
 
 
@@ -431,17 +449,12 @@ def trust_cells(world: World) -> Iterator[Cell]:
             control = None
         column = f"Assume {role_label(role.name, world.prefix)}"
         for row in everyone:
-            expected = row.allows("assume", "", role.arn)
-            yield Cell(
-                id=cell_id(row.name, column),
-                promise=2,
-                group="role assumption",
-                row=row.name,
-                column=column,
-                call=assume_call(row.arn, role),
-                expected=expected,
-                control=control,
-                differs_in="the principal",
-                refused_by=frozenset({PolicyKind.TRUST, PolicyKind.RULE}),
-                resource_side=row.system_role and not expected,
+            yield _matrix_cell(
+                "role assumption",
+                row,
+                column,
+                assume_call(row.arn, role),
+                row.allows("assume", "", role.arn),
+                control,
+                frozenset({PolicyKind.TRUST, PolicyKind.RULE}),
             )

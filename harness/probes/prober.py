@@ -22,10 +22,12 @@ from enum import StrEnum
 from harness.deploy.deploy import CANARY_POLICY
 from harness.deploy.principals import Missing, PrincipalSessions, ServiceSessions, Unavailable
 from harness.evidence import Explanation, Source
+from harness.evidence.computed import FetchedPolicies
 from harness.evidence.explain import explainer_for
+from harness.evidence.simulated import SimulationInconclusive, simulate_request
 from harness.probes.calls import Attempt, Call, attempt
 from harness.probes.cells import Cell
-from harness.targets import Target
+from harness.targets import Capability, Target
 
 RESOURCE_SIDE_POLICY = "harness-resource-side-probe"
 
@@ -116,9 +118,11 @@ class Prober:
         }
         try:
             self.principals.session(role)
-        except (Unavailable, Missing) as unable:
+        except Unavailable:
+            pass  # simulated, where the target simulates (see _capture)
+        except Missing as missing:
             for key in calls:
-                self._seen[key, Identity.ADMIN_LIKE] = unable
+                self._seen[key, Identity.ADMIN_LIKE] = missing
             return
         with admin_like(self.target, role):
             for key, call in calls.items():
@@ -127,8 +131,28 @@ class Prober:
     def _capture(self, call: Call, identity: Identity) -> Observation | Exception:
         try:
             return self._make(call, identity)
-        except (Unavailable, Missing) as unable:
+        except Unavailable as unable:
+            return self._simulated(call, identity, unable)
+        except Missing as missing:
+            return missing
+
+    def _simulated(
+        self, call: Call, identity: Identity, unable: Unavailable
+    ) -> Observation | Exception:
+        """The request as AWS's policy simulator decides it, for a role the target cannot
+        act as (on ``aws``, the roles only a service may assume); else ``unable``."""
+        simulable = ":role/" in call.principal and not (call.via or call.plain_http)
+        if not (simulable and self.target.has(Capability.SIMULATES_POLICIES)):
             return unable
+        try:
+            explanation = simulate_request(self.target, call.intent, FetchedPolicies(self.target))
+        except SimulationInconclusive as inconclusive:
+            return Unavailable(f"{unable}; and {inconclusive}")
+        allowed = bool(explanation.decisions) and all(d.allowed for d in explanation.decisions)
+        detail = "" if allowed else f"simulated: {explanation.describe()}"
+        return Observation(
+            call, identity, Attempt(allowed, detail, explanation.request_id), explanation
+        )
 
     def _make(self, call: Call, identity: Identity) -> Observation:
         if call.principal.endswith(".amazonaws.com"):

@@ -28,6 +28,7 @@ from cfnlint.decode import decode_str
 from harness.targets.aws import guards, sweep
 from harness.targets.aws.settings import AwsSettings
 from harness.targets.base import Capability, Target
+from harness.targets.sessions import new_session
 
 _CONFIG = Config(retries={"max_attempts": 8, "mode": "adaptive"}, read_timeout=120)
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -118,7 +119,7 @@ class AwsTarget(Target):
     def _open(self, role: str) -> boto3.Session:
         """The account's session: its profile (or the default chain), then its role if any."""
         access = self.settings.access_of(role)
-        base = boto3.Session(profile_name=access.profile, region_name=self.region)
+        base = new_session(profile_name=access.profile, region_name=self.region)
         if access.role_arn is None:
             return base
         sts = base.client("sts", config=_CONFIG)
@@ -129,7 +130,7 @@ class AwsTarget(Target):
 
     def _session_with(self, base: boto3.Session, credentials: Mapping[str, Any]) -> boto3.Session:
         """Keep the profile (its endpoint and CA settings) with the assumed credentials."""
-        return boto3.Session(
+        return new_session(
             aws_access_key_id=credentials["AccessKeyId"],
             aws_secret_access_key=credentials["SecretAccessKey"],
             aws_session_token=credentials["SessionToken"],

@@ -12,12 +12,20 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import io
+import logging
+import sys
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from harness.gateway.authz_map import AuthorizationMapper, AuthzCall, RequestFacts
+from harness.gateway.authz_map import (
+    AuthorizationMapper,
+    AuthzCall,
+    RequestFacts,
+    UnmappedOperationError,
+)
 from harness.gateway.credentials import Credential, CredentialStore, PrincipalType
 from harness.gateway.errors import (
+    ErrorKind,
     GatewayError,
     WireProtocol,
     render_access_denied,
@@ -27,11 +35,13 @@ from harness.gateway.operations import OperationCall, OperationMapper, UnknownOp
 from harness.gateway.request_ids import new_request_id, with_request_id
 from harness.gateway.sigv4 import parse_signature, verify
 from harness.policy import Decision, Policy, PolicyError, Principal, Request, evaluate
+from harness.policy.evaluate import RESOURCE_POLICY_NAME
 from harness.targets.local import moto_state, sts
 from harness.targets.local.authorization import Check, check_for, trust_check
 from harness.targets.local.decision_log import DecisionLog, LoggedDecision
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+_LOG = logging.getLogger(__name__)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -67,6 +77,7 @@ class Exchange:
     request_id: str
     operation: str
     secure: bool
+    unidentified: str = ""  # why no operation matched, when none did
 
     @property
     def transport(self) -> str:
@@ -115,11 +126,16 @@ class Gateway:
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         body = _read_body(environ)
-        call, protocol = self._identify(environ, body)
+        call, protocol, unidentified = self._identify(environ, body)
         operation = f"{call.signing_name}:{call.operation}" if call else "unknown"
         secure = environ.get("wsgi.url_scheme") == "https"
-        exchange = Exchange(new_request_id(), operation, secure)
-        app = self._respond(environ, body, call, protocol, exchange)
+        exchange = Exchange(new_request_id(), operation, secure, unidentified)
+        method = environ.get("REQUEST_METHOD", "GET")
+
+        def answer(env: dict[str, Any], start: Callable[..., Any]) -> Iterable[bytes]:
+            return self._respond(env, body, call, protocol, exchange)(env, start)
+
+        app = _failing_as_aws(answer, protocol, exchange, method)
         return with_request_id(app, protocol.name, exchange.request_id)(environ, start_response)
 
     def _respond(
@@ -143,26 +159,21 @@ class Gateway:
             )
         credential = verified.credential
         if call is None:
-            reason = "the local target cannot map this request to an AWS operation"
-            self._log_refusal(credential.arn, reason, exchange)
-            return render_access_denied(
-                protocol,
-                caller_arn=credential.arn,
-                action="unknown",
-                resource=None,
-                reason=reason,
-                request_id=request_id,
-                method=method,
+            reason = (
+                f"the local target cannot map this request to an AWS operation "
+                f"({exchange.unidentified}); refused"
             )
+            return self._refuse_unmapped(credential.arn, reason, exchange, protocol, method)
         facts = RequestFacts(
             secure_transport=exchange.secure,
             source_ip=environ.get("REMOTE_ADDR"),
             auth_type=verified.signature.auth_type,
         )
-        checks = [
-            check_for(authz, credential.account_id, call.region)
-            for authz in self.authorization.calls(call, credential, facts)
-        ]
+        try:
+            authz_calls = self.authorization.calls(call, credential, facts)
+        except UnmappedOperationError as unmapped:
+            return self._refuse_unmapped(credential.arn, str(unmapped), exchange, protocol, method)
+        checks = [check_for(authz, credential.account_id, call.region) for authz in authz_calls]
         principal = principal_of(credential)
         for check in checks:
             decision = self.decide(principal, credential, check, exchange)
@@ -189,6 +200,26 @@ class Gateway:
                 return served
         return self._moto
 
+    def _refuse_unmapped(
+        self,
+        caller_arn: str,
+        reason: str,
+        exchange: Exchange,
+        protocol: WireProtocol,
+        method: str,
+    ) -> WsgiApp:
+        """Refuse a request whose action or resource the local target cannot work out."""
+        self._log_refusal(caller_arn, reason, exchange)
+        return render_access_denied(
+            protocol,
+            caller_arn=caller_arn,
+            action=exchange.operation,
+            resource=None,
+            reason=reason,
+            request_id=exchange.request_id,
+            method=method,
+        )
+
     def _log_refusal(self, principal: str, reason: str, exchange: Exchange) -> None:
         """Log a request refused before any policy was consulted."""
         self.log.record(
@@ -206,20 +237,20 @@ class Gateway:
 
     def _identify(
         self, environ: dict[str, Any], body: bytes
-    ) -> tuple[OperationCall | None, WireProtocol]:
-        """The operation (None if no model matches) and the protocol to answer in. An
-        unsigned or malformed request is left to ``verify``, which reports it."""
+    ) -> tuple[OperationCall | None, WireProtocol, str]:
+        """The operation (None if no model matches, with why) and the protocol to answer
+        in. An unsigned or malformed request is left to ``verify``, which reports it."""
         try:
             info = parse_signature(environ)
         except GatewayError:
-            return None, _UNSIGNED_PROTOCOL
+            return None, _UNSIGNED_PROTOCOL, ""
         if info is None:
-            return None, _UNSIGNED_PROTOCOL
+            return None, _UNSIGNED_PROTOCOL, ""
         try:
             call = self.mapper.identify(environ, body, info.service, info.region)
         except UnknownOperationError as unknown:
-            return None, unknown.protocol
-        return call, call.protocol
+            return None, unknown.protocol, str(unknown)
+        return call, call.protocol, ""
 
     def _moto(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
         with moto_state.authorized_by_gateway():
@@ -248,8 +279,9 @@ class Gateway:
         except PolicyError as error:
             decision = Decision(False, f"Denied: a policy that applies cannot be read: {error}")
         caller = principal.arn
-        if call.on_behalf_of:
-            caller = f"{caller} (via {call.on_behalf_of})"
+        via = call.on_behalf_of or (credential.via_service if credential else None)
+        if via:
+            caller = f"{caller} (via {via})"
         self.log.record(
             LoggedDecision.of(
                 decision,
@@ -315,6 +347,32 @@ class Gateway:
         return _xml(sts.assumed_role(session, _role_id(role_arn), request_id))
 
 
+def _failing_as_aws(
+    app: WsgiApp, protocol: WireProtocol, exchange: Exchange, method: str
+) -> WsgiApp:
+    """``app``, answering an exception it raises (moto's NotImplementedError, a bug of the
+    gateway or of a local service) as AWS answers an internal failure, so even that answer
+    has the request id."""
+
+    def guarded(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        try:
+            return app(environ, start_response)
+        except Exception as error:  # the server boundary: answer, never drop the connection
+            _LOG.exception("%s failed (request %s)", exchange.operation, exchange.request_id)
+            failure = render_error(
+                protocol,
+                ErrorKind.INTERNAL_FAILURE,
+                f"{type(error).__name__}: {error}",
+                request_id=exchange.request_id,
+                method=method,
+            )
+            return failure(
+                environ, lambda status, headers: start_response(status, headers, sys.exc_info())
+            )
+
+    return guarded
+
+
 def _role_id(arn: str) -> str | None:
     if ":role/" not in arn:
         return None
@@ -340,10 +398,7 @@ def _identity_policies(credential: Credential | None) -> tuple[list[Policy], Pol
 
 
 def _resource_policy_name(check: Check) -> str:
-    kind = {"kms-key": "key policy", "role-trust": "trust policy"}.get(
-        check.resource_kind, "resource policy"
-    )
-    return f"{kind} of {check.call.resource}"
+    return f"{RESOURCE_POLICY_NAME[check.resource_kind]} of {check.call.resource}"
 
 
 def _moto_account(checks: list[Check], credential: Credential) -> str:

@@ -30,6 +30,8 @@ from moto.s3.models import FakeBucket, s3_backends
 from moto.sagemaker.models import sagemaker_backends
 from moto.stepfunctions.models import stepfunctions_backends
 
+from harness.policy.arns import iam_entity
+
 PARTITION = "aws"
 AWS_MANAGED_S3_KEY = "alias/aws/s3"
 _decided = threading.local()
@@ -72,14 +74,71 @@ def role_policies(role_arn: str) -> RolePolicies | None:
     role = next((r for r in backend.get_roles() if r.name == name), None)
     if role is None:
         return None
-    documents = list(role.policies.items())
-    for arn, managed in list(role.managed_policies.items()):
-        documents.append((arn, _default_document(managed)))
-    boundary = None
-    if role.permissions_boundary_arn:
-        policy = backend.managed_policies.get(role.permissions_boundary_arn)
-        boundary = _default_document(policy) if policy is not None else None
-    return RolePolicies(tuple(documents), boundary, role.assume_role_policy_document, role.id)
+    identity = tuple((held.arn or held.name, held.document) for held in _held(role, "role"))
+    boundary = _boundary(backend, role)
+    return RolePolicies(
+        identity,
+        boundary.document if boundary is not None else None,
+        role.assume_role_policy_document,
+        role.id,
+    )
+
+
+@dataclass(frozen=True)
+class HeldPolicy:
+    """One identity policy as IAM stores it: inline (``arn`` None) or managed."""
+
+    holder: str  # the kind of entity it is attached to: "user", "group" or "role"
+    name: str
+    document: str
+    arn: str | None = None
+
+
+@dataclass(frozen=True)
+class EntityPolicies:
+    """The identity policies IAM applies to a user, group or role, and its boundary."""
+
+    identity: tuple[HeldPolicy, ...]
+    boundary: HeldPolicy | None
+
+
+def entity_policies(arn: str) -> EntityPolicies | None:
+    """For the user, group or role ``arn``: its inline and managed policies (a user's also
+    through its groups) and its permissions boundary; None when no such entity exists."""
+    entity_arn = iam_entity(arn)
+    if entity_arn is None:
+        return None
+    account_id, kind, name = entity_arn
+    backend = _iam(account_id)
+    if kind == "role":
+        entity = next((r for r in backend.get_roles() if r.name == name), None)
+    else:
+        entity = (backend.users if kind == "user" else backend.groups).get(name)
+    if entity is None or entity.arn != arn:
+        return None
+    held = _held(entity, kind)
+    if kind == "user":
+        for group in backend.get_groups_for_user(name):
+            held += _held(group, "group")
+    boundary = _boundary(backend, entity) if kind == "role" else None  # moto: roles only
+    return EntityPolicies(tuple(held), boundary)
+
+
+def _held(entity, kind: str) -> list[HeldPolicy]:  # type: ignore[no-untyped-def]
+    """An entity's inline policies, then its managed ones."""
+    held = [HeldPolicy(kind, name, document) for name, document in entity.policies.items()]
+    for arn, managed in list(entity.managed_policies.items()):
+        held.append(HeldPolicy(kind, managed.name, _default_document(managed), arn))
+    return held
+
+
+def _boundary(backend, role) -> HeldPolicy | None:  # type: ignore[no-untyped-def]
+    if not role.permissions_boundary_arn:
+        return None
+    policy = backend.managed_policies.get(role.permissions_boundary_arn)
+    if policy is None:
+        return None
+    return HeldPolicy("role", policy.name, _default_document(policy), policy.arn)
 
 
 def _default_document(policy) -> str:  # type: ignore[no-untyped-def]

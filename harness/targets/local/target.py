@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import os
+import secrets
 import shutil
 import tempfile
 import threading
@@ -31,8 +32,10 @@ from harness.targets.local import moto_state
 from harness.targets.local.codepipeline.local import PipelineServices
 from harness.targets.local.decision_log import DecisionLog
 from harness.targets.local.gateway import Gateway, whole_service
+from harness.targets.local.policy_simulator import PolicySimulator
 from harness.targets.local.server import Listener
 from harness.targets.local.services import LocalRuntimes, ServiceContext
+from harness.targets.sessions import new_session, session_from
 
 DEFAULT_ACCOUNTS: Mapping[str, str] = {
     "shared-services": "111111111111",
@@ -90,6 +93,7 @@ class LocalTarget(Target):
             Capability.HOSTS_ENDPOINTS,
             Capability.RUNS_LAMBDA,
             Capability.RUNS_PIPELINE,
+            Capability.SIMULATES_POLICIES,
         }
     )
 
@@ -149,6 +153,7 @@ class LocalTarget(Target):
                 ),
                 **self.runtimes.services(),
                 **self.pipelines.services(),
+                "iam": PolicySimulator(),
             },
             DecisionLog(self.workdir / "decisions.jsonl"),
         )
@@ -257,12 +262,7 @@ class LocalTarget(Target):
         sts = self.client("sts", deployer)
         response = sts.assume_role(RoleArn=role_arn, RoleSessionName=session_name)
         credentials = response["Credentials"]
-        return boto3.Session(
-            aws_access_key_id=credentials["AccessKeyId"],
-            aws_secret_access_key=credentials["SecretAccessKey"],
-            aws_session_token=credentials["SessionToken"],
-            region_name=self.region,
-        )
+        return session_from(credentials, self.region)
 
     def root_session(self, account: str) -> boto3.Session:
         """A session as the account's root user (long-term key, no identity policies)."""
@@ -275,6 +275,22 @@ class LocalTarget(Target):
         ``codepipeline.amazonaws.com``) obtains it: only if the role's trust policy allows
         that service principal, with ``aws:SourceAccount`` set to the role's account."""
         return _session_of(self._assume_as_service(role_arn, service, session_name), self.region)
+
+    def session_via_service(self, session: boto3.Session, service: str) -> boto3.Session:
+        """A session for AWS service ``service`` (``sagemaker.amazonaws.com``) calling on behalf
+        of ``session``'s principal with its credentials (a forward access session): the same
+        principal, with ``aws:ViaAWSService``, ``aws:CalledVia`` and ``kms:ViaService`` set."""
+        credentials = session.get_credentials()
+        frozen = credentials.get_frozen_credentials() if credentials is not None else None
+        issued = self.store.lookup(frozen.access_key) if frozen is not None else None
+        if (
+            frozen is None
+            or issued is None
+            or not secrets.compare_digest(issued.secret_access_key, frozen.secret_key)
+            or issued.session_token != frozen.token
+        ):
+            raise ValueError("the session's credentials were not issued by this local target")
+        return _session_of(self.store.issue_forward_access(issued, service), self.region)
 
     def _assume_as_service(
         self, role_arn: str, service: str, session_name: str | None = None
@@ -342,7 +358,7 @@ class LocalTarget(Target):
 
 
 def _session_of(credential: Credential, region: str) -> boto3.Session:
-    return boto3.Session(
+    return new_session(
         aws_access_key_id=credential.access_key_id,
         aws_secret_access_key=credential.secret_access_key,
         aws_session_token=credential.session_token,

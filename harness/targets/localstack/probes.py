@@ -20,6 +20,7 @@ from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 
 from harness.targets.base import Capability, StackFailed, Target
+from harness.targets.sessions import session_from
 
 _DENIED_CODES = frozenset({"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"})
 _ALLOW_ALL = {
@@ -91,12 +92,7 @@ class Probe:
         caller = self.deployer(by_account)
         sts = self.client("sts", caller)
         credentials = sts.assume_role(RoleArn=role_arn, RoleSessionName="probe")["Credentials"]
-        return boto3.Session(
-            aws_access_key_id=credentials["AccessKeyId"],
-            aws_secret_access_key=credentials["SecretAccessKey"],
-            aws_session_token=credentials["SessionToken"],
-            region_name=caller.region_name,
-        )
+        return session_from(credentials, caller.region_name)
 
     def admin(self, account: str) -> boto3.Session:
         """A session as a role of ``account`` whose own policy allows everything."""

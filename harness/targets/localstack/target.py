@@ -27,6 +27,7 @@ from botocore.config import Config
 from harness.targets.base import Capability, Target
 from harness.targets.localstack import probes
 from harness.targets.localstack.runtime import HostRuntime, fetch_health
+from harness.targets.sessions import new_session, session_from
 from harness.templates import ACCOUNT_TEMPLATES, load_template
 
 TRAINING_STACK = ACCOUNT_TEMPLATES["training"].parents[1] / "pipeline" / "training-stack.yaml"
@@ -260,7 +261,7 @@ class LocalStackTarget(Target):
     # sessions and clients ------------------------------------------------------------------
     def root_session(self, account: str) -> boto3.Session:
         """The account's root: its 12-digit id is the access key id."""
-        return boto3.Session(
+        return new_session(
             aws_access_key_id=self.account_id(account),
             aws_secret_access_key=SECRET,
             region_name=self.region,
@@ -278,12 +279,7 @@ class LocalStackTarget(Target):
     def _assume(self, caller: boto3.Session, role_arn: str, session_name: str) -> boto3.Session:
         sts = self.client("sts", caller)
         credentials = sts.assume_role(RoleArn=role_arn, RoleSessionName=session_name)["Credentials"]
-        return boto3.Session(
-            aws_access_key_id=credentials["AccessKeyId"],
-            aws_secret_access_key=credentials["SecretAccessKey"],
-            aws_session_token=credentials["SessionToken"],
-            region_name=self.region,
-        )
+        return session_from(credentials, self.region)
 
     def _endpoint(self) -> str:
         if self.endpoint_url is None:

@@ -53,6 +53,21 @@ def test_role_session_is_temporary_and_drops_the_role_path():
     assert cred.is_expired(now + datetime.timedelta(minutes=15))
 
 
+def test_forward_access_is_the_same_principal_with_its_own_key():
+    store = CredentialStore()
+    session = store.issue_role_session(ROLE, "deploy")
+    via = store.issue_forward_access(session, "cloudformation.amazonaws.com")
+    again = store.issue_forward_access(via, "lambda.amazonaws.com")
+    assert (via.arn, via.principal_arn, via.expiration) == (
+        session.arn,
+        session.principal_arn,
+        session.expiration,
+    )
+    assert via.access_key_id != session.access_key_id and via.session_token
+    assert store.lookup(via.access_key_id) is via and session.called_via == ()
+    assert again.called_via == ("cloudformation.amazonaws.com", "lambda.amazonaws.com")
+
+
 def test_role_sessions_need_a_role():
     with pytest.raises(ValueError):
         CredentialStore().issue_role_session("arn:aws:iam::111111111111:user/u", "s")

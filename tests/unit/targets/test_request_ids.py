@@ -4,14 +4,20 @@ it, and that id finds the request's decisions in the decision log."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
+from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from harness.evidence import DecisionEvidence, PolicyKind
+from harness.gateway.credentials import CredentialStore
 from harness.targets.local import LocalTarget
+from harness.targets.local.decision_log import DecisionLog
+from harness.targets.local.gateway import Gateway
+from harness.targets.local.server import Listener
 
 Outputs = dict[str, dict[str, str]]
 PIPELINE = "codepipeline.amazonaws.com"
@@ -172,3 +178,29 @@ def test_a_request_refused_before_any_policy_is_logged_by_its_request_id(
     (refusal,) = target.decision_log.for_request(response["ResponseMetadata"]["RequestId"])
     assert (refusal["principal"], refusal["operation"]) == ("unauthenticated", "kms:ListKeys")
     assert refusal["matched"] == refusal["deciding"] == refusal["lacking"] == []
+
+
+def test_a_service_that_raises_is_answered_as_aws_with_the_request_id(tmp_path: Path) -> None:
+    def broken(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        raise NotImplementedError("The list_keys action has not been implemented")
+
+    store = CredentialStore()
+    root = store.issue_long_term("arn:aws:iam::777777777777:root")
+    gateway = Gateway(store, broken, {}, DecisionLog(tmp_path / "decisions.jsonl"))
+    listener = Listener(gateway)
+    try:
+        kms = boto3.client(
+            "kms",
+            region_name="us-east-1",
+            endpoint_url=listener.url,
+            aws_access_key_id=root.access_key_id,
+            aws_secret_access_key=root.secret_access_key,
+            config=Config(retries={"total_max_attempts": 1}),
+        )
+        response = _refused(kms.list_keys)
+    finally:
+        listener.close()
+    assert response["Error"]["Code"] == "InternalFailure"
+    assert "has not been implemented" in response["Error"]["Message"]
+    (allowed,) = gateway.log.for_request(response["ResponseMetadata"]["RequestId"])
+    assert (allowed["action"], allowed["decision"]) == ("kms:ListKeys", "allow")

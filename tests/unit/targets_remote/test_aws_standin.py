@@ -1,8 +1,7 @@
 """The aws target's own logic against the embedded local target standing in for AWS.
 
-The aws target gets the local target only as profiles (credentials file, endpoint and CA in
-the config file), the way a user's ~/.aws would give it real accounts: the code path is the
-one a real run takes.
+The aws target gets the local target only as profiles (``conftest.profiles``), the way a
+user's ~/.aws would give it real accounts: the code path is the one a real run takes.
 """
 
 from __future__ import annotations
@@ -12,8 +11,6 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from botocore.exceptions import ClientError
@@ -59,40 +56,6 @@ TEMPLATE = {
         "KeyArn": {"Value": {"Fn::GetAtt": ["Key", "Arn"]}},
     },
 }
-
-
-@pytest.fixture(scope="module")
-def stand_in(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalTarget]:
-    with LocalTarget(workdir=tmp_path_factory.mktemp("stand-in")) as local:
-        yield local
-
-
-@pytest.fixture
-def profiles(
-    stand_in: LocalTarget, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> dict[str, AccountAccess]:
-    """One profile per account in AWS's own config and credentials files."""
-    config, credentials = [], []
-    for role in stand_in.accounts:
-        keys = stand_in.session(role).get_credentials().get_frozen_credentials()
-        config += [
-            f"[profile {role}]",
-            f"region = {stand_in.region}",
-            f"endpoint_url = {stand_in.endpoint_url}",
-            f"ca_bundle = {stand_in.ca_bundle}",
-        ]
-        credentials += [
-            f"[{role}]",
-            f"aws_access_key_id = {keys.access_key}",
-            f"aws_secret_access_key = {keys.secret_key}",
-            f"aws_session_token = {keys.token}",
-        ]
-    (tmp_path / "config").write_text("\n".join(config) + "\n")
-    (tmp_path / "credentials").write_text("\n".join(credentials) + "\n")
-    monkeypatch.delenv("AWS_CA_BUNDLE", raising=False)  # it would win over the profile's CA
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
-    return {role: AccountAccess(profile=role) for role in stand_in.accounts}
 
 
 def _target(

@@ -28,6 +28,7 @@ from harness.targets.local.codepipeline.model import ActionRun, ArtifactLocation
 from harness.targets.local.codepipeline.stage_locks import StageLocks
 from harness.targets.local.codepipeline.variables import resolve
 from harness.targets.local.codepipeline.waits import ActionAbandoned, ActionFailed, Waits
+from harness.targets.sessions import session_from
 
 PIPELINE_SERVICE = "codepipeline.amazonaws.com"
 
@@ -223,12 +224,7 @@ class Runner:
         credentials = sts.assume_role(RoleArn=role_arn, RoleSessionName=session_name[:64])[
             "Credentials"
         ]
-        return boto3.Session(
-            aws_access_key_id=credentials["AccessKeyId"],
-            aws_secret_access_key=credentials["SecretAccessKey"],
-            aws_session_token=credentials["SessionToken"],
-            region_name=session.region_name,
-        )
+        return session_from(credentials, session.region_name)
 
 
 def _client_cache(sessions: ServiceSessions, session: boto3.Session) -> Callable[[str], BaseClient]:
