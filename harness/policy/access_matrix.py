@@ -59,6 +59,7 @@ class Allowlist:
     bucket_actions: tuple[str, ...]
     objects: Mapping[str, str]  # label -> object key
     principals: tuple[Expected, ...]
+    key_administrators: frozenset[str] = frozenset()  # names of principals that may
 
     def expected(self, arn: str) -> Expected | None:
         return next((p for p in self.principals if p.arn == arn), None)
@@ -126,8 +127,18 @@ def load_allowlist(
     for label in {lbl for p in principals for lbl in p.bucket}:
         if label not in objects:
             raise PolicyError(f"{path}: bucket object {label!r} is not listed under objects")
+    names = {p.name for p in principals}
+    administrators = frozenset(data.get("key-administrators") or ())
+    if administrators - names:
+        raise PolicyError(
+            f"{path}: key-administrators names no principal {sorted(administrators - names)}"
+        )
     return Allowlist(
-        tuple(data["actions"]["key"]), tuple(data["actions"]["bucket"]), objects, tuple(principals)
+        tuple(data["actions"]["key"]),
+        tuple(data["actions"]["bucket"]),
+        objects,
+        tuple(principals),
+        administrators,
     )
 
 

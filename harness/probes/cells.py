@@ -204,6 +204,7 @@ class KeyCall:
     actions: tuple[str, ...]
     invoke: Callable[[BaseClient, str, bytes], Any]
     via: str | None = None  # made by this AWS service on the caller's behalf
+    administration: bool = False  # expected of the allow-list's key administrators only
 
 
 KEY_CALLS = (
@@ -241,6 +242,14 @@ KEY_CALLS = (
         lambda kms, key, _: _grant(kms, key),
         via=SAGEMAKER,
     ),
+    # Administration, probed by reading the key policy: the statement that grants it also
+    # grants PutKeyPolicy, with which an administrator can give itself use of the key.
+    KeyCall(
+        "GetKeyPolicy",
+        ("kms:GetKeyPolicy",),
+        lambda kms, key, _: kms.get_key_policy(KeyId=key, PolicyName="default"),
+        administration=True,
+    ),
 )
 
 
@@ -251,7 +260,9 @@ def _grant(kms: BaseClient, key: str) -> Any:
     )
 
 
-def _expects_key_call(row: Row, call: KeyCall) -> bool:
+def _expects_key_call(row: Row, call: KeyCall, administrators: frozenset[str]) -> bool:
+    if call.administration:
+        return row.name in administrators
     return bool(call.actions) and all(row.allows("key", action) for action in call.actions)
 
 
@@ -371,9 +382,10 @@ def _matrix_cell(
     control: Call | None,
     refused_by: frozenset[PolicyKind],
     differs_in: str = "the principal",
+    resource_side: bool = True,
 ) -> Cell:
     """A promise-2 cell; a row that is a role of the deployment is probed from the resource
-    side too where the allow-list refuses it."""
+    side too where the allow-list refuses it (unless ``resource_side`` is off)."""
     return Cell(
         id=cell_id(row.name, column),
         promise=2,
@@ -385,20 +397,27 @@ def _matrix_cell(
         control=control,
         differs_in=differs_in,
         refused_by=refused_by,
-        resource_side=row.system_role and not expected,
+        resource_side=resource_side and row.system_role and not expected,
     )
+
+
+# The key policy delegates administration to account A, whose own identity policies then
+# decide who administers: within A an identity policy is what refuses, by design.
+ADMINISTRATION_REFUSED_BY = frozenset({PolicyKind.KEY, PolicyKind.IDENTITY})
 
 
 def key_cells(world: World) -> Iterator[Cell]:
     """Every row x direct KMS call on the key."""
     everyone = rows(world)
+    admins = world.allowlist.key_administrators
     for call in KEY_CALLS:
-        allowed = _first_allowed(everyone, lambda r, call=call: _expects_key_call(r, call))
+        allowed = _first_allowed(everyone, lambda r, call=call: _expects_key_call(r, call, admins))
         control_call = call
         if allowed is None:  # nobody may: control with the call the allow-list does grant
             control_call = next(c for c in KEY_CALLS if c.column.startswith(call.column) and c.via)
             allowed = _first_allowed(
-                everyone, lambda r, control_call=control_call: _expects_key_call(r, control_call)
+                everyone,
+                lambda r, control_call=control_call: _expects_key_call(r, control_call, admins),
             )
         control = None if allowed is None else key_call(world, allowed, control_call)
         for row in everyone:
@@ -407,15 +426,17 @@ def key_cells(world: World) -> Iterator[Cell]:
                 row,
                 call.column,
                 key_call(world, row, call),
-                _expects_key_call(row, call),
+                _expects_key_call(row, call, admins),
                 control,
-                frozenset({PolicyKind.KEY}),
+                ADMINISTRATION_REFUSED_BY if call.administration else frozenset({PolicyKind.KEY}),
                 "the principal" if control_call is call else "who asks for the grant",
+                resource_side=not call.administration,
             )
 
 
 def object_cells(world: World) -> Iterator[Cell]:
-    """Every row x (put, get) x representative object, through S3."""
+    """Every row x (put, get) x representative object, through S3. The bucket policy names
+    each prefix's readers and writers, so a refusal counts only if it is what refused."""
     everyone = rows(world)
     for label in world.allowlist.objects:
         for action in world.allowlist.bucket_actions:
@@ -432,7 +453,7 @@ def object_cells(world: World) -> Iterator[Cell]:
                     object_call(world, row.arn, action, label),
                     row.allows("bucket", action, label),
                     control,
-                    frozenset({PolicyKind.RESOURCE, PolicyKind.KEY}),
+                    frozenset({PolicyKind.RESOURCE}),
                 )
 
 
