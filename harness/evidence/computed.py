@@ -158,6 +158,23 @@ class FetchedPolicies:
         return None
 
 
+class IdentityAlone:
+    """A principal's identity policies as fetched (once per principal), and no resource
+    policy: a request is decided as if every resource policy allowed it."""
+
+    def __init__(self, fetched: FetchedPolicies) -> None:
+        self.fetched = fetched
+        self._identities: dict[str, tuple[list[Policy], Policy | None]] = {}
+
+    def identity(self, principal: str) -> tuple[list[Policy], Policy | None]:
+        if principal not in self._identities:
+            self._identities[principal] = self.fetched.identity(principal)
+        return self._identities[principal]
+
+    def resource(self, intent: Intent) -> Policy | None:
+        return None
+
+
 def principal_of(arn: str) -> Principal:
     """The engine's principal: an AWS service (``sagemaker.amazonaws.com``) or an IAM ARN."""
     return Principal.service(arn) if arn.endswith(SERVICE_SUFFIX) else Principal.from_arn(arn)
@@ -165,9 +182,13 @@ def principal_of(arn: str) -> Principal:
 
 def decide(intent: Intent, policies: PolicySource) -> DecisionEvidence:
     """One decision of the engine on ``policies``; a policy that cannot be read or parsed
-    makes it a refusal that says so."""
+    makes it a refusal that says so. With :class:`IdentityAlone` the request is decided as
+    one in the principal's own account on a resource with no policy of its own."""
     service = intent.action.split(":", 1)[0]
     resource_kind = _RESOURCE_KIND.get(service, "generic")
+    resource_account = intent.resource_account
+    if isinstance(policies, IdentityAlone):
+        resource_kind, resource_account = "generic", intent.principal.split(":")[4]
     try:
         identity, boundary = policies.identity(intent.principal)
         decision = evaluate(
@@ -179,7 +200,7 @@ def decide(intent: Intent, policies: PolicySource) -> DecisionEvidence:
             ),
             identity=identity,
             resource=policies.resource(intent),
-            resource_account=intent.resource_account,
+            resource_account=resource_account,
             resource_kind=resource_kind,  # type: ignore[arg-type]
             boundary=boundary,
         )

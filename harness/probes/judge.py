@@ -76,7 +76,29 @@ def judge(cell: Cell, prober: Prober) -> Verdict:
     wrong = _misattributed(cell, refusal)
     if wrong is not None:
         return Verdict(cell, Status.INCONCLUSIVE, wrong, seen)
+    if cell.resource_side:
+        excess = _identity_excess(cell, prober)
+        if excess is not None:
+            return Verdict(cell, Status.FAILED, excess, seen)
     return Verdict(cell, Status.PASSED, f"refused: {refusal.explanation.describe()}", seen)
+
+
+def _identity_excess(cell: Cell, prober: Prober) -> str | None:
+    """Least privilege, the mirror of the resource side: a role of the deployment's own
+    identity policies must not grant what the allow-list refuses it, so that no single
+    policy stands alone between it and the key, an object or a role (computed by the engine
+    on its policies as fetched)."""
+    decisions = prober.identity_side(cell.call)
+    if not decisions or not all(d.allowed for d in decisions):
+        return None
+    grants = [s for d in decisions for s in d.deciding if s.kind is PolicyKind.IDENTITY]
+    named = "; ".join(map(str, grants)) or "its identity policies"
+    return (
+        f"{_who(cell)}: {cell.call.label} is granted by the role's own identity policy "
+        f"({named}; computed by the engine on the policies as fetched), although the allow-list "
+        f"refuses it: only the {_kinds(cell.refused_by)} stands in the way. Fix: narrow {named} "
+        "to what the allow-list lets the role do"
+    )
 
 
 def _who(cell: Cell) -> str:

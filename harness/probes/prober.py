@@ -21,8 +21,8 @@ from enum import StrEnum
 
 from harness.deploy.deploy import CANARY_POLICY
 from harness.deploy.principals import Missing, PrincipalSessions, ServiceSessions, Unavailable
-from harness.evidence import Explanation, Source
-from harness.evidence.computed import FetchedPolicies
+from harness.evidence import DecisionEvidence, Explanation, Source
+from harness.evidence.computed import FetchedPolicies, IdentityAlone, decide_chain
 from harness.evidence.explain import explainer_for
 from harness.evidence.simulated import SimulationInconclusive, simulate_request
 from harness.probes.calls import Attempt, Call, attempt
@@ -90,6 +90,7 @@ class Prober:
         self._settle = settle
         self._seen: dict[tuple[str, Identity], Observation | Exception] = {}
         self._lock = threading.RLock()
+        self._identities = IdentityAlone(FetchedPolicies(target))
 
     def observe(self, call: Call) -> Observation:
         """``call`` made as deployed (once per run); raises :class:`Unavailable` or
@@ -99,6 +100,13 @@ class Prober:
             if key not in self._seen:
                 self._seen[key] = self._capture(call, Identity.AS_DEPLOYED)
             return self._unwrap(self._seen[key])
+
+    def identity_side(self, call: Call) -> tuple[DecisionEvidence, ...]:
+        """``call`` decided by the engine on its principal's identity policies alone (as if
+        every resource policy allowed it), computed from the policies the target holds: the
+        mirror of the resource-side probe, for least privilege."""
+        with self._lock:
+            return decide_chain(call.intent, self._identities)
 
     def resource_side(self, cell: Cell) -> Observation:
         """``cell``'s request made with the admin-like policy attached to its role; every

@@ -55,9 +55,13 @@ def _seen(
 class FakeProber:
     """Answers with prepared observations (or raises prepared exceptions)."""
 
-    def __init__(self, seen: dict[str, Any], resource_side: Any = None) -> None:
+    def __init__(self, seen: dict[str, Any], resource_side: Any = None, identity: Any = ()) -> None:
         self.seen = seen
         self.side = resource_side
+        self.identity = identity
+
+    def identity_side(self, call: Call) -> Any:
+        return self.identity
 
     def observe(self, call: Call) -> Observation:
         found = self.seen[call.principal]
@@ -186,6 +190,27 @@ def test_resource_side_refusal_by_the_key_policy_passes() -> None:
         resource_side=side,
     )
     assert judge(cell, prober).status is Status.PASSED  # type: ignore[arg-type]
+
+
+def test_identity_policy_granting_what_the_allow_list_refuses_fails() -> None:
+    """Least privilege: the key policy refuses, but the role's own policy would allow."""
+    cell = _cell(resource_side=True)
+    side = _refused_by_key(cell.call, identity=Identity.ADMIN_LIKE)
+    granted = (
+        DecisionEvidence("kms:Decrypt", KEY, True, "", (IDENTITY_ALLOW,), (IDENTITY_ALLOW,)),
+    )
+    prober = FakeProber(
+        {
+            CANARY: _seen(cell.call, False, lacking=(PolicyKind.KEY,)),
+            PIPELINE: _seen(cell.control, True),
+        },
+        resource_side=side,
+        identity=granted,
+    )
+    verdict = judge(cell, prober)  # type: ignore[arg-type]
+    assert verdict.status is Status.FAILED
+    assert "granted by the role's own identity policy (Allow statement 'Use'" in verdict.message
+    assert "only the key policy stands in the way" in verdict.message
 
 
 def test_missing_role_fails_naming_it() -> None:
