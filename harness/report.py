@@ -54,7 +54,12 @@ class RunRecord:
     matrix_cells: list[dict[str, Any]] = field(default_factory=list)
     matrix_table: str = ""
     matrix_findings: list[str] = field(default_factory=list)
-    phases: dict[str, float] = field(default_factory=dict)  # phase -> seconds
+    phases: dict[str, float] = field(default_factory=dict)  # phase -> seconds, in order
+    """The run's clock cut into consecutive phases (collection, target start, deploy,
+    pipeline, checks, teardown) that add up to the run from configure to the last report."""
+    pipeline_stages: dict[str, float] = field(default_factory=dict)  # stage -> seconds
+    """Each pipeline stage by CodePipeline's own timestamps (stages overlap deploy: the
+    pipeline starts as soon as the source is pushed)."""
     leftovers: list[str] = field(default_factory=list)
     teardown_errors: list[str] = field(default_factory=list)
     decision_log: Path | None = None
@@ -234,6 +239,9 @@ def summary_text(record: RunRecord) -> str:
     parts += ["promise verdicts", _text_table(_verdict_rows(record)), ""]
     if record.phases:
         parts += ["phases: " + ", ".join(f"{k} {v:.1f} s" for k, v in record.phases.items())]
+    if record.pipeline_stages:
+        stages = record.pipeline_stages.items()
+        parts += ["pipeline stages: " + ", ".join(f"{k} {v:.1f} s" for k, v in stages)]
     parts += _teardown_lines(record)
     parts.append(_totals(record))
     return "\n".join(parts)
@@ -264,6 +272,8 @@ def summary_markdown(record: RunRecord) -> str:
         parts += ["## Check x result", "", _markdown_table(_check_rows(record)), ""]
     if record.phases:
         parts += ["## Phases", ""] + [f"- {k}: {v:.1f} s" for k, v in record.phases.items()]
+        stages = record.pipeline_stages.items()
+        parts += [f"- pipeline stage {k} (CodePipeline's clock): {v:.1f} s" for k, v in stages]
         parts.append("")
     teardown = _teardown_lines(record)
     parts += ["## Teardown", ""] + ([f"- {line}" for line in teardown] or ["- nothing left"])
@@ -282,7 +292,10 @@ def write_reports(record: RunRecord, directory: Path) -> list[Path]:
         + "\n",
         "access-matrix.txt": (record.matrix_table or "(not computed)") + "\n",
         "probes.json": json.dumps([asdict(p) for p in record.probes], indent=2) + "\n",
-        "phases.json": json.dumps(record.phases, indent=2) + "\n",
+        "phases.json": json.dumps(
+            {"phases": record.phases, "pipeline_stages": record.pipeline_stages}, indent=2
+        )
+        + "\n",
     }
     paths = []
     for name, text in written.items():
