@@ -175,6 +175,20 @@ class IdentityAlone:
         return None
 
 
+class ResourceAlone:
+    """The resource policies as fetched, and no identity policy: a request is decided as if
+    the principal's own policies granted nothing."""
+
+    def __init__(self, fetched: FetchedPolicies) -> None:
+        self.fetched = fetched
+
+    def identity(self, principal: str) -> tuple[list[Policy], Policy | None]:
+        return [], None
+
+    def resource(self, intent: Intent) -> Policy | None:
+        return self.fetched.resource(intent)
+
+
 def principal_of(arn: str) -> Principal:
     """The engine's principal: an AWS service (``sagemaker.amazonaws.com``) or an IAM ARN."""
     return Principal.service(arn) if arn.endswith(SERVICE_SUFFIX) else Principal.from_arn(arn)

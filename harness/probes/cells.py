@@ -57,6 +57,8 @@ class Cell:
     differs_in: str = ""
     refused_by: frozenset[PolicyKind] = frozenset()
     resource_side: bool = False
+    both_sides: bool = False  # an allowed request of a role of the deployment: it must need
+    # the role's own identity policy as well as the resource's (no single policy grants it)
 
 
 @dataclass(frozen=True)
@@ -398,6 +400,7 @@ def _matrix_cell(
         differs_in=differs_in,
         refused_by=refused_by,
         resource_side=resource_side and row.system_role and not expected,
+        both_sides=resource_side and row.system_role and expected,
     )
 
 

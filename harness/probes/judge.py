@@ -61,6 +61,9 @@ def judge(cell: Cell, prober: Prober) -> Verdict:
     if seen.allowed != cell.expected:
         return Verdict(cell, Status.FAILED, _mismatch(cell, seen), seen)
     if cell.expected:
+        alone = _granted_by_one_side(cell, prober) if cell.both_sides else None
+        if alone is not None:
+            return Verdict(cell, Status.FAILED, alone, seen)
         return Verdict(cell, Status.PASSED, f"allowed: {seen.explanation.describe()}", seen)
     problem = _control_problem(cell, prober)
     if problem is not None:
@@ -81,6 +84,22 @@ def judge(cell: Cell, prober: Prober) -> Verdict:
         if excess is not None:
             return Verdict(cell, Status.FAILED, excess, seen)
     return Verdict(cell, Status.PASSED, f"refused: {refusal.explanation.describe()}", seen)
+
+
+def _granted_by_one_side(cell: Cell, prober: Prober) -> str | None:
+    """Two keys for one door: a role of the deployment's allowed request must need its own
+    identity policy as well as the resource's policy; granted by the resource policy alone,
+    a role whose own policy lost the grant would keep it (computed by the engine)."""
+    decisions = prober.resource_alone(cell.call)
+    if not decisions or not all(d.allowed for d in decisions):
+        return None
+    grants = "; ".join(str(s) for d in decisions for s in d.deciding) or "the resource policy"
+    return (
+        f"{_who(cell)}: {cell.call.label} is granted by {grants} alone (computed by the engine "
+        "on the policies as fetched): the role's own identity policy is not needed, so no IAM "
+        "policy of its account can take the grant back. Fix: name the role's account root "
+        "with an exact aws:PrincipalArn condition (delegation) instead of the role or everyone"
+    )
 
 
 def _identity_excess(cell: Cell, prober: Prober) -> str | None:

@@ -22,7 +22,12 @@ from enum import StrEnum
 from harness.deploy.deploy import CANARY_POLICY
 from harness.deploy.principals import Missing, PrincipalSessions, ServiceSessions, Unavailable
 from harness.evidence import DecisionEvidence, Explanation, Source
-from harness.evidence.computed import FetchedPolicies, IdentityAlone, decide_chain
+from harness.evidence.computed import (
+    FetchedPolicies,
+    IdentityAlone,
+    ResourceAlone,
+    decide_chain,
+)
 from harness.evidence.explain import explainer_for
 from harness.evidence.simulated import SimulationInconclusive, simulate_request
 from harness.probes.calls import Attempt, Call, attempt
@@ -107,6 +112,11 @@ class Prober:
         mirror of the resource-side probe, for least privilege."""
         with self._lock:
             return decide_chain(call.intent, self._identities)
+
+    def resource_alone(self, call: Call) -> tuple[DecisionEvidence, ...]:
+        """``call`` decided by the engine on the resource policies alone, as if the principal's
+        own policies granted nothing (computed from the policies the target holds)."""
+        return decide_chain(call.intent, ResourceAlone(FetchedPolicies(self.target)))
 
     def resource_side(self, cell: Cell) -> Observation:
         """``cell``'s request made with the admin-like policy attached to its role; every
