@@ -176,17 +176,22 @@ class IdentityAlone:
 
 
 class ResourceAlone:
-    """The resource policies as fetched, and no identity policy: a request is decided as if
-    the principal's own policies granted nothing."""
+    """The resource policies as fetched (once per resource), and no identity policy: a
+    request is decided as if the principal's own policies granted nothing."""
 
     def __init__(self, fetched: FetchedPolicies) -> None:
         self.fetched = fetched
+        self._resources: dict[tuple[str, str], Policy | None] = {}
 
     def identity(self, principal: str) -> tuple[list[Policy], Policy | None]:
         return [], None
 
     def resource(self, intent: Intent) -> Policy | None:
-        return self.fetched.resource(intent)
+        service = intent.action.split(":", 1)[0]
+        key = (service, intent.resource if service != "s3" else bucket_of(intent.resource))
+        if key not in self._resources:
+            self._resources[key] = self.fetched.resource(intent)
+        return self._resources[key]
 
 
 def principal_of(arn: str) -> Principal:

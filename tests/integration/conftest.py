@@ -78,11 +78,25 @@ def prober(
     cells: dict[str, dict[str, Cell]],
 ) -> Prober:
     """Makes every cell's requests once. It starts after the pipeline finished (the
-    resource-side probes change roles' identity policies for a moment), and first writes the
-    objects the read probes read, as principals allowed to write them."""
+    resource-side probes change roles' identity policies for a moment), first writes the
+    objects the read probes read, as principals allowed to write them, then makes the
+    requests of the cells this session checks, several at a time."""
     if harness_target.has(Capability.RUNS_PIPELINE):
         request.getfixturevalue("pipeline_run")
-    return primed_prober(harness_target, principals, world, cells)
+    prober = primed_prober(harness_target, principals, world, cells)
+    prober.prefetch(_selected(request.session, cells))
+    return prober
+
+
+def _selected(session: pytest.Session, cells: dict[str, dict[str, Cell]]) -> list[Cell]:
+    """The live cells of the checks this session runs (after -k and the like)."""
+    chosen = []
+    for item in session.items:
+        marker = item.get_closest_marker("cells")
+        cell_id = getattr(item, "callspec", None) and item.callspec.params.get("cell_id")
+        if marker is not None and cell_id in cells[marker.args[0]]:
+            chosen.append(cells[marker.args[0]][cell_id])
+    return chosen
 
 
 @pytest.fixture(scope="session")
