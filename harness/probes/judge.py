@@ -90,13 +90,15 @@ def _granted_by_one_side(cell: Cell, prober: Prober) -> str | None:
     """Two keys for one door: a role of the deployment's allowed request must need its own
     identity policy as well as the resource's policy; granted by the resource policy alone,
     a role whose own policy lost the grant would keep it (computed by the engine)."""
-    decisions = prober.resource_alone(cell.call)
-    if not decisions or not all(d.allowed for d in decisions):
+    granted = [d for d in prober.resource_alone(cell.call) if d.allowed]
+    if not granted:
         return None
-    grants = "; ".join(str(s) for d in decisions for s in d.deciding) or "the resource policy"
+    grants = "; ".join(str(s) for d in granted for s in d.deciding) or "the resource policy"
+    actions = ", ".join(d.action for d in granted)
     return (
-        f"{_who(cell)}: {cell.call.label} is granted by {grants} alone (computed by the engine "
-        "on the policies as fetched): the role's own identity policy is not needed, so no IAM "
+        f"{_who(cell)}: {cell.call.label}: {actions} is granted by {grants} alone (computed "
+        "by the engine on the policies as fetched): the role's own identity policy is not "
+        "needed, so no IAM "
         "policy of its account can take the grant back. Fix: name the role's account root "
         "with an exact aws:PrincipalArn condition (delegation) instead of the role or everyone"
     )

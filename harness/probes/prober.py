@@ -27,6 +27,7 @@ from harness.evidence.computed import (
     FetchedPolicies,
     IdentityAlone,
     ResourceAlone,
+    decide,
     decide_chain,
 )
 from harness.evidence.explain import explainer_for
@@ -140,9 +141,10 @@ class Prober:
         return decide_chain(call.intent, self._identities)
 
     def resource_alone(self, call: Call) -> tuple[DecisionEvidence, ...]:
-        """``call`` decided by the engine on the resource policies alone, as if the principal's
-        own policies granted nothing (computed from the policies the target holds)."""
-        return decide_chain(call.intent, self._resources)
+        """Each decision ``call`` needs (its S3 request, and the KMS call S3 makes for it),
+        decided apart by the engine on the resource policies alone, as if the principal's own
+        policies granted nothing (computed from the policies the target holds)."""
+        return tuple(decide(step, self._resources) for step in (call.intent, *call.intent.also))
 
     def resource_side(self, cell: Cell) -> Observation:
         """``cell``'s request made with the admin-like policy attached to its role; every
