@@ -331,7 +331,6 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         terminalreporter.write_line(line)
 
 
-@pytest.hookimpl(tryfirst=True)  # before the JUnit writer's, so the verdicts are in its file
 def pytest_collection_finish(session: pytest.Session) -> None:
     config = session.config
     config.stash[RECORD].phases["collection"] = time.monotonic() - config.stash[STARTED]
@@ -346,6 +345,7 @@ def _close_the_clock(config: pytest.Config, record: RunRecord) -> None:
     record.phases = {name: record.phases[name] for name in order if name in record.phases}
 
 
+@pytest.hookimpl(tryfirst=True)  # before the JUnit writer's, so the verdicts are in its file
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Settle the exit code from the verdicts, then write the reports that show it."""
     config = session.config
