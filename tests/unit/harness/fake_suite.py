@@ -3,7 +3,6 @@ plugin's skips, verdicts, reports and exit codes are tested without deploying an
 
 from __future__ import annotations
 
-import gc
 import textwrap
 import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass
@@ -75,32 +74,25 @@ def run_fake_suite(
     suite = tmp_path / f"test_{tmp_path.name}.py"  # one module name per run: none is reused
     suite.write_text(textwrap.dedent(checks))
     report = tmp_path / "report"
-    # pytest's own unconfigure runs gc.collect() twice; in this process, with boto3's and
-    # moto's models loaded, that took half of each run. What is alive now is not the inner
-    # run's garbage: keep it out of those collections.
-    gc.freeze()
-    try:
-        code = pytest.main(
-            [
-                str(suite),
-                "-p",
-                "harness.pytest_plugin",
-                "-p",
-                "no:cacheprovider",
-                "--rootdir",
-                str(tmp_path),
-                "--import-mode=importlib",
-                "--target",
-                "fake",
-                "--junitxml",
-                str(report / "junit.xml"),
-                "--harness-report",
-                str(report),
-                *options,
-            ]
-        )
-    finally:
-        gc.unfreeze()
+    code = pytest.main(
+        [
+            str(suite),
+            "-p",
+            "harness.pytest_plugin",
+            "-p",
+            "no:cacheprovider",
+            "--rootdir",
+            str(tmp_path),
+            "--import-mode=importlib",
+            "--target",
+            "fake",
+            "--junitxml",
+            str(report / "junit.xml"),
+            "--harness-report",
+            str(report),
+            *options,
+        ]
+    )
     summary = report / "summary.md"
     captured = capsys.readouterr()
     return FakeRun(
