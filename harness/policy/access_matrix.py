@@ -59,7 +59,7 @@ class Allowlist:
     bucket_actions: tuple[str, ...]
     objects: Mapping[str, str]  # label -> object key
     principals: tuple[Expected, ...]
-    key_administrators: frozenset[str] = frozenset()  # names of principals that may
+    key_administrators: frozenset[str] = frozenset()  # names that may administer the key
 
     def expected(self, arn: str) -> Expected | None:
         return next((p for p in self.principals if p.arn == arn), None)
