@@ -171,6 +171,7 @@ def started_target(config: pytest.Config) -> Target:
         config.stash[TARGET] = target
         if isinstance(target, HasDecisionLog):
             config.stash[RECORD].decision_log = Path(target.decision_log.path)
+        config.stash[RECORD].target_log = getattr(target, "log_path", None)
     return config.stash[TARGET]
 
 
