@@ -12,8 +12,9 @@ from moto.s3.models import FakeBucket
 from harness.targets.local import LocalTarget
 from harness.targets.local.moto_state import GatewayAuthorized
 
-FIRST = {"shared-services": "410000000001", "training": "410000000002", "production": "410000000003"}
-SECOND = {"shared-services": "420000000001", "training": "420000000002", "production": "420000000003"}
+ROLES = ("shared-services", "training", "production")
+FIRST = {role: f"41000000000{n}" for n, role in enumerate(ROLES, 1)}
+SECOND = {role: f"42000000000{n}" for n, role in enumerate(ROLES, 1)}
 
 
 def test_moto_is_patched_only_while_a_target_runs_and_each_target_has_its_own_adapter() -> None:
