@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Literal
 
 USAGE_EXIT = 2
+FAULT_VARIABLE = "HARNESS_FAULT"  # the local target's drill faults (targets/local/faults.py)
 ACCOUNT_ID = re.compile(r"\d{12}")
 PathKind = Literal["file", "folder", "file or folder"]
 _IS_KIND: Mapping[str, Callable[[Path], bool]] = {
@@ -152,6 +153,8 @@ def _remote_settings(inputs: Inputs) -> Iterator[Problem]:
         return
     from harness.targets.aws.settings import AwsSettings, SettingsError
 
+    if (inputs.environ or {}).get(FAULT_VARIABLE):
+        yield Problem(f"{FAULT_VARIABLE} (a drill's fault)", "must not be set for the aws target")
     try:
         settings = AwsSettings.from_environment(inputs.environ or {})
     except (SettingsError, ValueError) as error:

@@ -49,9 +49,15 @@ assumed) rejects the request as CloudFormation does, before any stack state chan
 class CloudFormationService:
     """In-memory stacks plus the operations on them."""
 
-    def __init__(self, clients_for: ClientsFor, run_in_background: bool = True) -> None:
+    def __init__(
+        self,
+        clients_for: ClientsFor,
+        run_in_background: bool = True,
+        before_provider: Callable[[str, str], None] | None = None,
+    ) -> None:
         self.clients_for = clients_for
         self.run_in_background = run_in_background
+        self.before_provider = before_provider  # a drill's fault (targets.local.faults)
         self._stacks: dict[str, Stack] = {}
         self._exports: dict[tuple[str, str], dict[str, tuple[str, str]]] = {}
         self._workers = Workers("stack operation")
@@ -230,7 +236,7 @@ class CloudFormationService:
     def _run(
         self, stack: Stack, clients: ClientFactory, action: Callable[[Operation], None]
     ) -> None:
-        operation = Operation(stack, clients, self._claim_exports)
+        operation = Operation(stack, clients, self._claim_exports, self.before_provider)
         if not self.run_in_background:
             action(operation)
             return

@@ -143,8 +143,15 @@ class StackLookup:
 class Operation:
     """Runs one create, update or delete of `stack` with clients from `clients`."""
 
-    def __init__(self, stack: Stack, clients: ClientFactory, claim_exports: ExportClaim) -> None:
+    def __init__(
+        self,
+        stack: Stack,
+        clients: ClientFactory,
+        claim_exports: ExportClaim,
+        before_provider: Callable[[str, str], None] | None = None,
+    ) -> None:
         self.stack, self.clients, self.claim_exports = stack, clients, claim_exports
+        self.before_provider = before_provider  # a drill's fault, else None
 
     def _context(self, plan: Plan, logical_id: str, salt: str = "") -> ProviderContext:
         naming = plan.naming(logical_id, salt)
@@ -177,6 +184,8 @@ class Operation:
         properties = self._desired(plan, logical_id, provider)
         provider.check(logical_id, properties)
         ctx = self._context(plan, logical_id, salt)
+        if self.before_provider is not None:
+            self.before_provider(self.stack.name, logical_id)
         created = provider.create(ctx, properties)
         attributes = provider.attributes(ctx, created.physical_id, properties) | created.attributes
         self.stack.event(logical_id, type_name, "CREATE_COMPLETE", created.physical_id)

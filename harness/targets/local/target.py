@@ -30,7 +30,7 @@ from harness.deadlines import bound
 from harness.gateway.credentials import Credential, CredentialStore
 from harness.gateway.tls import TlsMaterial, generate_tls_material
 from harness.targets.base import Capability, Target
-from harness.targets.local import moto_state
+from harness.targets.local import faults, moto_state
 from harness.targets.local.codepipeline.local import PipelineServices
 from harness.targets.local.decision_log import DecisionLog
 from harness.targets.local.gateway import Gateway, whole_service
@@ -155,7 +155,9 @@ class LocalTarget(Target):
         moto_state.reset_accounts(self.accounts.values())
         for account_id in self.accounts.values():
             self._bootstrap(account_id)
-        self.cloudformation = CloudFormationService(self._stack_clients)
+        self.cloudformation = CloudFormationService(
+            self._stack_clients, before_provider=faults.before_provider(os.environ)
+        )
         self._moto = moto_state.GatewayAuthorized(MotoDispatcher())
         backend = self._moto
         self.runtimes = self._start_runtimes(backend)

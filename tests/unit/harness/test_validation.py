@@ -54,6 +54,18 @@ def test_good_inputs_have_no_problem(tmp_path: Path) -> None:
             "must be an existing file",
         ),
         (
+            Inputs(
+                target="aws",
+                environ={
+                    "HARNESS_FAULT": "provider-raises:3",
+                    "HARNESS_AWS_ACCOUNTS": "shared-services=111111111111,"
+                    "training=222222222222,production=333333333333",
+                },
+            ),
+            "HARNESS_FAULT (a drill's fault)",
+            "must not be set for the aws target",
+        ),
+        (
             Inputs(target="aws", environ={}),
             "aws target settings (HARNESS_AWS_*)",
             "HARNESS_AWS_ACCOUNTS is not set",
