@@ -37,13 +37,12 @@ def harness(*argv: str, env: dict[str, str] | None = None) -> subprocess.Complet
     )
 
 
+# Whole processes, as a user meets them; each rule and command has its unit test as well
+# (tests/unit/harness/test_validation.py), so these stay few: each costs a CLI start.
 BAD_INPUTS = {
     "prefix": (["run", "--prefix", "BAD_Prefix!"], "--prefix 'BAD_Prefix!': must match"),
     "target": (["run", "--target", "cloud"], "--target 'cloud': must be one of"),
     "templates": (["run", "--templates", "/nonexistent"], "--templates /nonexistent: must be"),
-    "account ids": (["access-matrix", "--accounts", "1,2,3"], "account id of A '1'"),
-    "region": (["access-matrix", "--region", "mars-1"], "region 'mars-1'"),
-    "outputs file": (["render", "/nonexistent.json"], "outputs /nonexistent.json: must be"),
     "drill fault on aws": (["deploy", "--target", "aws"], "HARNESS_FAULT (a drill's fault)"),
 }
 
