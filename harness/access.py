@@ -32,6 +32,7 @@ from harness.policy.access_matrix import (
 )
 from harness.targets import OUTSIDER
 from harness.templates import ACCOUNT_TEMPLATES, load_template
+from harness.validation import Inputs, refuse
 
 ALLOWLIST = Path(__file__).resolve().parent.parent / "policies" / "access" / "allowlist.yaml"
 DEFAULT_ACCOUNTS = {"A": "111111111111", "B": "222222222222", "C": "333333333333"}
@@ -193,9 +194,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="also write the matrix as JSON here")
     args = parser.parse_args(argv)
     ids = args.accounts.split(",")
-    if len(ids) != 3 or not all(i.isdigit() and len(i) == 12 for i in ids):
-        parser.error(f"--accounts must be three 12-digit account ids, got {args.accounts!r}")
-    report = project_access(dict(zip("ABC", ids, strict=True)), args.prefix, args.region)
+    accounts = {("ABC"[n] if n < 3 else f"#{n + 1}"): i for n, i in enumerate(ids)}
+    inputs = Inputs(
+        prefix=args.prefix,
+        regions=(args.region,),
+        accounts=accounts,
+        account_roles=("A", "B", "C"),
+        templates=dict(ACCOUNT_TEMPLATES),
+        allowlist=ALLOWLIST,
+        report=None if args.json is None else args.json.parent,
+    )
+    if (refused := refuse("harness access-matrix", inputs)) is not None:
+        return refused
+    report = project_access(accounts, args.prefix, args.region)
     print(format_table(report.matrix))
     if args.json:
         cells = [

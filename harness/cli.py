@@ -16,6 +16,7 @@ from harness import access, run, training_data
 from harness.gate import main as gate_main
 from harness.mutate.cli import main as mutate_main
 from harness.render import RenderError, Wiring, render_pipeline, render_source_bundle
+from harness.validation import Inputs, refuse
 
 
 def _render(argv: list[str]) -> int:
@@ -32,6 +33,9 @@ def _render(argv: list[str]) -> int:
     )
     parser.add_argument("--out", type=Path, default=Path("rendered"), help="output folder")
     args = parser.parse_args(argv)
+    inputs = Inputs(paths={"outputs": ("file", args.outputs)}, report=args.out)
+    if (refused := refuse("harness render", inputs)) is not None:
+        return refused
     try:
         stacks = json.loads(args.outputs.read_text())
         wiring = Wiring.from_outputs(stacks.pop("settings", {}), stacks)

@@ -31,6 +31,7 @@ from harness.promises import ALLOW_UNPROVEN_HELP, NUMBERS, exit_code
 from harness.report import CheckResult, RunRecord, junit_properties, summary_text, write_reports
 from harness.targets import Target
 from harness.templates import ACCOUNT_TEMPLATES, load_template
+from harness.validation import Inputs, deployed_templates, problems
 
 RECORD = pytest.StashKey[RunRecord]()
 STARTED = pytest.StashKey[float]()
@@ -83,10 +84,26 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         "promise(number): the promise of DESIGN.md section 1 (1-4) a check gives evidence for",
     )
+    _refuse_bad_inputs(config)
     config.stash[RECORD] = RunRecord(
         target=config.getoption("target"), allow_unproven=config.getoption("allow_unproven")
     )
     config.stash[STARTED] = time.monotonic()
+
+
+def _refuse_bad_inputs(config: pytest.Config) -> None:
+    """The same validation as ``harness run``'s, before any target starts (pytest's usage
+    error, exit 4)."""
+    inputs = Inputs(
+        prefix=config.getoption("prefix"),
+        report=config.getoption("harness_report"),
+        templates=None
+        if config.getoption("reuse_deployment")
+        else deployed_templates(config.getoption("templates")),
+    )
+    found = problems(inputs)
+    if found:
+        raise pytest.UsageError("\n".join(problem.line("harness") for problem in found))
 
 
 def progress_writer(config: pytest.Config) -> Callable[[str], None]:
@@ -154,6 +171,7 @@ def started_target(config: pytest.Config) -> Target:
         config.stash[TARGET] = target
         if isinstance(target, HasDecisionLog):
             config.stash[RECORD].decision_log = Path(target.decision_log.path)
+        config.stash[RECORD].target_log = getattr(target, "log_path", None)
     return config.stash[TARGET]
 
 

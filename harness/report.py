@@ -63,6 +63,7 @@ class RunRecord:
     leftovers: list[str] = field(default_factory=list)
     teardown_errors: list[str] = field(default_factory=list)
     decision_log: Path | None = None
+    target_log: Path | None = None  # the target's own log, where it keeps one
     allow_unproven: bool = False
     exit_status: int | None = None  # set by the plugin when the session ends
 
@@ -304,4 +305,6 @@ def write_reports(record: RunRecord, directory: Path) -> list[Path]:
         paths.append(path)
     if record.decision_log is not None and record.decision_log.exists():
         paths.append(Path(shutil.copyfile(record.decision_log, directory / "decisions.jsonl")))
+    if record.target_log is not None and record.target_log.exists():
+        paths.append(Path(shutil.copyfile(record.target_log, directory / "target.log")))
     return paths

@@ -17,15 +17,18 @@ from pathlib import Path
 
 import pytest
 
+from harness.access import ALLOWLIST
 from harness.deploy import TARGETS, DeployError, Settings, deploy, make_target, teardown
 from harness.promises import ALLOW_UNPROVEN_HELP, EXIT_CODES
+from harness.validation import deployed_templates, refuse, target_inputs
 
 SUITE = Path(__file__).resolve().parent.parent / "tests" / "integration"
 EPHEMERAL = {"local"}  # targets whose resources end with the process that made them
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--target", default="local", choices=sorted(TARGETS))
+    # Not argparse's choices: the validation names every bad input at once, in one format.
+    parser.add_argument("--target", default="local", help=f"one of {', '.join(sorted(TARGETS))}")
     parser.add_argument(
         "--prefix", help="name prefix of every resource (default: the target's run id, else mlops)"
     )
@@ -87,6 +90,14 @@ def _run_suite(argv: list[str], prog: str, description: str, reuse: bool) -> int
             help="folder with account templates replacing infra/templates' (same file names)",
         )
     args = parser.parse_args(argv)
+    given = {"report": args.report, "allowlist": ALLOWLIST}
+    if not reuse:
+        given["templates"] = deployed_templates(args.templates)
+        if args.templates is not None:
+            given["paths"] = {"--templates": ("folder", args.templates)}
+    refused = refuse(prog, target_inputs(args.target, args.prefix, **given))
+    if refused is not None:
+        return refused
     if reuse and args.target in EPHEMERAL:
         print(
             f"{prog}: nothing outlives a process on target {args.target}; "
@@ -141,6 +152,12 @@ def deploy_main(argv: list[str]) -> int:
     _common(parser)
     parser.add_argument("--outputs", type=Path, help="write the stack outputs here as JSON")
     args = parser.parse_args(argv)
+    outputs_folder = None if args.outputs is None else args.outputs.parent
+    inputs = target_inputs(
+        args.target, args.prefix, templates=deployed_templates(None), report=outputs_folder
+    )
+    if (refused := refuse("harness deploy", inputs)) is not None:
+        return refused
     if args.target in EPHEMERAL:
         _progress(f"target {args.target} ends with this process: this only proves the deploy")
     with make_target(args.target) as target:
@@ -169,6 +186,8 @@ def destroy_main(argv: list[str]) -> int:
     )
     _common(parser)
     args = parser.parse_args(argv)
+    if (refused := refuse("harness destroy", target_inputs(args.target, args.prefix))) is not None:
+        return refused
     with make_target(args.target) as target:
         report = teardown(target, Settings.for_target(target, args.prefix), _progress)
     for line in report.errors:

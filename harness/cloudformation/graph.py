@@ -88,10 +88,10 @@ def creation_order(graph: Mapping[str, Iterable[str]]) -> list[str]:
 def _on_cycles(pending: dict[str, set[str]]) -> list[str]:
     """Drop the resources that merely wait for a cycle, keeping those caught in one."""
     remaining = {name: set(deps) for name, deps in pending.items()}
-    while True:
+    waiting_only = [""]  # each round drops at least one resource, so it ends
+    while waiting_only:
         needed = set().union(*remaining.values())
         waiting_only = [name for name in remaining if name not in needed]
-        if not waiting_only:
-            return sorted(remaining)
         for name in waiting_only:
             del remaining[name]
+    return sorted(remaining)

@@ -40,13 +40,13 @@ def parse(shape: Shape | None, form: Mapping[str, str], prefix: str = "") -> Any
                 result[member] = value
         return result if result or not prefix else None
     if shape.type_name == "list":
-        items, index = [], 1
-        while True:
+        items = []
+        for index in range(1, len(form) + 2):  # a member takes a field at least: it ends
             item = parse(shape.member, form, f"{prefix}.member.{index}")
             if item is None:
-                return items if items or f"{prefix}" in form else None
+                break
             items.append(item)
-            index += 1
+        return items if items or f"{prefix}" in form else None
     if shape.type_name == "map":
         entries, index = {}, 1
         while f"{prefix}.entry.{index}.key" in form:

@@ -20,6 +20,7 @@ from harness.cloudformation.errors import (
 from harness.cloudformation.plan import Output, Plan, stack_arn
 from harness.cloudformation.providers.base import ClientFactory
 from harness.cloudformation.stack import Operation, Stack
+from harness.deadlines import Workers
 
 STACK_NAME = re.compile(r"[a-zA-Z][-a-zA-Z0-9]{0,127}")
 UPDATABLE = {
@@ -48,12 +49,18 @@ assumed) rejects the request as CloudFormation does, before any stack state chan
 class CloudFormationService:
     """In-memory stacks plus the operations on them."""
 
-    def __init__(self, clients_for: ClientsFor, run_in_background: bool = True) -> None:
+    def __init__(
+        self,
+        clients_for: ClientsFor,
+        run_in_background: bool = True,
+        before_provider: Callable[[str, str], None] | None = None,
+    ) -> None:
         self.clients_for = clients_for
         self.run_in_background = run_in_background
+        self.before_provider = before_provider  # a drill's fault (targets.local.faults)
         self._stacks: dict[str, Stack] = {}
         self._exports: dict[tuple[str, str], dict[str, tuple[str, str]]] = {}
-        self._workers: list[threading.Thread] = []
+        self._workers = Workers("stack operation")
         self._lock = threading.Lock()
 
     def create_stack(
@@ -156,10 +163,10 @@ class CloudFormationService:
             if self._owned(caller, s) and (include_deleted or s.status != "DELETE_COMPLETE")
         ]
 
-    def wait(self) -> None:
-        """Block until every started operation has finished (for callers that need it)."""
-        for worker in list(self._workers):
-            worker.join()
+    def wait(self, bound_s: float | None = None) -> list[str]:
+        """Wait for every started operation within ``bound_s`` (default the ``stop`` bound);
+        the operations still running, by stack."""
+        return self._workers.join(bound_s)
 
     def export_records(self, caller: Caller) -> dict[str, tuple[str, str]]:
         """Export name -> (exporting stack id, value) in the caller's account and region."""
@@ -229,12 +236,8 @@ class CloudFormationService:
     def _run(
         self, stack: Stack, clients: ClientFactory, action: Callable[[Operation], None]
     ) -> None:
-        operation = Operation(stack, clients, self._claim_exports)
+        operation = Operation(stack, clients, self._claim_exports, self.before_provider)
         if not self.run_in_background:
             action(operation)
             return
-        worker = threading.Thread(
-            target=action, args=(operation,), name=f"stack-{stack.name}", daemon=True
-        )
-        self._workers.append(worker)
-        worker.start()
+        self._workers.start(f"{stack.name} ({stack.status})", action, operation)

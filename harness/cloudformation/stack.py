@@ -3,6 +3,7 @@ events and rollbacks CloudFormation has."""
 
 from __future__ import annotations
 
+import logging
 import threading
 import uuid
 from collections.abc import Callable
@@ -14,6 +15,8 @@ from harness.cloudformation.errors import ResourceFailure, ValidationError
 from harness.cloudformation.plan import Output, Plan
 from harness.cloudformation.providers import provider_for
 from harness.cloudformation.providers.base import ClientFactory, Provider, ProviderContext
+
+_LOG = logging.getLogger(__name__)
 
 ExportClaim = Callable[["Stack", dict[str, Output]], None]
 """Registers a stack's exports; raises `ResourceFailure` when a name is taken."""
@@ -140,8 +143,15 @@ class StackLookup:
 class Operation:
     """Runs one create, update or delete of `stack` with clients from `clients`."""
 
-    def __init__(self, stack: Stack, clients: ClientFactory, claim_exports: ExportClaim) -> None:
+    def __init__(
+        self,
+        stack: Stack,
+        clients: ClientFactory,
+        claim_exports: ExportClaim,
+        before_provider: Callable[[str, str], None] | None = None,
+    ) -> None:
         self.stack, self.clients, self.claim_exports = stack, clients, claim_exports
+        self.before_provider = before_provider  # a drill's fault, else None
 
     def _context(self, plan: Plan, logical_id: str, salt: str = "") -> ProviderContext:
         naming = plan.naming(logical_id, salt)
@@ -174,6 +184,8 @@ class Operation:
         properties = self._desired(plan, logical_id, provider)
         provider.check(logical_id, properties)
         ctx = self._context(plan, logical_id, salt)
+        if self.before_provider is not None:
+            self.before_provider(self.stack.name, logical_id)
         created = provider.create(ctx, properties)
         attributes = provider.attributes(ctx, created.physical_id, properties) | created.attributes
         self.stack.event(logical_id, type_name, "CREATE_COMPLETE", created.physical_id)
@@ -207,8 +219,9 @@ class Operation:
             try:
                 self._delete(plan, state, retain)
             except Exception as error:
+                reason = failure_reason(self.stack.name, f"DELETE {state.logical_id}", error)
                 self.stack.event(
-                    state.logical_id, state.type, "DELETE_FAILED", state.physical_id, str(error)
+                    state.logical_id, state.type, "DELETE_FAILED", state.physical_id, reason
                 )
                 failures.append(state.logical_id)
             else:
@@ -217,11 +230,7 @@ class Operation:
         return failures
 
     def _record_failure(self, logical_id: str, type_name: str, verb: str, error: Exception) -> None:
-        reason = (
-            str(error)
-            if isinstance(error, ResourceFailure | ValidationError)
-            else (f"Internal failure: {error!r}")
-        )
+        reason = failure_reason(self.stack.name, f"{verb} {logical_id}", error)
         state = self.stack.resources.get(logical_id)
         self.stack.event(
             logical_id, type_name, f"{verb}_FAILED", state.physical_id if state else "", reason
@@ -434,3 +443,13 @@ class Operation:
             )
         else:
             stack.set_status("UPDATE_ROLLBACK_COMPLETE")
+
+
+def failure_reason(stack: str, step: str, error: Exception) -> str:
+    """The one-line cause a stack event shows; an unexpected error (a provider's fault, not
+    the request's) also leaves its traceback in the target's log."""
+    if isinstance(error, ResourceFailure | ValidationError):
+        return str(error)
+    _LOG.error("stack %s: %s failed", stack, step, exc_info=error)
+    first_line = (str(error).strip().splitlines() or [""])[0]
+    return f"Internal failure: {type(error).__name__}: {first_line} (traceback in the target's log)"

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import tempfile
-import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -22,6 +21,7 @@ from typing import Any
 from botocore.client import BaseClient
 from botocore.exceptions import BotoCoreError, ClientError
 
+from harness.deadlines import DeadlineExceeded, bound, poll
 from harness.deploy.settings import Settings
 from harness.render import (
     PIPELINE_DIR,
@@ -314,29 +314,23 @@ def create_pipeline(target: Target, deployment: Deployment, progress: Progress) 
         raise _fail(f"pipeline {name} (role {request['pipeline']['roleArn']})", error) from error
 
 
-FIRST_RUN_BOUND_S = 60.0
-
-
-def await_first_run(
-    codepipeline: BaseClient, name: str, bound_s: float = FIRST_RUN_BOUND_S
-) -> None:
+def await_first_run(codepipeline: BaseClient, name: str, bound_s: float | None = None) -> None:
     """Wait until the run CreatePipeline starts by itself has ended (its Source fails: the
     branch does not exist yet). A push during that run would give the same commit two queued
     executions, and the one nobody follows would hold the approval stage."""
-    deadline = time.monotonic() + bound_s
-    while True:
-        executions = codepipeline.list_pipeline_executions(pipelineName=name)[
-            "pipelineExecutionSummaries"
-        ]
-        running = [e for e in executions if e["status"] in {"InProgress", "Stopping"}]
-        if executions and not running:
-            return
-        if time.monotonic() > deadline:
-            raise DeployError(
-                f"pipeline {name}: the run CreatePipeline started has not ended after "
-                f"{bound_s:.0f} s ({[e['status'] for e in executions]})"
-            )
-        time.sleep(0.1)
+    bound_s = bound("pipeline_first_run") if bound_s is None else bound_s
+    what = f"pipeline {name}: the end of the run CreatePipeline started"
+    statuses: list[str] = []
+    try:
+        for _ in poll(what, bound_s):
+            executions = codepipeline.list_pipeline_executions(pipelineName=name)[
+                "pipelineExecutionSummaries"
+            ]
+            statuses = [e["status"] for e in executions]
+            if executions and not {"InProgress", "Stopping"}.intersection(statuses):
+                return
+    except DeadlineExceeded as exceeded:
+        raise DeployError(f"{exceeded} ({statuses})") from exceeded
 
 
 def push_source(

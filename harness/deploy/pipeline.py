@@ -14,6 +14,7 @@ from typing import Any
 
 from botocore.client import BaseClient
 
+from harness.deadlines import DeadlineExceeded, poll
 from harness.deploy.deploy import Deployment, Progress
 
 FINAL = {"Succeeded", "Failed", "Stopped", "Superseded"}
@@ -106,50 +107,70 @@ def follow_execution(
     deadline = began + timeout_s
     definition = codepipeline.get_pipeline(name=name)["pipeline"]
     approvals = _approval_actions(definition)
-    execution = None
-    while execution is None:
-        execution = _find_execution(codepipeline, name, deployment.commit_id, execution_id)
-        if execution is None and time.monotonic() > deadline:
-            raise PipelineTimeout(
-                f"pipeline {name}: no execution for commit {deployment.commit_id} after "
-                f"{timeout_s:.0f} s; the source change rule "
-                f"{deployment.outputs['shared-services'].get('SourceChangeRuleName')} "
-                "should start one on a push to main"
-            )
-        time.sleep(poll_s if execution is None else 0)
+    try:
+        for _ in poll(
+            f"pipeline {name}: an execution for commit {deployment.commit_id}", timeout_s, poll_s
+        ):
+            execution = _find_execution(codepipeline, name, deployment.commit_id, execution_id)
+            if execution is not None:
+                break
+    except DeadlineExceeded as exceeded:
+        raise PipelineTimeout(
+            f"{exceeded}; the source change rule "
+            f"{deployment.outputs['shared-services'].get('SourceChangeRuleName')} "
+            "should start one on a push to main"
+        ) from exceeded
     execution_id = execution["pipelineExecutionId"]
     progress(f"pipeline {name}: execution {execution_id} started")
     run = PipelineRun(name, execution_id, "InProgress", started=execution.get("startTime"))
     reported: set[str] = set()
-    while True:
-        status = codepipeline.get_pipeline_execution(
-            pipelineName=name, pipelineExecutionId=execution_id
-        )["pipelineExecution"]["status"]
-        state = codepipeline.get_pipeline_state(name=name)
-        run.stages = {s["stageName"]: s for s in state["stageStates"]}
-        for stage_name, stage in run.stages.items():
-            stage_status = stage.get("latestExecution", {}).get("status")
-            if stage_status and f"{stage_name}:{stage_status}" not in reported:
-                reported.add(f"{stage_name}:{stage_status}")
-                progress(f"pipeline {name}: stage {stage_name} {stage_status}")
-        if status in FINAL:
-            if run.approval is None:  # answered before (an adopted deployment's run)
-                run.approval = _recorded_approval(run.stages, approvals, execution_id)
-            run.status = status
-            run.seconds = time.monotonic() - began
-            return run
-        if run.approval is None:
-            run.approval = _answer_approval(
-                codepipeline, name, run.stages, approvals, approve, execution_id
-            )
-            if run.approval is not None:
-                progress(f"pipeline {name}: approval answered {run.approval['status']}")
-        if time.monotonic() > deadline:
-            raise PipelineTimeout(
-                f"pipeline {name}: execution {execution_id} still {status} after "
-                f"{timeout_s:.0f} s ({_stage_summary(run.stages)})"
-            )
-        time.sleep(poll_s)
+    remaining = max(deadline - time.monotonic(), 0.0)
+    try:
+        for _ in poll(f"pipeline {name}: execution {execution_id}", remaining, poll_s):
+            if _advance(codepipeline, run, approvals, approve, progress, reported):
+                run.seconds = time.monotonic() - began
+                return run
+    except DeadlineExceeded as exceeded:
+        raise PipelineTimeout(
+            f"pipeline {name}: execution {execution_id} still {run.status} after "
+            f"{timeout_s:.0f} s ({_stage_summary(run.stages)})"
+        ) from exceeded
+    raise AssertionError("poll ends by raising DeadlineExceeded")
+
+
+def _advance(
+    codepipeline: BaseClient,
+    run: PipelineRun,
+    approvals: set[tuple[str, str]],
+    approve: bool,
+    progress: Progress,
+    reported: set[str],
+) -> bool:
+    """One look at the execution: report new stage states, answer the approval once it
+    waits; True when the execution has ended (``run`` then holds its final state)."""
+    name, execution_id = run.pipeline, run.execution_id
+    status = codepipeline.get_pipeline_execution(
+        pipelineName=name, pipelineExecutionId=execution_id
+    )["pipelineExecution"]["status"]
+    state = codepipeline.get_pipeline_state(name=name)
+    run.stages = {s["stageName"]: s for s in state["stageStates"]}
+    for stage_name, stage in run.stages.items():
+        stage_status = stage.get("latestExecution", {}).get("status")
+        if stage_status and f"{stage_name}:{stage_status}" not in reported:
+            reported.add(f"{stage_name}:{stage_status}")
+            progress(f"pipeline {name}: stage {stage_name} {stage_status}")
+    run.status = status
+    if status in FINAL:
+        if run.approval is None:  # answered before (an adopted deployment's run)
+            run.approval = _recorded_approval(run.stages, approvals, execution_id)
+        return True
+    if run.approval is None:
+        run.approval = _answer_approval(
+            codepipeline, name, run.stages, approvals, approve, execution_id
+        )
+        if run.approval is not None:
+            progress(f"pipeline {name}: approval answered {run.approval['status']}")
+    return False
 
 
 def _answer_approval(

@@ -15,6 +15,7 @@ from harness.gate import cfnlint_runner, checkov_runner, document_checks
 from harness.gate.findings import Finding
 from harness.gate.report import write_junit, write_sarif
 from harness.gate.sources import Document, discover, load
+from harness.validation import Inputs, refuse
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -100,6 +101,13 @@ def main(argv: list[str] | None = None) -> int:
         "cfn-lint Metadata, else us-east-1)",
     )
     args = parser.parse_args(argv)
+    inputs = Inputs(
+        paths={f"path {i + 1}": ("file or folder", path) for i, path in enumerate(args.paths)},
+        report=args.report_dir,
+        regions=tuple(args.regions) if args.regions else None,
+    )
+    if (refused := refuse("harness gate", inputs)) is not None:
+        return refused
     try:
         result = run_gate(args.paths, args.report_dir, args.regions)
     except (checkov_runner.CheckovError, FileNotFoundError) as error:

@@ -7,7 +7,6 @@ with the capability's description as the reason, never passed.
 
 from __future__ import annotations
 
-import time
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from enum import Enum
@@ -17,6 +16,8 @@ from typing import Any, Self
 import boto3
 from botocore.client import BaseClient
 from botocore.exceptions import ClientError
+
+from harness.deadlines import DeadlineExceeded, bound, poll
 
 ACCOUNT_ROLES = ("shared-services", "training", "production")
 """The three accounts of the pipeline, by the part each plays (DESIGN.md section 1)."""
@@ -208,23 +209,35 @@ class Target(ABC):
             raise
 
     def _wait(self, cloudformation: BaseClient, name: str, wanted: str) -> dict[str, Any]:
-        deadline = time.monotonic() + self.stack_timeout_seconds
-        while True:
-            stack = cloudformation.describe_stacks(StackName=name)["Stacks"][0]
-            status = stack["StackStatus"]
-            if status == wanted:
-                return stack
-            if time.monotonic() > deadline:
-                raise StackFailed(f"stack {stack['StackName']} still {status} after timeout")
-            if not status.endswith("_IN_PROGRESS"):
-                events = cloudformation.describe_stack_events(StackName=name)["StackEvents"]
-                failed = [
-                    f"{e['LogicalResourceId']}: {e.get('ResourceStatusReason', '')}"
-                    for e in events
-                    if e["ResourceStatus"].endswith("FAILED")
-                ]
-                raise StackFailed(
-                    f"stack {stack['StackName']} is {status}, wanted {wanted}: "
-                    + ("; ".join(failed) or stack.get("StackStatusReason", ""))
-                )
-            time.sleep(self.stack_poll_seconds)
+        bound_s = bound("stack_operation", self.stack_timeout_seconds)
+        status = "unknown"
+        try:
+            for _ in poll(f"stack {name} to reach {wanted}", bound_s, self.stack_poll_seconds):
+                stack = cloudformation.describe_stacks(StackName=name)["Stacks"][0]
+                status = stack["StackStatus"]
+                if status == wanted:
+                    return stack
+                if not status.endswith("_IN_PROGRESS"):
+                    events = cloudformation.describe_stack_events(StackName=name)["StackEvents"]
+                    failed = [
+                        f"{e['LogicalResourceId']}: {e.get('ResourceStatusReason', '')}"
+                        for e in events
+                        if e["ResourceStatus"].endswith("FAILED")
+                    ]
+                    raise StackFailed(
+                        f"stack {stack['StackName']} is {status}, wanted {wanted}: "
+                        + ("; ".join(failed) or stack.get("StackStatusReason", ""))
+                    )
+        except DeadlineExceeded as exceeded:
+            events = cloudformation.describe_stack_events(StackName=name)["StackEvents"]
+            raise StackFailed(f"{exceeded}; still {status}, {_in_progress(events)}") from exceeded
+        raise AssertionError("poll ends by raising DeadlineExceeded")
+
+
+def _in_progress(events: list[dict[str, Any]]) -> str:
+    """The resources whose latest event (events come newest first) is still in progress."""
+    latest: dict[str, str] = {}
+    for event in events:
+        latest.setdefault(event["LogicalResourceId"], event["ResourceStatus"])
+    stuck = [f"{r} {s}" for r, s in latest.items() if s.endswith("_IN_PROGRESS")]
+    return "waiting on " + ", ".join(stuck) if stuck else "no resource in progress"

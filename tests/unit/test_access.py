@@ -82,7 +82,7 @@ def test_cli_prints_the_table_and_exits_zero(capsys) -> None:
 
 
 def test_cli_refuses_malformed_account_ids(capsys) -> None:
-    with pytest.raises(SystemExit) as exit_info:
-        main(["--accounts", "1,2"])
-    assert exit_info.value.code == 2
-    assert "three 12-digit account ids" in capsys.readouterr().err
+    assert main(["--accounts", "1,2"]) == 2
+    err = capsys.readouterr().err
+    assert "accounts 1, 2: must be one id for each of A, B, C" in err
+    assert "account id of B '2': must be exactly 12 digits" in err

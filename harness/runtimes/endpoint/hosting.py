@@ -20,6 +20,7 @@ from pathlib import Path
 import xgboost as xgb
 from botocore.exceptions import BotoCoreError, ClientError
 
+from harness.deadlines import bound
 from harness.runtimes.aws import AwsAccess, describe_error
 from harness.runtimes.endpoint.model import ModelLoadError, download_model, load_booster
 from harness.runtimes.endpoint.server import ModelServer
@@ -85,15 +86,19 @@ class HostedEndpoint:
         self._thread.join(timeout)
         return self.state
 
-    def stop(self) -> None:
-        """Shut the server down and drop the model files (DeleteEndpoint)."""
+    def stop(self, bound_s: float | None = None) -> bool:
+        """Shut the server down and drop the model files (DeleteEndpoint); False when its
+        start is still running after the bound (it is left to end on its own)."""
         if self._thread.ident is not None:  # started: let Creating finish first
-            self._thread.join()
+            self._thread.join(bound("stop") if bound_s is None else bound_s)
+            if self._thread.is_alive():
+                return False
         with self._lock:
             server, self._server = self._server, None
         if server is not None:
             server.stop()
         shutil.rmtree(self._workdir, ignore_errors=True)
+        return True
 
     def _set(self, state: EndpointState) -> None:
         with self._lock:

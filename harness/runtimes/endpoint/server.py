@@ -9,6 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import xgboost as xgb
 
+from harness.deadlines import bound
 from harness.runtimes.endpoint.protocol import (
     Reply,
     RequestError,
@@ -44,7 +45,7 @@ class ModelServer:
     def stop(self) -> None:
         self._http.shutdown()
         self._http.server_close()
-        self._thread.join()
+        self._thread.join(bound("stop"))
 
     def invocations(self, body: bytes, content_type: str | None, accept: str | None) -> Reply:
         if not body:

@@ -262,8 +262,7 @@ class Gateway:
         return call, call.protocol, ""
 
     def _moto(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
-        with moto_state.authorized_by_gateway():
-            return list(self.backend(environ, start_response))
+        return list(self.backend(environ, start_response))
 
     def decide(
         self, principal: Principal, credential: Credential | None, check: Check, exchange: Exchange

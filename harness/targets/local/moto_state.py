@@ -9,14 +9,13 @@ of the local target that knows moto's internal model.
 from __future__ import annotations
 
 import datetime
-import functools
 import json
 import re
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from moto.awslambda.exceptions import UnknownFunctionException
 from moto.awslambda.models import lambda_backends
@@ -283,30 +282,62 @@ class MotoResourceState:
         return role.arn if role is not None else None
 
 
-@functools.cache
-def _defer_bucket_policy_to_gateway() -> None:
-    """moto applies bucket policies to object requests itself, ignoring their conditions (so
-    every conditional Deny denies). Requests the gateway has already authorized skip that
-    check; moto used without the gateway (other tests, bare moto) keeps its behaviour."""
-    original = FakeBucket.get_permission
+class GatewayAuthorized:
+    """moto's WSGI app as one local target's gateway reaches it: moto leaves authorization
+    to the gateway for the requests that pass through here, and only for those.
 
-    def get_permission(self: FakeBucket, action: str, resource: str) -> Any:
-        if getattr(_decided, "active", False):
-            return PermissionResult.NEUTRAL
-        return original(self, action, resource)
+    moto applies bucket policies to object requests itself, ignoring their conditions (so
+    every conditional Deny denies). That check is moto's ``FakeBucket.get_permission``; while
+    any adapter is open it is replaced by one that answers NEUTRAL for a request under way in
+    an adapter (marked on its thread, by adapter) and defers to moto's own otherwise, so bare
+    moto and other targets keep their behaviour. ``close`` (the target's stop) puts moto's
+    own back once no adapter is open.
+    """
 
-    FakeBucket.get_permission = get_permission  # type: ignore[method-assign]
+    _open: ClassVar[set[GatewayAuthorized]] = set()
+    _original: ClassVar[Any] = None
+    _lock: ClassVar[threading.Lock] = threading.Lock()
+
+    def __init__(self, app: Callable[..., Iterable[bytes]]) -> None:
+        self._app = app
+        with GatewayAuthorized._lock:
+            if not GatewayAuthorized._open:
+                GatewayAuthorized._original = FakeBucket.get_permission
+                FakeBucket.get_permission = _deferring_get_permission  # type: ignore[method-assign]
+            GatewayAuthorized._open.add(self)
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        with self.authorizing():
+            return list(self._app(environ, start_response))
+
+    @contextmanager
+    def authorizing(self) -> Iterator[None]:
+        """Within this block (one request thread), moto leaves authorization to the gateway."""
+        previous = getattr(_decided, "adapter", None)
+        _decided.adapter = self
+        try:
+            yield
+        finally:
+            _decided.adapter = previous
+
+    @property
+    def is_open(self) -> bool:
+        return self in GatewayAuthorized._open
+
+    def close(self) -> None:
+        """Stop deferring for this target; moto's own check is back once none is open."""
+        with GatewayAuthorized._lock:
+            GatewayAuthorized._open.discard(self)
+            if not GatewayAuthorized._open and GatewayAuthorized._original is not None:
+                FakeBucket.get_permission = GatewayAuthorized._original  # type: ignore[method-assign]
+                GatewayAuthorized._original = None
 
 
-@contextmanager
-def authorized_by_gateway() -> Iterator[None]:
-    """Within this block (one request thread), moto leaves authorization to the gateway."""
-    _defer_bucket_policy_to_gateway()
-    _decided.active = True
-    try:
-        yield
-    finally:
-        _decided.active = False
+def _deferring_get_permission(self: FakeBucket, action: str, resource: str) -> Any:
+    adapter = getattr(_decided, "adapter", None)
+    if adapter is not None and adapter.is_open:
+        return PermissionResult.NEUTRAL
+    return GatewayAuthorized._original(self, action, resource)
 
 
 def codecommit_repository(account_id: str, region: str, name: str) -> dict[str, str] | None:

@@ -9,9 +9,11 @@ in about a second.
 from __future__ import annotations
 
 import datetime
+import logging
 import os
 import secrets
 import shutil
+import sys
 import tempfile
 import threading
 from collections.abc import Mapping
@@ -24,10 +26,11 @@ from botocore.config import Config
 
 from harness.cloudformation import Caller, CloudFormationApi, CloudFormationService, ValidationError
 from harness.cloudformation.providers.base import ClientFactory
+from harness.deadlines import bound
 from harness.gateway.credentials import Credential, CredentialStore
 from harness.gateway.tls import TlsMaterial, generate_tls_material
 from harness.targets.base import Capability, Target
-from harness.targets.local import moto_state
+from harness.targets.local import faults, moto_state
 from harness.targets.local.codepipeline.local import PipelineServices
 from harness.targets.local.decision_log import DecisionLog
 from harness.targets.local.gateway import Gateway, whole_service
@@ -54,6 +57,7 @@ _ADMINISTRATOR = {
         {"Sid": "AdministratorAccess", "Effect": "Allow", "Action": "*", "Resource": "*"}
     ],
 }
+_LOG_FORMAT = "%(asctime)s %(threadName)s %(name)s: %(message)s"
 _LONG_SESSION = datetime.timedelta(hours=12)
 _CLIENT_CONFIG = Config(
     retries={"max_attempts": 2, "mode": "standard"},
@@ -116,6 +120,9 @@ class LocalTarget(Target):
         self.cloudformation: CloudFormationService | None = None
         self.runtimes: LocalRuntimes | None = None
         self.pipelines: PipelineServices | None = None
+        self._moto: moto_state.GatewayAuthorized | None = None
+        self.stuck_workers: list[str] = []  # named by the last stop
+        self._log: logging.FileHandler | None = None
 
     # lifecycle ---------------------------------------------------------------------------
     def start(self) -> None:
@@ -130,17 +137,29 @@ class LocalTarget(Target):
             try:
                 self._start_claimed()
             except BaseException:
+                if self._moto is not None:
+                    self._moto.close()
+                    self._moto = None
+                self._close_log()
                 self._release_accounts()
                 raise
 
     def _start_claimed(self) -> None:
         self.workdir = self._given_workdir or Path(tempfile.mkdtemp(prefix="local-target-"))
         self._tls = generate_tls_material(self.workdir / "tls")
+        self._log = logging.FileHandler(self.workdir / "target.log", encoding="utf-8")
+        self._log.setFormatter(
+            logging.Formatter("%(asctime)s %(threadName)s %(name)s: %(message)s")
+        )
+        logging.getLogger("harness").addHandler(self._log)
         moto_state.reset_accounts(self.accounts.values())
         for account_id in self.accounts.values():
             self._bootstrap(account_id)
-        self.cloudformation = CloudFormationService(self._stack_clients)
-        backend = MotoDispatcher()
+        self.cloudformation = CloudFormationService(
+            self._stack_clients, before_provider=faults.before_provider(os.environ)
+        )
+        self._moto = moto_state.GatewayAuthorized(MotoDispatcher())
+        backend = self._moto
         self.runtimes = self._start_runtimes(backend)
         self.pipelines = PipelineServices(self)
         self.gateway = Gateway(
@@ -159,20 +178,46 @@ class LocalTarget(Target):
         self._listeners = [Listener(self.gateway, self._tls), Listener(self.gateway)]
 
     def stop(self) -> None:
+        """Stop within the ``stop`` bound per kind of worker, even when one is stuck: those
+        still running are named on stderr and in ``stuck_workers`` (daemon threads, they end
+        with the process) and the target is stopped all the same."""
         with self._lock:
+            stuck: list[str] = []
             if self.cloudformation is not None:
-                self.cloudformation.wait()
+                stuck += self.cloudformation.wait()
             if self.pipelines is not None:
-                self.pipelines.stop()
+                stuck += self.pipelines.stop()
             if self.runtimes is not None:
-                self.runtimes.stop()
+                stuck += self.runtimes.stop()
             for listener in self._listeners:
                 listener.close()
+            if self._moto is not None:
+                self._moto.close()
+                self._moto = None
+            self._close_log()
             if self._listeners:
                 self._release_accounts()
             self._listeners = []
+            self.stuck_workers = stuck
+            if stuck:
+                print(
+                    f"local target stopped after {bound('stop'):g} s per kind of worker with "
+                    f"these still running: {'; '.join(stuck)}",
+                    file=sys.stderr,
+                )
             if self._given_workdir is None and self.workdir is not None:
                 shutil.rmtree(self.workdir, ignore_errors=True)
+
+    @property
+    def log_path(self) -> Path | None:
+        """The target's own log (providers' and runtimes' tracebacks), while it runs."""
+        return None if self._log is None else Path(self._log.baseFilename)
+
+    def _close_log(self) -> None:
+        if self._log is not None:
+            logging.getLogger("harness").removeHandler(self._log)
+            self._log.close()
+            self._log = None
 
     def _claim_accounts(self) -> None:
         """moto's state is per process: two live targets must not share an account."""

@@ -147,6 +147,8 @@ def test_harness_passes_allow_unproven_on_and_returns_pytests_code(
 ) -> None:
     seen: list[list[str]] = []
     monkeypatch.setattr(harness_run.pytest, "main", lambda args: seen.append(args) or 3)
+    accounts = "shared-services=111111111111,training=222222222222,production=333333333333"
+    monkeypatch.setenv("HARNESS_AWS_ACCOUNTS", accounts)  # validated before pytest starts
     assert command(["--target", "aws", "--allow-unproven"]) == 3
     assert "--allow-unproven" in seen[0]
 

@@ -9,8 +9,6 @@ from harness.targets.local.codepipeline.service import PipelineStore
 from harness.targets.local.codepipeline.trigger import EventDelivery
 from harness.targets.local.gateway import LocalService
 
-STOP_TIMEOUT_SECONDS = 30.0
-
 
 class PipelineServices:
     """``services()`` go into the gateway's registry; ``stop()`` abandons executions and lets
@@ -24,6 +22,6 @@ class PipelineServices:
     def services(self) -> dict[str, LocalService]:
         return {"codecommit": self.codecommit, "codepipeline": CodePipelineApi(self.store)}
 
-    def stop(self, timeout: float = STOP_TIMEOUT_SECONDS) -> None:
-        self.events.wait(timeout)
-        self.store.wait(timeout)
+    def stop(self, bound_s: float | None = None) -> list[str]:
+        """Deliveries, then executions, each within the bound; the workers still running."""
+        return self.events.wait(bound_s) + self.store.wait(bound_s)

@@ -8,6 +8,7 @@ import threading
 import uuid
 from typing import Any
 
+from harness.deadlines import Workers
 from harness.targets.local.codecommit import CodeCommitService
 from harness.targets.local.codepipeline.json_api import ServiceError
 from harness.targets.local.codepipeline.model import Execution, Pipeline, now
@@ -30,7 +31,7 @@ class PipelineStore:
         self.runner = Runner(sessions, codecommit, self.waits, settings)
         self._pipelines: dict[PipelineKey, Pipeline] = {}
         self._executions: dict[PipelineKey, list[Execution]] = {}  # oldest first
-        self._threads: list[threading.Thread] = []
+        self._workers = Workers("pipeline execution")
         self._lock = threading.Lock()
 
     # pipelines -----------------------------------------------------------------------------
@@ -104,14 +105,7 @@ class PipelineStore:
                 str(uuid.uuid4()), pipeline, declaration, trigger, dict(source_revisions or {})
             )
             self._executions[key].append(execution)
-            thread = threading.Thread(
-                target=self.runner.run,
-                args=(execution,),
-                name=f"pipeline-{execution.execution_id}",
-                daemon=True,
-            )
-            self._threads.append(thread)
-        thread.start()
+        self._workers.start(f"{name} {execution.execution_id}", self.runner.run, execution)
         return execution
 
     def execution(self, account_id: str, region: str, name: str, execution_id: str) -> Execution:
@@ -141,16 +135,14 @@ class PipelineStore:
             execution.status = "Stopping"  # the runner makes it Stopped
             execution.stop.set()
 
-    def wait(self, timeout: float | None = None) -> None:
-        """Let running executions end (the target stops them first)."""
+    def wait(self, bound_s: float | None = None) -> list[str]:
+        """Abandon running executions and let them end within the bound; those stuck."""
         with self._lock:
-            threads = list(self._threads)
             for executions in self._executions.values():
                 for execution in executions:
                     execution.abandon = True
                     execution.stop.set()
-        for thread in threads:
-            thread.join(timeout)
+        return self._workers.join(bound_s)
 
 
 def _stored(declaration: dict[str, Any], version: int) -> dict[str, Any]:

@@ -8,11 +8,11 @@ waiting ones are superseded (SUPERSEDED). PARALLEL executions never wait.
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field
 
+from harness.deadlines import POLL_S, bound
 from harness.targets.local.codepipeline.model import Execution
-
-_POLL_SECONDS = 0.1
 
 Slot = tuple[str, str]  # pipeline ARN, stage name
 
@@ -41,17 +41,22 @@ class StageLocks:
                     older.finish("Superseded", f"Superseded by {execution.execution_id}")
                 slot.waiting.clear()
             slot.waiting.append(execution)
-            while True:
+            # Waits behind earlier executions, which may wait for their approval in turn.
+            deadline = time.monotonic() + bound("approval")
+            while time.monotonic() < deadline:
                 if execution.stop.is_set() or execution.status == "Superseded":
-                    if execution in slot.waiting:
-                        slot.waiting.remove(execution)
-                    self._changed.notify_all()
-                    return False
+                    break
                 if slot.holder is None and slot.waiting[0] is execution:
                     slot.waiting.pop(0)
                     slot.holder = execution.execution_id
                     return True
-                self._changed.wait(_POLL_SECONDS)
+                self._changed.wait(POLL_S)
+            else:
+                execution.finish("Failed", f"waited {bound('approval'):g} s to enter {stage}")
+            if execution in slot.waiting:
+                slot.waiting.remove(execution)
+            self._changed.notify_all()
+            return False
 
     def leave(self, execution: Execution, stage: str) -> None:
         with self._changed:

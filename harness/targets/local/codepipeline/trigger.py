@@ -13,6 +13,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
+from harness.deadlines import Workers
 from harness.targets.local import moto_state
 from harness.targets.local.codepipeline.runner import ServiceSessions
 
@@ -33,23 +34,21 @@ class EventDelivery:
     def __init__(self, sessions: ServiceSessions) -> None:
         self.sessions = sessions
         self.deliveries: list[Delivery] = []
-        self._threads: list[threading.Thread] = []
+        self._workers = Workers("event delivery")
         self._lock = threading.Lock()
 
     def publish(self, account_id: str, region: str, event: dict[str, Any]) -> None:
-        thread = threading.Thread(
-            target=self._deliver, args=(account_id, region, event), daemon=True
+        self._workers.start(
+            f"{event.get('detail-type', 'event')} in {account_id}",
+            self._deliver,
+            account_id,
+            region,
+            event,
         )
-        with self._lock:
-            self._threads.append(thread)
-        thread.start()
 
-    def wait(self, timeout: float | None = None) -> None:
-        """Let deliveries under way finish."""
-        with self._lock:
-            threads = list(self._threads)
-        for thread in threads:
-            thread.join(timeout)
+    def wait(self, bound_s: float | None = None) -> list[str]:
+        """Let deliveries under way finish within the bound; those still running."""
+        return self._workers.join(bound_s)
 
     def _deliver(self, account_id: str, region: str, event: dict[str, Any]) -> None:
         for target in moto_state.matching_rule_targets(account_id, region, event):

@@ -12,10 +12,9 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from harness.deadlines import DeadlineExceeded, poll
 from harness.targets.local.codepipeline.json_api import ServiceError
 from harness.targets.local.codepipeline.model import ActionRun, Execution
-
-_POLL_SECONDS = 0.1
 
 
 class ActionFailed(Exception):
@@ -40,16 +39,17 @@ class Wait:
     result: dict[str, Any] | None = None
     done: threading.Event = field(default_factory=threading.Event)
 
-    def wait(self, timeout: float | None, what: str) -> dict[str, Any]:
-        waited = 0.0
-        while not self.done.wait(_POLL_SECONDS):
-            waited += _POLL_SECONDS
-            if self.execution.stop.is_set() and self.execution.abandon:
-                raise ActionAbandoned(what)
-            if timeout is not None and waited >= timeout:
-                raise ActionFailed("JobFailed", f"{what}: no result after {timeout:g} s")
-        assert self.result is not None
-        return self.result
+    def wait(self, timeout: float, what: str) -> dict[str, Any]:
+        try:
+            for _ in poll(f"{what}: a result", timeout, stop=self.done):
+                if self.done.is_set():
+                    assert self.result is not None
+                    return self.result
+                if self.execution.stop.is_set() and self.execution.abandon:
+                    raise ActionAbandoned(what)
+        except DeadlineExceeded as exceeded:
+            raise ActionFailed("JobFailed", str(exceeded)) from exceeded
+        raise AssertionError("poll ends by raising DeadlineExceeded")
 
 
 @dataclass

@@ -35,8 +35,9 @@ class LocalRuntimes:
         """By botocore service name, for ``Gateway(services=...)``."""
         return dict(self._services)
 
-    def stop(self) -> None:
-        """Abort executions, then wait for background work, then stop jobs and endpoints."""
+    def stop(self, bound_s: float | None = None) -> list[str]:
+        """Abort executions, then wait for background work, then stop jobs and endpoints,
+        each within the bound; the workers still running."""
         self.stepfunctions.stop()
-        self._context.join()
-        self.sagemaker.stop()
+        stuck = self._context.join(bound_s)
+        return stuck + self.sagemaker.stop(bound_s)

@@ -15,6 +15,7 @@ from typing import Any
 
 import boto3
 
+from harness.deadlines import Workers
 from harness.runtimes.aws import AwsAccess
 from harness.targets.local.services.wire import Answer, WsgiApp, forward
 
@@ -37,8 +38,7 @@ class ServiceContext:
         self._endpoint_url = endpoint_url
         self._ca_bundle = ca_bundle
         self._backend = backend
-        self._threads: list[threading.Thread] = []
-        self._lock = threading.Lock()
+        self._workers = Workers("runtime")
 
     def access(self, role_arn: str, service: str) -> AwsAccess:
         """``role_arn`` as AWS service ``service`` assumes it, pointed at the gateway.
@@ -52,16 +52,8 @@ class ServiceContext:
 
     def background(self, name: str, work: Callable[[], None]) -> threading.Thread:
         """Run ``work`` in a thread that ``join`` waits for."""
-        thread = threading.Thread(target=work, name=name, daemon=True)
-        with self._lock:
-            self._threads = [t for t in self._threads if t.is_alive()]
-            self._threads.append(thread)
-        thread.start()
-        return thread
+        return self._workers.start(name, work)
 
-    def join(self, timeout: float = 30.0) -> None:
-        """Wait for every background thread (their work ends on its own or was stopped)."""
-        with self._lock:
-            threads, self._threads = self._threads, []
-        for thread in threads:
-            thread.join(timeout)
+    def join(self, bound_s: float | None = None) -> list[str]:
+        """Wait for every background thread within the bound; the names of those stuck."""
+        return self._workers.join(bound_s)

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from harness.deadlines import bound
 from harness.runtimes.endpoint.hosting import EndpointState, HostedEndpoint, ModelSpec
 from harness.runtimes.training.executor import TrainingJob, start_training_job
 from harness.runtimes.training.status import TrainingStatus
@@ -78,18 +79,23 @@ class SageMaker:
             url = endpoint.serving.state.url
             return Serving(url, endpoint.variant_name) if url else None
 
-    def stop(self) -> None:
-        """Stop every training job and endpoint server (the target is stopping)."""
+    def stop(self, bound_s: float | None = None) -> list[str]:
+        """Stop every training job and endpoint server (the target is stopping) within the
+        bound; the names of those still running."""
         with self._lock:
             jobs = list(self._jobs.values())
             endpoints = list(self._endpoints.values())
             self._jobs.clear()
             self._endpoints.clear()
+        bound_s = bound("stop") if bound_s is None else bound_s
+        stuck = []
         for job in jobs:
             job.stop()
-            job.wait()
+            if not job.wait(bound_s).done:
+                stuck.append(f"training job {job.name}")
         for endpoint in endpoints:
-            _stop_all(endpoint)
+            stuck += _stop_all(endpoint, bound_s)
+        return stuck
 
     # training -----------------------------------------------------------------------------
     def _create_training_job(self, served: ServedCall, environ: dict[str, Any]) -> Answer:
@@ -246,6 +252,7 @@ class SageMaker:
         moto_state.set_endpoint_status(*key, status, reason, config_name)
 
 
-def _stop_all(endpoint: _Endpoint) -> None:
-    for hosted in [*endpoint.pending, *([endpoint.serving] if endpoint.serving else [])]:
-        hosted.stop()
+def _stop_all(endpoint: _Endpoint, bound_s: float | None = None) -> list[str]:
+    """Stop the endpoint's servers; the names of those whose start is still running."""
+    hosted = [*endpoint.pending, *([endpoint.serving] if endpoint.serving else [])]
+    return [f"endpoint {h.name}" for h in hosted if not h.stop(bound_s)]

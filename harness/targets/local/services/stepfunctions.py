@@ -27,6 +27,7 @@ from typing import Any
 from botocore.client import BaseClient
 from botocore.exceptions import BotoCoreError, ClientError
 
+from harness.deadlines import POLL_S, DeadlineExceeded, bound, poll
 from harness.runtimes.training.status import TERMINAL
 from harness.targets.local import moto_state
 from harness.targets.local.gateway import ServedCall
@@ -35,7 +36,6 @@ from harness.targets.local.services.context import ServiceContext
 from harness.targets.local.services.wire import Answer, WsgiApp, error_answer, json_answer, to_json
 
 PRINCIPAL = "states.amazonaws.com"
-POLL_SECONDS = 0.2
 _INTEGRATION_PREFIX = "arn:aws:states:::"
 
 
@@ -306,16 +306,21 @@ class _Tasks:
             {"resourceType": "sagemaker", "resource": "createTrainingJob.sync"},
         )
         name = parameters["TrainingJobName"]
-        while True:
-            described = self._call("describe_training_job", TrainingJobName=name)
-            status = described["TrainingJobStatus"]
-            if status == "Completed":
-                return json.loads(to_json(described))
-            if status in TERMINAL:
-                raise StatesError("States.TaskFailed", to_json(described).decode())
-            if self._stopping.wait(POLL_SECONDS):
-                self._call("stop_training_job", TrainingJobName=name)
-                raise ExecutionAborted()
+        try:
+            for _ in poll(f"training job {name} to end", bound("training_job"), interval_s=0):
+                described = self._call("describe_training_job", TrainingJobName=name)
+                status = described["TrainingJobStatus"]
+                if status == "Completed":
+                    return json.loads(to_json(described))
+                if status in TERMINAL:
+                    raise StatesError("States.TaskFailed", to_json(described).decode())
+                if self._stopping.wait(POLL_S):
+                    self._call("stop_training_job", TrainingJobName=name)
+                    raise ExecutionAborted()
+        except DeadlineExceeded as exceeded:
+            self._call("stop_training_job", TrainingJobName=name)
+            raise StatesError("States.Timeout", str(exceeded)) from exceeded
+        raise AssertionError("poll ends by raising DeadlineExceeded")
 
     def _call(self, operation: str, **parameters: Any) -> Any:
         try:

@@ -14,8 +14,6 @@ from harness.targets.local.codepipeline.artifacts import ArtifactStore
 from harness.targets.local.codepipeline.model import ActionRun, ArtifactLocation, Execution
 from harness.targets.local.codepipeline.waits import ActionFailed, Waits
 
-POLL_SECONDS = 0.2
-
 
 @dataclass
 class ActionContext:

@@ -6,17 +6,13 @@ configured service role; wait for it. Stack outputs become namespace variables a
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 
-from harness.targets.local.codepipeline.actions.base import (
-    POLL_SECONDS,
-    ActionContext,
-    ActionOutcome,
-)
+from harness.deadlines import DeadlineExceeded, bound, poll
+from harness.targets.local.codepipeline.actions.base import ActionContext, ActionOutcome
 from harness.targets.local.codepipeline.waits import ActionAbandoned, ActionFailed
 
 _DONE = {"CREATE_COMPLETE", "UPDATE_COMPLETE"}
@@ -84,16 +80,18 @@ def _stack(cloudformation: BaseClient, name: str) -> dict[str, Any] | None:
 
 
 def _wait(context: ActionContext, cloudformation: BaseClient, name: str) -> dict[str, Any]:
-    while True:
-        stack = _stack(cloudformation, name)
-        if stack is None:
-            raise ActionFailed("JobFailed", f"Stack {name} disappeared")
-        status = stack["StackStatus"]
-        if not status.endswith("_IN_PROGRESS"):
-            break
-        if context.execution.stop.is_set() and context.execution.abandon:
-            raise ActionAbandoned(f"stack {name} is {status}")
-        time.sleep(POLL_SECONDS)
+    try:
+        for _ in poll(f"stack {name} to finish", bound("stack_operation")):
+            stack = _stack(cloudformation, name)
+            if stack is None:
+                raise ActionFailed("JobFailed", f"Stack {name} disappeared")
+            status = stack["StackStatus"]
+            if not status.endswith("_IN_PROGRESS"):
+                break
+            if context.execution.stop.is_set() and context.execution.abandon:
+                raise ActionAbandoned(f"stack {name} is {status}")
+    except DeadlineExceeded as exceeded:
+        raise ActionFailed("JobFailed", str(exceeded)) from exceeded
     if status in _DONE:
         return stack
     events = cloudformation.describe_stack_events(StackName=name)["StackEvents"]

@@ -7,19 +7,19 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from harness.deadlines import bound, poll
 from harness.targets.local.codepipeline.actions.base import ActionContext, ActionOutcome
 from harness.targets.local.codepipeline.waits import ActionFailed
-
-DEFAULT_JOB_TIMEOUT_SECONDS = 3600.0
 
 
 def run(context: ActionContext) -> ActionOutcome:
     function = context.configuration["FunctionName"]
-    timeout = context.settings.get("job_timeout_seconds", DEFAULT_JOB_TIMEOUT_SECONDS)
+    timeout = context.settings.get("job_timeout_seconds", bound("lambda_job"))
     pipeline_account = context.execution.pipeline.account_id
     lambda_client = context.client("lambda")
     continuation: str | None = None
-    while True:
+    # Each round is bounded by the job wait; the rounds by the action's bound as a whole.
+    for _ in poll(f"function {function} to finish its continuations", timeout, interval_s=0):
         job = context.waits.job(
             context.execution, context.run, {pipeline_account, context.account_id}
         )
@@ -37,6 +37,7 @@ def run(context: ActionContext) -> ActionOutcome:
                 variables=result.get("outputVariables") or {},
                 external_id=result.get("externalExecutionId"),
             )
+    raise AssertionError("poll ends by raising DeadlineExceeded")
 
 
 def _job(context: ActionContext, job_id: str, continuation: str | None) -> dict[str, Any]:

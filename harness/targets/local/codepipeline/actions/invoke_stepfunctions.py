@@ -3,13 +3,8 @@ output as ``output.json`` in the output artifact."""
 
 from __future__ import annotations
 
-import time
-
-from harness.targets.local.codepipeline.actions.base import (
-    POLL_SECONDS,
-    ActionContext,
-    ActionOutcome,
-)
+from harness.deadlines import DeadlineExceeded, bound, poll
+from harness.targets.local.codepipeline.actions.base import ActionContext, ActionOutcome
 from harness.targets.local.codepipeline.waits import ActionAbandoned, ActionFailed
 
 
@@ -29,13 +24,17 @@ def run(context: ActionContext) -> ActionOutcome:
         stateMachineArn=state_machine, name=name, input=document
     )["executionArn"]
     context.run.external_id = execution_arn
-    while True:
-        described = stepfunctions.describe_execution(executionArn=execution_arn)
-        if described["status"] != "RUNNING":
-            break
-        if context.execution.stop.is_set() and context.execution.abandon:
-            raise ActionAbandoned(f"execution {execution_arn} is RUNNING")
-        time.sleep(POLL_SECONDS)
+    what = f"execution {execution_arn} of state machine {state_machine} to end"
+    try:
+        for _ in poll(what, bound("training_job")):
+            described = stepfunctions.describe_execution(executionArn=execution_arn)
+            if described["status"] != "RUNNING":
+                break
+            if context.execution.stop.is_set() and context.execution.abandon:
+                raise ActionAbandoned(f"execution {execution_arn} is RUNNING")
+    except DeadlineExceeded as exceeded:
+        stepfunctions.stop_execution(executionArn=execution_arn, cause=str(exceeded))
+        raise ActionFailed("JobFailed", str(exceeded)) from exceeded
     status = described["status"]
     if status != "SUCCEEDED":
         error = described.get("error", "")
