@@ -25,6 +25,7 @@ from harness.deploy.deploy import template_path
 from harness.deploy.pipeline import PipelineRun, follow_execution
 from harness.deploy.principals import PrincipalSessions
 from harness.deploy.targets import TARGETS
+from harness.evidence import StatementCited
 from harness.evidence.explain import HasDecisionLog
 from harness.policy.access_matrix import Allowlist
 from harness.promises import ALLOW_UNPROVEN_HELP, NUMBERS, exit_code
@@ -294,6 +295,15 @@ def principals(harness_target: Target, deployment: Deployment) -> PrincipalSessi
 
 
 # recording and reporting --------------------------------------------------------------------
+class CheckFailed(pytest.fail.Exception):
+    """A check's failure that names the statements at fault and the fix, so the reports can
+    show them apart and locate them in the templates (SARIF)."""
+
+    def __init__(self, message: str, at_fault: tuple[StatementCited, ...], fix: str) -> None:
+        super().__init__(message, pytrace=False)
+        self.at_fault, self.fix = at_fault, fix
+
+
 def _message(report: pytest.TestReport) -> str:
     if report.skipped and isinstance(report.longrepr, tuple):
         return str(report.longrepr[2]).removeprefix("Skipped: ")
@@ -312,9 +322,19 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     record = item.config.stash[RECORD]
     if report.when == "call" or (report.when == "setup" and not report.passed):
         result = "error" if report.when == "setup" and report.failed else report.outcome
+        failure = call.excinfo.value if call.excinfo is not None else None
+        cited = failure if isinstance(failure, CheckFailed) else None
+        file, line, _ = item.location
         record.checks.append(
             CheckResult(
-                item.nodeid, result, _message(report), report.duration, promise=_promise(item)
+                item.nodeid,
+                result,
+                _message(report),
+                report.duration,
+                promise=_promise(item),
+                at_fault=cited.at_fault if cited else (),
+                fix=cited.fix if cited else "",
+                source=(file, (line or 0) + 1),
             )
         )
     elif report.when == "teardown" and report.failed:
