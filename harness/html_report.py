@@ -13,7 +13,14 @@ from dataclasses import dataclass
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from harness.promises import Verdict
-from harness.report import OUTCOME_ORDER, RunRecord, probe_matrix, teardown_lines, totals
+from harness.report import (
+    OUTCOME_ORDER,
+    RunRecord,
+    cell_mark,
+    probe_matrix,
+    teardown_lines,
+    totals,
+)
 
 _ENVIRONMENT = Environment(
     loader=PackageLoader("harness", "data"),
@@ -51,7 +58,7 @@ def _matrix(record: RunRecord) -> tuple[list[str], list[tuple[str, list[MatrixCe
             if probe.actual != probe.expected:
                 classes.append("mismatch")
                 title += "; DIFFERS FROM THE ALLOW-LIST"
-            cells.append(MatrixCell(outcome, " ".join(classes), title))
+            cells.append(MatrixCell(cell_mark(probe), " ".join(classes), title))
         table.append((principal, cells))
     return columns, table
 

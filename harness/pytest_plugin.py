@@ -27,14 +27,17 @@ from harness.deploy.principals import PrincipalSessions
 from harness.deploy.targets import TARGETS
 from harness.evidence import StatementCited
 from harness.evidence.explain import HasDecisionLog
+from harness.locate import StatementLocator
 from harness.policy.access_matrix import Allowlist
 from harness.promises import ALLOW_UNPROVEN_HELP, NUMBERS, exit_code
 from harness.report import CheckResult, RunRecord, junit_properties, summary_text, write_reports
+from harness.run_sarif import Locate, write_run_sarif
 from harness.targets import Target
-from harness.templates import ACCOUNT_TEMPLATES, load_template
+from harness.templates import ACCOUNT_TEMPLATES, TemplateError, load_template
 
 RECORD = pytest.StashKey[RunRecord]()
 STARTED = pytest.StashKey[float]()
+SETTINGS = pytest.StashKey[Settings]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -185,7 +188,9 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 @pytest.fixture(scope="session")
 def harness_settings(pytestconfig: pytest.Config, harness_target: Target) -> Settings:
-    return Settings.for_target(harness_target, pytestconfig.getoption("prefix"))
+    settings = Settings.for_target(harness_target, pytestconfig.getoption("prefix"))
+    pytestconfig.stash[SETTINGS] = settings  # the reports locate statements with it
+    return settings
 
 
 @pytest.fixture(scope="session")
@@ -383,3 +388,19 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     directory = config.getoption("harness_report")
     if directory is not None:
         write_reports(record, directory)
+        sarif = directory / "results.sarif"
+        write_run_sarif(record.checks, _locate(config), sarif, config.rootpath)
+
+
+def _locate(config: pytest.Config) -> Locate | None:
+    """Where the deployment's statements were written, when a deployment was set up."""
+    settings = config.stash.get(SETTINGS, None)
+    if settings is None or not any(check.at_fault for check in config.stash[RECORD].checks):
+        return None
+    templates = config.getoption("templates")
+    paths = {account: template_path(account, templates) for account in ACCOUNT_TEMPLATES}
+    try:
+        return StatementLocator(paths, settings.accounts, settings.prefix, settings.region).locate
+    except (TemplateError, KeyError, ValueError) as error:  # the checks' own files then
+        progress_writer(config)(f"results.sarif: cannot locate statements: {error}")
+        return None

@@ -84,9 +84,9 @@ def test_matrix_cells_are_coloured_by_outcome_and_mismatch() -> None:
     cells = [e for e in tree.root.walk() if e.tag == "td" and "title" in e.attrs]
     marks = [(c.all_text(), c.classes - {"none"}) for c in cells]
     assert marks == [
-        ("allow", {"allow", "mismatch"}),
+        ("allow !", {"allow", "mismatch"}),
         ("deny", {"deny"}),
-        ("allow", {"allow", "simulated"}),
+        ("allow ~", {"allow", "simulated"}),
         ("", set()),  # not probed
     ]
     [mismatch] = tree.with_class("mismatch")[1:]  # the first is the legend's
