@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +36,14 @@ from harness.templates import ACCOUNT_TEMPLATES, load_template
 from harness.validation import Inputs, refuse
 
 ALLOWLIST = Path(__file__).resolve().parent.parent / "policies" / "access" / "allowlist.yaml"
+
+
+def allowlist_path() -> Path:
+    """The allow-list in force: ``HARNESS_ALLOWLIST`` (the config file's ``allowlist``) or
+    the project's own."""
+    return Path(os.environ.get("HARNESS_ALLOWLIST") or ALLOWLIST)
+
+
 DEFAULT_ACCOUNTS = {"A": "111111111111", "B": "222222222222", "C": "333333333333"}
 DEFAULT_OUTSIDER = "777788889999"
 DEPLOYER_ROLE = "harness-deployer"  # the deployer the rendered stacks are resolved for
@@ -57,7 +66,7 @@ def deployment_allowlist(
     values = {letter: accounts[role] for role, letter in STACK_ACCOUNT.items()}
     values["Outsider"] = accounts.get(OUTSIDER, DEFAULT_OUTSIDER)
     values |= {f"Deployer{letter}": deployers[role] for role, letter in STACK_ACCOUNT.items()}
-    return load_allowlist(ALLOWLIST, values, prefix=prefix)
+    return load_allowlist(allowlist_path(), values, prefix=prefix)
 
 
 # A key id for the resolved key ARN: any well-formed id will do, nothing is created.

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from harness import access, run, training_data
+from harness import access, config, run, training_data
 from harness.gate import main as gate_main
 from harness.mutate.cli import main as mutate_main
 from harness.render import RenderError, Wiring, render_pipeline, render_source_bundle
@@ -64,6 +64,7 @@ COMMANDS: dict[str, tuple[Callable[[list[str]], int], str]] = {
     "access-matrix": (access.main, "who may use the key, bucket and roles, vs the allow-list"),
     "mutate": (mutate_main, "mutation testing: does the suite kill every policy mutant?"),
     "data": (training_data.main, "regenerate the deterministic training data"),
+    "config": (config.main, "the effective settings (harness.toml, HARNESS_*) and their sources"),
 }
 
 

@@ -25,16 +25,24 @@ from harness.deploy.deploy import template_path
 from harness.deploy.pipeline import PipelineRun, follow_execution
 from harness.deploy.principals import PrincipalSessions
 from harness.deploy.targets import TARGETS
+from harness.evidence import StatementCited
 from harness.evidence.explain import HasDecisionLog
+from harness.locate import StatementLocator
 from harness.policy.access_matrix import Allowlist
 from harness.promises import ALLOW_UNPROVEN_HELP, NUMBERS, exit_code
 from harness.report import CheckResult, RunRecord, junit_properties, summary_text, write_reports
+from harness.run_sarif import Locate, write_run_sarif
 from harness.targets import Target
+<<<<<<< HEAD
 from harness.templates import ACCOUNT_TEMPLATES, load_template
 from harness.validation import Inputs, deployed_templates, problems
+=======
+from harness.templates import ACCOUNT_TEMPLATES, TemplateError, load_template
+>>>>>>> product-reports
 
 RECORD = pytest.StashKey[RunRecord]()
 STARTED = pytest.StashKey[float]()
+SETTINGS = pytest.StashKey[Settings]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -202,7 +210,9 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 @pytest.fixture(scope="session")
 def harness_settings(pytestconfig: pytest.Config, harness_target: Target) -> Settings:
-    return Settings.for_target(harness_target, pytestconfig.getoption("prefix"))
+    settings = Settings.for_target(harness_target, pytestconfig.getoption("prefix"))
+    pytestconfig.stash[SETTINGS] = settings  # the reports locate statements with it
+    return settings
 
 
 @pytest.fixture(scope="session")
@@ -312,6 +322,15 @@ def principals(harness_target: Target, deployment: Deployment) -> PrincipalSessi
 
 
 # recording and reporting --------------------------------------------------------------------
+class CheckFailed(pytest.fail.Exception):
+    """A check's failure that names the statements at fault and the fix, so the reports can
+    show them apart and locate them in the templates (SARIF)."""
+
+    def __init__(self, message: str, at_fault: tuple[StatementCited, ...], fix: str) -> None:
+        super().__init__(message, pytrace=False)
+        self.at_fault, self.fix = at_fault, fix
+
+
 def _message(report: pytest.TestReport) -> str:
     if report.skipped and isinstance(report.longrepr, tuple):
         return str(report.longrepr[2]).removeprefix("Skipped: ")
@@ -330,9 +349,19 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     record = item.config.stash[RECORD]
     if report.when == "call" or (report.when == "setup" and not report.passed):
         result = "error" if report.when == "setup" and report.failed else report.outcome
+        failure = call.excinfo.value if call.excinfo is not None else None
+        cited = failure if isinstance(failure, CheckFailed) else None
+        file, line, _ = item.location
         record.checks.append(
             CheckResult(
-                item.nodeid, result, _message(report), report.duration, promise=_promise(item)
+                item.nodeid,
+                result,
+                _message(report),
+                report.duration,
+                promise=_promise(item),
+                at_fault=cited.at_fault if cited else (),
+                fix=cited.fix if cited else "",
+                source=(file, (line or 0) + 1),
             )
         )
     elif report.when == "teardown" and report.failed:
@@ -381,3 +410,19 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     directory = config.getoption("harness_report")
     if directory is not None:
         write_reports(record, directory)
+        sarif = directory / "results.sarif"
+        write_run_sarif(record.checks, _locate(config), sarif, config.rootpath)
+
+
+def _locate(config: pytest.Config) -> Locate | None:
+    """Where the deployment's statements were written, when a deployment was set up."""
+    settings = config.stash.get(SETTINGS, None)
+    if settings is None or not any(check.at_fault for check in config.stash[RECORD].checks):
+        return None
+    templates = config.getoption("templates")
+    paths = {account: template_path(account, templates) for account in ACCOUNT_TEMPLATES}
+    try:
+        return StatementLocator(paths, settings.accounts, settings.prefix, settings.region).locate
+    except (TemplateError, KeyError, ValueError) as error:  # the checks' own files then
+        progress_writer(config)(f"results.sarif: cannot locate statements: {error}")
+        return None

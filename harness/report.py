@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness.evidence.model import StatementCited
 from harness.promises import PromiseVerdict, Verdict, judge
 
 OUTCOME_ORDER = ("failed", "error", "passed", "skipped")
@@ -30,6 +31,9 @@ class CheckResult:
     message: str = ""
     seconds: float = 0.0
     promise: int | None = None
+    at_fault: tuple[StatementCited, ...] = ()  # for a failure: the statements to change
+    fix: str = ""
+    source: tuple[str, int] | None = None  # the check's file (from the rootdir) and line
 
 
 @dataclass(frozen=True)
@@ -100,26 +104,40 @@ def _short(action: str) -> str:
     return action
 
 
-def probe_grid(probes: Iterable[Probe], short: bool = False) -> list[list[str]]:
-    """Principal x action table of live probes: ``allow``/``deny``, ``~`` where AWS's policy
-    simulator answered instead of a live call, ``!`` where the outcome differs from the
-    allow-list. The first row is the header."""
-    actions: dict[str, None] = {}
-    cells: dict[str, dict[str, str]] = {}
+def probe_matrix(
+    probes: Iterable[Probe], short: bool = False
+) -> tuple[list[str], dict[str, dict[str, Probe]]]:
+    """The live probes as a principal x action matrix: the columns (action and target) in
+    the order first probed, and each principal's probe per column."""
+    columns: dict[str, None] = {}
+    rows: dict[str, dict[str, Probe]] = {}
     for probe in probes:
         column = f"{probe.action} {probe.target}".strip()
         column = _short(column) if short else column
-        actions.setdefault(column)
-        mark = "allow" if probe.actual else "deny"
-        if probe.evidence != "live":
-            mark += " ~"
-        if probe.actual != probe.expected:
-            mark += " !"
+        columns.setdefault(column)
         principal = probe.principal.split(" (", 1)[0] if short else probe.principal
-        cells.setdefault(principal, {})[column] = mark
-    header = ["principal", *actions]
-    return [header] + [
-        [principal, *(row.get(a, "") for a in actions)] for principal, row in cells.items()
+        rows.setdefault(principal, {})[column] = probe
+    return list(columns), rows
+
+
+def cell_mark(probe: Probe) -> str:
+    """``allow``/``deny``, `` ~`` where AWS's policy simulator answered instead of a live
+    call, `` !`` where the outcome differs from the allow-list."""
+    mark = "allow" if probe.actual else "deny"
+    if probe.evidence != "live":
+        mark += " ~"
+    if probe.actual != probe.expected:
+        mark += " !"
+    return mark
+
+
+def probe_grid(probes: Iterable[Probe], short: bool = False) -> list[list[str]]:
+    """Principal x action table of live probes, each cell its :func:`cell_mark`. The first
+    row is the header."""
+    columns, rows = probe_matrix(probes, short)
+    return [["principal", *columns]] + [
+        [principal, *(cell_mark(row[c]) if c in row else "" for c in columns)]
+        for principal, row in rows.items()
     ]
 
 
@@ -172,7 +190,7 @@ def _names(verdicts: list[PromiseVerdict]) -> str:
     return ", ".join(f"{v.promise.number} {v.promise.title}" for v in verdicts)
 
 
-def _totals(record: RunRecord) -> str:
+def totals(record: RunRecord) -> str:
     """The last line: PASS only when every promise is PROVEN and nothing failed."""
     counted = ", ".join(f"{n} {outcome}" for outcome, n in record.counts().items() if n)
     verdicts = record.verdicts()
@@ -221,7 +239,7 @@ def junit_properties(record: RunRecord) -> list[tuple[str, str]]:
     return properties
 
 
-def _teardown_lines(record: RunRecord) -> list[str]:
+def teardown_lines(record: RunRecord) -> list[str]:
     lines = [f"left behind: {what}" for what in record.leftovers]
     lines += [f"teardown error: {error}" for error in record.teardown_errors]
     return lines
@@ -243,14 +261,14 @@ def summary_text(record: RunRecord) -> str:
     if record.pipeline_stages:
         stages = record.pipeline_stages.items()
         parts += ["pipeline stages: " + ", ".join(f"{k} {v:.1f} s" for k, v in stages)]
-    parts += _teardown_lines(record)
-    parts.append(_totals(record))
+    parts += teardown_lines(record)
+    parts.append(totals(record))
     return "\n".join(parts)
 
 
 def summary_markdown(record: RunRecord) -> str:
     """The same summary as a Markdown page, with the failures' full messages."""
-    parts = [f"# Compliance run on `{record.target}`", "", f"**{_totals(record)}**", ""]
+    parts = [f"# Compliance run on `{record.target}`", "", f"**{totals(record)}**", ""]
     parts += ["## Promises", "", _markdown_table(_verdict_rows(record, statements=True)), ""]
     failures = [c for c in record.checks if c.outcome in {"failed", "error"}]
     if failures:
@@ -276,14 +294,16 @@ def summary_markdown(record: RunRecord) -> str:
         stages = record.pipeline_stages.items()
         parts += [f"- pipeline stage {k} (CodePipeline's clock): {v:.1f} s" for k, v in stages]
         parts.append("")
-    teardown = _teardown_lines(record)
+    teardown = teardown_lines(record)
     parts += ["## Teardown", ""] + ([f"- {line}" for line in teardown] or ["- nothing left"])
     return "\n".join(parts) + "\n"
 
 
 def write_reports(record: RunRecord, directory: Path) -> list[Path]:
-    """Write the Markdown summary, the access matrix (JSON and table), the live probes and
-    the decision log into ``directory``; return the paths written."""
+    """Write the Markdown and HTML summaries, the access matrix (JSON and table), the live
+    probes and the decision log into ``directory``; return the paths written."""
+    from harness.html_report import render_html  # it renders with this module's helpers
+
     directory.mkdir(parents=True, exist_ok=True)
     written = {
         "summary.md": summary_markdown(record),
@@ -303,6 +323,8 @@ def write_reports(record: RunRecord, directory: Path) -> list[Path]:
         path = directory / name
         path.write_text(text, encoding="utf-8")
         paths.append(path)
+    paths.append(directory / "report.html")
+    paths[-1].write_text(render_html(record), encoding="utf-8")
     if record.decision_log is not None and record.decision_log.exists():
         paths.append(Path(shutil.copyfile(record.decision_log, directory / "decisions.jsonl")))
     if record.target_log is not None and record.target_log.exists():

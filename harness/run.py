@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import textwrap
 import time
@@ -17,7 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.access import ALLOWLIST
+from harness import config
+from harness.access import allowlist_path
 from harness.deploy import TARGETS, DeployError, Settings, deploy, make_target, teardown
 from harness.promises import ALLOW_UNPROVEN_HELP, EXIT_CODES
 from harness.validation import deployed_templates, refuse, target_inputs
@@ -89,13 +91,26 @@ def _run_suite(argv: list[str], prog: str, description: str, reuse: bool) -> int
             type=Path,
             help="folder with account templates replacing infra/templates' (same file names)",
         )
+    parser.set_defaults(target=None)  # not given: the config file or HARNESS_TARGET decides
     args = parser.parse_args(argv)
-    given = {"report": args.report, "allowlist": ALLOWLIST}
+    given = ("target", "prefix", "report", "templates")
+    flags = {name: getattr(args, name, None) for name in given}
+    flags["unproven"] = "allow" if args.allow_unproven else None
+    try:
+        settings = config.load(Path.cwd(), os.environ, flags)
+    except config.ConfigError as error:
+        print(f"{prog}: {error}", file=sys.stderr)
+        return 2
+    config.apply_to_environment(settings, os.environ)
+    for name in given:
+        setattr(args, name, settings[name].value)
+    args.allow_unproven = settings["unproven"].value == "allow"
+    inputs = {"report": args.report, "allowlist": allowlist_path()}
     if not reuse:
-        given["templates"] = deployed_templates(args.templates)
+        inputs["templates"] = deployed_templates(args.templates)
         if args.templates is not None:
-            given["paths"] = {"--templates": ("folder", args.templates)}
-    refused = refuse(prog, target_inputs(args.target, args.prefix, **given))
+            inputs["paths"] = {"--templates": ("folder", args.templates)}
+    refused = refuse(prog, target_inputs(args.target, args.prefix, **inputs))
     if refused is not None:
         return refused
     if reuse and args.target in EPHEMERAL:
@@ -115,7 +130,7 @@ def _run_suite(argv: list[str], prog: str, description: str, reuse: bool) -> int
         extra.append("--reject-approval")
     if args.allow_unproven:
         extra.append("--allow-unproven")
-    if getattr(args, "templates", None) is not None:
+    if args.templates is not None:
         extra += ["--templates", str(args.templates)]
     code = pytest.main(suite_args(args.target, args.prefix, args.report, extra))
     if args.report is not None:

@@ -29,19 +29,25 @@ class TemplateError(ValueError):
 
 def load_template(path: Path) -> dict[str, Any]:
     """Decode a YAML or JSON CloudFormation template into plain dicts and lists."""
+    return plain(decode_template(path))
+
+
+def decode_template(path: Path) -> Any:
+    """cfn-lint's node tree of a template: dicts and lists that know their line
+    (``start_mark.line``, 0-based), for reports that point into the file."""
     template, matches = decode(str(path))
     if matches or template is None:
         detail = "; ".join(str(m) for m in matches) or "empty template"
         raise TemplateError(f"{path}: cannot decode: {detail}")
-    return _plain(template)
+    return template
 
 
-def _plain(node: Any) -> Any:
+def plain(node: Any) -> Any:
     """Turn cfn-lint's node subclasses into builtin dicts, lists and strings."""
     if isinstance(node, dict):
-        return {str(k): _plain(v) for k, v in node.items()}
+        return {str(k): plain(v) for k, v in node.items()}
     if isinstance(node, list):
-        return [_plain(v) for v in node]
+        return [plain(v) for v in node]
     if isinstance(node, str):
         return str(node)
     return node

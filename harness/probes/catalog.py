@@ -8,10 +8,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from harness.access import (
-    ALLOWLIST,
     DEFAULT_ACCOUNTS,
     DEFAULT_OUTSIDER,
     DEPLOYER_ROLE,
+    allowlist_path,
     resolve_account_stacks,
     static_bindings,
 )
@@ -78,6 +78,8 @@ def rendered_world(templates: Path | None = None) -> World:
             role: f"arn:aws:iam::{account}:role/{DEPLOYER_ROLE}"
             for role, account in accounts.items()
         },
-        allowlist=load_allowlist(ALLOWLIST, static_bindings(DEFAULT_ACCOUNTS), STATIC_PREFIX),
+        allowlist=load_allowlist(
+            allowlist_path(), static_bindings(DEFAULT_ACCOUNTS), STATIC_PREFIX
+        ),
         roles=roles,
     )

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from harness.deploy.principals import Missing, Unavailable
-from harness.evidence import DecisionEvidence, Explanation, PolicyKind
+from harness.evidence import DecisionEvidence, Explanation, PolicyKind, StatementCited
 from harness.probes.cells import Cell
 from harness.probes.prober import Observation, Prober
 
@@ -44,6 +44,9 @@ class Verdict:
     status: Status
     message: str
     observed: Observation | None = None
+    at_fault: tuple[StatementCited, ...] = ()
+    """For a failure: the statements to change (the reports locate them in the templates)."""
+    fix: str = ""
 
     @property
     def actual(self) -> bool | None:
@@ -59,11 +62,11 @@ def judge(cell: Cell, prober: Prober) -> Verdict:
     except Missing as missing:
         return Verdict(cell, Status.FAILED, f"{cell.row}: {missing}")
     if seen.allowed != cell.expected:
-        return Verdict(cell, Status.FAILED, _mismatch(cell, seen), seen)
+        return _failed(cell, _mismatch(cell, seen), seen, *remedy(cell, seen.explanation))
     if cell.expected:
         alone = _granted_by_one_side(cell, prober) if cell.both_sides else None
         if alone is not None:
-            return Verdict(cell, Status.FAILED, alone, seen)
+            return _failed(cell, alone[0], seen, alone[1], alone[2])
         return Verdict(cell, Status.PASSED, f"allowed: {seen.explanation.describe()}", seen)
     problem = _control_problem(cell, prober)
     if problem is not None:
@@ -75,36 +78,50 @@ def judge(cell: Cell, prober: Prober) -> Verdict:
         except Unavailable as unable:
             return Verdict(cell, Status.UNAVAILABLE, f"resource-side probe: {unable}", seen)
         if refusal.allowed:
-            return Verdict(cell, Status.FAILED, _resource_side_grant(cell, refusal), seen)
+            at_fault, how = remedy(cell, refusal.explanation)
+            return _failed(cell, _resource_side_grant(cell, refusal, how), seen, at_fault, how)
     wrong = _misattributed(cell, refusal)
     if wrong is not None:
         return Verdict(cell, Status.INCONCLUSIVE, wrong, seen)
     if cell.resource_side:
         excess = _identity_excess(cell, prober)
         if excess is not None:
-            return Verdict(cell, Status.FAILED, excess, seen)
+            return _failed(cell, excess[0], seen, excess[1], excess[2])
     return Verdict(cell, Status.PASSED, f"refused: {refusal.explanation.describe()}", seen)
 
 
-def _granted_by_one_side(cell: Cell, prober: Prober) -> str | None:
+def _failed(
+    cell: Cell, message: str, seen: Observation, at_fault: tuple[StatementCited, ...], how: str
+) -> Verdict:
+    return Verdict(cell, Status.FAILED, message, seen, at_fault, how)
+
+
+Fault = tuple[str, tuple[StatementCited, ...], str]  # message, statements at fault, fix
+
+
+def _granted_by_one_side(cell: Cell, prober: Prober) -> Fault | None:
     """Two keys for one door: a role of the deployment's allowed request must need its own
     identity policy as well as the resource's policy; granted by the resource policy alone,
     a role whose own policy lost the grant would keep it (computed by the engine)."""
     granted = [d for d in prober.resource_alone(cell.call) if d.allowed]
     if not granted:
         return None
-    grants = "; ".join(str(s) for d in granted for s in d.deciding) or "the resource policy"
+    cited = tuple(s for d in granted for s in d.deciding)
+    grants = "; ".join(map(str, cited)) or "the resource policy"
     actions = ", ".join(d.action for d in granted)
-    return (
+    how = (
+        "name the role's account root with an exact aws:PrincipalArn condition (delegation) "
+        "instead of the role or everyone"
+    )
+    message = (
         f"{_who(cell)}: {cell.call.label}: {actions} is granted by {grants} alone (computed "
         "by the engine on the policies as fetched): the role's own identity policy is not "
-        "needed, so no IAM "
-        "policy of its account can take the grant back. Fix: name the role's account root "
-        "with an exact aws:PrincipalArn condition (delegation) instead of the role or everyone"
+        f"needed, so no IAM policy of its account can take the grant back. Fix: {how}"
     )
+    return message, cited, how
 
 
-def _identity_excess(cell: Cell, prober: Prober) -> str | None:
+def _identity_excess(cell: Cell, prober: Prober) -> Fault | None:
     """Least privilege, the mirror of the resource side: a role of the deployment's own
     identity policies must not grant what the allow-list refuses it, so that no single
     policy stands alone between it and the key, an object or a role (computed by the engine
@@ -112,14 +129,15 @@ def _identity_excess(cell: Cell, prober: Prober) -> str | None:
     decisions = prober.identity_side(cell.call)
     if not decisions or not all(d.allowed for d in decisions):
         return None
-    grants = [s for d in decisions for s in d.deciding if s.kind is PolicyKind.IDENTITY]
+    grants = tuple(s for d in decisions for s in d.deciding if s.kind is PolicyKind.IDENTITY)
     named = "; ".join(map(str, grants)) or "its identity policies"
-    return (
+    how = f"narrow {named} to what the allow-list lets the role do"
+    message = (
         f"{_who(cell)}: {cell.call.label} is granted by the role's own identity policy "
         f"({named}; computed by the engine on the policies as fetched), although the allow-list "
-        f"refuses it: only the {_kinds(cell.refused_by)} stands in the way. Fix: narrow {named} "
-        "to what the allow-list lets the role do"
+        f"refuses it: only the {_kinds(cell.refused_by)} stands in the way. Fix: {how}"
     )
+    return message, grants, how
 
 
 def _who(cell: Cell) -> str:
@@ -179,44 +197,47 @@ def _mismatch(cell: Cell, seen: Observation) -> str:
     return (
         f"{_who(cell)}: {cell.call.label} was {got}; the allow-list {wanted} it, so promise "
         f"{cell.promise} ({PROMISES.get(cell.promise, '')}) does not hold. Evidence: "
-        f"{seen.explanation.describe()}. Fix: {fix(cell, seen.explanation)}"
+        f"{seen.explanation.describe()}. Fix: {remedy(cell, seen.explanation)[1]}"
     )
 
 
-def _resource_side_grant(cell: Cell, seen: Observation) -> str:
+def _resource_side_grant(cell: Cell, seen: Observation, how: str) -> str:
     return (
         f"{_who(cell)}: {cell.call.label} is refused today only by the role's own identity "
         f"policy: {seen.identity.value} it was allowed ({seen.explanation.describe()}). Anyone "
-        "who may edit the role's policies can open it in one call. Fix: "
-        f"{fix(cell, seen.explanation)}"
+        f"who may edit the role's policies can open it in one call. Fix: {how}"
     )
 
 
-def fix(cell: Cell, explanation: Explanation) -> str:
-    """How to make the outcome what the allow-list says, from the statements that decided."""
+def remedy(cell: Cell, explanation: Explanation) -> tuple[tuple[StatementCited, ...], str]:
+    """How to make the outcome what the allow-list says, from the statements that decided:
+    the statements to change (none when a grant is missing) and what to do."""
     decisions = explanation.decisions
     if not decisions:
-        return "look up the request in the target's logs (no decision was reported)"
+        return (), "look up the request in the target's logs (no decision was reported)"
     if not cell.expected:
-        grants = [s for d in decisions if d.allowed for s in d.deciding]
-        resource_side = [s for s in grants if s.kind in cell.refused_by]
+        grants = tuple(s for d in decisions if d.allowed for s in d.deciding)
+        resource_side = tuple(s for s in grants if s.kind in cell.refused_by)
         named = "; ".join(map(str, resource_side or grants))
         if resource_side:
-            return f"narrow {named} so that it does not grant this to {cell.call.principal}"
+            return resource_side, (
+                f"narrow {named} so that it does not grant this to {cell.call.principal}"
+            )
         if cell.refused_by:
-            return (
+            return grants, (
                 f"the {_kinds(cell.refused_by)} must refuse this request (it differs from an "
                 f"allowed one in {cell.differs_in}); only {named or 'identity policies'} "
                 "decided it"
             )
-        return f"remove the grant in {named}"
+        return grants, f"remove the grant in {named}"
     refusal = explanation.refusal or decisions[-1]
     return _grant_fix(refusal, cell.call.principal)
 
 
-def _grant_fix(refusal: DecisionEvidence, principal: str) -> str:
-    denies = [s for s in refusal.deciding if s.effect == "Deny"]
+def _grant_fix(refusal: DecisionEvidence, principal: str) -> tuple[tuple[StatementCited, ...], str]:
+    denies = tuple(s for s in refusal.deciding if s.effect == "Deny")
     if denies:
-        return f"narrow {'; '.join(map(str, denies))} so that it does not cover this request"
+        named = "; ".join(map(str, denies))
+        return denies, f"narrow {named} so that it does not cover this request"
     where = " and ".join(f"the {kind.value} policy" for kind in refusal.lacking) or "a policy"
-    return f"grant {refusal.action} on {refusal.resource} to {principal} in {where}"
+    return (), f"grant {refusal.action} on {refusal.resource} to {principal} in {where}"

@@ -11,6 +11,7 @@ import pytest
 
 from harness.evidence import Source
 from harness.probes.judge import Status, Verdict
+from harness.pytest_plugin import CheckFailed
 from harness.report import Probe, RunRecord
 
 MATRIX_CHECKS = frozenset({"key", "object", "trust"})  # shown in the principal x action table
@@ -28,4 +29,4 @@ def conclude(verdict: Verdict, record: RunRecord, check: str) -> None:
     if verdict.status is Status.UNAVAILABLE:
         pytest.skip(verdict.message)
     if verdict.status is not Status.PASSED:
-        pytest.fail(verdict.message, pytrace=False)
+        raise CheckFailed(verdict.message, verdict.at_fault, verdict.fix)

@@ -142,6 +142,7 @@ def test_reports_written_with_the_decision_log(tmp_path: Path) -> None:
     written = {p.name for p in write_reports(record, tmp_path / "out")}
     assert written == {
         "summary.md",
+        "report.html",
         "access-matrix.json",
         "access-matrix.txt",
         "probes.json",

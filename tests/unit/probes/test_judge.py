@@ -164,6 +164,8 @@ def test_unexpected_allow_fails_naming_the_statements_and_the_fix() -> None:
     assert "Allow statement 'KeyUse' of key policy" in verdict.message
     fix = "Fix: narrow Allow statement 'KeyUse' of key policy so that it does not grant this"
     assert f"{fix} to {CANARY}" in verdict.message
+    assert verdict.at_fault == (KEY_ALLOW,)  # the resource side under test, for the reports
+    assert verdict.fix.startswith("narrow Allow statement 'KeyUse'")
 
 
 def test_unexpected_refusal_fails_with_the_grant_to_add() -> None:
@@ -171,6 +173,7 @@ def test_unexpected_refusal_fails_with_the_grant_to_add() -> None:
     verdict = judge(cell, FakeProber({CANARY: _refused_by_key(cell.call)}))  # type: ignore[arg-type]
     assert verdict.status is Status.FAILED
     assert f"Fix: grant kms:Decrypt on {KEY} to {CANARY} in the key policy" in verdict.message
+    assert verdict.at_fault == ()  # a missing grant: no statement to point at
 
 
 def test_resource_side_grant_hidden_by_the_identity_policy_fails() -> None:
@@ -186,6 +189,8 @@ def test_resource_side_grant_hidden_by_the_identity_policy_fails() -> None:
     verdict = judge(cell, prober)  # type: ignore[arg-type]
     assert verdict.status is Status.FAILED
     assert "refused today only by the role's own identity policy" in verdict.message
+    assert verdict.at_fault == (KEY_ALLOW,)
+    assert verdict.fix in verdict.message
 
 
 def test_resource_side_refusal_by_the_key_policy_passes() -> None:
