@@ -11,57 +11,57 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
-import sys
 import tomllib
 from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.deploy.targets import TARGETS
+from harness import validation
 from harness.targets import ACCOUNT_ROLES
 
 FILES = ("harness.toml", "pyproject.toml")
-_PREFIX = re.compile(r"^[a-z][a-z0-9-]{0,19}$")
-_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
-_ACCOUNT = re.compile(r"^\d{12}$")
 
 
 class ConfigError(ValueError):
-    """A setting is wrong; the message names where (file or variable) and the key."""
+    """Settings are wrong: one problem each, naming where (file and key, variable or flag).
+
+    ``settings`` holds what loaded, a wrong key left unset (None), so the caller can still
+    check its other inputs and report every problem at once."""
+
+    def __init__(self, problems: list[validation.Problem], settings: dict[str, Setting]):
+        super().__init__("\n".join(f"{p.input}: {p.rule}" for p in problems))
+        self.problems = problems
+        self.settings = settings
+
+
+def _rule(field: str, wrap: Callable[[Any], Any] = lambda v: v) -> Callable[[Any], Any]:
+    """A value checked by the input rule every command applies (``harness.validation``), so a
+    setting is refused in the same words from a file, the environment or a flag."""
+
+    def check(value: Any) -> Any:
+        found = validation.problems(validation.Inputs(**{field: wrap(value)}))
+        if found:
+            raise ValueError("; ".join(problem.rule for problem in found))
+        return value
+
+    return check
+
+
+def _path(kind: validation.PathKind) -> Callable[[Any], Any]:
+    def check(value: Any) -> Any:
+        return _rule("paths", lambda path: {kind: (kind, path)})(Path(value))
+
+    return check
 
 
 def _choice(*allowed: str) -> Callable[[Any], Any]:
     def check(value: Any) -> Any:
         if value not in allowed:
-            raise ValueError(f"{value!r} is not one of {', '.join(allowed)}")
+            raise ValueError(f"must be one of {', '.join(allowed)}")
         return value
 
     return check
-
-
-def _matching(pattern: re.Pattern[str], what: str) -> Callable[[Any], Any]:
-    def check(value: Any) -> Any:
-        if not isinstance(value, str) or not pattern.match(value):
-            raise ValueError(f"{value!r} is not {what}")
-        return value
-
-    return check
-
-
-def _existing(kind: str) -> Callable[[Any], Any]:
-    def check(value: Any) -> Any:
-        path = Path(value)
-        if not (path.is_dir() if kind == "folder" else path.is_file()):
-            raise ValueError(f"{value} is not an existing {kind}")
-        return path
-
-    return check
-
-
-def _folder(value: Any) -> Any:
-    return Path(value)
 
 
 def _accounts(value: Any) -> Any:
@@ -70,11 +70,13 @@ def _accounts(value: Any) -> Any:
     for target, ids in value.items():
         if target != "aws":
             raise ValueError(f"{target}: only the aws target takes account ids")
-        if not isinstance(ids, Mapping) or set(ids) != set(ACCOUNT_ROLES):
-            raise ValueError(f"aws: name exactly {', '.join(ACCOUNT_ROLES)}")
-        for role, account in ids.items():
-            if not isinstance(account, str) or not _ACCOUNT.match(account):
-                raise ValueError(f"aws.{role}: {account!r} is not a 12-digit account id")
+        if not isinstance(ids, Mapping):
+            raise ValueError(f"aws: must be a table naming {', '.join(ACCOUNT_ROLES)}")
+        found = validation.problems(
+            validation.Inputs(accounts=dict(ids), account_roles=tuple(ACCOUNT_ROLES))
+        )
+        if found:
+            raise ValueError("aws: " + "; ".join(problem.rule for problem in found))
     return {target: dict(ids) for target, ids in value.items()}
 
 
@@ -87,21 +89,15 @@ class Key:
 
 
 KEYS: dict[str, Key] = {
-    "target": Key(_choice(*sorted(TARGETS)), "local", "where to run"),
+    "target": Key(_rule("target"), "local", "where to run"),
     "prefix": Key(
-        _matching(_PREFIX, "a name prefix (a-z, digits, -; 20 at most)"),
-        None,
-        "name prefix of every resource (default: the target's run id, else mlops)",
+        _rule("prefix"), None, "name prefix of every resource (default: the target's run id)"
     ),
-    "region": Key(_matching(_REGION, "an AWS region"), "us-east-1", "region of the aws target"),
+    "region": Key(_rule("regions", lambda v: (v,)), "us-east-1", "region of the aws target"),
     "accounts": Key(_accounts, {}, "account ids per target: accounts.aws.<role> = <id>"),
-    "templates": Key(
-        _existing("folder"), None, "folder of replacement account templates", is_path=True
-    ),
-    "allowlist": Key(
-        _existing("file"), None, "the allow-list (default policies/access)", is_path=True
-    ),
-    "report": Key(_folder, None, "folder for the run's reports", is_path=True),
+    "templates": Key(_path("folder"), None, "folder of replacement account templates", True),
+    "allowlist": Key(_path("file"), None, "the allow-list (default policies/access)", True),
+    "report": Key(Path, None, "folder for the run's reports", is_path=True),
     "unproven": Key(
         _choice("fail", "allow"), "fail", "an UNPROVEN promise: fail (exit 3) or allow (0)"
     ),
@@ -123,7 +119,7 @@ def _file_settings(folder: Path) -> tuple[Path | None, dict[str, Any]]:
         try:
             document = tomllib.loads(path.read_text(encoding="utf-8"))
         except (OSError, tomllib.TOMLDecodeError) as error:
-            raise ConfigError(f"{path}: {error}") from error
+            raise ConfigError([validation.Problem(str(path), str(error))], {}) from error
         if name == "pyproject.toml":
             document = document.get("tool", {}).get("harness")
             if document is None:
@@ -133,35 +129,50 @@ def _file_settings(folder: Path) -> tuple[Path | None, dict[str, Any]]:
 
 
 def _checked(name: str, raw: Any, where: str, base: Path | None) -> Any:
+    """The value of key ``name``, or a problem naming ``where`` it came from."""
     key = KEYS.get(name)
     if key is None:
-        raise ConfigError(f"{where}: unknown key {name!r}; known: {', '.join(KEYS)}")
+        return validation.Problem(where, f"unknown key; known: {', '.join(KEYS)}")
     if key.is_path and base is not None:
         raw = base / str(raw)
     try:
         return key.check(raw)
     except (ValueError, TypeError) as error:
-        raise ConfigError(f"{where}: {error}") from error
+        shown = f" {raw!r}" if isinstance(raw, str | int | float) else ""
+        shown = f" {raw}" if isinstance(raw, Path) else shown
+        return validation.Problem(f"{where}{shown}", str(error))
 
 
 def load(
     folder: Path, environ: Mapping[str, str], flags: Mapping[str, Any] | None = None
 ) -> dict[str, Setting]:
     """The effective settings: defaults, then the file in ``folder``, then ``environ``, then
-    the ``flags`` given (None means not given)."""
+    the ``flags`` given (None means not given). Raises :class:`ConfigError` with every
+    problem found."""
     settings = {name: Setting(key.default, "default") for name, key in KEYS.items()}
     path, document = _file_settings(folder)
     table = "[tool.harness]" if path is not None and path.name == "pyproject.toml" else ""
-    for name, raw in document.items():
-        where = f"{path} {table} {name}".replace("  ", " ")
-        settings[name] = Setting(_checked(name, raw, where, path.parent if path else None), where)
-    for name, variable in ENVIRONMENT.items():
-        if environ.get(variable):
-            settings[name] = Setting(_checked(name, environ[variable], variable, None), variable)
-    for name, value in (flags or {}).items():
-        if value is not None:
-            flag = f"--{name.replace('_', '-')}"
-            settings[name] = Setting(_checked(name, value, flag, None), flag)
+    given = [
+        (name, raw, f"{path} {table} {name}".replace("  ", " "), path.parent if path else None)
+        for name, raw in document.items()
+    ]
+    given += [(n, environ[v], v, None) for n, v in ENVIRONMENT.items() if environ.get(v)]
+    given += [
+        (name, value, f"--{name.replace('_', '-')}", None)
+        for name, value in (flags or {}).items()
+        if value is not None
+    ]
+    problems = []
+    for name, raw, where, base in given:
+        value = _checked(name, raw, where, base)
+        if isinstance(value, validation.Problem):
+            problems.append(value)
+            if name in settings:
+                settings[name] = Setting(None, where)
+        else:
+            settings[name] = Setting(value, where)
+    if problems:
+        raise ConfigError(problems, settings)
     return settings
 
 
@@ -190,8 +201,7 @@ def main(argv: list[str]) -> int:
     try:
         settings = load(Path.cwd(), os.environ)
     except ConfigError as error:
-        print(f"harness config: {error}", file=sys.stderr)
-        return 2
+        return validation.refuse("harness config", validation.Inputs(), error.problems)
     width = max(map(len, KEYS))
     for name, setting in settings.items():
         value = "(not set)" if setting.value in (None, {}) else setting.value

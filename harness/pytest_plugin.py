@@ -33,12 +33,8 @@ from harness.promises import ALLOW_UNPROVEN_HELP, NUMBERS, exit_code
 from harness.report import CheckResult, RunRecord, junit_properties, summary_text, write_reports
 from harness.run_sarif import Locate, write_run_sarif
 from harness.targets import Target
-<<<<<<< HEAD
-from harness.templates import ACCOUNT_TEMPLATES, load_template
-from harness.validation import Inputs, deployed_templates, problems
-=======
 from harness.templates import ACCOUNT_TEMPLATES, TemplateError, load_template
->>>>>>> product-reports
+from harness.validation import Inputs, deployed_templates, problems
 
 RECORD = pytest.StashKey[RunRecord]()
 STARTED = pytest.StashKey[float]()

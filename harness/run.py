@@ -97,20 +97,18 @@ def _run_suite(argv: list[str], prog: str, description: str, reuse: bool) -> int
     flags = {name: getattr(args, name, None) for name in given}
     flags["unproven"] = "allow" if args.allow_unproven else None
     try:
-        settings = config.load(Path.cwd(), os.environ, flags)
-    except config.ConfigError as error:
-        print(f"{prog}: {error}", file=sys.stderr)
-        return 2
-    config.apply_to_environment(settings, os.environ)
+        settings, found = config.load(Path.cwd(), os.environ, flags), []
+    except config.ConfigError as error:  # reported with the other inputs' problems below
+        settings, found = error.settings, error.problems
+    if not found:
+        config.apply_to_environment(settings, os.environ)
     for name in given:
         setattr(args, name, settings[name].value)
     args.allow_unproven = settings["unproven"].value == "allow"
     inputs = {"report": args.report, "allowlist": allowlist_path()}
     if not reuse:
         inputs["templates"] = deployed_templates(args.templates)
-        if args.templates is not None:
-            inputs["paths"] = {"--templates": ("folder", args.templates)}
-    refused = refuse(prog, target_inputs(args.target, args.prefix, **inputs))
+    refused = refuse(prog, target_inputs(args.target, args.prefix, **inputs), found)
     if refused is not None:
         return refused
     if reuse and args.target in EPHEMERAL:

@@ -249,10 +249,10 @@ def problems(inputs: Inputs, rules: Iterable[Rule] = RULES) -> list[Problem]:
     return [problem for rule in rules if rule.applies(inputs) for problem in rule.check(inputs)]
 
 
-def refuse(prog: str, inputs: Inputs) -> int | None:
-    """Print one line per problem to stderr and return the usage exit code, or None when the
-    inputs are good."""
-    found = problems(inputs)
+def refuse(prog: str, inputs: Inputs, found_before: Iterable[Problem] = ()) -> int | None:
+    """Print one line per problem (``found_before``, e.g. the settings file's, then those of
+    ``inputs``) to stderr and return the usage exit code, or None when all is good."""
+    found = [*found_before, *problems(inputs)]
     for problem in found:
         print(problem.line(prog), file=sys.stderr)
     if found:

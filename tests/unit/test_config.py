@@ -50,15 +50,15 @@ def test_a_pyproject_without_the_table_is_no_config(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("body", "named"),
     [
-        ('prefixx = "a"\n', "unknown key 'prefixx'"),
-        ('target = "azure"\n', "'azure' is not one of aws, local, localstack"),
-        ('prefix = "Has Spaces"\n', "[tool.harness] prefix: 'Has Spaces' is not a name prefix"),
-        ('region = "moon-1"\n', "region: 'moon-1' is not an AWS region"),
-        ('templates = "nowhere"\n', "templates: "),
-        ('allowlist = "none.yaml"\n', "is not an existing file"),
-        ('unproven = "maybe"\n', "unproven: 'maybe' is not one of fail, allow"),
+        ('prefixx = "a"\n', "prefixx: unknown key"),
+        ('target = "azure"\n', "target 'azure': must be one of aws, local, localstack"),
+        ('prefix = "Has Spaces"\n', "[tool.harness] prefix 'Has Spaces': must match"),
+        ('region = "moon-1"\n', "region 'moon-1': must be an AWS region name"),
+        ('templates = "nowhere"\n', "nowhere: must be an existing folder"),
+        ('allowlist = "none.yaml"\n', "must be an existing file"),
+        ('unproven = "maybe"\n', "unproven 'maybe': must be one of fail, allow"),
         ("[tool.harness.accounts.local]\n" + ACCOUNTS, "local: only the aws target"),
-        ('[tool.harness.accounts.aws]\ntraining = "2"\n', "aws: name exactly"),
+        ('[tool.harness.accounts.aws]\ntraining = "2"\n', "aws: must be one id for each of"),
         ("prefix = \n", "pyproject.toml: "),
     ],
 )
@@ -70,7 +70,7 @@ def test_a_bad_value_is_refused_naming_the_key(tmp_path: Path, body: str, named:
 
 
 def test_a_bad_environment_value_names_the_variable(tmp_path: Path) -> None:
-    with pytest.raises(config.ConfigError, match=r"^HARNESS_TARGET: 'x' is not one of"):
+    with pytest.raises(config.ConfigError, match=r"^HARNESS_TARGET 'x': must be one of"):
         config.load(tmp_path, {"HARNESS_TARGET": "x"})
 
 
@@ -112,4 +112,6 @@ def test_a_run_with_a_bad_config_exits_2_naming_the_key(
     (tmp_path / "harness.toml").write_text('unproven = "sometimes"\n')
     monkeypatch.chdir(tmp_path)
     assert run_main([]) == 2
-    assert "harness.toml unproven: 'sometimes' is not one of fail, allow" in capsys.readouterr().err
+    assert (
+        "harness.toml unproven 'sometimes': must be one of fail, allow" in capsys.readouterr().err
+    )

@@ -11,6 +11,7 @@ import pytest
 import harness.gate.gate
 import harness.run
 from harness import validation
+from harness.access import ALLOWLIST
 from harness.cli import main
 from harness.validation import Inputs, problems
 
@@ -25,7 +26,7 @@ def test_good_inputs_have_no_problem(tmp_path: Path) -> None:
         "mlops-2",
         report=tmp_path / "new" / "report",
         templates=validation.deployed_templates(None),
-        allowlist=validation.Path(harness.run.ALLOWLIST),
+        allowlist=ALLOWLIST,
     )
     assert problems(inputs) == []
 
