@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.cloudformation import ResolvedTemplate, resolve
+from harness.exit_codes import exit_codes_help
 from harness.policy import Policy
 from harness.policy.access_matrix import (
     Allowlist,
@@ -30,10 +31,11 @@ from harness.policy.access_matrix import (
     load_allowlist,
     subjects_from_allowlist,
 )
+from harness.project_policies import allowlist_file
 from harness.targets import OUTSIDER
 from harness.templates import ACCOUNT_TEMPLATES, load_template
 
-ALLOWLIST = Path(__file__).resolve().parent.parent / "policies" / "access" / "allowlist.yaml"
+ALLOWLIST = allowlist_file()
 DEFAULT_ACCOUNTS = {"A": "111111111111", "B": "222222222222", "C": "333333333333"}
 DEFAULT_OUTSIDER = "777788889999"
 DEPLOYER_ROLE = "harness-deployer"  # the deployer the rendered stacks are resolved for
@@ -182,6 +184,8 @@ def main(argv: list[str] | None = None) -> int:
         prog="harness access-matrix",
         description="Who may use the key, write the bucket and assume the roles, from the "
         "rendered infra, compared with policies/access/allowlist.yaml.",
+        epilog=exit_codes_help("access-matrix"),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
         "--accounts",
