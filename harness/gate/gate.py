@@ -53,9 +53,10 @@ def run_gate(
     """Check every template and pipeline definition under ``paths``; write the reports.
 
     Findings skipped inline, deselected by ``checks``/``skip_checks`` or accepted by the
-    baseline are reported as skipped, with why; an inline skip without a reason always fails. ``update_baseline`` first writes what fails
-    today into ``baseline_file``. Raises ``checkov_runner.CheckovError`` when checkov cannot
-    be run (a gate that could not check must not pass) and ``BaselineError`` for a bad baseline.
+    baseline are reported as skipped, with why; an inline skip without a reason always
+    fails. ``update_baseline`` first writes what fails today into ``baseline_file``. Raises
+    ``checkov_runner.CheckovError`` when checkov cannot run (a gate that could not check
+    must not pass) and ``BaselineError`` for a bad baseline.
     """
     documents = [d for d in (load(p) for p in discover(paths)) if d is not None]
     templates = [d.path for d in documents if d.kind == "template"]
