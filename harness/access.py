@@ -12,12 +12,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from harness.cloudformation import ResolvedTemplate, resolve
+from harness.exit_codes import exit_codes_help
 from harness.policy import Policy
 from harness.policy.access_matrix import (
     Allowlist,
@@ -28,14 +32,16 @@ from harness.policy.access_matrix import (
     Role,
     compute_matrix,
     diff,
-    load_allowlist,
+    parse_allowlist,
     subjects_from_allowlist,
 )
+from harness.policy.errors import PolicyError
+from harness.project_policies import allowlist_file
 from harness.targets import OUTSIDER
 from harness.templates import ACCOUNT_TEMPLATES, load_template
 from harness.validation import Inputs, refuse
 
-ALLOWLIST = Path(__file__).resolve().parent.parent / "policies" / "access" / "allowlist.yaml"
+ALLOWLIST = allowlist_file()
 
 
 def allowlist_path() -> Path:
@@ -47,6 +53,24 @@ def allowlist_path() -> Path:
 DEFAULT_ACCOUNTS = {"A": "111111111111", "B": "222222222222", "C": "333333333333"}
 DEFAULT_OUTSIDER = "777788889999"
 DEPLOYER_ROLE = "harness-deployer"  # the deployer the rendered stacks are resolved for
+_PLACEHOLDER = re.compile(r"\$\{(\w+)\}")
+
+
+def load_allowlist(
+    path: str | Path, accounts: Mapping[str, str], prefix: str = "mlops"
+) -> Allowlist:
+    """Read the allow-list, binding ``${Prefix}`` and the placeholders ``accounts`` names
+    (``A``, ``B``, ``C``, ``Outsider``, ``DeployerA``, ...); an unbound one is an error."""
+    path = Path(path)
+    values = {**accounts, "Prefix": prefix}
+
+    def bind(found: re.Match[str]) -> str:
+        name = found.group(1)
+        if name not in values:
+            raise PolicyError(f"{path}: unbound placeholder ${{{name}}}")
+        return values[name]
+
+    return parse_allowlist(yaml.safe_load(_PLACEHOLDER.sub(bind, path.read_text())), str(path))
 
 
 def static_bindings(accounts: Mapping[str, str]) -> dict[str, str]:
@@ -192,6 +216,8 @@ def main(argv: list[str] | None = None) -> int:
         prog="harness access-matrix",
         description="Who may use the key, write the bucket and assume the roles, from the "
         "rendered infra, compared with policies/access/allowlist.yaml.",
+        epilog=exit_codes_help("access-matrix"),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
         "--accounts",

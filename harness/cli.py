@@ -10,9 +10,11 @@ import argparse
 import json
 import sys
 from collections.abc import Callable
+from importlib.metadata import version
 from pathlib import Path
 
-from harness import access, config, run, training_data
+from harness import access, config, rules, run, training_data
+from harness.exit_codes import BY_COMMAND, exit_codes_help
 from harness.gate import main as gate_main
 from harness.mutate.cli import main as mutate_main
 from harness.render import RenderError, Wiring, render_pipeline, render_source_bundle
@@ -24,6 +26,8 @@ def _render(argv: list[str]) -> int:
         prog="harness render",
         description="Render the pipeline (CreatePipeline input) and the source bundle from stack "
         "outputs, refusing any missing or malformed value.",
+        epilog=exit_codes_help("render"),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
         "outputs",
@@ -60,6 +64,7 @@ COMMANDS: dict[str, tuple[Callable[[list[str]], int], str]] = {
     "deploy": (run.deploy_main, "deploy A, B, C, data, canaries, pipeline; push the source"),
     "destroy": (run.destroy_main, "remove everything a run created; report what is left"),
     "gate": (gate_main, "static gate: cfn-lint and checkov with our policies on templates"),
+    "rules": (rules.main, "the gate's rules and the live checks: id, severity, docs, fix"),
     "render": (_render, "render the pipeline and source bundle from stack outputs"),
     "access-matrix": (access.main, "who may use the key, bucket and roles, vs the allow-list"),
     "mutate": (mutate_main, "mutation testing: does the suite kill every policy mutant?"),
@@ -70,10 +75,18 @@ COMMANDS: dict[str, tuple[Callable[[list[str]], int], str]] = {
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--version"]:
+        print(f"harness {version('xacct-ml-harness')}")
+        return 0
     if not argv or argv[0] in {"-h", "--help"} or argv[0] not in COMMANDS:
-        print("usage: harness COMMAND [ARGS]\n\ncommands:")
+        print("usage: harness [--version] COMMAND [ARGS]\n\ncommands (exit codes):")
         for name, (_, help_text) in COMMANDS.items():
-            print(f"  {name:<14} {help_text}")
+            codes = ", ".join(code for code, _ in BY_COMMAND[name])
+            print(f"  {name:<14} {help_text} ({codes})")
+        print(
+            "\n`harness COMMAND --help` says what each exit code means; 2 is also a wrong "
+            "command line."
+        )
         return 0 if argv and argv[0] in {"-h", "--help"} else 2
     command, _ = COMMANDS[argv[0]]
     return command(argv[1:])

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from harness import validation
+from harness.exit_codes import exit_codes_help
 from harness.targets import ACCOUNT_ROLES
 
 FILES = ("harness.toml", "pyproject.toml")
@@ -195,7 +196,11 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(
         prog="harness config",
         description=__doc__.split("\n\n")[0] if __doc__ else None,
-        epilog="keys: " + "; ".join(f"{n}: {k.help}" for n, k in KEYS.items()),
+        epilog="keys:\n"
+        + "\n".join(f"  {n}: {k.help}" for n, k in KEYS.items())
+        + "\n\n"
+        + exit_codes_help("config"),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.parse_args(argv)
     try:

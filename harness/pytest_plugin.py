@@ -24,7 +24,6 @@ from harness.deploy import Deployment, Settings, adopt, deploy, make_target, tea
 from harness.deploy.deploy import template_path
 from harness.deploy.pipeline import PipelineRun, follow_execution
 from harness.deploy.principals import PrincipalSessions
-from harness.deploy.targets import TARGETS
 from harness.evidence import StatementCited
 from harness.evidence.explain import HasDecisionLog
 from harness.locate import StatementLocator
@@ -33,6 +32,7 @@ from harness.promises import ALLOW_UNPROVEN_HELP, NUMBERS, exit_code
 from harness.report import CheckResult, RunRecord, junit_properties, summary_text, write_reports
 from harness.run_sarif import Locate, write_run_sarif
 from harness.targets import Target
+from harness.targets.registry import TARGETS
 from harness.templates import ACCOUNT_TEMPLATES, TemplateError, load_template
 from harness.validation import Inputs, deployed_templates, problems
 

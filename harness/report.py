@@ -16,6 +16,7 @@ from typing import Any
 
 from harness.evidence.model import StatementCited
 from harness.promises import PromiseVerdict, Verdict, judge
+from harness.rules import all_rules, live_rule
 
 OUTCOME_ORDER = ("failed", "error", "passed", "skipped")
 REASON_WIDTH = 200  # characters of one reason shown in the terminal table
@@ -273,8 +274,17 @@ def summary_markdown(record: RunRecord) -> str:
     failures = [c for c in record.checks if c.outcome in {"failed", "error"}]
     if failures:
         parts += ["## Failures", ""]
+        rules = all_rules()
         for check in failures:
-            parts += [f"### `{check.nodeid}`", "", "```", check.message, "```", ""]
+            parts += [f"### `{check.nodeid}`", ""]
+            rule = live_rule(check.nodeid, rules)
+            if rule is not None:
+                parts += [
+                    f"**{rule.id}** ({rule.severity}) {rule.title}. Fix: {rule.fix} "
+                    f"([AWS documentation]({rule.doc_url}))",
+                    "",
+                ]
+            parts += ["```", check.message, "```", ""]
     if record.probes:
         parts += ["## Principal x action (live calls)", ""]
         parts += [

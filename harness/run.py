@@ -21,7 +21,8 @@ import pytest
 from harness import config
 from harness.access import allowlist_path
 from harness.deploy import TARGETS, DeployError, Settings, deploy, make_target, teardown
-from harness.promises import ALLOW_UNPROVEN_HELP, EXIT_CODES
+from harness.exit_codes import exit_codes_help
+from harness.promises import ALLOW_UNPROVEN_HELP
 from harness.validation import deployed_templates, refuse, target_inputs
 
 SUITE = Path(__file__).resolve().parent.parent / "tests" / "integration"
@@ -60,21 +61,13 @@ def suite_args(
     return args + extra
 
 
-def exit_codes_help() -> str:
-    """The exit codes of a suite run, for ``--help`` (README.md has the same table)."""
-    lines = ["exit codes (the same as pytest -p harness.pytest_plugin tests/integration):"]
-    for code, meaning in EXIT_CODES:
-        lines += textwrap.wrap(
-            meaning.replace("`", ""), 88, initial_indent=f"  {code:<6}", subsequent_indent=" " * 8
-        )
-    return "\n".join(lines)
-
-
 def _run_suite(argv: list[str], prog: str, description: str, reuse: bool) -> int:
     parser = argparse.ArgumentParser(
         prog=prog,
         description=textwrap.fill(description, 88),
-        epilog=exit_codes_help(),
+        epilog=exit_codes_help(
+            "run", "exit codes (the same as pytest -p harness.pytest_plugin tests/integration):"
+        ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _common(parser)
@@ -161,6 +154,8 @@ def deploy_main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(
         prog="harness deploy",
         description="Deploy A, B and C, the data, canaries and the pipeline, and push the source.",
+        epilog=exit_codes_help("deploy"),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _common(parser)
     parser.add_argument("--outputs", type=Path, help="write the stack outputs here as JSON")
@@ -196,6 +191,8 @@ def destroy_main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(
         prog="harness destroy",
         description="Remove everything a run created (idempotent); exit 1 if anything is left.",
+        epilog=exit_codes_help("destroy"),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _common(parser)
     args = parser.parse_args(argv)

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
+from harness.exit_codes import exit_codes_help
+
 SEED = 20261125
 FEATURES = 8
 SPLITS = {"train": 800, "validation": 200, "holdout": 200}
@@ -66,7 +68,12 @@ def write(directory: Path = DATA_DIR) -> list[Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="harness data",
+        description=__doc__.splitlines()[0],
+        epilog=exit_codes_help("data"),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--out", type=Path, default=DATA_DIR)
     args = parser.parse_args(argv)
     for path in write(args.out):

@@ -70,7 +70,7 @@ class Rule:
 
 # the rules ----------------------------------------------------------------------------------
 def _known_targets() -> Mapping[str, str]:
-    from harness.deploy.targets import TARGETS  # the registry; imports no target
+    from harness.targets.registry import TARGETS  # imports no target
 
     return TARGETS
 
@@ -203,8 +203,7 @@ def _templates(inputs: Inputs) -> Iterator[Problem]:
 
 
 def _allowlist(inputs: Inputs) -> Iterator[Problem]:
-    from harness.access import DEFAULT_ACCOUNTS, static_bindings
-    from harness.policy.access_matrix import load_allowlist
+    from harness.access import DEFAULT_ACCOUNTS, load_allowlist, static_bindings
 
     path = Path(str(inputs.allowlist))
     try:

@@ -6,8 +6,8 @@ same code deploys onto the embedded ``local`` target and onto real accounts.
 
 from harness.deploy.deploy import DeployError, Deployment, adopt, deploy
 from harness.deploy.settings import Settings
-from harness.deploy.targets import TARGETS, make_target
 from harness.deploy.teardown import teardown
+from harness.targets.registry import TARGETS, make_target
 
 __all__ = [
     "TARGETS",

@@ -137,7 +137,15 @@ def _parse(stdout: str, stderr: str) -> list[dict[str, Any]]:
 def _findings(reports: list[dict[str, Any]]) -> list[Finding]:
     findings = []
     for report in reports:
-        for failed in report["results"].get("failed_checks", []):
+        results = report["results"]
+        # A check skipped by checkov's own inline Metadata is a finding here too: the gate
+        # reports it as skipped with its comment, or fails it for want of one (skips.py).
+        inline = [
+            r
+            for r in results.get("skipped_checks", [])
+            if "suppress_comment" in r.get("check_result", {})
+        ]
+        for failed in [*results.get("failed_checks", []), *inline]:
             where = failed.get("check_result", {}).get("evaluated_keys") or []
             # evaluated_keys of our checks name the offending path and value (see
             # policies/checks/xacct_check_base.py); for stock checks they are only inputs.

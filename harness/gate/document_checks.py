@@ -10,45 +10,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 from harness.gate.cfn_values import strings
 from harness.gate.findings import Finding
 from harness.gate.sources import Document
 from harness.gate.text_rules import alias_artifact_keys, placeholders
+from harness.rules import Rule, gate_rules
 
-
-@dataclass(frozen=True)
-class Rule:
-    id: str
-    name: str
-    fix: str
-    severity: str = "HIGH"
-
-
-HARDCODED_ACCOUNT = Rule(
-    "CKV_XACCT_013",
-    "Hard-coded 12-digit account id in a resource",
-    "Take account ids from parameters (!Ref TrainingAccountId) or AWS::AccountId.",
-)
-ACCOUNT_PARAMETER_PATTERN = Rule(
-    "CKV_XACCT_018",
-    "Account-id parameter accepts values that are not 12 digits",
-    "Give the parameter AllowedPattern: '^\\d{12}$' (and a ConstraintDescription).",
-    "MEDIUM",
-)
-PIPELINE_ALIAS_KEY = Rule(
-    "CKV_XACCT_015",
-    "Pipeline artifact store encryption key is a KMS alias",
-    "Use the key ARN, never alias/... or an alias ARN: other accounts cannot resolve it.",
-)
-PIPELINE_PLACEHOLDER = Rule(
-    "CKV_XACCT_019",
-    "Hand-edit <placeholder> text left in the pipeline definition",
-    "Write ${Name} variables that deploy fills from stack outputs, not <placeholders>.",
-    "MEDIUM",
-)
+_RULES = gate_rules()  # metadata: document_checks.toml beside this file, and the checkov checks'
+HARDCODED_ACCOUNT = _RULES["CKV_XACCT_013"]
+ACCOUNT_PARAMETER_PATTERN = _RULES["CKV_XACCT_018"]
+PIPELINE_ALIAS_KEY = _RULES["CKV_XACCT_015"]  # checkov's check does it in templates
+PIPELINE_PLACEHOLDER = _RULES["CKV_XACCT_019"]  # likewise
 RULES = (HARDCODED_ACCOUNT, ACCOUNT_PARAMETER_PATTERN, PIPELINE_ALIAS_KEY, PIPELINE_PLACEHOLDER)
 
 _ACCOUNT_ID = re.compile(r"(?<![\d.])\d{12}(?!\d)")
@@ -69,17 +43,7 @@ def check(document: Document) -> list[Finding]:
 
 def _finding(document: Document, rule: Rule, resource: str, detail: str, node: Any) -> Finding:
     mark = getattr(node, "start_mark", None)
-    return Finding(
-        tool="gate",
-        file=str(document.path),
-        resource=resource,
-        check_id=rule.id,
-        title=rule.name,
-        detail=detail,
-        fix=rule.fix,
-        severity=rule.severity,
-        line=mark.line + 1 if mark else None,
-    )
+    return Finding.of(rule, str(document.path), resource, detail, mark.line + 1 if mark else None)
 
 
 def _hardcoded_accounts(document: Document) -> Iterator[Finding]:

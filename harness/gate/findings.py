@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from harness.rules import Rule
+
 
 @dataclass(frozen=True)
 class Finding:
@@ -18,6 +20,13 @@ class Finding:
     fix: str
     severity: str = "HIGH"
     line: int | None = None
+
+    @classmethod
+    def of(cls, rule: Rule, file: str, resource: str, detail: str, line: int | None) -> Finding:
+        """A finding of one of the gate's own rules, worded by its metadata."""
+        return cls(
+            "gate", file, resource, rule.id, rule.title, detail, rule.fix, rule.severity, line
+        )
 
     def line_text(self) -> str:
         """The one line printed for this finding."""

@@ -8,78 +8,106 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness.gate import cfnlint_runner, checkov_runner, document_checks
+from harness.exit_codes import exit_codes_help
+from harness.gate import baseline, cfnlint_runner, checkov_runner, document_checks
 from harness.gate.findings import Finding
 from harness.gate.report import write_junit, write_sarif
+from harness.gate.skips import Skipped, inline_skips, select
 from harness.gate.sources import Document, discover, load
+from harness.project_policies import policies_dir
+from harness.rules import gate_rules
 from harness.validation import Inputs, refuse
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+UNPARSABLE = gate_rules()["GATE_001"]
 
 
 @dataclass
 class GateResult:
-    """What the gate checked, what it found, and where it wrote its reports."""
+    """What the gate checked, what fails it, what it skipped and why, and its reports."""
 
     findings: list[Finding]
     documents: list[Document]
     reports: dict[str, Path] = field(default_factory=dict)
+    skipped: list[Skipped] = field(default_factory=list)
+    baseline_fixed: int = 0  # accepted findings of the baseline that are gone
 
     @property
     def passed(self) -> bool:
         return not self.findings
 
 
-def policies_dir() -> Path:
-    """``policies/`` of the source tree, else of the working directory (installed package)."""
-    beside = REPO_ROOT / "policies"
-    return beside if beside.is_dir() else Path.cwd() / "policies"
-
-
-def run_gate(paths: list[Path], report_dir: Path, regions: list[str] | None = None) -> GateResult:
+def run_gate(
+    paths: list[Path],
+    report_dir: Path,
+    regions: list[str] | None = None,
+    *,
+    checks: Sequence[str] = (),
+    skip_checks: Sequence[str] = (),
+    baseline_file: Path | None = None,
+    update_baseline: bool = False,
+) -> GateResult:
     """Check every template and pipeline definition under ``paths``; write the reports.
 
-    Raises ``checkov_runner.CheckovError`` when checkov cannot be run: a gate that could
-    not check must not pass.
+    Findings skipped inline, deselected by ``checks``/``skip_checks`` or accepted by the
+    baseline are reported as skipped, with why; an inline skip without a reason always
+    fails. ``update_baseline`` first writes what fails today into ``baseline_file``. Raises
+    ``checkov_runner.CheckovError`` when checkov cannot run (a gate that could not check
+    must not pass) and ``BaselineError`` for a bad baseline.
     """
     documents = [d for d in (load(p) for p in discover(paths)) if d is not None]
     templates = [d.path for d in documents if d.kind == "template"]
-    findings: list[Finding] = [
-        Finding(
-            tool="gate",
-            file=str(d.path),
-            resource="file",
-            check_id="PARSE",
-            title="cannot parse",
-            detail=d.error,
-            fix="fix the YAML/JSON syntax",
-        )
+    findings = [
+        Finding.of(UNPARSABLE, str(d.path), "file", d.error, None)
         for d in documents
         if d.kind == "unreadable"
     ]
     findings += cfnlint_runner.lint(templates, regions)
     policies = policies_dir()
-    skips = checkov_runner.load_skips(policies / "checkov-skips.yaml")
-    findings += checkov_runner.scan(templates, policies / "checks", skips)
+    skip_list = checkov_runner.load_skips(policies / "checkov-skips.yaml")
+    findings += checkov_runner.scan(templates, policies / "checks", skip_list)
     for document in documents:
         findings += document_checks.check(document)
-    findings.sort(key=lambda f: (f.file, f.line or 0, f.check_id, f.resource))
+    inline = inline_skips(documents)
+    findings, skipped = inline.apply(findings)
+    findings, deselected = select(findings, checks, skip_checks)
+    skipped += deselected
+    fixed = 0
+    if baseline_file is not None:
+        if update_baseline:
+            baseline.write(findings, baseline_file)
+        accepted_keys = baseline.read(baseline_file)
+        findings, accepted, fixed = baseline.split(findings, accepted_keys, baseline_file)
+        skipped += accepted
+    findings += inline.refused  # a skip without a reason fails, whatever else is accepted
+    findings.sort(key=_position)
+    skipped.sort(key=lambda s: _position(s.finding))
 
     report_dir.mkdir(parents=True, exist_ok=True)
     reports = {"sarif": report_dir / "gate.sarif", "junit": report_dir / "gate-junit.xml"}
     root = Path.cwd().resolve()
-    write_sarif(findings, reports["sarif"], root)
+    write_sarif(findings, skipped, reports["sarif"], root)
     checked = {"cfn-lint": templates, "checkov": templates, "gate": [d.path for d in documents]}
-    write_junit(findings, checked, reports["junit"], root)
-    return GateResult(findings, documents, reports)
+    write_junit(findings, skipped, checked, reports["junit"], root)
+    return GateResult(findings, documents, reports, skipped, fixed)
+
+
+def _position(finding: Finding) -> tuple[str, int, str, str]:
+    return (finding.file, finding.line or 0, finding.check_id, finding.resource)
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``harness gate [PATH ...]``: 0 when clean, 1 on any finding, 2 when it cannot run."""
-    parser = argparse.ArgumentParser(prog="harness gate", description=__doc__)
+    """``harness gate [PATH ...]``; exit codes in harness/exit_codes.py."""
+    parser = argparse.ArgumentParser(
+        prog="harness gate",
+        description=__doc__,
+        epilog=exit_codes_help("gate"),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument(
         "paths",
         nargs="*",
@@ -100,7 +128,34 @@ def main(argv: list[str] | None = None) -> int:
         help="regions cfn-lint validates against (default: each template's "
         "cfn-lint Metadata, else us-east-1)",
     )
+    parser.add_argument(
+        "--check",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="only these check ids fail the gate (repeat or comma-separate; CKV_AWS_* patterns)",
+    )
+    parser.add_argument(
+        "--skip-check",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="these check ids do not fail the gate (reported as skipped)",
+    )
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        metavar="FILE",
+        help="accept the findings listed in FILE; fail only on new ones",
+    )
+    parser.add_argument(
+        "--update-baseline",
+        action="store_true",
+        help="write today's findings into the --baseline FILE first (accepting them all)",
+    )
     args = parser.parse_args(argv)
+    if args.update_baseline and args.baseline is None:
+        parser.error("--update-baseline needs --baseline FILE")
     inputs = Inputs(
         paths={f"path {i + 1}": ("file or folder", path) for i, path in enumerate(args.paths)},
         report=args.report_dir,
@@ -109,16 +164,35 @@ def main(argv: list[str] | None = None) -> int:
     if (refused := refuse("harness gate", inputs)) is not None:
         return refused
     try:
-        result = run_gate(args.paths, args.report_dir, args.regions)
-    except (checkov_runner.CheckovError, FileNotFoundError) as error:
+        result = run_gate(
+            args.paths,
+            args.report_dir,
+            args.regions,
+            checks=_ids(args.check),
+            skip_checks=_ids(args.skip_check),
+            baseline_file=args.baseline,
+            update_baseline=args.update_baseline,
+        )
+    except (checkov_runner.CheckovError, baseline.BaselineError, FileNotFoundError) as error:
         print(f"gate: cannot run: {error}", file=sys.stderr)
         return 2
     for finding in result.findings:
         print(finding.line_text())
-    checked = len(result.documents)
+    for skip in result.skipped:
+        if skip.by == "inline":
+            print(skip.line_text())
+    counts = Counter(s.by for s in result.skipped)
+    skipped = ", ".join(f"{n} {by}" for by, n in sorted(counts.items()))
+    if result.baseline_fixed:
+        skipped += f"; {result.baseline_fixed} baseline finding(s) are gone (--update-baseline)"
     verdict = "FAILED" if result.findings else "passed"
     print(
-        f"gate {verdict}: {len(result.findings)} finding(s) in {checked} file(s); "
-        f"reports in {args.report_dir}"
+        f"gate {verdict}: {len(result.findings)} finding(s) in {len(result.documents)} file(s)"
+        + (f"; skipped: {skipped}" if skipped else "")
+        + f"; reports in {args.report_dir}"
     )
     return 1 if result.findings else 0
+
+
+def _ids(values: list[str]) -> list[str]:
+    return [i.strip() for value in values for i in value.split(",") if i.strip()]

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from harness.deploy import TARGETS, DeployError, Settings, deploy, make_target, teardown
 from harness.deploy.pipeline import PipelineTimeout
+from harness.exit_codes import exit_codes_help
 from harness.mutate.apply import RestoreFailed
 from harness.mutate.baseline import BaselineFailed, baseline
 from harness.mutate.examine import examine
@@ -37,6 +38,8 @@ def _parser() -> argparse.ArgumentParser:
         "policies (and the training stack's encryption setting) to one live deployment, judge "
         "the checks that bear on each, restore it, and report killed, survived and equivalent. "
         "Exit 0 when no mutant survived, 1 otherwise or when the suite fails unmutated.",
+        epilog=exit_codes_help("mutate"),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--target", default="local", choices=sorted(TARGETS))
     parser.add_argument("--prefix", help="name prefix of every resource (default: the target's)")

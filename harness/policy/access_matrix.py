@@ -1,7 +1,8 @@
 """Who may do what with the shared key, the artifact bucket and the pipeline roles.
 
 The matrix is computed from policies alone (rendered templates or a live account) by the
-engine, and compared with the expected allow-list (``policies/access/allowlist.yaml``). Each
+engine, and compared with the expected allow-list (``policies/access/allowlist.yaml``, read by
+``harness.access``: this module does no I/O). Each
 cell is AWS's decision for one principal, action and resource:
 
 * ``key``: a direct KMS call on the key, over TLS. ``kms:CreateGrant`` is asked as AWS
@@ -16,13 +17,9 @@ cell is AWS's decision for one principal, action and resource:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
-
-import yaml
 
 from harness.policy.errors import PolicyError
 from harness.policy.evaluate import Decision, Request, evaluate
@@ -33,7 +30,6 @@ S3_KMS_CALL = {"s3:PutObject": "kms:GenerateDataKey", "s3:GetObject": "kms:Decry
 KEY_CALL_CONTEXT: dict[str, dict[str, str]] = {
     "kms:CreateGrant": {"kms:GrantIsForAWSResource": "true"},
 }
-_PLACEHOLDER = re.compile(r"\$\{(\w+)\}")
 
 
 @dataclass(frozen=True)
@@ -65,16 +61,6 @@ class Allowlist:
         return next((p for p in self.principals if p.arn == arn), None)
 
 
-def _bind(text: str, values: Mapping[str, str], path: Path) -> str:
-    def replace(found: re.Match[str]) -> str:
-        name = found.group(1)
-        if name not in values:
-            raise PolicyError(f"{path}: unbound placeholder ${{{name}}}")
-        return values[name]
-
-    return _PLACEHOLDER.sub(replace, text)
-
-
 def _bucket_map(raw: Any, objects: Mapping[str, str]) -> dict[str, frozenset[str]]:
     if isinstance(raw, list):  # a plain list of actions applies to every object
         return {label: frozenset(raw) for label in objects}
@@ -86,14 +72,9 @@ def _identity(spec: Mapping[str, Any]) -> Policy | None:
     return Policy.parse(raw, f"identity of {spec['name']}") if raw else None
 
 
-def load_allowlist(
-    path: str | Path, accounts: Mapping[str, str], prefix: str = "mlops"
-) -> Allowlist:
-    """Read the allow-list, binding ``${Prefix}`` and the placeholders ``accounts`` names
-    (``A``, ``B``, ``C``, ``Outsider``, ``DeployerA``, ...); an unbound one is an error."""
-    path = Path(path)
-    values = {**accounts, "Prefix": prefix}
-    data = yaml.safe_load(_bind(path.read_text(), values, path))
+def parse_allowlist(data: Mapping[str, Any], path: str) -> Allowlist:
+    """The allow-list from its parsed document (placeholders already bound); errors name
+    ``path``, where it was read."""
     objects = dict(data.get("objects") or {})
     principals = [
         Expected(

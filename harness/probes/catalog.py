@@ -12,11 +12,11 @@ from harness.access import (
     DEFAULT_OUTSIDER,
     DEPLOYER_ROLE,
     allowlist_path,
+    load_allowlist,
     resolve_account_stacks,
     static_bindings,
 )
 from harness.deploy.deploy import template_path
-from harness.policy.access_matrix import load_allowlist
 from harness.probes.cells import (
     Cell,
     LiveRole,

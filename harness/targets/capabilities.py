@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 
 from harness.targets.base import Capability, Target
 from harness.targets.localstack.probes import ProbeResult
+from harness.targets.registry import TARGETS
 
 YES, NO, MEASURED = "yes", "no", "measured at start"
 
@@ -42,8 +43,6 @@ def capability_table(targets: Mapping[str, type[Target]]) -> str:
 def registered_targets(names: Sequence[str] | None = None) -> dict[str, type[Target]]:
     """The target classes ``--target`` knows (or those of ``names``), from the harness's one
     registry; only the chosen ones are imported."""
-    from harness.deploy.targets import TARGETS  # the registry lives with the deploy layer
-
     classes = {}
     for name in names or TARGETS:
         module, attribute = TARGETS[name].split(":")

@@ -32,12 +32,8 @@ def _applies_to_none(pattern: str, services: set[str]) -> bool:
 class ActionResourceServiceMismatch(XacctCheck):
     def __init__(self) -> None:
         super().__init__(
-            id="CKV_XACCT_010",
-            name="Policy grants actions on resources of another service (e.g. CodeCommit on S3)",
             resources=list(IDENTITY_POLICY_TYPES),
             category=CheckCategories.IAM,
-            fix="Put each service's actions in a statement whose Resource lists that "
-            "service's ARNs (CodeCommit actions on the repository ARN, S3 on the bucket).",
         )
 
     def problems(self, resource_type: str, properties: dict[str, Any]) -> Iterator[str]:

@@ -20,12 +20,8 @@ _KMS_ALGORITHMS = ("aws:kms", "aws:kms:dsse")
 class BucketEncryptionNotKmsCustomerKey(XacctCheck):
     def __init__(self) -> None:
         super().__init__(
-            id="CKV_XACCT_001",
-            name="Bucket default encryption is not SSE-KMS with a customer-managed key",
             resources=["AWS::S3::Bucket"],
             category=CheckCategories.ENCRYPTION,
-            fix="Set BucketEncryption.ServerSideEncryptionConfiguration[].ServerSideEncryption"
-            "ByDefault to SSEAlgorithm aws:kms and KMSMasterKeyID to the shared key's ARN.",
         )
 
     def problems(self, resource_type: str, properties: dict[str, Any]) -> Iterator[str]:

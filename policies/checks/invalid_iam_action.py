@@ -19,12 +19,8 @@ from harness.gate.iam import POLICY_TYPES, action_patterns, is_valid_action, pol
 class InvalidIamAction(XacctCheck):
     def __init__(self) -> None:
         super().__init__(
-            id="CKV_XACCT_008",
-            name="Policy names an IAM action that does not exist",
             resources=list(POLICY_TYPES),
             category=CheckCategories.IAM,
-            fix="Use the documented action names (Service Authorization Reference), e.g. "
-            "kms:ReEncryptFrom and kms:ReEncryptTo instead of kms:ReEncrypt.",
         )
 
     def problems(self, resource_type: str, properties: dict[str, Any]) -> Iterator[str]:

@@ -25,8 +25,6 @@ from harness.gate.iam import (
 class KeyAdministeredByRole(XacctCheck):
     def __init__(self) -> None:
         super().__init__(
-            id="CKV_XACCT_003",
-            name="A workload role can administer a KMS key (PutKeyPolicy, ScheduleKeyDeletion)",
             resources=[
                 "AWS::KMS::Key",
                 "AWS::IAM::Role",
@@ -35,9 +33,6 @@ class KeyAdministeredByRole(XacctCheck):
                 "AWS::IAM::RolePolicy",
             ],
             category=CheckCategories.IAM,
-            severity="CRITICAL",
-            fix="Grant key administration only to the key account's root (administrators "
-            "via IAM there); give workload roles the use actions they need, never kms:*.",
         )
 
     def problems(self, resource_type: str, properties: dict[str, Any]) -> Iterator[str]:

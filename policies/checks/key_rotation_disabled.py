@@ -14,12 +14,8 @@ from harness.gate.cfn_values import render
 class KeyRotationDisabled(XacctCheck):
     def __init__(self) -> None:
         super().__init__(
-            id="CKV_XACCT_007",
-            name="KMS key rotation is not enabled",
             resources=["AWS::KMS::Key"],
             category=CheckCategories.ENCRYPTION,
-            severity="MEDIUM",
-            fix="Set EnableKeyRotation: true on the symmetric key.",
         )
 
     def problems(self, resource_type: str, properties: dict[str, Any]) -> Iterator[str]:

@@ -25,14 +25,8 @@ from harness.gate.iam import (
 class KeyUseGrantedToAccount(XacctCheck):
     def __init__(self) -> None:
         super().__init__(
-            id="CKV_XACCT_002",
-            name="KMS key policy grants key use or CreateGrant to a whole account",
             resources=["AWS::KMS::Key"],
             category=CheckCategories.IAM,
-            severity="CRITICAL",
-            fix="Grant cryptographic use and CreateGrant only to the roles that need them: "
-            "Principal {AWS: <account root>} plus Condition ArnEquals aws:PrincipalArn "
-            "[<exact role ARNs>] (no wildcards).",
         )
 
     def problems(self, resource_type: str, properties: dict[str, Any]) -> Iterator[str]:

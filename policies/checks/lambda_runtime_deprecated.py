@@ -22,12 +22,8 @@ _LIFECYCLE: dict[str, dict[str, Any]] = load_resource(AdditionalSpecs, "LmbdRunt
 class LambdaRuntimeDeprecated(XacctCheck):
     def __init__(self) -> None:
         super().__init__(
-            id="CKV_XACCT_014",
-            name="Lambda function uses a deprecated runtime",
             resources=["AWS::Lambda::Function", "AWS::Serverless::Function"],
             category=CheckCategories.GENERAL_SECURITY,
-            severity="MEDIUM",
-            fix="Move the function to a supported runtime (e.g. python3.12) and test it there.",
         )
 
     def problems(self, resource_type: str, properties: dict[str, Any]) -> Iterator[str]:

@@ -18,12 +18,8 @@ from harness.gate.iam import IDENTITY_POLICY_TYPES, allows, condition_keys, iden
 class PassRoleWithoutPassedToService(XacctCheck):
     def __init__(self) -> None:
         super().__init__(
-            id="CKV_XACCT_012",
-            name="iam:PassRole allowed without an iam:PassedToService condition",
             resources=list(IDENTITY_POLICY_TYPES),
             category=CheckCategories.IAM,
-            fix="Add Condition StringEquals iam:PassedToService <service principal> (e.g. "
-            "sagemaker.amazonaws.com) and list the exact role ARNs as Resource.",
         )
 
     def problems(self, resource_type: str, properties: dict[str, Any]) -> Iterator[str]:

@@ -18,12 +18,8 @@ from harness.gate.text_rules import alias_artifact_keys
 class PipelineArtifactKeyIsAlias(XacctCheck):
     def __init__(self) -> None:
         super().__init__(
-            id="CKV_XACCT_015",
-            name="Pipeline artifact store encryption key is a KMS alias",
             resources=["AWS::CodePipeline::Pipeline"],
             category=CheckCategories.ENCRYPTION,
-            fix="Set EncryptionKey.Id to the key ARN (!GetAtt Key.Arn), never alias/... or an "
-            "alias ARN.",
         )
 
     def problems(self, resource_type: str, properties: dict[str, Any]) -> Iterator[str]:

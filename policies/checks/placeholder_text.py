@@ -18,12 +18,8 @@ from harness.gate.text_rules import placeholders
 class PlaceholderLeftInResource(XacctCheck):
     def __init__(self) -> None:
         super().__init__(
-            id="CKV_XACCT_019",
-            name="Hand-edit <placeholder> text left in a resource",
             resources=["*"],
             category=CheckCategories.CONVENTION,
-            fix="Replace the placeholder with a parameter, a !Ref/!GetAtt or a "
-            "DefinitionSubstitutions entry that deploy fills in.",
         )
 
     def problems(self, resource_type: str, properties: dict[str, Any]) -> Iterator[str]:

@@ -21,12 +21,8 @@ _BROAD = re.compile(r":iam::aws:policy/(.*/)?(AdministratorAccess|PowerUserAcces
 class BroadManagedPolicyAttached(XacctCheck):
     def __init__(self) -> None:
         super().__init__(
-            id="CKV_XACCT_005",
-            name="AWS managed FullAccess/AdministratorAccess policy attached",
             resources=["AWS::IAM::Role", "AWS::IAM::User", "AWS::IAM::Group"],
             category=CheckCategories.IAM,
-            fix="Replace the managed policy with an inline policy listing the actions on the "
-            "pipeline's own resources (bucket, key, jobs by name prefix).",
         )
 
     def problems(self, resource_type: str, properties: dict[str, Any]) -> Iterator[str]:

@@ -20,12 +20,8 @@ _EXCLUSIVE = {"cloudformation.amazonaws.com", "sagemaker.amazonaws.com"}
 class RoleTrustedByCloudFormationAndSageMaker(XacctCheck):
     def __init__(self) -> None:
         super().__init__(
-            id="CKV_XACCT_011",
-            name="One role is trusted by both CloudFormation and SageMaker",
             resources=["AWS::IAM::Role"],
             category=CheckCategories.IAM,
-            fix="Create separate roles: a CloudFormation service role that deploys the stack "
-            "and a SageMaker execution role that reads inputs and writes the model.",
         )
 
     def problems(self, resource_type: str, properties: dict[str, Any]) -> Iterator[str]:

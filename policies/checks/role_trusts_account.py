@@ -23,13 +23,8 @@ from harness.gate.iam import (
 class RoleTrustsWholeAccount(XacctCheck):
     def __init__(self) -> None:
         super().__init__(
-            id="CKV_XACCT_004",
-            name="Role trust policy trusts a whole account (root, account id or *)",
             resources=["AWS::IAM::Role"],
             category=CheckCategories.IAM,
-            severity="CRITICAL",
-            fix="Trust the exact role ARNs that assume this role, or the account root with "
-            "Condition ArnEquals aws:PrincipalArn [<exact role ARNs>].",
         )
 
     def problems(self, resource_type: str, properties: dict[str, Any]) -> Iterator[str]:

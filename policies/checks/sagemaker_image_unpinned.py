@@ -35,13 +35,8 @@ def _images(value: Any, path: str) -> Iterator[tuple[str, str]]:
 class SageMakerImageUnpinned(XacctCheck):
     def __init__(self) -> None:
         super().__init__(
-            id="CKV_XACCT_016",
-            name="SageMaker container image is unpinned (:latest or no tag)",
             resources=["AWS::StepFunctions::StateMachine", "AWS::SageMaker::Model"],
             category=CheckCategories.SUPPLY_CHAIN,
-            severity="MEDIUM",
-            fix="Pin the image to a framework version tag (e.g. sagemaker-xgboost:1.7-1) or a "
-            "digest, for training and hosting alike.",
         )
 
     def problems(self, resource_type: str, properties: dict[str, Any]) -> Iterator[str]:

@@ -18,11 +18,8 @@ from harness.gate.iam import IDENTITY_POLICY_TYPES, action_patterns, policy_stat
 class StsActionWildcard(XacctCheck):
     def __init__(self) -> None:
         super().__init__(
-            id="CKV_XACCT_009",
-            name="Policy grants STS actions by wildcard (e.g. sts:AssumeRole*)",
             resources=list(IDENTITY_POLICY_TYPES),
             category=CheckCategories.IAM,
-            fix="List the exact STS action (sts:AssumeRole) and the exact role ARNs.",
         )
 
     def problems(self, resource_type: str, properties: dict[str, Any]) -> Iterator[str]:

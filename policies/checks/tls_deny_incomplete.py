@@ -46,12 +46,8 @@ def _coverage(resource: str) -> set[str]:
 class TlsDenyIncomplete(XacctCheck):
     def __init__(self) -> None:
         super().__init__(
-            id="CKV_XACCT_006",
-            name="Bucket policy does not deny insecure transport on both bucket and objects",
             resources=["AWS::S3::BucketPolicy"],
             category=CheckCategories.ENCRYPTION,
-            fix="Add Effect Deny, Principal *, Action s3:*, Resource [<bucket ARN>, "
-            "<bucket ARN>/*], Condition Bool aws:SecureTransport 'false'.",
         )
 
     def problems(self, resource_type: str, properties: dict[str, Any]) -> Iterator[str]:

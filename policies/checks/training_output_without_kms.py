@@ -18,12 +18,8 @@ from harness.gate.stepfunctions import calls, definition, task_states
 class TrainingOutputWithoutKmsKey(XacctCheck):
     def __init__(self) -> None:
         super().__init__(
-            id="CKV_XACCT_017",
-            name="SageMaker training job output has no KmsKeyId",
             resources=["AWS::StepFunctions::StateMachine"],
             category=CheckCategories.ENCRYPTION,
-            fix="Set Parameters.OutputDataConfig.KmsKeyId to the shared key's ARN (pass it "
-            "in through DefinitionSubstitutions).",
         )
 
     def problems(self, resource_type: str, properties: dict[str, Any]) -> Iterator[str]:

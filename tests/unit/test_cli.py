@@ -13,7 +13,7 @@ from tests.unit.wiring import SETTINGS, stack_outputs
 
 def test_unknown_command_prints_usage_and_fails(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["deploy-everything"]) == 2
-    assert "usage: harness COMMAND" in capsys.readouterr().out
+    assert "usage: harness [--version] COMMAND" in capsys.readouterr().out
 
 
 def test_render_writes_pipeline_and_source_bundle(tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ run left, found by tag and name, and then checks nothing is left.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sys
@@ -23,7 +24,6 @@ import boto3
 from botocore.client import BaseClient
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
-from cfnlint.decode import decode_str
 
 from harness.targets.aws import guards, sweep
 from harness.targets.aws.settings import AwsSettings
@@ -249,10 +249,15 @@ class AwsTarget(Target):
 
 
 def _parsed(template_body: str) -> dict[str, Any]:
-    template, matches = decode_str(template_body)
-    if matches or template is None:
-        raise guards.GuardRefused(f"cannot read the template to check it: {matches}")
-    return dict(template)
+    """The template the cost guard reads: deploy hands every target its templates as JSON
+    (short YAML tags resolved there), so this target needs no CloudFormation decoder."""
+    try:
+        template = json.loads(template_body)
+    except ValueError as error:
+        raise guards.GuardRefused(f"cannot read the template (JSON): {error}") from error
+    if not isinstance(template, dict):
+        raise guards.GuardRefused("cannot check the template: it is not a JSON object")
+    return template
 
 
 def _interrupt(number: int, _frame: FrameType | None) -> None:

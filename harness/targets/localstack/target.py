@@ -28,9 +28,6 @@ from harness.targets.base import Capability, Target
 from harness.targets.localstack import probes
 from harness.targets.localstack.runtime import HostRuntime, fetch_health
 from harness.targets.sessions import new_session, session_from
-from harness.templates import ACCOUNT_TEMPLATES, load_template
-
-TRAINING_STACK = ACCOUNT_TEMPLATES["training"].parents[1] / "pipeline" / "training-stack.yaml"
 
 DEFAULT_ACCOUNTS: Mapping[str, str] = {
     "shared-services": "111111111111",
@@ -108,15 +105,12 @@ def configured_endpoint(environ: Mapping[str, str]) -> str | None:
     return get_service_endpoint("s3", localstack_host=host)
 
 
-def project_services() -> frozenset[str]:
-    """The services (as ``SERVICES`` spells them) of every resource type in ``infra/``'s
-    stacks, so the runtime serves what the project deploys."""
-    types = {
-        resource.get("Type", "")
-        for path in (*ACCOUNT_TEMPLATES.values(), TRAINING_STACK)
-        for resource in load_template(path).get("Resources", {}).values()
-    }
-    return frozenset(t.split("::")[1].lower() for t in types if t.startswith("AWS::"))
+# The services (as ``SERVICES`` spells them) of every resource type in infra/'s stacks, so the
+# runtime serves what the project deploys; a target does not read the project's templates, and
+# a unit test keeps this equal to them.
+PROJECT_SERVICES = frozenset(
+    {"codecommit", "events", "iam", "kms", "lambda", "logs", "s3", "stepfunctions"}
+)
 
 
 class LocalStackTarget(Target):
@@ -190,7 +184,7 @@ class LocalStackTarget(Target):
                 "or `docker compose -f docker-compose.localstack.yml up`"
             )
         self.runtime = HostRuntime(
-            services=self.services | project_services(),
+            services=self.services | PROJECT_SERVICES,
             package=self.flavour.package,
             health_path=self.flavour.health_path,
             extra_env=self.flavour.environment(self.accounts.values()),

@@ -13,8 +13,8 @@ from typing import Any
 import boto3
 import pytest
 
-from harness.deploy.targets import TARGETS
 from harness.targets import Capability, Target
+from harness.targets.registry import TARGETS
 
 
 class FakeTarget(Target):

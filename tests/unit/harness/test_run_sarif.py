@@ -124,7 +124,7 @@ def test_the_gate_writes_the_same_valid_sarif(tmp_path: Path) -> None:
         "checkov", str(REPO / "infra/templates/training.yaml"), "AWS::IAM::Role Role",
         "CKV_XACCT_001", "too broad", "Principal *", "name the role", "MEDIUM", 12,
     )  # fmt: skip
-    write_gate_sarif([finding], tmp_path / "gate.sarif", REPO)
+    write_gate_sarif([finding], [], tmp_path / "gate.sarif", REPO)
     runs = _validate(tmp_path / "gate.sarif")["runs"]
     assert [run["tool"]["driver"]["name"] for run in runs] == ["cfn-lint", "checkov", "gate"]
     [result] = runs[1]["results"]

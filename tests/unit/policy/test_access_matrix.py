@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from harness.access import static_bindings
+from harness.access import load_allowlist, static_bindings
 from harness.policy import Policy, PolicyError, StatementRef
 from harness.policy.access_matrix import (
     Bucket,
@@ -15,7 +15,6 @@ from harness.policy.access_matrix import (
     Role,
     compute_matrix,
     diff,
-    load_allowlist,
     subjects_from_allowlist,
 )
 

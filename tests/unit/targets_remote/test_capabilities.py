@@ -19,7 +19,7 @@ from harness.targets.capabilities import (
 from harness.targets.local import LocalTarget
 from harness.targets.localstack import LocalStackTarget
 from harness.targets.localstack.probes import ProbeResult
-from harness.targets.localstack.target import project_services
+from harness.targets.localstack.target import PROJECT_SERVICES
 
 COMPOSE = Path(__file__).resolve().parents[3] / "docker-compose.localstack.yml"
 
@@ -57,7 +57,7 @@ def test_the_compose_file_serves_what_the_target_starts():
     compose = yaml.safe_load(COMPOSE.read_text())
     service = compose["services"]["localstack"]
     listed = set(service["environment"]["SERVICES"].split(","))
-    assert listed == project_services() | LocalStackTarget(environ={}).services
+    assert listed == PROJECT_SERVICES | LocalStackTarget(environ={}).services
     assert service["image"].split(":")[1] != "latest"
     assert "LOCALSTACK_AUTH_TOKEN" in service["environment"]
 

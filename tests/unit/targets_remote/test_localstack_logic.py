@@ -101,9 +101,14 @@ def test_resource_types_without_a_provider_entry_point_are_listed(monkeypatch):
 
 
 def test_the_runtime_serves_every_service_the_project_deploys():
-    services = target_module.project_services()
-    assert {"s3", "kms", "iam", "stepfunctions", "lambda", "codecommit"} <= services
-    assert all(name == name.lower() and "::" not in name for name in services)
+    training_stack = ACCOUNT_TEMPLATES["training"].parents[1] / "pipeline" / "training-stack.yaml"
+    types = {
+        resource.get("Type", "")
+        for path in (*ACCOUNT_TEMPLATES.values(), training_stack)
+        for resource in load_template(path).get("Resources", {}).values()
+    }
+    used = {t.split("::")[1].lower() for t in types if t.startswith("AWS::")}
+    assert used == target_module.PROJECT_SERVICES
 
 
 def test_serving_waits_only_for_services_the_build_has():

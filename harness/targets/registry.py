@@ -1,6 +1,7 @@
 """Targets by name, as ``--target`` spells them; a target module is imported only when chosen.
 
-A target registers by adding one line here.
+A target registers by adding one line here. It lives with the targets, below the deploy layer
+that uses it, so that the capability table can list the targets without importing deploy.
 """
 
 from __future__ import annotations
@@ -8,7 +9,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from harness.targets import Target
+from harness.targets.base import Target
 
 TARGETS: dict[str, str] = {
     "local": "harness.targets.local:LocalTarget",

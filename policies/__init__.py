@@ -1,0 +1,1 @@
+"""The project's policy files, shipped inside the package as ``harness.policies``."""

@@ -1,0 +1,64 @@
+"""Dependencies point one way (DESIGN.md section 6): these imports would turn an arrow back up
+or pull in what a layer must not need."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+HARNESS = Path(__file__).resolve().parents[2] / "harness"
+
+FORBIDDEN = [
+    # capabilities lists the targets from their registry, below the deploy layer
+    ("targets/capabilities.py", "harness.deploy"),
+    # a target does not read the project's templates (deploy hands it what to deploy)
+    ("targets/localstack", "harness.templates"),
+    ("targets/aws", "cfnlint"),
+    ("targets/aws", "moto"),
+    # the policy engine is pure: no file I/O (the allow-list is read by harness.access)
+    ("policy/access_matrix.py", "yaml"),
+    ("policy", "pathlib"),
+    ("policy", "harness.access"),
+]
+
+
+def _imports(path: Path) -> set[str]:
+    """Every module a file imports, at any depth (function-level imports included)."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names.add(node.module)
+    return names
+
+
+@pytest.mark.parametrize(("where", "module"), FORBIDDEN, ids=[f"{w}-{m}" for w, m in FORBIDDEN])
+def test_no_import_against_the_layers(where: str, module: str) -> None:
+    place = HARNESS / where
+    files = sorted(place.rglob("*.py")) if place.is_dir() else [place]
+    assert files
+    offending = [
+        f"{path.relative_to(HARNESS)} imports {name}"
+        for path in files
+        for name in _imports(path)
+        if name == module or name.startswith(module + ".")
+    ]
+    assert offending == []
+
+
+def test_the_aws_target_runs_without_cfn_lint() -> None:
+    """Not even indirectly: cfn-lint is the gate's and the local target's, not a runtime need."""
+    code = (
+        "import sys; sys.modules['cfnlint'] = None\n"
+        "from harness.targets.aws import AwsTarget\n"
+        "from harness.targets.capabilities import registered_targets\n"
+        "assert registered_targets(['aws'])['aws'] is AwsTarget\n"
+        "assert not any(m.startswith('harness.deploy') for m in sys.modules)\n"
+    )
+    completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert completed.returncode == 0, completed.stderr
