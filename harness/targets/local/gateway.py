@@ -37,7 +37,7 @@ from harness.gateway.request_ids import new_request_id, with_request_id
 from harness.gateway.sigv4 import parse_signature, verify
 from harness.policy import Decision, Policy, PolicyError, Principal, Request, evaluate
 from harness.policy.evaluate import RESOURCE_POLICY_NAME
-from harness.targets.local import moto_state, sts
+from harness.targets.local import moto_organizations, moto_state, sts
 from harness.targets.local.authorization import Check, check_for, trust_check
 from harness.targets.local.decision_log import DecisionLog, LoggedDecision
 
@@ -131,7 +131,7 @@ class Gateway:
         self.services = services
         self.log = log
         self.mapper = mapper or _shared_mapper()
-        self.authorization = AuthorizationMapper(moto_state.MotoResourceState())
+        self.authorization = AuthorizationMapper(moto_organizations.OrganizationsResourceState())
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         body = _read_body(environ)
@@ -270,8 +270,9 @@ class Gateway:
     ) -> Decision:
         """Evaluate one check as ``principal`` and append it to the decision log."""
         call = check.call
-        request = Request(principal, call.action, call.resource, call.context)
         try:
+            scps, rcps, org_keys = _organization_inputs(principal, check)
+            request = Request(principal, call.action, call.resource, {**org_keys, **call.context})
             identity, boundary = _identity_policies(credential)
             decision = evaluate(
                 request,
@@ -284,6 +285,8 @@ class Gateway:
                 resource_account=check.resource_account,
                 resource_kind=check.resource_kind,
                 boundary=boundary,
+                scps=scps,
+                rcps=rcps,
             )
         except PolicyError as error:
             decision = Decision(False, f"Denied: a policy that applies cannot be read: {error}")
@@ -404,6 +407,28 @@ def _identity_policies(credential: Credential | None) -> tuple[list[Policy], Pol
     ]
     boundary = role.boundary and Policy.coerce(role.boundary, f"boundary of role {role_name}")
     return identity, boundary or None
+
+
+def _organization_inputs(
+    principal: Principal, check: Check
+) -> tuple[list[Policy], list[Policy], dict[str, str | list[str]]]:
+    """The SCP levels over the caller, the RCP levels over the resource, and the
+    ``aws:PrincipalOrg*``/``aws:ResourceOrg*`` keys, from the organizations they belong to."""
+    keys: dict[str, str | list[str]] = {}
+    scps: list[Policy] = []
+    caller_org = (
+        moto_organizations.organization_of(principal.account) if principal.account else None
+    )
+    if caller_org is not None:
+        scps = caller_org.scps_for(principal)
+        keys.update(caller_org.principal_context(principal))
+    rcps: list[Policy] = []
+    resource_org = moto_organizations.organization_of(check.resource_account)
+    if resource_org is not None:
+        managed = check.call.resource.endswith(":" + moto_state.AWS_MANAGED_S3_KEY)
+        rcps = resource_org.rcps_for(check.call.action, check.resource_account, managed)
+        keys.update(resource_org.resource_context(check.resource_account))
+    return scps, rcps, keys
 
 
 def _resource_policy_name(check: Check) -> str:
