@@ -22,6 +22,13 @@ from _pytest.junitxml import xml_key  # the JUnit writer; its fixture would be t
 from harness.access import deployment_allowlist
 from harness.deploy import Deployment, Settings, adopt, deploy, make_target, teardown
 from harness.deploy.deploy import template_path
+from harness.deploy.guardrails import (
+    ORGANIZATION_TARGETS,
+    GuardrailError,
+    Scp,
+    attach_scps,
+    read_scp,
+)
 from harness.deploy.pipeline import PipelineRun, follow_execution
 from harness.deploy.principals import PrincipalSessions
 from harness.deploy.targets import TARGETS
@@ -59,6 +66,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "faulty variant the checks must catch",
     )
     group.addoption(
+        "--scp",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="an SCP (JSON) to attach to the training and production accounts before deploy "
+        "(target local, whose accounts then form an organization); repeatable",
+    )
+    group.addoption(
         "--reuse-deployment",
         action="store_true",
         help="check the deployment already on the target (harness deploy) instead of making "
@@ -83,6 +99,7 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         "promise(number): the promise of DESIGN.md section 1 (1-4) a check gives evidence for",
     )
+    config.stash[SCPS] = _guardrails(config)
     config.stash[RECORD] = RunRecord(
         target=config.getoption("target"), allow_unproven=config.getoption("allow_unproven")
     )
@@ -129,6 +146,29 @@ def harness_record(pytestconfig: pytest.Config) -> RunRecord:
 
 
 TARGET = pytest.StashKey[Target]()
+SCPS = pytest.StashKey[list[Scp]]()
+
+
+def _guardrails(config: pytest.Config) -> list[Scp]:
+    """The ``--scp`` files, read and checked before anything starts."""
+    files = config.getoption("scp")
+    if not files:
+        return []
+    target = config.getoption("target")
+    if target not in ORGANIZATION_TARGETS:
+        raise pytest.UsageError(
+            f"--scp needs a target whose accounts form an organization "
+            f"({', '.join(sorted(ORGANIZATION_TARGETS))}), not {target}; on aws, attach SCPs "
+            "with AWS Organizations in the management account"
+        )
+    if config.getoption("reuse_deployment"):
+        raise pytest.UsageError("--scp is attached before deploy; it cannot join a reused one")
+    try:
+        return [read_scp(path) for path in files]
+    except GuardrailError as error:
+        raise pytest.UsageError(str(error)) from error
+
+
 START_FAILURE = pytest.StashKey[str]()
 
 
@@ -141,7 +181,8 @@ def started_target(config: pytest.Config) -> Target:
     if TARGET not in config.stash:
         # Its own temporary folder (TLS keys live there, never in the reports); the decision
         # log is copied into the reports before the target stops.
-        target = make_target(config.getoption("target"))
+        options = {"organization": True} if config.stash[SCPS] else {}
+        target = make_target(config.getoption("target"), **options)
         progress_writer(config)(f"starting target {target.name}")
         began = time.monotonic()
         try:
@@ -219,6 +260,10 @@ def deployment(
         )
     began = time.monotonic()
     try:
+        scps = pytestconfig.stash[SCPS]
+        if scps:
+            ids = attach_scps(harness_target, scps)
+            progress(f"SCP {', '.join(ids)} attached to the training and production accounts")
         deployed = deploy(
             harness_target,
             harness_settings,

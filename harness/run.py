@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from harness.deploy import TARGETS, DeployError, Settings, deploy, make_target, teardown
+from harness.deploy.guardrails import ORGANIZATION_TARGETS, GuardrailError, read_scp
 from harness.promises import ALLOW_UNPROVEN_HELP, EXIT_CODES
 
 SUITE = Path(__file__).resolve().parent.parent / "tests" / "integration"
@@ -82,6 +83,15 @@ def _run_suite(argv: list[str], prog: str, description: str, reuse: bool) -> int
     parser.add_argument("--allow-unproven", action="store_true", help=ALLOW_UNPROVEN_HELP)
     if not reuse:
         parser.add_argument(
+            "--scp",
+            type=Path,
+            action="append",
+            default=[],
+            metavar="FILE",
+            help="an SCP (JSON) attached to the training and production accounts before deploy, "
+            "to see whether it breaks the pipeline (target local); repeatable",
+        )
+        parser.add_argument(
             "--templates",
             type=Path,
             help="folder with account templates replacing infra/templates' (same file names)",
@@ -106,6 +116,19 @@ def _run_suite(argv: list[str], prog: str, description: str, reuse: bool) -> int
         extra.append("--allow-unproven")
     if getattr(args, "templates", None) is not None:
         extra += ["--templates", str(args.templates)]
+    scps = getattr(args, "scp", [])
+    if scps and args.target not in ORGANIZATION_TARGETS:
+        print(
+            f"{prog}: --scp needs target local (its accounts form an organization)", file=sys.stderr
+        )
+        return 2
+    for scp in scps:
+        try:
+            read_scp(scp)
+        except GuardrailError as error:
+            print(f"{prog}: {error}", file=sys.stderr)
+            return 2
+        extra += ["--scp", str(scp)]
     code = pytest.main(suite_args(args.target, args.prefix, args.report, extra))
     if args.report is not None:
         print(
