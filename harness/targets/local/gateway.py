@@ -31,6 +31,7 @@ from harness.gateway.errors import (
     WireProtocol,
     render_access_denied,
     render_error,
+    render_service_error,
 )
 from harness.gateway.operations import OperationCall, OperationMapper, UnknownOperationError
 from harness.gateway.request_ids import new_request_id, with_request_id
@@ -87,6 +88,10 @@ class Exchange:
 
 _MAX_SESSION = datetime.timedelta(hours=12)
 _MIN_SESSION = datetime.timedelta(minutes=15)
+# A role session assuming a role (role chaining) may ask for one hour at most: STS API
+# Reference, AssumeRole, DurationSeconds
+# (https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html).
+_CHAINED_SECONDS = 3600
 
 
 def principal_of(credential: Credential) -> Principal:
@@ -352,6 +357,16 @@ class Gateway:
             )
         role_arn = call.params["RoleArn"]
         seconds = int(call.params.get("DurationSeconds") or 3600)
+        if credential.principal_type is PrincipalType.ASSUMED_ROLE and seconds > _CHAINED_SECONDS:
+            return render_service_error(
+                protocol,
+                "ValidationError",
+                "The requested DurationSeconds exceeds the 1 hour session limit for roles "
+                "assumed by role chaining.",
+                400,
+                request_id=request_id,
+                method=method,
+            )
         duration = min(max(datetime.timedelta(seconds=seconds), _MIN_SESSION), _MAX_SESSION)
         session = self.store.issue_role_session(
             role_arn, call.params["RoleSessionName"], duration=duration
