@@ -10,45 +10,19 @@ requested AWS Region"
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.drills.test_fault_drills import REPO, SUITE, _failures
+from tests.drills.suite import REPO, run_suite
+from tests.drills.test_fault_drills import _failures
 
 EXAMPLES = REPO / "policies" / "examples"
 SELECTION = "test_training or test_pipeline"
 
 
 def _run(scp: Path, report: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-p",
-            "harness.pytest_plugin",
-            "-p",
-            "no:cacheprovider",
-            "-q",
-            str(SUITE),
-            "-k",
-            SELECTION,
-            "--allow-unproven",
-            "--scp",
-            str(scp),
-            "--junitxml",
-            str(report / "junit.xml"),
-            "--harness-report",
-            str(report),
-        ],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    return run_suite(report, "-k", SELECTION, "--allow-unproven", "--scp", str(scp))
 
 
 def test_scp_denying_training_in_the_region_fails_at_train_naming_it(tmp_path: Path) -> None:
