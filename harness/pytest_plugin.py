@@ -22,6 +22,11 @@ from _pytest.junitxml import xml_key  # the JUnit writer; its fixture would be t
 from harness.access import deployment_allowlist
 from harness.deploy import Deployment, Settings, adopt, deploy, make_target, teardown
 from harness.deploy.deploy import template_path
+from harness.deploy.guardrails import (
+    Scp,
+    attach_scps,
+    read_scp,
+)
 from harness.deploy.pipeline import PipelineRun, follow_execution
 from harness.deploy.principals import PrincipalSessions
 from harness.evidence import StatementCited
@@ -64,6 +69,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "faulty variant the checks must catch",
     )
     group.addoption(
+        "--scp",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="an SCP (JSON) to attach to the training and production accounts before deploy "
+        "(target local, whose accounts then form an organization); repeatable",
+    )
+    group.addoption(
         "--reuse-deployment",
         action="store_true",
         help="check the deployment already on the target (harness deploy) instead of making "
@@ -89,6 +103,7 @@ def pytest_configure(config: pytest.Config) -> None:
         "promise(number): the promise of DESIGN.md section 1 (1-4) a check gives evidence for",
     )
     _refuse_bad_inputs(config)
+    config.stash[SCPS] = _guardrails(config)
     config.stash[RECORD] = RunRecord(
         target=config.getoption("target"), allow_unproven=config.getoption("allow_unproven")
     )
@@ -99,6 +114,8 @@ def _refuse_bad_inputs(config: pytest.Config) -> None:
     """The same validation as ``harness run``'s, before any target starts (pytest's usage
     error, exit 4)."""
     inputs = Inputs(
+        target=config.getoption("target"),
+        scps=tuple(config.getoption("scp")),
         prefix=config.getoption("prefix"),
         report=config.getoption("harness_report"),
         templates=None
@@ -150,6 +167,17 @@ def harness_record(pytestconfig: pytest.Config) -> RunRecord:
 
 
 TARGET = pytest.StashKey[Target]()
+SCPS = pytest.StashKey[list[Scp]]()
+
+
+def _guardrails(config: pytest.Config) -> list[Scp]:
+    """The ``--scp`` files, read and checked before anything starts."""
+    files = config.getoption("scp")
+    if files and config.getoption("reuse_deployment"):
+        raise pytest.UsageError("--scp is attached before deploy; it cannot join a reused one")
+    return [read_scp(path) for path in files]  # checked with the other inputs
+
+
 START_FAILURE = pytest.StashKey[str]()
 
 
@@ -162,7 +190,8 @@ def started_target(config: pytest.Config) -> Target:
     if TARGET not in config.stash:
         # Its own temporary folder (TLS keys live there, never in the reports); the decision
         # log is copied into the reports before the target stops.
-        target = make_target(config.getoption("target"))
+        options = {"organization": True} if config.stash[SCPS] else {}
+        target = make_target(config.getoption("target"), **options)
         progress_writer(config)(f"starting target {target.name}")
         began = time.monotonic()
         try:
@@ -243,6 +272,10 @@ def deployment(
         )
     began = time.monotonic()
     try:
+        scps = pytestconfig.stash[SCPS]
+        if scps:
+            ids = attach_scps(harness_target, scps)
+            progress(f"SCP {', '.join(ids)} attached to the training and production accounts")
         deployed = deploy(
             harness_target,
             harness_settings,

@@ -80,6 +80,15 @@ def _run_suite(argv: list[str], prog: str, description: str, reuse: bool) -> int
     parser.add_argument("--allow-unproven", action="store_true", help=ALLOW_UNPROVEN_HELP)
     if not reuse:
         parser.add_argument(
+            "--scp",
+            type=Path,
+            action="append",
+            default=[],
+            metavar="FILE",
+            help="an SCP (JSON) attached to the training and production accounts before deploy, "
+            "to see whether it breaks the pipeline (target local); repeatable",
+        )
+        parser.add_argument(
             "--templates",
             type=Path,
             help="folder with account templates replacing infra/templates' (same file names)",
@@ -99,6 +108,7 @@ def _run_suite(argv: list[str], prog: str, description: str, reuse: bool) -> int
         setattr(args, name, settings[name].value)
     args.allow_unproven = settings["unproven"].value == "allow"
     inputs = {"report": args.report, "allowlist": allowlist_path()}
+    inputs["scps"] = tuple(getattr(args, "scp", ()))
     if not reuse:
         inputs["templates"] = deployed_templates(args.templates)
     refused = refuse(prog, target_inputs(args.target, args.prefix, **inputs), found)
@@ -123,6 +133,8 @@ def _run_suite(argv: list[str], prog: str, description: str, reuse: bool) -> int
         extra.append("--allow-unproven")
     if args.templates is not None:
         extra += ["--templates", str(args.templates)]
+    for scp in getattr(args, "scp", []):
+        extra += ["--scp", str(scp)]
     code = pytest.main(suite_args(args.target, args.prefix, args.report, extra))
     if args.report is not None:
         print(

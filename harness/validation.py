@@ -46,6 +46,7 @@ class Inputs:
     paths: Mapping[str, tuple[PathKind, Path]] | None = None  # option -> what it must name
     loopback: bool = False  # the command opens loopback listeners (local targets)
     environ: Mapping[str, str] | None = None  # the environment a remote target reads
+    scps: tuple[Path, ...] | None = None  # SCP files to attach before deploy (``--scp``)
 
 
 @dataclass(frozen=True)
@@ -220,6 +221,24 @@ def _paths(inputs: Inputs) -> Iterator[Problem]:
             yield Problem(f"{option} {path}", "must be readable")
 
 
+def _scps(inputs: Inputs) -> Iterator[Problem]:
+    """SCPs need an organization (``local`` makes one) and each file must be one."""
+    from harness.deploy.guardrails import ORGANIZATION_TARGETS, GuardrailError, read_scp
+
+    if inputs.target is not None and inputs.target not in ORGANIZATION_TARGETS:
+        yield Problem(
+            f"--scp with --target {inputs.target}",
+            f"needs a target whose accounts form an organization "
+            f"({', '.join(sorted(ORGANIZATION_TARGETS))}); on aws, attach SCPs with AWS "
+            "Organizations in the management account",
+        )
+    for path in inputs.scps or ():
+        try:
+            read_scp(path)
+        except GuardrailError as error:
+            yield Problem(f"--scp {path}", error.reason)
+
+
 def _loopback(inputs: Inputs) -> Iterator[Problem]:
     """The local targets' listeners take free loopback ports; one must be free to bind."""
     try:
@@ -239,6 +258,7 @@ RULES: tuple[Rule, ...] = (
     Rule("templates", lambda i: i.templates is not None, _templates),
     Rule("allowlist", lambda i: i.allowlist is not None, _allowlist),
     Rule("paths", lambda i: i.paths is not None, _paths),
+    Rule("scps", lambda i: bool(i.scps), _scps),
     Rule("ports", lambda i: i.loopback, _loopback),
 )
 

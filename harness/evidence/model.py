@@ -25,7 +25,9 @@ class PolicyKind(StrEnum):
     TRUST = "trust"  # a role trust policy
     BOUNDARY = "boundary"  # a permissions boundary
     SCP = "scp"  # a service control policy
+    RCP = "rcp"  # a resource control policy
     SESSION = "session"  # a session policy
+    GRANT = "grant"  # a KMS grant
     RULE = "rule"  # a rule of AWS itself, not a policy (the root user cannot assume roles)
 
 

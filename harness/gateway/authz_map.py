@@ -94,6 +94,9 @@ class ResourceState(Protocol):
     def role_arn(self, account_id: str, role_name: str) -> str | None:
         """A role's ARN including its path."""
 
+    def organizations_arn(self, entity_id: str, *, caller_account: str) -> str | None:
+        """The ARN of a root, OU, account or policy of the caller's organization, by id."""
+
 
 class NoResourceState:
     """State for a world with no resources: nothing resolves, ARNs are built from names."""
@@ -114,6 +117,9 @@ class NoResourceState:
         return None
 
     def role_arn(self, account_id: str, role_name: str) -> str | None:
+        return None
+
+    def organizations_arn(self, entity_id: str, *, caller_account: str) -> str | None:
         return None
 
 
@@ -247,6 +253,14 @@ def _events_rule(value: Any, env: _Env) -> str | None:
     return f"arn:{env.partition}:events:{env.region}:{env.caller_account}:rule/{path}"
 
 
+def _organizations_entity(value: Any, env: _Env) -> str | None:
+    """An id of the caller's organization (``p-…``, ``ou-…``, ``r-…``, an account) -> its ARN;
+    None (unmapped, refused) when the organization has no such entity."""
+    if value is None:
+        return None
+    return env.state.organizations_arn(str(value), caller_account=env.caller_account)
+
+
 def _lower(value: Any, env: _Env) -> str | None:
     return None if value is None else str(value).lower()
 
@@ -261,6 +275,7 @@ _RESOLVERS: dict[str, Callable[[Any, _Env], str | None]] = {
     "lambda_function": _lambda_function,
     "cloudformation_stack": _cloudformation_stack,
     "events_rule": _events_rule,
+    "organizations_entity": _organizations_entity,
     "lower": _lower,
 }
 

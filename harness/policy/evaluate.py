@@ -14,7 +14,15 @@ from typing import Any, Literal
 
 from harness.policy.conditions import as_text
 from harness.policy.errors import PolicyError
-from harness.policy.policy import Match, Policy, PolicyKind, Statement, StatementRef, policies
+from harness.policy.policy import (
+    KIND_NAMES,
+    Match,
+    Policy,
+    PolicyKind,
+    Statement,
+    StatementRef,
+    policies,
+)
 from harness.policy.principal import Principal
 
 ResourceKind = Literal["generic", "kms-key", "role-trust"]
@@ -106,6 +114,13 @@ class Decision:
     def __bool__(self) -> bool:
         return self.allowed
 
+    @property
+    def deciding_kinds(self) -> tuple[PolicyKind, ...]:
+        """The kinds of policy that decided: those of the deciding statements, else (an
+        implicit deny) those whose allow was missing."""
+        kinds = [ref.kind for ref in self.statements] or list(self.lacking)
+        return tuple(dict.fromkeys(kinds))
+
 
 def _refs(statements: Iterable[Statement], kind: PolicyKind) -> tuple[StatementRef, ...]:
     return tuple(s.cite(kind) for s in statements)
@@ -151,19 +166,30 @@ def evaluate(
     resource_kind: ResourceKind = "generic",
     boundary: PolicyInput | None = None,
     scps: Sequence[PolicyInput] = (),
+    session: Sequence[PolicyInput] = (),
+    rcps: Sequence[PolicyInput] = (),
 ) -> Decision:
     """Decide ``request`` as AWS would, given every policy that applies to it.
 
-    ``scps`` is one policy per level of the organization hierarchy (each level must allow).
+    ``scps`` (the principal's account) and ``rcps`` (the resource's account) are one policy
+    per level of the organization hierarchy, each level must allow; which apply at all is
+    :mod:`harness.policy.organization`'s to say. ``session``: the inline and managed session
+    policies the session was made with (none: not limited by any); their union caps the
+    identity side as a boundary does. The reason ends naming the kinds of policy that decided.
     """
     principal = request.principal
     what = f"{request.action} on {request.resource} by {principal.arn}"
     identity_policies = policies(identity, "identity policy")
     boundary_policy = None if boundary is None else Policy.coerce(boundary, "permissions boundary")
     scp_policies = policies(scps, "SCP")
+    session_policies = policies(session, "session policy")
+    rcp_policies = policies(rcps, "RCP")
     resource_policy = None if resource is None else Policy.coerce(resource, "resource policy")
     account = _resource_account(request, resource_account)
-    _check_principal_elements((*identity_policies, *scp_policies), resource_based=False)
+    _check_principal_elements(
+        (*identity_policies, *scp_policies, *session_policies), resource_based=False
+    )
+    _check_principal_elements(rcp_policies, resource_based=True)
     if boundary_policy is not None:
         _check_principal_elements((boundary_policy,), resource_based=False)
     if resource_policy is not None:
@@ -178,6 +204,10 @@ def evaluate(
         else []
     )
     scp_hits = [_matching([p], request) for p in scp_policies] if applies_to_identity else []
+    session_hits = _matching(session_policies, request) if applies_to_identity and not root else []
+    # RCPs guard the resource whoever calls, service principals included (``Principal`` is
+    # always "*" in them).
+    rcp_hits = [_matching([p], request) for p in rcp_policies]
     resource_hits: list[tuple[Statement, Match]] = []
     if resource_policy is not None:
         for statement in _matching([resource_policy], request):
@@ -189,25 +219,33 @@ def evaluate(
         _refs(identity_hits, "identity")
         + _refs(boundary_hits, "boundary")
         + _refs((s for hits in scp_hits for s in hits), "scp")
+        + _refs(session_hits, "session")
+        + _refs((s for hits in rcp_hits for s in hits), "rcp")
         + _refs((s for s, _ in resource_hits), holder_kind)
     )
 
     def decided(decision: Decision) -> Decision:
-        return replace(decision, matched=matched)
+        kinds = ", ".join(KIND_NAMES[kind] for kind in decision.deciding_kinds)
+        reason = f"{decision.reason} [decided by: {kinds}]" if kinds else decision.reason
+        return replace(decision, reason=reason, matched=matched)
 
     denies = tuple(ref for ref in matched if ref.effect == "Deny")
     if denies:
         first = denies[0].label
         return decided(Decision(False, f"Denied: explicit Deny in {first} ({what}).", denies))
 
-    for policy, hits in zip(scp_policies, scp_hits, strict=True):
+    levels: list[tuple[Policy, list[Statement], PolicyKind]] = [
+        *((p, hits, "scp") for p, hits in zip(scp_policies, scp_hits, strict=False)),
+        *((p, hits, "rcp") for p, hits in zip(rcp_policies, rcp_hits, strict=True)),
+    ]
+    for policy, hits, level_kind in levels:
         if not any(s.allow for s in hits):
             return decided(
                 Decision(
                     False,
                     f"Denied: {policy.name} allows no statement for {what} "
-                    "(an SCP must allow, implicit deny).",
-                    lacking=("scp",),
+                    f"(an {KIND_NAMES[level_kind]} must allow, implicit deny).",
+                    lacking=(level_kind,),
                 )
             )
 
@@ -242,8 +280,10 @@ def evaluate(
         )
 
     boundary_ok = boundary_policy is None or root or any(s.allow for s in boundary_hits)
-    # A direct resource grant bypasses a boundary only when it names the session or user ARN
-    # itself, not the role (IAM guide, "Permissions boundaries": resource-based policies).
+    session_ok = not session_policies or root or any(s.allow for s in session_hits)
+    # A direct resource grant bypasses a boundary or session policy only when it names the
+    # session or user ARN itself, not the role (IAM guide, "Permissions boundaries" and
+    # "Session policies": resource-based policies).
     sides = _Sides(
         what=what,
         account=account,
@@ -253,18 +293,19 @@ def evaluate(
         strict=resource_kind in ("kms-key", "role-trust"),
         has_resource_policy=resource_policy is not None,
         direct=direct,
-        direct_ok=[s for s in direct if boundary_ok or s.names_exactly(principal)],
+        direct_ok=[s for s in direct if (boundary_ok and session_ok) or s.names_exactly(principal)],
         delegated=[s for s, level in resource_hits if s.allow and level is Match.ACCOUNT],
         allows_identity=allows_identity,
         identity_ok=root or bool(allows_identity),
         boundary_ok=boundary_ok,
-        # Every level of the organization and the boundary must allow too: their allows are
-        # part of any grant.
-        also_granting=tuple(r for r in matched if r.kind in ("scp", "boundary")),
+        session_ok=session_ok,
+        # Every level of the organization, the boundary and the session policies must allow
+        # too: their allows are part of any grant.
+        also_granting=tuple(r for r in matched if r.kind in ("scp", "rcp", "boundary", "session")),
         identity_text=(
             allows_identity[0].label if allows_identity else "the account root user's own rights"
         ),
-        boundary_text="" if boundary_policy is None or root else " within its permissions boundary",
+        boundary_text=_limits_text(boundary_policy is not None, bool(session_policies), root),
     )
     if principal.account == account:
         return decided(_same_account(sides))
@@ -288,13 +329,24 @@ class _Sides:
     allows_identity: list[Statement]
     identity_ok: bool
     boundary_ok: bool
+    session_ok: bool
     also_granting: tuple[StatementRef, ...]
     identity_text: str
     boundary_text: str
 
     @property
     def identity_side(self) -> bool:
-        return self.identity_ok and self.boundary_ok
+        return self.identity_ok and self.boundary_ok and self.session_ok
+
+    @property
+    def limits_lacking(self) -> list[PolicyKind]:
+        """The caps (boundary, session policies) that do not allow the request."""
+        lacking: list[PolicyKind] = []
+        if not self.boundary_ok:
+            lacking.append("boundary")
+        if not self.session_ok:
+            lacking.append("session")
+        return lacking
 
     def grant(self, reason: str, resource: Iterable[Statement], identity: bool) -> Decision:
         """An allow, citing the resource statements given, the identity allows if the
@@ -309,9 +361,7 @@ class _Sides:
         lacking: list[PolicyKind] = [self.holder_kind] if resource_side else []
         if not self.identity_ok:
             lacking.append("identity")
-        if not self.boundary_ok:
-            lacking.append("boundary")
-        return Decision(False, reason, lacking=tuple(lacking))
+        return Decision(False, reason, lacking=tuple(lacking + self.limits_lacking))
 
 
 def _same_account(s: _Sides) -> Decision:
@@ -338,8 +388,8 @@ def _same_account(s: _Sides) -> Decision:
             s.delegated,
             identity=True,
         )
-    if s.direct:  # granted to the role, but the boundary does not allow it
-        return Decision(False, _implicit_reason(s), lacking=("boundary",))
+    if s.direct:  # granted to the role, but the boundary or a session policy does not allow it
+        return Decision(False, _implicit_reason(s), lacking=tuple(s.limits_lacking))
     # A key or trust policy must allow; a bucket policy could have, had the identity not.
     resource_side = not s.delegated if s.strict else s.has_resource_policy and not s.identity_ok
     return s.refuse(_implicit_reason(s), resource_side)
@@ -358,7 +408,7 @@ def _cross_account(s: _Sides, caller_account: str) -> Decision:
             identity=True,
         )
     if grants:
-        why = "its permissions boundary does not" if s.identity_ok else "no identity policy does"
+        why = f"its {_limit_names(s)} does not" if s.identity_ok else "no identity policy does"
         return s.refuse(
             f"Denied: {grants[0].label} allows it but {why} (cross-account "
             f"needs both sides; implicit deny; {s.what}).",
@@ -388,9 +438,23 @@ def _implicit_reason(s: _Sides) -> str:
             f"Denied: {s.delegated[0].label} delegates to account {s.account}, but no "
             f"identity policy of the principal allows it (implicit deny; {s.what})."
         )
-    if not s.boundary_ok and s.identity_ok:
+    if s.limits_lacking and s.identity_ok:
         return (
-            f"Denied: {s.identity_text} allows it but the permissions boundary does not "
+            f"Denied: {s.identity_text} allows it but the {_limit_names(s)} does not "
             f"(implicit deny; {s.what})."
         )
     return f"Denied: no statement allowed it (implicit deny; {s.what})."
+
+
+def _limits_text(boundary: bool, session: bool, root: bool) -> str:
+    """How an identity allow's reason names the caps it passed."""
+    caps = [
+        name
+        for name, given in (("permissions boundary", boundary), ("session policies", session))
+        if given
+    ]
+    return "" if root or not caps else " within its " + " and ".join(caps)
+
+
+def _limit_names(s: _Sides) -> str:
+    return " or ".join(KIND_NAMES[kind] for kind in s.limits_lacking)

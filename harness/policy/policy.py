@@ -87,9 +87,25 @@ class PrincipalSpec:
         return bool(levels) and all(level in self.names for level in levels)
 
 
-PolicyKind = Literal["identity", "resource", "key", "trust", "boundary", "scp", "session", "rule"]
+PolicyKind = Literal[
+    "identity", "resource", "key", "trust", "boundary", "scp", "rcp", "session", "grant", "rule"
+]
 """Where a statement comes from; the values of ``harness.evidence.PolicyKind`` (``rule``: a
 rule of AWS itself, such as "the root user cannot assume roles", not a policy)."""
+
+KIND_NAMES: dict[PolicyKind, str] = {
+    "identity": "identity policy",
+    "resource": "resource policy",
+    "key": "key policy",
+    "trust": "trust policy",
+    "boundary": "permissions boundary",
+    "scp": "SCP",
+    "rcp": "RCP",
+    "session": "session policy",
+    "grant": "KMS grant",
+    "rule": "AWS rule",
+}
+"""What reasons call each kind of policy, so a reader sees which type decided."""
 
 
 def _label(ref: str | int, policy: str) -> str:

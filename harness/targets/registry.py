@@ -18,11 +18,11 @@ TARGETS: dict[str, str] = {
 }
 
 
-def make_target(name: str) -> Target:
-    """A new, unstarted target called ``name``."""
+def make_target(name: str, **options: Any) -> Target:
+    """A new, unstarted target called ``name``, made with the target's own ``options``."""
     if name not in TARGETS:
         raise ValueError(f"unknown target {name!r}; known targets: {', '.join(sorted(TARGETS))}")
     module_name, class_name = TARGETS[name].split(":")
     factory: Any = getattr(importlib.import_module(module_name), class_name)
-    target: Target = factory()
+    target: Target = factory(**options)
     return target

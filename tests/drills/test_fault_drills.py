@@ -9,8 +9,6 @@ one change, the one the public original made (DESIGN.md section 2).
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import xml.etree.ElementTree as ElementTree
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,9 +18,8 @@ from typing import Any
 import pytest
 
 from harness.templates import ACCOUNT_TEMPLATES, load_template
+from tests.drills.suite import run_suite
 
-REPO = Path(__file__).resolve().parents[2]
-SUITE = REPO / "tests" / "integration"
 Template = dict[str, Any]
 
 
@@ -111,32 +108,7 @@ def test_fault_fails_the_suite_and_teardown_is_clean(name: str, tmp_path: Path) 
     templates.mkdir()
     (templates / "shared-services.json").write_text(json.dumps(template))
     report = tmp_path / "report"
-    completed = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-p",
-            "harness.pytest_plugin",
-            "-p",
-            "no:cacheprovider",
-            "-q",
-            str(SUITE),
-            "-k",
-            drill.selection,
-            "--templates",
-            str(templates),
-            "--junitxml",
-            str(report / "junit.xml"),
-            "--harness-report",
-            str(report),
-        ],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    completed = run_suite(report, "-k", drill.selection, "--templates", str(templates))
     assert completed.returncode == 1, completed.stdout[-3000:] + completed.stderr[-3000:]
     failures = _failures(report / "junit.xml")
     for test_id in drill.failing:

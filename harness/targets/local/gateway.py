@@ -31,13 +31,14 @@ from harness.gateway.errors import (
     WireProtocol,
     render_access_denied,
     render_error,
+    render_service_error,
 )
 from harness.gateway.operations import OperationCall, OperationMapper, UnknownOperationError
 from harness.gateway.request_ids import new_request_id, with_request_id
 from harness.gateway.sigv4 import parse_signature, verify
 from harness.policy import Decision, Policy, PolicyError, Principal, Request, evaluate
 from harness.policy.evaluate import RESOURCE_POLICY_NAME
-from harness.targets.local import moto_state, sts
+from harness.targets.local import moto_organizations, moto_state, sts
 from harness.targets.local.authorization import Check, check_for, trust_check
 from harness.targets.local.decision_log import DecisionLog, LoggedDecision
 
@@ -87,6 +88,10 @@ class Exchange:
 
 _MAX_SESSION = datetime.timedelta(hours=12)
 _MIN_SESSION = datetime.timedelta(minutes=15)
+# A role session assuming a role (role chaining) may ask for one hour at most: STS API
+# Reference, AssumeRole, DurationSeconds
+# (https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html).
+_CHAINED_SECONDS = 3600
 
 
 def principal_of(credential: Credential) -> Principal:
@@ -131,7 +136,7 @@ class Gateway:
         self.services = services
         self.log = log
         self.mapper = mapper or _shared_mapper()
-        self.authorization = AuthorizationMapper(moto_state.MotoResourceState())
+        self.authorization = AuthorizationMapper(moto_organizations.OrganizationsResourceState())
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         body = _read_body(environ)
@@ -269,8 +274,9 @@ class Gateway:
     ) -> Decision:
         """Evaluate one check as ``principal`` and append it to the decision log."""
         call = check.call
-        request = Request(principal, call.action, call.resource, call.context)
         try:
+            scps, rcps, org_keys = _organization_inputs(principal, check)
+            request = Request(principal, call.action, call.resource, {**org_keys, **call.context})
             identity, boundary = _identity_policies(credential)
             decision = evaluate(
                 request,
@@ -283,6 +289,8 @@ class Gateway:
                 resource_account=check.resource_account,
                 resource_kind=check.resource_kind,
                 boundary=boundary,
+                scps=scps,
+                rcps=rcps,
             )
         except PolicyError as error:
             decision = Decision(False, f"Denied: a policy that applies cannot be read: {error}")
@@ -348,6 +356,16 @@ class Gateway:
             )
         role_arn = call.params["RoleArn"]
         seconds = int(call.params.get("DurationSeconds") or 3600)
+        if credential.principal_type is PrincipalType.ASSUMED_ROLE and seconds > _CHAINED_SECONDS:
+            return render_service_error(
+                protocol,
+                "ValidationError",
+                "The requested DurationSeconds exceeds the 1 hour session limit for roles "
+                "assumed by role chaining.",
+                400,
+                request_id=request_id,
+                method=method,
+            )
         duration = min(max(datetime.timedelta(seconds=seconds), _MIN_SESSION), _MAX_SESSION)
         session = self.store.issue_role_session(
             role_arn, call.params["RoleSessionName"], duration=duration
@@ -403,6 +421,28 @@ def _identity_policies(credential: Credential | None) -> tuple[list[Policy], Pol
     ]
     boundary = role.boundary and Policy.coerce(role.boundary, f"boundary of role {role_name}")
     return identity, boundary or None
+
+
+def _organization_inputs(
+    principal: Principal, check: Check
+) -> tuple[list[Policy], list[Policy], dict[str, str | list[str]]]:
+    """The SCP levels over the caller, the RCP levels over the resource, and the
+    ``aws:PrincipalOrg*``/``aws:ResourceOrg*`` keys, from the organizations they belong to."""
+    keys: dict[str, str | list[str]] = {}
+    scps: list[Policy] = []
+    caller_org = (
+        moto_organizations.organization_of(principal.account) if principal.account else None
+    )
+    if caller_org is not None:
+        scps = caller_org.scps_for(principal)
+        keys.update(caller_org.principal_context(principal))
+    rcps: list[Policy] = []
+    resource_org = moto_organizations.organization_of(check.resource_account)
+    if resource_org is not None:
+        managed = check.call.resource.endswith(":" + moto_state.AWS_MANAGED_S3_KEY)
+        rcps = resource_org.rcps_for(check.call.action, check.resource_account, managed)
+        keys.update(resource_org.resource_context(check.resource_account))
+    return scps, rcps, keys
 
 
 def _resource_policy_name(check: Check) -> str:

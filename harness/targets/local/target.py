@@ -30,7 +30,7 @@ from harness.deadlines import bound
 from harness.gateway.credentials import Credential, CredentialStore
 from harness.gateway.tls import TlsMaterial, generate_tls_material
 from harness.targets.base import Capability, Target
-from harness.targets.local import faults, moto_state
+from harness.targets.local import faults, moto_organizations, moto_state
 from harness.targets.local.codepipeline.local import PipelineServices
 from harness.targets.local.decision_log import DecisionLog
 from harness.targets.local.gateway import Gateway, whole_service
@@ -79,7 +79,13 @@ class ServiceRoleDenied(PermissionError):
 
 
 class LocalTarget(Target):
-    """See the module docstring. ``workdir`` keeps TLS material and the decision log."""
+    """See the module docstring. ``workdir`` keeps TLS material and the decision log.
+
+    With ``organization``, the accounts form an AWS organization at start: A (shared
+    services) its management account, every other account a member under the root, each with
+    FullAWSAccess and RCPFullAWSAccess attached; SCPs and RCPs are then attached through the
+    Organizations API and enforced by the gateway.
+    """
 
     name = "local"
     stack_poll_seconds = 0.1
@@ -105,8 +111,10 @@ class LocalTarget(Target):
         accounts: Mapping[str, str] | None = None,
         region: str = "us-east-1",
         workdir: Path | str | None = None,
+        organization: bool = False,
     ) -> None:
         self.accounts = dict(accounts or DEFAULT_ACCOUNTS)
+        self.organization = organization
         self.region = region
         self._given_workdir = Path(workdir) if workdir is not None else None
         self.workdir: Path | None = None
@@ -155,6 +163,10 @@ class LocalTarget(Target):
         moto_state.reset_accounts(self.accounts.values())
         for account_id in self.accounts.values():
             self._bootstrap(account_id)
+        if self.organization:
+            moto_organizations.bootstrap(
+                self.account_id("shared-services"), self.accounts.values(), self.region
+            )
         self.cloudformation = CloudFormationService(
             self._stack_clients, before_provider=faults.before_provider(os.environ)
         )

@@ -49,6 +49,8 @@ def _case(file: Path, raw: dict[str, Any], defaults: dict[str, Any]) -> Case:
         "resource_kind": spec.get("resource_kind", "generic"),
         "boundary": spec.get("boundary"),
         "scps": spec.get("scps") or [],
+        "session": spec.get("session") or [],
+        "rcps": spec.get("rcps") or [],
     }
     if spec["expect"] not in ("allow", "deny"):
         raise ValueError(f"{file.name}: {spec['name']}: expect must be allow or deny")

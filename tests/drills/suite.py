@@ -1,0 +1,38 @@
+"""Run the compliance suite in its own process (one local target per process), as drills do."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+SUITE = REPO / "tests" / "integration"
+
+
+def run_suite(report: Path, *options: str) -> subprocess.CompletedProcess[str]:
+    """The suite with the harness plugin and ``options``, its JUnit file and reports in
+    ``report``."""
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "harness.pytest_plugin",
+            "-p",
+            "no:cacheprovider",
+            "-q",
+            str(SUITE),
+            *options,
+            "--junitxml",
+            str(report / "junit.xml"),
+            "--harness-report",
+            str(report),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
