@@ -13,7 +13,7 @@ from collections.abc import Callable
 from importlib.metadata import version
 from pathlib import Path
 
-from harness import access, config, rules, run, training_data
+from harness import access, config, rules, run, serve, training_data
 from harness.exit_codes import BY_COMMAND, exit_codes_help
 from harness.gate import main as gate_main
 from harness.mutate.cli import main as mutate_main
@@ -63,6 +63,7 @@ COMMANDS: dict[str, tuple[Callable[[list[str]], int], str]] = {
     "check": (run.check_main, "run the compliance suite on an existing deployment"),
     "deploy": (run.deploy_main, "deploy A, B, C, data, canaries, pipeline; push the source"),
     "destroy": (run.destroy_main, "remove everything a run created; report what is left"),
+    "serve": (serve.main, "the local target as a server for the aws CLI, boto3, Terraform, CDK"),
     "gate": (gate_main, "static gate: cfn-lint and checkov with our policies on templates"),
     "rules": (rules.main, "the gate's rules and the live checks: id, severity, docs, fix"),
     "render": (_render, "render the pipeline and source bundle from stack outputs"),

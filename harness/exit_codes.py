@@ -27,6 +27,11 @@ BY_COMMAND: dict[str, ExitCodes] = {
         ("1", "resources are left behind (each printed)"),
         ("2", USAGE),
     ),
+    "serve": (
+        ("0", "stopped by Ctrl-C (SIGINT) or SIGTERM, every worker ended"),
+        ("1", "stopped, but a worker was still running after its bound (named on stderr)"),
+        ("2", "a port, account id or folder is wrong or taken (each named), or " + USAGE),
+    ),
     "gate": (
         ("0", "nothing fails: no finding, or each one skipped with its reason or in the baseline"),
         ("1", "a finding fails the gate (an inline skip without a reason is one)"),

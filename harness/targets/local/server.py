@@ -84,11 +84,11 @@ class MotoDispatcher(DomainDispatcherApplication):
 
 
 class Listener:
-    """One threaded WSGI server on a free loopback port."""
+    """One threaded WSGI server on a loopback port (0: a free one)."""
 
-    def __init__(self, app: Any, tls: TlsMaterial | None = None) -> None:
+    def __init__(self, app: Any, tls: TlsMaterial | None = None, port: int = 0) -> None:
         self._server = wsgi.Server(
-            (HOST, 0),
+            (HOST, port),
             app,
             numthreads=WORKERS,
             server_name=HOST,

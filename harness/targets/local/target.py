@@ -85,6 +85,9 @@ class LocalTarget(Target):
     services) its management account, every other account a member under the root, each with
     FullAWSAccess and RCPFullAWSAccess attached; SCPs and RCPs are then attached through the
     Organizations API and enforced by the gateway.
+
+    ``port`` fixes the HTTPS listener's port (HTTP takes the next one; 0: any free ports), and
+    ``decisions`` the decision log's file (default: in ``workdir``), for ``harness serve``.
     """
 
     name = "local"
@@ -112,9 +115,13 @@ class LocalTarget(Target):
         region: str = "us-east-1",
         workdir: Path | str | None = None,
         organization: bool = False,
+        port: int = 0,
+        decisions: Path | None = None,
     ) -> None:
         self.accounts = dict(accounts or DEFAULT_ACCOUNTS)
         self.organization = organization
+        self._port = port
+        self._decisions = decisions
         self.region = region
         self._given_workdir = Path(workdir) if workdir is not None else None
         self.workdir: Path | None = None
@@ -185,9 +192,15 @@ class LocalTarget(Target):
                 **self.pipelines.services(),
                 "iam": PolicySimulator(),
             },
-            DecisionLog(self.workdir / "decisions.jsonl"),
+            DecisionLog(self._decisions or self.workdir / "decisions.jsonl"),
         )
-        self._listeners = [Listener(self.gateway, self._tls), Listener(self.gateway)]
+        https = Listener(self.gateway, self._tls, self._port)
+        try:  # a fixed port may be taken: close the first listener with the failure
+            http = Listener(self.gateway, port=self._port and self._port + 1)
+        except BaseException:
+            https.close()
+            raise
+        self._listeners = [https, http]
 
     def stop(self) -> None:
         """Stop within the ``stop`` bound per kind of worker, even when one is stuck: those
@@ -319,6 +332,10 @@ class LocalTarget(Target):
         response = sts.assume_role(RoleArn=role_arn, RoleSessionName=session_name)
         credentials = response["Credentials"]
         return session_from(credentials, self.region)
+
+    def deployer_credential(self, account: str) -> Credential:
+        """The account's deployer session (administrator, 12 hours), e.g. for a profile."""
+        return self._deployers[self.account_id(account)]
 
     def root_session(self, account: str) -> boto3.Session:
         """A session as the account's root user (long-term key, no identity policies)."""
