@@ -15,7 +15,7 @@ import json
 import sys
 import textwrap
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -105,7 +105,7 @@ def gate_rules() -> dict[str, Rule]:
     return load_rules((p, "gate") for p in gate_rule_files())
 
 
-def live_rule(nodeid: str, rules: dict[str, Rule]) -> Rule | None:
+def live_rule(nodeid: str, rules: Mapping[str, Rule]) -> Rule | None:
     """The rule of a live check, from its pytest node id (``.../test_x.py::test_y[cell]``)."""
     path, _, name = nodeid.partition("::")
     module = Path(path).stem

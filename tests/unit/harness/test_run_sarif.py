@@ -16,6 +16,7 @@ from harness.gate.findings import Finding
 from harness.gate.report import write_sarif as write_gate_sarif
 from harness.locate import StatementLocator
 from harness.report import CheckResult
+from harness.rules import all_rules
 from harness.run_sarif import write_run_sarif
 from harness.templates import ACCOUNT_TEMPLATES
 from tests.unit.harness.fake_suite import run_fake_suite
@@ -79,7 +80,7 @@ def test_a_failed_check_points_at_each_statement_at_fault(tmp_path: Path, locate
         )
         for r in run["results"]
     ]
-    rule = "test_key_access.py::test_direct_key_use"
+    rule = "LIVE_201"  # test_direct_key_use's id in tests/integration/test_key_access.toml
     assert located == [
         (
             rule,
@@ -93,6 +94,12 @@ def test_a_failed_check_points_at_each_statement_at_fault(tmp_path: Path, locate
         ),
     ]
     assert "Fix: narrow it" in run["results"][0]["message"]["text"]
+    [described] = run["tool"]["driver"]["rules"]
+    metadata = all_rules()[rule]
+    assert described["id"] == rule
+    assert described["shortDescription"]["text"] == metadata.title
+    assert described["helpUri"] == metadata.doc_url
+    assert run["results"][0]["level"] == described["defaultConfiguration"]["level"]
 
 
 def test_a_failure_without_a_written_statement_points_at_the_check(tmp_path: Path, locate) -> None:
@@ -107,6 +114,7 @@ def test_a_failure_without_a_written_statement_points_at_the_check(tmp_path: Pat
     ]
     write_run_sarif(checks, locate, tmp_path / "results.sarif", REPO)
     [result] = _validate(tmp_path / "results.sarif")["runs"][0]["results"]
+    assert result["ruleId"] == "LIVE_301"
     where = result["locations"][0]["physicalLocation"]
     assert where == {
         "artifactLocation": {"uri": "tests/integration/test_training.py"},
@@ -166,6 +174,7 @@ def test_a_run_writes_sarif_and_html_naming_the_statement(
     assert run.code == 1, run.output
     document = _validate(tmp_path / "report" / "results.sarif")
     [result] = document["runs"][0]["results"]
+    assert result["ruleId"].endswith("::test_key_use")  # a check without metadata: its name
     where = result["locations"][0]["physicalLocation"]
     assert where["artifactLocation"]["uri"].endswith("infra/templates/shared-services.yaml")
     assert where["region"]["startLine"] == _line_of(
