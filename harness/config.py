@@ -19,6 +19,7 @@ from typing import Any
 
 from harness import validation
 from harness.exit_codes import exit_codes_help
+from harness.report import FORMATS
 from harness.targets import ACCOUNT_ROLES
 
 FILES = ("harness.toml", "pyproject.toml")
@@ -65,6 +66,14 @@ def _choice(*allowed: str) -> Callable[[Any], Any]:
     return check
 
 
+def _formats(value: Any) -> Any:
+    """A TOML array, or a comma-separated string (``HARNESS_FORMATS``, ``--formats``)."""
+    names = value.split(",") if isinstance(value, str) else value
+    if not isinstance(names, list | tuple) or not all(isinstance(n, str) for n in names):
+        raise ValueError('must be a list of format names, e.g. ["html", "sarif"]')
+    return _rule("formats")(tuple(name.strip() for name in names))
+
+
 def _accounts(value: Any) -> Any:
     if not isinstance(value, Mapping):
         raise ValueError("must be a table of targets, e.g. [tool.harness.accounts.aws]")
@@ -99,6 +108,7 @@ KEYS: dict[str, Key] = {
     "templates": Key(_path("folder"), None, "folder of replacement account templates", True),
     "allowlist": Key(_path("file"), None, "the allow-list (default policies/access)", True),
     "report": Key(Path, None, "folder for the run's reports", is_path=True),
+    "formats": Key(_formats, FORMATS, "report formats: " + ", ".join(FORMATS)),
     "unproven": Key(
         _choice("fail", "allow"), "fail", "an UNPROVEN promise: fail (exit 3) or allow (0)"
     ),
@@ -210,5 +220,6 @@ def main(argv: list[str]) -> int:
     width = max(map(len, KEYS))
     for name, setting in settings.items():
         value = "(not set)" if setting.value in (None, {}) else setting.value
+        value = ",".join(value) if isinstance(value, tuple) else value
         print(f"{name:<{width}}  {value}  <- {setting.source}")
     return 0

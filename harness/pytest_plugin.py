@@ -34,7 +34,14 @@ from harness.evidence.explain import HasDecisionLog
 from harness.locate import StatementLocator
 from harness.policy.access_matrix import Allowlist
 from harness.promises import ALLOW_UNPROVEN_HELP, NUMBERS, exit_code
-from harness.report import CheckResult, RunRecord, junit_properties, summary_text, write_reports
+from harness.report import (
+    FORMATS,
+    CheckResult,
+    RunRecord,
+    junit_properties,
+    summary_text,
+    write_reports,
+)
 from harness.run_sarif import Locate, write_run_sarif
 from harness.targets import Target
 from harness.targets.registry import TARGETS
@@ -89,6 +96,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--harness-report", type=Path, help="write the summary, matrix and decision log here"
     )
+    group.addoption(
+        "--harness-formats",
+        type=lambda text: tuple(text.split(",")),
+        default=FORMATS,
+        help=f"report formats written there, comma-separated (default {','.join(FORMATS)})",
+    )
     group.addoption("--allow-unproven", action="store_true", help=ALLOW_UNPROVEN_HELP)
 
 
@@ -118,6 +131,7 @@ def _refuse_bad_inputs(config: pytest.Config) -> None:
         scps=tuple(config.getoption("scp")),
         prefix=config.getoption("prefix"),
         report=config.getoption("harness_report"),
+        formats=config.getoption("harness_formats"),
         templates=None
         if config.getoption("reuse_deployment")
         else deployed_templates(config.getoption("templates")),
@@ -438,9 +452,11 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             junit.add_global_property(name, value)
     directory = config.getoption("harness_report")
     if directory is not None:
-        write_reports(record, directory)
-        sarif = directory / "results.sarif"
-        write_run_sarif(record.checks, _locate(config), sarif, config.rootpath)
+        formats = config.getoption("harness_formats")
+        write_reports(record, directory, formats)
+        if "sarif" in formats:
+            sarif = directory / "results.sarif"
+            write_run_sarif(record.checks, _locate(config), sarif, config.rootpath)
 
 
 def _locate(config: pytest.Config) -> Locate | None:

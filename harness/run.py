@@ -23,6 +23,7 @@ from harness.access import allowlist_path
 from harness.deploy import TARGETS, DeployError, Settings, deploy, make_target, teardown
 from harness.exit_codes import exit_codes_help
 from harness.promises import ALLOW_UNPROVEN_HELP
+from harness.report import FORMATS
 from harness.validation import deployed_templates, refuse, target_inputs
 
 SUITE = Path(__file__).resolve().parent.parent / "tests" / "integration"
@@ -50,6 +51,7 @@ def suite_args(
     prefix: str | None,
     report: Path | None,
     extra: list[str],
+    formats: tuple[str, ...] = FORMATS,
 ) -> list[str]:
     """pytest arguments that run the suite with the harness plugin."""
     args = [str(SUITE), "-p", "harness.pytest_plugin", "-p", "no:cacheprovider", "-q"]
@@ -57,7 +59,8 @@ def suite_args(
     if prefix:
         args += ["--prefix", prefix]
     if report is not None:
-        args += ["--junitxml", str(report / "junit.xml"), "--harness-report", str(report)]
+        args += ["--harness-report", str(report), "--harness-formats", ",".join(formats)]
+        args += ["--junitxml", str(report / "junit.xml")] if "junit" in formats else []
     return args + extra
 
 
@@ -72,6 +75,7 @@ def _run_suite(argv: list[str], prog: str, description: str, reuse: bool) -> int
     )
     _common(parser)
     parser.add_argument("--report", type=Path, help="write JUnit, summary, matrix, decisions here")
+    parser.add_argument("--formats", help=f"report formats, comma-separated: {','.join(FORMATS)}")
     if not reuse:
         parser.add_argument("--keep", action="store_true", help="leave the deployment in place")
     parser.add_argument(
@@ -95,7 +99,7 @@ def _run_suite(argv: list[str], prog: str, description: str, reuse: bool) -> int
         )
     parser.set_defaults(target=None)  # not given: the config file or HARNESS_TARGET decides
     args = parser.parse_args(argv)
-    given = ("target", "prefix", "report", "templates")
+    given = ("target", "prefix", "report", "templates", "formats")
     flags = {name: getattr(args, name, None) for name in given}
     flags["unproven"] = "allow" if args.allow_unproven else None
     try:
@@ -135,11 +139,9 @@ def _run_suite(argv: list[str], prog: str, description: str, reuse: bool) -> int
         extra += ["--templates", str(args.templates)]
     for scp in getattr(args, "scp", []):
         extra += ["--scp", str(scp)]
-    code = pytest.main(suite_args(args.target, args.prefix, args.report, extra))
+    code = pytest.main(suite_args(args.target, args.prefix, args.report, extra, args.formats))
     if args.report is not None:
-        print(
-            f"reports in {args.report}/ (junit.xml, summary.md, access-matrix.*, decisions.jsonl)"
-        )
+        print(f"reports in {args.report}/ ({', '.join(args.formats)}; decisions.jsonl)")
     return int(code)
 
 

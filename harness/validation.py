@@ -47,6 +47,7 @@ class Inputs:
     loopback: bool = False  # the command opens loopback listeners (local targets)
     environ: Mapping[str, str] | None = None  # the environment a remote target reads
     scps: tuple[Path, ...] | None = None  # SCP files to attach before deploy (``--scp``)
+    formats: tuple[str, ...] | None = None  # report formats to write
 
 
 @dataclass(frozen=True)
@@ -239,6 +240,18 @@ def _scps(inputs: Inputs) -> Iterator[Problem]:
             yield Problem(f"--scp {path}", error.reason)
 
 
+def _formats(inputs: Inputs) -> Iterator[Problem]:
+    from harness.report import FORMATS
+
+    given = inputs.formats or ()
+    unknown = [name for name in given if name not in FORMATS]
+    if unknown or not given:
+        yield Problem(
+            f"report formats {','.join(given)!r}",
+            f"must be one or more of {', '.join(FORMATS)}",
+        )
+
+
 def _loopback(inputs: Inputs) -> Iterator[Problem]:
     """The local targets' listeners take free loopback ports; one must be free to bind."""
     try:
@@ -259,6 +272,7 @@ RULES: tuple[Rule, ...] = (
     Rule("allowlist", lambda i: i.allowlist is not None, _allowlist),
     Rule("paths", lambda i: i.paths is not None, _paths),
     Rule("scps", lambda i: bool(i.scps), _scps),
+    Rule("formats", lambda i: i.formats is not None, _formats),
     Rule("ports", lambda i: i.loopback, _loopback),
 )
 

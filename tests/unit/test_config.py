@@ -60,6 +60,9 @@ def test_a_pyproject_without_the_table_is_no_config(tmp_path: Path) -> None:
         ("[tool.harness.accounts.local]\n" + ACCOUNTS, "local: only the aws target"),
         ('[tool.harness.accounts.aws]\ntraining = "2"\n', "aws: must be one id for each of"),
         ("prefix = \n", "pyproject.toml: "),
+        ('formats = ["html", "pdf"]\n', "must be one or more of junit, md, json, html, sarif"),
+        ("formats = []\n", "formats: must be one or more of"),
+        ("formats = 3\n", "formats 3: must be a list of format names"),
     ],
 )
 def test_a_bad_value_is_refused_naming_the_key(tmp_path: Path, body: str, named: str) -> None:
@@ -67,6 +70,15 @@ def test_a_bad_value_is_refused_naming_the_key(tmp_path: Path, body: str, named:
     with pytest.raises(config.ConfigError, match=r"pyproject\.toml") as error:
         config.load(tmp_path, {})
     assert named in str(error.value)
+
+
+def test_formats_default_to_all_and_come_from_file_environment_or_flag(tmp_path: Path) -> None:
+    assert config.load(tmp_path, {})["formats"].value == ("junit", "md", "json", "html", "sarif")
+    _pyproject(tmp_path, 'formats = ["html", "sarif"]\n')
+    assert config.load(tmp_path, {})["formats"].value == ("html", "sarif")
+    from_environment = config.load(tmp_path, {"HARNESS_FORMATS": "junit, md"})["formats"]
+    assert from_environment == config.Setting(("junit", "md"), "HARNESS_FORMATS")
+    assert config.load(tmp_path, {}, {"formats": "json"})["formats"].value == ("json",)
 
 
 def test_a_bad_environment_value_names_the_variable(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from harness.run import SUITE, suite_args
+from harness.validation import Inputs, problems
 from tests.unit.harness.fake_suite import run_fake_suite
 
 CHECKS = """
@@ -45,3 +46,24 @@ def test_run_hands_the_suite_to_pytest_with_the_plugin(tmp_path: Path) -> None:
     assert args[args.index("-p") + 1] == "harness.pytest_plugin"
     assert args[args.index("--junitxml") + 1] == str(tmp_path / "junit.xml")
     assert args[-1] == "--keep"
+
+
+def test_the_chosen_report_formats_are_written_and_no_other(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    options = ("--allow-unproven", "--harness-formats", "html,json")
+    run = run_fake_suite(tmp_path, monkeypatch, capsys, CHECKS, *options)
+    assert run.code == 0, run.output
+    written = {path.name for path in (tmp_path / "report").iterdir()}
+    assert {"report.html", "access-matrix.json", "probes.json"} <= written
+    assert not {"summary.md", "results.sarif"} & written
+    without_junit = suite_args("local", None, tmp_path, [], ("html",))
+    assert "--junitxml" not in without_junit
+    assert without_junit[without_junit.index("--harness-formats") + 1] == "html"
+
+
+def test_an_unknown_report_format_is_refused_by_the_plugins_input_rules() -> None:
+    [problem] = problems(Inputs(formats=("html", "pdf")))
+    assert problem.line("harness") == (
+        "harness: report formats 'html,pdf': must be one or more of junit, md, json, html, sarif"
+    )
