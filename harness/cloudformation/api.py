@@ -10,7 +10,8 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from harness.cloudformation import query
-from harness.cloudformation.errors import ValidationError
+from harness.cloudformation.change_sets import ChangeSets
+from harness.cloudformation.errors import AlreadyExistsError, ValidationError
 from harness.cloudformation.plan import required_capability
 from harness.cloudformation.service import Caller, CloudFormationService
 from harness.cloudformation.stack import Stack
@@ -68,6 +69,7 @@ class CloudFormationApi:
     def __init__(self, service: CloudFormationService, account_of: AccountOf | None = None):
         self.service = service
         self.account_of = account_of or (lambda _key: DEFAULT_ACCOUNT)
+        self.change_sets = ChangeSets()
 
     def handle(self, form: Mapping[str, str], authorization: str = "") -> tuple[int, bytes]:
         """(status, XML body) for one request's form fields and Authorization header."""
@@ -129,6 +131,52 @@ class CloudFormationApi:
             role_arn=request.get("RoleARN"),
         )
         return {"StackId": stack.stack_id}
+
+    def _CreateChangeSet(self, caller: Caller, request: dict[str, Any]) -> dict[str, Any]:
+        name = request["StackName"]
+        live = [s for s in self.service.stacks(caller) if name in (s.name, s.stack_id)]
+        if request.get("ChangeSetType", "UPDATE") == "CREATE":
+            if live:
+                raise AlreadyExistsError(f"Stack [{name}] already exists")
+            stack = None
+        elif not live:
+            raise ValidationError(f"Stack [{name}] does not exist")
+        else:
+            stack = live[0]
+        use_previous = stack is not None and request.get("UsePreviousTemplate")
+        body = stack.body if use_previous and stack is not None else _template_body(request)
+        change_set = self.change_sets.create(caller.account_id, caller.region, request, body, stack)
+        return {"Id": change_set.change_set_id, "StackId": change_set.stack_id}
+
+    def _DescribeChangeSet(self, caller: Caller, request: dict[str, Any]) -> dict[str, Any]:
+        found = self.change_sets.find(
+            caller.account_id, request["ChangeSetName"], request.get("StackName")
+        )
+        return found.describe()
+
+    def _ExecuteChangeSet(self, caller: Caller, request: dict[str, Any]) -> dict[str, Any]:
+        found = self.change_sets.find(
+            caller.account_id, request["ChangeSetName"], request.get("StackName")
+        )
+        self.change_sets.executed(found)
+        if found.change_set_type == "CREATE":
+            self._CreateStack(caller, found.request)
+        else:
+            self._UpdateStack(caller, found.request)
+        return {}
+
+    def _DeleteChangeSet(self, caller: Caller, request: dict[str, Any]) -> dict[str, Any]:
+        found = self.change_sets.find(
+            caller.account_id, request["ChangeSetName"], request.get("StackName")
+        )
+        self.change_sets.delete(found)
+        return {}
+
+    def _ListChangeSets(self, caller: Caller, request: dict[str, Any]) -> dict[str, Any]:
+        sets = self.change_sets.of_stack(caller.account_id, request["StackName"])
+        keys = ("ChangeSetId", "ChangeSetName", "StackId", "StackName", "Status")
+        keys += ("StatusReason", "ExecutionStatus", "CreationTime")
+        return {"Summaries": [{k: c.describe()[k] for k in keys} for c in sets]}
 
     def _DeleteStack(self, caller: Caller, request: dict[str, Any]) -> dict[str, Any]:
         self.service.delete_stack(caller, request["StackName"], request.get("RoleARN"))
@@ -233,6 +281,7 @@ class CloudFormationApi:
                 "DefaultValue": None if "Default" not in spec else _text(spec["Default"]),
                 "NoEcho": str(spec.get("NoEcho", "false")).lower() == "true",
                 "Description": spec.get("Description"),
+                "ParameterType": spec.get("Type"),  # GetTemplateSummary's; Validate's ignores it
             }
             for name, spec in template.get("Parameters", {}).items()
         ]
@@ -241,7 +290,14 @@ class CloudFormationApi:
             "Parameters": parameters,
             "Description": template.get("Description"),
             "Capabilities": [needed] if needed else [],
+            "ResourceTypes": sorted({r["Type"] for r in template["Resources"].values()}),
         }
+
+    def _GetTemplateSummary(self, caller: Caller, request: dict[str, Any]) -> dict[str, Any]:
+        """The template's parameters (``aws cloudformation deploy`` reads the stack's)."""
+        if "StackName" in request:
+            request = {"TemplateBody": self.service.stack(caller, request["StackName"]).body}
+        return self._ValidateTemplate(caller, request)
 
 
 def _text(value: Any) -> str:
