@@ -83,6 +83,8 @@ def _port_problems(port: int) -> Iterator[Problem]:
         return
     for taken in (port, port + 1):
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            # as the listener binds: a port left in TIME_WAIT by the last serve is free
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
                 probe.bind(("127.0.0.1", taken))
             except OSError as error:
