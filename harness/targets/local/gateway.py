@@ -38,6 +38,7 @@ from harness.gateway.request_ids import new_request_id, with_request_id
 from harness.gateway.sigv4 import parse_signature, verify
 from harness.policy import Decision, Policy, PolicyError, Principal, Request, evaluate
 from harness.policy.evaluate import RESOURCE_POLICY_NAME
+from harness.policy.grants import with_grants
 from harness.targets.local import moto_organizations, moto_state, sts
 from harness.targets.local.authorization import Check, check_for, trust_check
 from harness.targets.local.decision_log import DecisionLog, LoggedDecision
@@ -187,7 +188,10 @@ class Gateway:
             authz_calls = self.authorization.calls(call, credential, facts)
         except UnmappedOperationError as unmapped:
             return self._refuse_unmapped(credential.arn, str(unmapped), exchange, protocol, method)
-        checks = [check_for(authz, credential.account_id, call.region) for authz in authz_calls]
+        checks = [
+            check_for(authz, credential.account_id, call.region, call.params)
+            for authz in authz_calls
+        ]
         principal = principal_of(credential)
         for check in checks:
             decision = self.decide(principal, credential, check, exchange)
@@ -200,6 +204,13 @@ class Gateway:
                     reason=decision.reason,
                     request_id=request_id,
                     method=method,
+                )
+        for check in checks:
+            state_error = check.key_state_error()
+            if state_error is not None:
+                code, message = state_error
+                return render_service_error(
+                    protocol, code, message, 400, request_id=request_id, method=method
                 )
         if call.signing_name == "sts":
             return self._sts(call, credential, protocol, method, request_id)
@@ -292,6 +303,8 @@ class Gateway:
                 scps=scps,
                 rcps=rcps,
             )
+            if check.grants:
+                decision = with_grants(decision, request, check.grants, check.creating)
         except PolicyError as error:
             decision = Decision(False, f"Denied: a policy that applies cannot be read: {error}")
         caller = principal.arn
@@ -453,7 +466,12 @@ def _moto_account(checks: list[Check], credential: Credential) -> str:
     """The account moto should act in: the caller's, except for a KMS call on another
     account's key (moto looks keys up only in the account it acts in)."""
     for check in checks:
-        if check.resource_kind == "kms-key" and check.call.on_behalf_of is None:
+        on_key = check.resource_kind == "kms-key" or ":key/" in check.call.resource
+        if (
+            on_key
+            and check.call.resource.startswith("arn:aws:kms:")
+            and not check.call.on_behalf_of
+        ):
             return check.resource_account
     return credential.account_id
 

@@ -30,6 +30,7 @@ from moto.sagemaker.models import sagemaker_backends
 from moto.stepfunctions.models import stepfunctions_backends
 
 from harness.policy.arns import iam_entity
+from harness.policy.grants import Grant
 
 PARTITION = "aws"
 AWS_MANAGED_S3_KEY = "alias/aws/s3"
@@ -43,6 +44,8 @@ class KeyInfo:
     arn: str
     account_id: str
     policy: str
+    state: str  # Enabled, Disabled, PendingDeletion, ...
+    grants: tuple[Grant, ...]
 
 
 @dataclass(frozen=True)
@@ -244,7 +247,24 @@ def kms_key(reference: str, region: str, caller_account: str) -> KeyInfo | None:
     key = backend.keys.get(key_id) if key_id else None
     if key is None:
         return None
-    return KeyInfo(arn=key.arn, account_id=account_id, policy=key.policy)
+    return _key_info(key, account_id)
+
+
+def _key_info(key: Any, account_id: str) -> KeyInfo:
+    grants = tuple(Grant.from_api(key.arn, grant.to_json()) for grant in key.grants.values())
+    return KeyInfo(key.arn, account_id, key.policy, key.key_state, grants)
+
+
+def kms_grant_by_token(token: str) -> tuple[KeyInfo, Grant] | None:
+    """The key and grant a grant token stands for (moto's tokens are unique across keys)."""
+    for account_id, regions in list(kms_backends.items()):
+        for backend in list(regions.values()):
+            for key in list(backend.keys.values()):
+                for grant in list(key.grants.values()):
+                    if grant.token == token:
+                        info = _key_info(key, account_id)
+                        return info, Grant.from_api(key.arn, grant.to_json())
+    return None
 
 
 class MotoResourceState:
@@ -276,6 +296,10 @@ class MotoResourceState:
                 if key is not None:
                     return key.arn
         return None
+
+    def grant_key_arn(self, grant_token: str) -> str | None:
+        found = kms_grant_by_token(grant_token)
+        return found[0].arn if found is not None else None
 
     def role_arn(self, account_id: str, role_name: str) -> str | None:
         role = next((r for r in _iam(account_id).get_roles() if r.name == role_name), None)
