@@ -350,6 +350,12 @@ def _principal_context(
     }
     if credential.principal_type is PrincipalType.USER:
         context["aws:username"] = credential.arn.rsplit("/", 1)[1]
+    # IAM guide, "Passing session tags in AWS STS": a session's tags (and its role's) are
+    # aws:PrincipalTag/<key> (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_session-tags.html).
+    for key, value in credential.tags:
+        context[f"aws:PrincipalTag/{key}"] = value
+    if credential.source_identity:
+        context["aws:SourceIdentity"] = credential.source_identity
     if credential.is_temporary:
         context["aws:TokenIssueTime"] = credential.issued_at.strftime("%Y-%m-%dT%H:%M:%SZ")
     if facts.source_ip:
@@ -401,6 +407,8 @@ class AuthorizationMapper:
             for resource in self._resources(service, spec.get("resources"), env, operation)
         ]
         for extra in spec.get("also", []):
+            if "if_param" in extra and env.param(extra["if_param"]) is None:
+                continue
             extra_action = self._action(prefix, extra["action"], {}, env)
             result += [
                 AuthzCall(extra_action, resource, dict(context))
@@ -460,6 +468,12 @@ class AuthorizationMapper:
                 for name, value in mapping.items():
                     context[f"{key_prefix}:{name}"] = str(value)
                 context[f"{key_prefix}Keys"] = [str(name) for name in mapping]
+        for key_prefix, member in service.get("context_tag_lists", {}).items():
+            tags = [t for t in env.param(member) or () if isinstance(t, Mapping) and "Key" in t]
+            for tag in tags:
+                context[f"{key_prefix}/{tag['Key']}"] = str(tag.get("Value", ""))
+            if tags:
+                context["aws:TagKeys"] = [str(tag["Key"]) for tag in tags]
         return context
 
     def _implied_kms_call(

@@ -17,6 +17,8 @@ from harness.policy.grants import Grant
 from harness.targets.local import moto_state
 
 _S3_ARN = "arn:aws:s3:::"
+# What a role's trust policy decides: assuming it, and tagging or naming the session.
+_TRUST_ACTIONS = frozenset({"sts:AssumeRole", "sts:TagSession", "sts:SetSourceIdentity"})
 
 
 @dataclass(frozen=True)
@@ -118,7 +120,7 @@ def check_for(
     """The :class:`Check` for ``call`` made by a principal of ``caller_account``; ``params``,
     the API call's own parameters, name the grant a KMS grant operation is about."""
     resource = call.resource
-    if call.action == "sts:AssumeRole" and ":role/" in resource:
+    if call.action in _TRUST_ACTIONS and ":role/" in resource:
         return trust_check(call)
     if resource.startswith(_S3_ARN):
         bucket = resource.removeprefix(_S3_ARN).split("/", 1)[0]
@@ -130,7 +132,8 @@ def check_for(
 
 
 def trust_check(call: AuthzCall) -> Check:
-    """``sts:AssumeRole`` of the role ``call.resource``: its trust policy must allow."""
+    """``sts:AssumeRole`` (or TagSession, SetSourceIdentity) of the role ``call.resource``:
+    its trust policy must allow."""
     role = moto_state.role_policies(call.resource)
     trust = role.trust if role is not None else None
     return Check(call, call.resource.split(":")[4], trust, "role-trust")

@@ -302,6 +302,10 @@ class Gateway:
                 boundary=boundary,
                 scps=scps,
                 rcps=rcps,
+                session=[
+                    Policy.coerce(document, name)
+                    for name, document in (credential.session_policies if credential else ())
+                ],
             )
             if check.grants:
                 decision = with_grants(decision, request, check.grants, check.creating)
@@ -379,9 +383,21 @@ class Gateway:
                 request_id=request_id,
                 method=method,
             )
+        role = moto_state.role_policies(role_arn)
+        try:
+            if role is not None and seconds > role.max_session_seconds:
+                raise ValueError(
+                    "The requested DurationSeconds exceeds the MaxSessionDuration set for "
+                    "this role."
+                )
+            shape = _session_shape(call.params, credential, role)
+        except ValueError as invalid:
+            return render_service_error(
+                protocol, "ValidationError", str(invalid), 400, request_id=request_id, method=method
+            )
         duration = min(max(datetime.timedelta(seconds=seconds), _MIN_SESSION), _MAX_SESSION)
         session = self.store.issue_role_session(
-            role_arn, call.params["RoleSessionName"], duration=duration
+            role_arn, call.params["RoleSessionName"], duration=duration, **shape
         )
         return _xml(sts.assumed_role(session, _role_id(role_arn), request_id))
 
@@ -410,6 +426,42 @@ def _failing_as_aws(
             )
 
     return guarded
+
+
+def _session_shape(
+    params: dict[str, Any], caller: Credential, role: moto_state.RolePolicies | None
+) -> dict[str, Any]:
+    """What AssumeRole makes the new session carry besides its role: principal tags (the
+    role's, overridden by the session tags passed, and the caller's transitive tags, which
+    persist through role chaining), session policies, and the source identity (set once, kept
+    through chaining). ValueError for a managed session policy that does not exist.
+
+    IAM guide, "Passing session tags in AWS STS"
+    (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_session-tags.html); session policies
+    (https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies.html#policies_session);
+    source identity (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_temp_control-access_monitor.html).
+    """
+    passed = {str(t["Key"]): str(t.get("Value", "")) for t in params.get("Tags") or ()}
+    inherited = {k: v for k, v in caller.tags if k in caller.transitive_tag_keys}
+    tags = {**dict(role.tags if role else ()), **passed, **inherited}
+    transitive = caller.transitive_tag_keys | {
+        str(k) for k in params.get("TransitiveTagKeys") or ()
+    }
+    policies: list[tuple[str, str]] = []
+    if params.get("Policy"):
+        policies.append(("inline session policy", str(params["Policy"])))
+    for entry in params.get("PolicyArns") or ():
+        arn = str(entry.get("arn", ""))
+        document = moto_state.managed_policy_document(arn, str(params["RoleArn"]).split(":")[4])
+        if document is None:
+            raise ValueError(f"The session policy {arn} does not exist or is not attachable.")
+        policies.append((f"session policy {arn}", document))
+    return {
+        "tags": tuple(tags.items()),
+        "transitive_tag_keys": frozenset(transitive),
+        "session_policies": tuple(policies),
+        "source_identity": caller.source_identity or params.get("SourceIdentity"),
+    }
 
 
 def _role_id(arn: str) -> str | None:

@@ -56,6 +56,8 @@ class RolePolicies:
     boundary: str | None
     trust: str
     role_id: str  # the unique id (AROA...) STS shows in AssumedRoleId
+    tags: tuple[tuple[str, str], ...] = ()
+    max_session_seconds: int = 3600
 
 
 def _iam(account_id: str):  # type: ignore[no-untyped-def]
@@ -83,7 +85,21 @@ def role_policies(role_arn: str) -> RolePolicies | None:
         boundary.document if boundary is not None else None,
         role.assume_role_policy_document,
         role.id,
+        _tags(role.tags),
+        int(role.max_session_duration or 3600),
     )
+
+
+def _tags(held: Any) -> tuple[tuple[str, str], ...]:
+    """moto keeps tags as a list or a dict of ``{"Key", "Value"}`` entries."""
+    entries = held.values() if isinstance(held, dict) else held or ()
+    return tuple((str(tag["Key"]), str(tag.get("Value", ""))) for tag in entries)
+
+
+def managed_policy_document(arn: str, account_id: str) -> str | None:
+    """The default version of a managed policy as ``account_id`` sees it, or None."""
+    policy = _iam(account_id).managed_policies.get(arn)
+    return _default_document(policy) if policy is not None else None
 
 
 @dataclass(frozen=True)
