@@ -39,7 +39,7 @@ from harness.gateway.sigv4 import parse_signature, verify
 from harness.policy import Decision, Policy, PolicyError, Principal, Request, evaluate
 from harness.policy.evaluate import RESOURCE_POLICY_NAME
 from harness.policy.grants import with_grants
-from harness.targets.local import moto_organizations, moto_state, sts
+from harness.targets.local import moto_organizations, moto_state, object_ownership, sts
 from harness.targets.local.authorization import Check, check_for, trust_check
 from harness.targets.local.decision_log import DecisionLog, LoggedDecision
 
@@ -212,6 +212,15 @@ class Gateway:
                 return render_service_error(
                     protocol, code, message, 400, request_id=request_id, method=method
                 )
+        if object_ownership.acl_refused(call):
+            return render_service_error(
+                protocol,
+                "AccessControlListNotSupported",
+                object_ownership.MESSAGE,
+                400,
+                request_id=request_id,
+                method=method,
+            )
         if call.signing_name == "sts":
             return self._sts(call, credential, protocol, method, request_id)
         environ["wsgi.input"] = io.BytesIO(body)

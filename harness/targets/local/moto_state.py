@@ -219,6 +219,12 @@ def bucket_policy(bucket: str) -> str | None:
     return policy.decode() if isinstance(policy, bytes) else policy
 
 
+def bucket_object_ownership(bucket: str) -> str | None:
+    """The bucket's Object Ownership setting (``BucketOwnerEnforced``, ...), if it has one."""
+    found = _bucket(bucket)
+    return found.ownership_rule if found is not None else None
+
+
 def bucket_default_kms_key(bucket: str) -> str | None:
     """The key of the bucket's default SSE-KMS encryption as configured (id, ARN or alias;
     ``alias/aws/s3`` when it names none); None without an SSE-KMS default."""
