@@ -43,8 +43,9 @@ from harness.policy.evaluate import Decision, Request
 from harness.policy.policy import KIND_NAMES, StatementRef
 from harness.policy.principal import Principal
 
-# The grant operations that take an encryption context, to which constraints apply.
-_CONTEXT_OPERATIONS = frozenset(
+# The cryptographic operations of a symmetric key, which take an encryption context (grant
+# constraints apply to them), lower-cased.
+CONTEXT_OPERATIONS = frozenset(
     {
         "encrypt",
         "decrypt",
@@ -158,7 +159,7 @@ class Grant:
                 creating.operations <= self.operations
                 and self.constraints.at_least_as_strict(creating.constraints)
             )
-        if operation in _CONTEXT_OPERATIONS:
+        if operation in CONTEXT_OPERATIONS:
             return self.constraints.admit(_request_context(request))
         return True
 

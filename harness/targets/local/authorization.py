@@ -13,7 +13,7 @@ from typing import Any
 
 from harness.gateway.authz_map import AuthzCall
 from harness.policy.evaluate import ResourceKind
-from harness.policy.grants import Grant
+from harness.policy.grants import CONTEXT_OPERATIONS, Grant
 from harness.targets.local import moto_state
 
 _S3_ARN = "arn:aws:s3:::"
@@ -52,23 +52,13 @@ class Check:
         return ("KMS." + code if self.call.on_behalf_of else code), message
 
 
-_CRYPTOGRAPHIC = frozenset(
-    {
-        "encrypt",
-        "decrypt",
-        "reencryptfrom",
-        "reencryptto",
-        "generatedatakey",
-        "generatedatakeywithoutplaintext",
-        "generatedatakeypair",
-        "generatedatakeypairwithoutplaintext",
-        "sign",
-        "verify",
-        "generatemac",
-        "verifymac",
-        "derivesharedsecret",
-    }
-)
+_CRYPTOGRAPHIC = CONTEXT_OPERATIONS | {
+    "sign",
+    "verify",
+    "generatemac",
+    "verifymac",
+    "derivesharedsecret",
+}
 
 
 def _account_of(arn: str, default: str) -> str:
