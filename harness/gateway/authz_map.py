@@ -91,6 +91,9 @@ class ResourceState(Protocol):
     def ciphertext_kms_key(self, ciphertext: bytes) -> str | None:
         """The KMS key that produced a ciphertext blob (Decrypt without ``KeyId``)."""
 
+    def grant_key_arn(self, grant_token: str) -> str | None:
+        """The key of the grant a grant token stands for (RetireGrant by token)."""
+
     def role_arn(self, account_id: str, role_name: str) -> str | None:
         """A role's ARN including its path."""
 
@@ -114,6 +117,9 @@ class NoResourceState:
         return None
 
     def ciphertext_kms_key(self, ciphertext: bytes) -> str | None:
+        return None
+
+    def grant_key_arn(self, grant_token: str) -> str | None:
         return None
 
     def role_arn(self, account_id: str, role_name: str) -> str | None:
@@ -199,6 +205,15 @@ def _kms_ciphertext_key(value: Any, env: _Env) -> str | None:
     return _kms_key(env.state.ciphertext_kms_key(blob), env)
 
 
+def _kms_grant_key(value: Any, env: _Env) -> str | None:
+    return None if value is None else env.state.grant_key_arn(str(value))
+
+
+def _names(value: Any, env: _Env) -> list[str] | None:
+    """The member names of a structure (``kms:GrantConstraintType`` from ``Constraints``)."""
+    return [str(name) for name in value] if isinstance(value, Mapping) and value else None
+
+
 def _s3_copy_source(value: Any, env: _Env) -> str | None:
     """``x-amz-copy-source`` is ``[/]bucket/key[?versionId=…]``, URL-encoded."""
     if value is None:
@@ -265,10 +280,12 @@ def _lower(value: Any, env: _Env) -> str | None:
     return None if value is None else str(value).lower()
 
 
-_RESOLVERS: dict[str, Callable[[Any, _Env], str | None]] = {
+_RESOLVERS: dict[str, Callable[[Any, _Env], str | list[str] | None]] = {
     "kms_key": _kms_key,
     "kms_alias": _kms_alias,
     "kms_ciphertext_key": _kms_ciphertext_key,
+    "kms_grant_key": _kms_grant_key,
+    "names": _names,
     "s3_copy_source": _s3_copy_source,
     "iam_role": _iam_role,
     "iam_path": _iam_path,
@@ -333,6 +350,12 @@ def _principal_context(
     }
     if credential.principal_type is PrincipalType.USER:
         context["aws:username"] = credential.arn.rsplit("/", 1)[1]
+    # IAM guide, "Passing session tags in AWS STS": a session's tags (and its role's) are
+    # aws:PrincipalTag/<key> (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_session-tags.html).
+    for key, value in credential.tags:
+        context[f"aws:PrincipalTag/{key}"] = value
+    if credential.source_identity:
+        context["aws:SourceIdentity"] = credential.source_identity
     if credential.is_temporary:
         context["aws:TokenIssueTime"] = credential.issued_at.strftime("%Y-%m-%dT%H:%M:%SZ")
     if facts.source_ip:
@@ -384,6 +407,8 @@ class AuthorizationMapper:
             for resource in self._resources(service, spec.get("resources"), env, operation)
         ]
         for extra in spec.get("also", []):
+            if "if_param" in extra and env.param(extra["if_param"]) is None:
+                continue
             extra_action = self._action(prefix, extra["action"], {}, env)
             result += [
                 AuthzCall(extra_action, resource, dict(context))
@@ -443,6 +468,12 @@ class AuthorizationMapper:
                 for name, value in mapping.items():
                     context[f"{key_prefix}:{name}"] = str(value)
                 context[f"{key_prefix}Keys"] = [str(name) for name in mapping]
+        for key_prefix, member in service.get("context_tag_lists", {}).items():
+            tags = [t for t in env.param(member) or () if isinstance(t, Mapping) and "Key" in t]
+            for tag in tags:
+                context[f"{key_prefix}/{tag['Key']}"] = str(tag.get("Value", ""))
+            if tags:
+                context["aws:TagKeys"] = [str(tag["Key"]) for tag in tags]
         return context
 
     def _implied_kms_call(

@@ -51,6 +51,13 @@ class Credential:
         default_factory=lambda: datetime.datetime.now(datetime.UTC)
     )
     called_via: tuple[str, ...] = ()
+    # A role session's principal tags (its role's tags, overridden by session tags), which
+    # of them are transitive, the session policies it was made with (name, document), and
+    # its source identity.
+    tags: tuple[tuple[str, str], ...] = ()
+    transitive_tag_keys: frozenset[str] = frozenset()
+    session_policies: tuple[tuple[str, str], ...] = ()
+    source_identity: str | None = None
 
     @property
     def via_service(self) -> str | None:
@@ -136,6 +143,10 @@ class CredentialStore:
         *,
         duration: datetime.timedelta = DEFAULT_SESSION_DURATION,
         now: datetime.datetime | None = None,
+        tags: tuple[tuple[str, str], ...] = (),
+        transitive_tag_keys: frozenset[str] = frozenset(),
+        session_policies: tuple[tuple[str, str], ...] = (),
+        source_identity: str | None = None,
     ) -> Credential:
         """Issue temporary credentials for an AssumeRole session of ``role_arn``.
 
@@ -159,6 +170,10 @@ class CredentialStore:
                 account_id=account_id,
                 expiration=issued + duration,
                 issued_at=issued,
+                tags=tags,
+                transitive_tag_keys=transitive_tag_keys,
+                session_policies=session_policies,
+                source_identity=source_identity,
             )
         )
 

@@ -38,7 +38,8 @@ from harness.gateway.request_ids import new_request_id, with_request_id
 from harness.gateway.sigv4 import parse_signature, verify
 from harness.policy import Decision, Policy, PolicyError, Principal, Request, evaluate
 from harness.policy.evaluate import RESOURCE_POLICY_NAME
-from harness.targets.local import moto_organizations, moto_state, sts
+from harness.policy.grants import with_grants
+from harness.targets.local import moto_organizations, moto_state, object_ownership, sts
 from harness.targets.local.authorization import Check, check_for, trust_check
 from harness.targets.local.decision_log import DecisionLog, LoggedDecision
 
@@ -187,7 +188,10 @@ class Gateway:
             authz_calls = self.authorization.calls(call, credential, facts)
         except UnmappedOperationError as unmapped:
             return self._refuse_unmapped(credential.arn, str(unmapped), exchange, protocol, method)
-        checks = [check_for(authz, credential.account_id, call.region) for authz in authz_calls]
+        checks = [
+            check_for(authz, credential.account_id, call.region, call.params)
+            for authz in authz_calls
+        ]
         principal = principal_of(credential)
         for check in checks:
             decision = self.decide(principal, credential, check, exchange)
@@ -201,6 +205,22 @@ class Gateway:
                     request_id=request_id,
                     method=method,
                 )
+        for check in checks:
+            state_error = check.key_state_error()
+            if state_error is not None:
+                code, message = state_error
+                return render_service_error(
+                    protocol, code, message, 400, request_id=request_id, method=method
+                )
+        if object_ownership.acl_refused(call):
+            return render_service_error(
+                protocol,
+                "AccessControlListNotSupported",
+                object_ownership.MESSAGE,
+                400,
+                request_id=request_id,
+                method=method,
+            )
         if call.signing_name == "sts":
             return self._sts(call, credential, protocol, method, request_id)
         environ["wsgi.input"] = io.BytesIO(body)
@@ -291,7 +311,13 @@ class Gateway:
                 boundary=boundary,
                 scps=scps,
                 rcps=rcps,
+                session=[
+                    Policy.coerce(document, name)
+                    for name, document in (credential.session_policies if credential else ())
+                ],
             )
+            if check.grants:
+                decision = with_grants(decision, request, check.grants, check.creating)
         except PolicyError as error:
             decision = Decision(False, f"Denied: a policy that applies cannot be read: {error}")
         caller = principal.arn
@@ -366,9 +392,21 @@ class Gateway:
                 request_id=request_id,
                 method=method,
             )
+        role = moto_state.role_policies(role_arn)
+        try:
+            if role is not None and seconds > role.max_session_seconds:
+                raise ValueError(
+                    "The requested DurationSeconds exceeds the MaxSessionDuration set for "
+                    "this role."
+                )
+            shape = _session_shape(call.params, credential, role)
+        except ValueError as invalid:
+            return render_service_error(
+                protocol, "ValidationError", str(invalid), 400, request_id=request_id, method=method
+            )
         duration = min(max(datetime.timedelta(seconds=seconds), _MIN_SESSION), _MAX_SESSION)
         session = self.store.issue_role_session(
-            role_arn, call.params["RoleSessionName"], duration=duration
+            role_arn, call.params["RoleSessionName"], duration=duration, **shape
         )
         return _xml(sts.assumed_role(session, _role_id(role_arn), request_id))
 
@@ -397,6 +435,42 @@ def _failing_as_aws(
             )
 
     return guarded
+
+
+def _session_shape(
+    params: dict[str, Any], caller: Credential, role: moto_state.RolePolicies | None
+) -> dict[str, Any]:
+    """What AssumeRole makes the new session carry besides its role: principal tags (the
+    role's, overridden by the session tags passed, and the caller's transitive tags, which
+    persist through role chaining), session policies, and the source identity (set once, kept
+    through chaining). ValueError for a managed session policy that does not exist.
+
+    IAM guide, "Passing session tags in AWS STS"
+    (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_session-tags.html); session policies
+    (https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies.html#policies_session);
+    source identity (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_temp_control-access_monitor.html).
+    """
+    passed = {str(t["Key"]): str(t.get("Value", "")) for t in params.get("Tags") or ()}
+    inherited = {k: v for k, v in caller.tags if k in caller.transitive_tag_keys}
+    tags = {**dict(role.tags if role else ()), **passed, **inherited}
+    transitive = caller.transitive_tag_keys | {
+        str(k) for k in params.get("TransitiveTagKeys") or ()
+    }
+    policies: list[tuple[str, str]] = []
+    if params.get("Policy"):
+        policies.append(("inline session policy", str(params["Policy"])))
+    for entry in params.get("PolicyArns") or ():
+        arn = str(entry.get("arn", ""))
+        document = moto_state.managed_policy_document(arn, str(params["RoleArn"]).split(":")[4])
+        if document is None:
+            raise ValueError(f"The session policy {arn} does not exist or is not attachable.")
+        policies.append((f"session policy {arn}", document))
+    return {
+        "tags": tuple(tags.items()),
+        "transitive_tag_keys": frozenset(transitive),
+        "session_policies": tuple(policies),
+        "source_identity": caller.source_identity or params.get("SourceIdentity"),
+    }
 
 
 def _role_id(arn: str) -> str | None:
@@ -453,7 +527,12 @@ def _moto_account(checks: list[Check], credential: Credential) -> str:
     """The account moto should act in: the caller's, except for a KMS call on another
     account's key (moto looks keys up only in the account it acts in)."""
     for check in checks:
-        if check.resource_kind == "kms-key" and check.call.on_behalf_of is None:
+        on_key = check.resource_kind == "kms-key" or ":key/" in check.call.resource
+        if (
+            on_key
+            and check.call.resource.startswith("arn:aws:kms:")
+            and not check.call.on_behalf_of
+        ):
             return check.resource_account
     return credential.account_id
 

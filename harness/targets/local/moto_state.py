@@ -30,6 +30,7 @@ from moto.sagemaker.models import sagemaker_backends
 from moto.stepfunctions.models import stepfunctions_backends
 
 from harness.policy.arns import iam_entity
+from harness.policy.grants import Grant
 
 PARTITION = "aws"
 AWS_MANAGED_S3_KEY = "alias/aws/s3"
@@ -43,6 +44,8 @@ class KeyInfo:
     arn: str
     account_id: str
     policy: str
+    state: str  # Enabled, Disabled, PendingDeletion, ...
+    grants: tuple[Grant, ...]
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,8 @@ class RolePolicies:
     boundary: str | None
     trust: str
     role_id: str  # the unique id (AROA...) STS shows in AssumedRoleId
+    tags: tuple[tuple[str, str], ...] = ()
+    max_session_seconds: int = 3600
 
 
 def _iam(account_id: str):  # type: ignore[no-untyped-def]
@@ -80,7 +85,21 @@ def role_policies(role_arn: str) -> RolePolicies | None:
         boundary.document if boundary is not None else None,
         role.assume_role_policy_document,
         role.id,
+        _tags(role.tags),
+        int(role.max_session_duration or 3600),
     )
+
+
+def _tags(held: Any) -> tuple[tuple[str, str], ...]:
+    """moto keeps tags as a list or a dict of ``{"Key", "Value"}`` entries."""
+    entries = held.values() if isinstance(held, dict) else held or ()
+    return tuple((str(tag["Key"]), str(tag.get("Value", ""))) for tag in entries)
+
+
+def managed_policy_document(arn: str, account_id: str) -> str | None:
+    """The default version of a managed policy as ``account_id`` sees it, or None."""
+    policy = _iam(account_id).managed_policies.get(arn)
+    return _default_document(policy) if policy is not None else None
 
 
 @dataclass(frozen=True)
@@ -200,6 +219,12 @@ def bucket_policy(bucket: str) -> str | None:
     return policy.decode() if isinstance(policy, bytes) else policy
 
 
+def bucket_object_ownership(bucket: str) -> str | None:
+    """The bucket's Object Ownership setting (``BucketOwnerEnforced``, ...), if it has one."""
+    found = _bucket(bucket)
+    return found.ownership_rule if found is not None else None
+
+
 def bucket_default_kms_key(bucket: str) -> str | None:
     """The key of the bucket's default SSE-KMS encryption as configured (id, ARN or alias;
     ``alias/aws/s3`` when it names none); None without an SSE-KMS default."""
@@ -244,7 +269,24 @@ def kms_key(reference: str, region: str, caller_account: str) -> KeyInfo | None:
     key = backend.keys.get(key_id) if key_id else None
     if key is None:
         return None
-    return KeyInfo(arn=key.arn, account_id=account_id, policy=key.policy)
+    return _key_info(key, account_id)
+
+
+def _key_info(key: Any, account_id: str) -> KeyInfo:
+    grants = tuple(Grant.from_api(key.arn, grant.to_json()) for grant in key.grants.values())
+    return KeyInfo(key.arn, account_id, key.policy, key.key_state, grants)
+
+
+def kms_grant_by_token(token: str) -> tuple[KeyInfo, Grant] | None:
+    """The key and grant a grant token stands for (moto's tokens are unique across keys)."""
+    for account_id, regions in list(kms_backends.items()):
+        for backend in list(regions.values()):
+            for key in list(backend.keys.values()):
+                for grant in list(key.grants.values()):
+                    if grant.token == token:
+                        info = _key_info(key, account_id)
+                        return info, Grant.from_api(key.arn, grant.to_json())
+    return None
 
 
 class MotoResourceState:
@@ -276,6 +318,10 @@ class MotoResourceState:
                 if key is not None:
                     return key.arn
         return None
+
+    def grant_key_arn(self, grant_token: str) -> str | None:
+        found = kms_grant_by_token(grant_token)
+        return found[0].arn if found is not None else None
 
     def role_arn(self, account_id: str, role_name: str) -> str | None:
         role = next((r for r in _iam(account_id).get_roles() if r.name == role_name), None)
