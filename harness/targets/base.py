@@ -168,9 +168,11 @@ class Target(ABC):
         role_arn: str | None = None,
     ) -> dict[str, str]:
         """Create ``name`` in ``account`` as the deployer (with ``role_arn`` as the stack's
-        service role if given), wait for it, and return its outputs.
+        service role if given), or update it if it exists, so deploying again converges; wait
+        for it and return its outputs.
 
-        Raises :class:`StackFailed` with the failed resources' reasons.
+        Raises :class:`StackFailed` with the failed resources' reasons; a failed update has
+        rolled back to the stack as it was.
         """
         cloudformation = self.client("cloudformation", self.session(account))
         request: dict[str, Any] = {
@@ -185,8 +187,18 @@ class Target(ABC):
             request["RoleARN"] = role_arn
         if self.stack_tags:
             request["Tags"] = [{"Key": k, "Value": v} for k, v in self.stack_tags.items()]
-        cloudformation.create_stack(**request)
-        stack = self._wait(cloudformation, name, "CREATE_COMPLETE")
+        stack = self._describe(cloudformation, name)
+        if stack is None:
+            cloudformation.create_stack(**request)
+            stack = self._wait(cloudformation, name, "CREATE_COMPLETE")
+        else:
+            try:
+                cloudformation.update_stack(**request)
+            except ClientError as error:
+                if "No updates are to be performed" not in str(error):
+                    raise
+            else:
+                stack = self._wait(cloudformation, name, "UPDATE_COMPLETE")
         return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
 
     def destroy_stack(self, account: str, name: str, role_arn: str | None = None) -> None:
