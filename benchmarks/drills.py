@@ -1,9 +1,11 @@
 """Run the reliability drills (tests/drills/) and print one line per drill with its outcome and
 duration, then ``drills_passed=<n> of=<m>``.
 
-    python benchmarks/drills.py [pytest args, e.g. -k provider]
+    python benchmarks/drills.py [--nightly] [pytest args, e.g. -k provider]
 
-The outcomes and durations are pytest's own, read from the JUnit file of one run.
+The drills of ``tox -e drills``; with ``--nightly`` also the slow ones of ``tox -e
+drills-nightly`` (interrupts at the checks and at teardown, two runs at once). The outcomes and
+durations are pytest's own, read from the JUnit file of one run.
 """
 
 from __future__ import annotations
@@ -18,6 +20,10 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 def main(argv: list[str]) -> int:
+    if "--nightly" in argv:
+        argv = [a for a in argv if a != "--nightly"]
+    else:
+        argv = ["-m", "not nightly", *argv]
     with tempfile.TemporaryDirectory(prefix="drills-") as folder:
         junit = Path(folder) / "junit.xml"
         pytest = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]

@@ -125,9 +125,15 @@ EXIT_CODES = (
     ),
     (
         "2, 4",
-        "the run was interrupted (2) or the command line is wrong (2 from `harness`, "
-        "4 from pytest)",
+        "the run was interrupted other than by a signal (2) or the command line is wrong "
+        "(2 from `harness`, 4 from pytest)",
     ),
+    (
+        "130",
+        "interrupted by SIGINT (Ctrl-C): teardown ran first (a signal during teardown does not "
+        "stop it) and the summary says in which phase",
+    ),
+    ("143", "interrupted by SIGTERM, as 130"),
     ("5", "no check was collected (e.g. a `-k` that matches nothing): a failure to fix"),
 )
 

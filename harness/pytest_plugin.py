@@ -31,6 +31,7 @@ from harness.deploy.pipeline import PipelineRun, follow_execution
 from harness.deploy.principals import PrincipalSessions
 from harness.evidence import StatementCited
 from harness.evidence.explain import HasDecisionLog
+from harness.interrupts import Interrupts
 from harness.locate import StatementLocator
 from harness.policy.access_matrix import Allowlist
 from harness.promises import ALLOW_UNPROVEN_HELP, NUMBERS, exit_code
@@ -49,6 +50,8 @@ from harness.templates import ACCOUNT_TEMPLATES, TemplateError, load_template
 from harness.validation import Inputs, deployed_templates, problems
 
 RECORD = pytest.StashKey[RunRecord]()
+INTERRUPTS = pytest.StashKey[Interrupts]()
+PENDING_TEARDOWN = pytest.StashKey[Callable[[], None]]()
 STARTED = pytest.StashKey[float]()
 SETTINGS = pytest.StashKey[Settings]()
 
@@ -121,6 +124,18 @@ def pytest_configure(config: pytest.Config) -> None:
         target=config.getoption("target"), allow_unproven=config.getoption("allow_unproven")
     )
     config.stash[STARTED] = time.monotonic()
+    interrupts = Interrupts()
+    if interrupts.install():
+        config.add_cleanup(interrupts.restore)  # the first cleanup added runs last
+    config.stash[INTERRUPTS] = interrupts
+
+
+def _enter(config: pytest.Config, phase: str) -> None:
+    """The run is now in ``phase`` (what an interruption names); a progress line says so."""
+    interrupts = config.stash[INTERRUPTS]
+    if interrupts.phase != phase:
+        interrupts.phase = phase
+        progress_writer(config)(f"phase: {phase}")
 
 
 def _refuse_bad_inputs(config: pytest.Config) -> None:
@@ -152,6 +167,7 @@ def progress_writer(config: pytest.Config) -> Callable[[str], None]:
             return
         with capture.global_and_fixture_disabled():
             terminal.write_line(line)
+            terminal.flush()  # seen as it happens in a CI log (a pipe), not at the end
 
     return write
 
@@ -206,6 +222,7 @@ def started_target(config: pytest.Config) -> Target:
         # log is copied into the reports before the target stops.
         options = {"organization": True} if config.stash[SCPS] else {}
         target = make_target(config.getoption("target"), **options)
+        _enter(config, "target start")
         progress_writer(config)(f"starting target {target.name}")
         began = time.monotonic()
         try:
@@ -247,6 +264,12 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         )
 
 
+def pytest_runtest_call(item: pytest.Item) -> None:
+    """A check's own code runs: the run is in its checks phase (its fixtures are set up)."""
+    if "harness_target" in getattr(item, "fixturenames", ()):
+        _enter(item.config, "checks")
+
+
 @pytest.fixture(scope="session")
 def harness_settings(pytestconfig: pytest.Config, harness_target: Target) -> Settings:
     settings = Settings.for_target(harness_target, pytestconfig.getoption("prefix"))
@@ -285,6 +308,7 @@ def deployment(
             + "; ".join(f"{a} has {', '.join(t)}" for a, t in unsupported.items())
         )
     began = time.monotonic()
+    _enter(pytestconfig, "deploy")
     try:
         scps = pytestconfig.stash[SCPS]
         if scps:
@@ -300,26 +324,44 @@ def deployment(
         _teardown(pytestconfig, harness_target, harness_settings)
         raise
     record.phases["deploy"] = time.monotonic() - began
+    _enter(pytestconfig, "checks")
+    # Interrupted, pytest tears session fixtures down only after the reports are written;
+    # the session's end runs what is pending first (see pytest_sessionfinish).
+    pytestconfig.stash[PENDING_TEARDOWN] = lambda: _teardown(
+        pytestconfig, harness_target, harness_settings
+    )
     yield deployed
-    _teardown(pytestconfig, harness_target, harness_settings)
+    _pending_teardown(pytestconfig)
+    if record.leftovers or record.teardown_errors:
+        raise AssertionError(
+            "teardown left resources behind: "
+            + "; ".join(record.leftovers + record.teardown_errors)
+            + " — run `harness destroy` and check those resources by hand"
+        )
+
+
+def _pending_teardown(config: pytest.Config) -> None:
+    """Run the deployment's teardown if it has not run yet."""
+    pending = config.stash.get(PENDING_TEARDOWN, None)
+    if pending is not None:
+        del config.stash[PENDING_TEARDOWN]
+        pending()
 
 
 def _teardown(config: pytest.Config, target: Target, settings: Settings) -> None:
+    """Tear the deployment down, signals held off meanwhile; what is left goes into the
+    record (which fails the run)."""
     progress = progress_writer(config)
     if config.getoption("keep"):
         progress("--keep: leaving the deployment in place (harness destroy removes it)")
         return
     began = time.monotonic()
-    report = teardown(target, settings, progress)
+    progress("phase: teardown")
+    with config.stash[INTERRUPTS].shielded("teardown"):
+        report = teardown(target, settings, progress)
     record = config.stash[RECORD]
     record.phases["teardown"] = time.monotonic() - began
     record.leftovers, record.teardown_errors = report.left, report.errors
-    if not report.clean:
-        raise AssertionError(
-            "teardown left resources behind: "
-            + "; ".join(report.left + report.errors)
-            + " — run `harness destroy` and check those resources by hand"
-        )
 
 
 @pytest.fixture(scope="session")
@@ -329,6 +371,7 @@ def pipeline_run(
     """The execution the push started, followed to its end; the approval answered."""
     record = pytestconfig.stash[RECORD]
     began = time.monotonic()
+    _enter(pytestconfig, "pipeline")
     codepipeline = harness_target.client("codepipeline", harness_target.session("shared-services"))
     run = follow_execution(
         codepipeline,
@@ -339,6 +382,7 @@ def pipeline_run(
     )
     record.phases["pipeline"] = time.monotonic() - began
     record.pipeline_stages = run.stage_seconds()
+    _enter(pytestconfig, "checks")
     return run
 
 
@@ -442,9 +486,14 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if config.getoption("collectonly"):
         return  # only listing the checks: nothing was meant to be proven
     record = config.stash[RECORD]
+    record.interruption = config.stash[INTERRUPTS].received
+    if record.interruption is not None:
+        _pending_teardown(config)
     _close_the_clock(config, record)
     unproven = bool(record.unproven())
     record.exit_status = exit_code(exitstatus, record.ok, unproven, record.allow_unproven)
+    if record.interruption is not None:
+        record.exit_status = record.interruption.exit_code
     session.exitstatus = record.exit_status
     junit = config.stash.get(xml_key, None)
     if junit is not None:

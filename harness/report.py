@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.evidence.model import StatementCited
+from harness.interrupts import Interruption
 from harness.promises import PromiseVerdict, Verdict, judge
 from harness.rules import all_rules, live_rule
 
@@ -71,6 +72,7 @@ class RunRecord:
     target_log: Path | None = None  # the target's own log, where it keeps one
     allow_unproven: bool = False
     exit_status: int | None = None  # set by the plugin when the session ends
+    interruption: Interruption | None = None  # the signal that stopped the run, and when
 
     def counts(self) -> dict[str, int]:
         counted = dict.fromkeys(OUTCOME_ORDER, 0)
@@ -200,8 +202,12 @@ def totals(record: RunRecord) -> str:
     findings = [f"FAILED: {_names(failed)}"] if failed else []
     findings += [f"UNPROVEN: {_names(unproven)}"] if unproven else []
     status = record.exit_status
+    if record.interruption is not None:
+        findings.insert(0, record.interruption.describe())
     # pytest's own unhappy statuses (interrupted, usage, nothing collected) fail the run too
-    if not record.ok or status not in (None, 0, 3):
+    if record.interruption is not None:
+        label = "INTERRUPTED"
+    elif not record.ok or status not in (None, 0, 3):
         label = "FAIL"
     else:
         label = "UNPROVEN" if unproven else "PASS"
@@ -240,6 +246,21 @@ def junit_properties(record: RunRecord) -> list[tuple[str, str]]:
     return properties
 
 
+def interruption_lines(record: RunRecord) -> list[str]:
+    """Where a signal stopped the run and what its teardown then did (empty when none did)."""
+    if record.interruption is None:
+        return []
+    teardown = record.phases.get("teardown")
+    if teardown is None:
+        after = "no teardown ran (nothing was deployed, or --keep)"
+    else:
+        left = len(record.leftovers) + len(record.teardown_errors)
+        after = f"teardown ran ({teardown:.1f} s), leak check: " + (
+            f"{left} left behind" if left else "nothing left"
+        )
+    return [f"{record.interruption.describe()}; {after}"]
+
+
 def teardown_lines(record: RunRecord) -> list[str]:
     lines = [f"left behind: {what}" for what in record.leftovers]
     lines += [f"teardown error: {error}" for error in record.teardown_errors]
@@ -262,7 +283,7 @@ def summary_text(record: RunRecord) -> str:
     if record.pipeline_stages:
         stages = record.pipeline_stages.items()
         parts += ["pipeline stages: " + ", ".join(f"{k} {v:.1f} s" for k, v in stages)]
-    parts += teardown_lines(record)
+    parts += teardown_lines(record) + interruption_lines(record)
     parts.append(totals(record))
     return "\n".join(parts)
 
@@ -270,6 +291,9 @@ def summary_text(record: RunRecord) -> str:
 def summary_markdown(record: RunRecord) -> str:
     """The same summary as a Markdown page, with the failures' full messages."""
     parts = [f"# Compliance run on `{record.target}`", "", f"**{totals(record)}**", ""]
+    if record.interruption is not None:
+        parts += ["## Interrupted", "", *(f"- {line}" for line in interruption_lines(record))]
+        parts.append("")
     parts += ["## Promises", "", _markdown_table(_verdict_rows(record, statements=True)), ""]
     failures = [c for c in record.checks if c.outcome in {"failed", "error"}]
     if failures:

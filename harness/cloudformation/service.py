@@ -19,7 +19,7 @@ from harness.cloudformation.errors import (
 )
 from harness.cloudformation.plan import Output, Plan, stack_arn
 from harness.cloudformation.providers.base import ClientFactory
-from harness.cloudformation.stack import Operation, Stack
+from harness.cloudformation.stack import BeforeProvider, Operation, Stack
 from harness.deadlines import Workers
 
 STACK_NAME = re.compile(r"[a-zA-Z][-a-zA-Z0-9]{0,127}")
@@ -53,7 +53,7 @@ class CloudFormationService:
         self,
         clients_for: ClientsFor,
         run_in_background: bool = True,
-        before_provider: Callable[[str, str], None] | None = None,
+        before_provider: BeforeProvider | None = None,
     ) -> None:
         self.clients_for = clients_for
         self.run_in_background = run_in_background
@@ -136,12 +136,16 @@ class CloudFormationService:
         return stack
 
     def delete_stack(self, caller: Caller, name: str, role_arn: str | None = None) -> None:
-        """Start deleting a stack; deleting one that does not exist is not an error (as AWS)."""
+        """Start deleting a stack; deleting one that does not exist is not an error (as AWS).
+        A create still in progress (a stuck resource) is abandoned and what it made deleted,
+        as CloudFormation cancels a create to delete; other operations in progress go on."""
         stack = self._find(caller, name)
         if stack is None or stack.status == "DELETE_COMPLETE":
             return
         with stack.lock:
-            if stack.in_progress:
+            if stack.status == "CREATE_IN_PROGRESS" and stack.operation is not None:
+                stack.operation.abandon()
+            elif stack.in_progress:
                 return
             clients = self.clients_for(caller, role_arn or stack.role_arn)
             stack.status = "DELETE_IN_PROGRESS"
@@ -237,6 +241,7 @@ class CloudFormationService:
         self, stack: Stack, clients: ClientFactory, action: Callable[[Operation], None]
     ) -> None:
         operation = Operation(stack, clients, self._claim_exports, self.before_provider)
+        stack.operation = operation
         if not self.run_in_background:
             action(operation)
             return

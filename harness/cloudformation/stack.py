@@ -20,6 +20,8 @@ _LOG = logging.getLogger(__name__)
 
 ExportClaim = Callable[["Stack", dict[str, Output]], None]
 """Registers a stack's exports; raises `ResourceFailure` when a name is taken."""
+BeforeProvider = Callable[[str, str, str], None]
+"""(stack name, logical id, resource type) before a resource's create: a drill's fault."""
 
 
 def now() -> datetime:
@@ -72,6 +74,7 @@ class Stack:
     outputs: dict[str, Output] = field(default_factory=dict)
     events: list[StackEvent] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    operation: Operation | None = None  # the one running, or the last one
 
     def event(
         self,
@@ -105,6 +108,10 @@ class Change(NamedTuple):
     kind: str
     before: ResourceState | None
     after: ResourceState
+
+
+class Abandoned(Exception):
+    """The operation was abandoned (the stack is being deleted): it changes nothing more."""
 
 
 class StepFailed(Exception):
@@ -148,10 +155,16 @@ class Operation:
         stack: Stack,
         clients: ClientFactory,
         claim_exports: ExportClaim,
-        before_provider: Callable[[str, str], None] | None = None,
+        before_provider: BeforeProvider | None = None,
     ) -> None:
         self.stack, self.clients, self.claim_exports = stack, clients, claim_exports
         self.before_provider = before_provider  # a drill's fault, else None
+        self.abandoned = threading.Event()
+
+    def abandon(self) -> None:
+        """Stop this operation where it stands: a resource step still running (a stuck
+        service call) is undone when it returns, and nothing more is created."""
+        self.abandoned.set()
 
     def _context(self, plan: Plan, logical_id: str, salt: str = "") -> ProviderContext:
         naming = plan.naming(logical_id, salt)
@@ -185,8 +198,11 @@ class Operation:
         provider.check(logical_id, properties)
         ctx = self._context(plan, logical_id, salt)
         if self.before_provider is not None:
-            self.before_provider(self.stack.name, logical_id)
+            self.before_provider(self.stack.name, logical_id, type_name)
         created = provider.create(ctx, properties)
+        if self.abandoned.is_set():  # the stack went on to be deleted meanwhile
+            provider.delete(ctx, created.physical_id, properties)
+            raise Abandoned(logical_id)
         attributes = provider.attributes(ctx, created.physical_id, properties) | created.attributes
         self.stack.event(logical_id, type_name, "CREATE_COMPLETE", created.physical_id)
         return ResourceState(
@@ -248,9 +264,13 @@ class Operation:
         stack.set_status("CREATE_IN_PROGRESS", "User Initiated")
         failed = None
         for logical_id in plan.order:
+            if self.abandoned.is_set():
+                return  # the delete that abandoned it owns the stack now
             try:
                 stack.resources[logical_id] = self._create(plan, logical_id)
             except Exception as error:
+                if self.abandoned.is_set():
+                    return
                 self._record_failure(
                     logical_id, plan.resources[logical_id]["Type"], "CREATE", error
                 )
@@ -265,7 +285,8 @@ class Operation:
                 )
                 failed = stack.name
             else:
-                stack.set_status("CREATE_COMPLETE")
+                if not self.abandoned.is_set():
+                    stack.set_status("CREATE_COMPLETE")
                 return
         reason = f"The following resource(s) failed to create: [{failed}]. "
         if stack.disable_rollback:

@@ -168,9 +168,11 @@ class Target(ABC):
         role_arn: str | None = None,
     ) -> dict[str, str]:
         """Create ``name`` in ``account`` as the deployer (with ``role_arn`` as the stack's
-        service role if given), wait for it, and return its outputs.
+        service role if given), or update it if it exists, so deploying again converges; wait
+        for it and return its outputs.
 
-        Raises :class:`StackFailed` with the failed resources' reasons.
+        Raises :class:`StackFailed` with the failed resources' reasons; a failed update has
+        rolled back to the stack as it was.
         """
         cloudformation = self.client("cloudformation", self.session(account))
         request: dict[str, Any] = {
@@ -185,28 +187,22 @@ class Target(ABC):
             request["RoleARN"] = role_arn
         if self.stack_tags:
             request["Tags"] = [{"Key": k, "Value": v} for k, v in self.stack_tags.items()]
-        cloudformation.create_stack(**request)
-        stack = self._wait(cloudformation, name, "CREATE_COMPLETE")
+        wanted = create_or_update_stack(cloudformation, request)
+        if wanted is None:  # there already, as asked
+            stack = cloudformation.describe_stacks(StackName=name)["Stacks"][0]
+        else:
+            stack = self._wait(cloudformation, name, wanted)
         return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
 
     def destroy_stack(self, account: str, name: str, role_arn: str | None = None) -> None:
         """Delete ``name`` in ``account`` and wait until it is gone."""
         cloudformation = self.client("cloudformation", self.session(account))
         request = {"StackName": name} | ({"RoleARN": role_arn} if role_arn else {})
-        existing = self._describe(cloudformation, name)
+        existing = describe_stack(cloudformation, name)
         if existing is None:
             return
         cloudformation.delete_stack(**request)
         self._wait(cloudformation, existing["StackId"], "DELETE_COMPLETE")
-
-    @staticmethod
-    def _describe(cloudformation: BaseClient, name: str) -> dict[str, Any] | None:
-        try:
-            return cloudformation.describe_stacks(StackName=name)["Stacks"][0]
-        except ClientError as error:
-            if "does not exist" in str(error):
-                return None
-            raise
 
     def _wait(self, cloudformation: BaseClient, name: str, wanted: str) -> dict[str, Any]:
         bound_s = bound("stack_operation", self.stack_timeout_seconds)
@@ -232,6 +228,33 @@ class Target(ABC):
             events = cloudformation.describe_stack_events(StackName=name)["StackEvents"]
             raise StackFailed(f"{exceeded}; still {status}, {_in_progress(events)}") from exceeded
         raise AssertionError("poll ends by raising DeadlineExceeded")
+
+
+def describe_stack(cloudformation: BaseClient, name: str) -> dict[str, Any] | None:
+    """The stack called ``name``, or None when there is none."""
+    try:
+        stack: dict[str, Any] = cloudformation.describe_stacks(StackName=name)["Stacks"][0]
+    except ClientError as error:
+        if "does not exist" in str(error):
+            return None
+        raise
+    return stack
+
+
+def create_or_update_stack(cloudformation: BaseClient, request: Mapping[str, Any]) -> str | None:
+    """Create the stack ``request`` names, or update it when it exists (CloudFormation's
+    create-or-update, so deploying again converges); the status to wait for, or None when
+    the stack is there and the request changes nothing."""
+    if describe_stack(cloudformation, request["StackName"]) is None:
+        cloudformation.create_stack(**request)
+        return "CREATE_COMPLETE"
+    try:
+        cloudformation.update_stack(**request)
+    except ClientError as error:
+        if "No updates are to be performed" not in str(error):
+            raise
+        return None
+    return "UPDATE_COMPLETE"
 
 
 def _in_progress(events: list[dict[str, Any]]) -> str:

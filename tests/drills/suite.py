@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -10,9 +11,11 @@ REPO = Path(__file__).resolve().parents[2]
 SUITE = REPO / "tests" / "integration"
 
 
-def run_suite(report: Path, *options: str) -> subprocess.CompletedProcess[str]:
-    """The suite with the harness plugin and ``options``, its JUnit file and reports in
-    ``report``."""
+def run_suite(
+    report: Path, *options: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """The suite with the harness plugin and ``options`` (and ``env`` added to the
+    environment), its JUnit file and reports in ``report``."""
     return subprocess.run(
         [
             sys.executable,
@@ -35,4 +38,5 @@ def run_suite(report: Path, *options: str) -> subprocess.CompletedProcess[str]:
         text=True,
         timeout=300,
         check=False,
+        env={**os.environ, **(env or {})},
     )

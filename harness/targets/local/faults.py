@@ -3,42 +3,58 @@
 Off unless the variable is set, and only the local target reads it: the ``aws`` target's
 validation refuses a run with it set, so no fault can reach real accounts.
 
-``provider-raises:<n>``  the n-th resource a stack creates fails in its provider with an
-                         unexpected error (as a provider bug would), so the stack rolls back
+``provider-raises:<n>``     the n-th resource a stack creates fails in its provider with an
+                            unexpected error (as a provider bug would), so the stack rolls back
+``stack-hangs:<type>``      creating a resource of that type (``AWS::S3::Bucket``) never
+                            returns, as a stuck service call would, until the target stops
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
 from harness.validation import FAULT_VARIABLE
 
 VARIABLE = FAULT_VARIABLE
-BeforeProvider = Callable[[str, str], None]  # (stack name, logical id), before its create
+KINDS = ("provider-raises:<n>", "stack-hangs:<resource type>")
 
 
 class DrillFault(RuntimeError):
     """The error a drill puts in; anything else that fails is a real failure."""
 
 
+class BeforeProvider:
+    """The hook the CloudFormation engine calls before each resource's create: raises or
+    hangs where the fault says. :meth:`release` ends every hang (the target's stop)."""
+
+    def __init__(self, raise_at: int | None = None, hang_on: str | None = None) -> None:
+        self.raise_at, self.hang_on = raise_at, hang_on
+        self._created: dict[str, int] = {}
+        self._lock = threading.Lock()
+        self._released = threading.Event()
+
+    def __call__(self, stack: str, logical_id: str, type_name: str) -> None:
+        with self._lock:
+            self._created[stack] = count = self._created.get(stack, 0) + 1
+        if count == self.raise_at:
+            raise DrillFault(f"drill: the provider of {logical_id} raised (resource {count})")
+        if type_name == self.hang_on:
+            self._released.wait()
+            raise DrillFault(f"drill: {logical_id} ({type_name}) hung until the target stopped")
+
+    def release(self) -> None:
+        self._released.set()
+
+
 def before_provider(environ: Mapping[str, str]) -> BeforeProvider | None:
-    """The hook the CloudFormation engine calls before each resource's create, or None."""
+    """The fault ``HARNESS_FAULT`` names, or None when it names none."""
     spec = environ.get(VARIABLE, "")
     if not spec:
         return None
     kind, _, argument = spec.partition(":")
-    if kind != "provider-raises" or not argument.isdigit():
-        raise ValueError(f"{VARIABLE}={spec!r}: the local target knows provider-raises:<n>")
-    nth = int(argument)
-    created: dict[str, int] = {}
-    lock = threading.Lock()
-
-    def hook(stack: str, logical_id: str) -> None:
-        with lock:
-            created[stack] = created.get(stack, 0) + 1
-            count = created[stack]
-        if count == nth:
-            raise DrillFault(f"drill: the provider of {logical_id} raised (resource {nth})")
-
-    return hook
+    if kind == "provider-raises" and argument.isdigit():
+        return BeforeProvider(raise_at=int(argument))
+    if kind == "stack-hangs" and argument.startswith("AWS::"):
+        return BeforeProvider(hang_on=argument)
+    raise ValueError(f"{VARIABLE}={spec!r}: the local target knows {', '.join(KINDS)}")

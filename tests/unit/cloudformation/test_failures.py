@@ -8,6 +8,9 @@ import pytest
 from botocore.client import BaseClient
 from botocore.exceptions import ClientError, WaiterError
 
+from harness.cloudformation import CloudFormationService
+from harness.deadlines import poll
+from harness.targets.local.faults import BeforeProvider
 from tests.unit.cloudformation.conftest import FAST, Clients
 
 BUCKET_THEN = """
@@ -223,3 +226,29 @@ def test_validate_template_reports_parameters_and_capability(cloudformation: Bas
     assert result["Capabilities"] == ["CAPABILITY_NAMED_IAM"]
     assert result["Parameters"][0]["ParameterKey"] == "P"
     assert result["Parameters"][0]["NoEcho"] is True
+
+
+def test_delete_abandons_a_stuck_create_and_removes_what_it_made(
+    cloudformation: BaseClient,
+    clients: Clients,
+    cloudformation_service: CloudFormationService,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    hang = BeforeProvider(hang_on="AWS::IAM::Role")
+    monkeypatch.setattr(cloudformation_service, "before_provider", hang)
+    body = BUCKET_THEN % "    Type: AWS::S3::Bucket"
+    cloudformation.create_stack(
+        StackName="stuck", TemplateBody=body, Capabilities=["CAPABILITY_IAM"]
+    )
+    try:
+        for _ in poll("the bucket before the stuck role", 10):
+            if clients("s3").list_buckets()["Buckets"]:
+                break
+        cloudformation.delete_stack(StackName="stuck")
+        cloudformation.get_waiter("stack_delete_complete").wait(
+            StackName="stuck", WaiterConfig=FAST
+        )
+    finally:
+        hang.release()
+    assert cloudformation_service.wait(10) == []  # the stuck step ended, creating nothing
+    _assert_nothing_left(clients)

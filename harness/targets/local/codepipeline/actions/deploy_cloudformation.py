@@ -9,9 +9,9 @@ import json
 from typing import Any
 
 from botocore.client import BaseClient
-from botocore.exceptions import ClientError
 
 from harness.deadlines import DeadlineExceeded, bound, poll
+from harness.targets.base import create_or_update_stack, describe_stack
 from harness.targets.local.codepipeline.actions.base import ActionContext, ActionOutcome
 from harness.targets.local.codepipeline.waits import ActionAbandoned, ActionFailed
 
@@ -26,14 +26,7 @@ def run(context: ActionContext) -> ActionOutcome:
     name = configuration["StackName"]
     request = _request(context, name)
     cloudformation = context.client("cloudformation")
-    if _stack(cloudformation, name) is None:
-        cloudformation.create_stack(**request)
-    else:
-        try:
-            cloudformation.update_stack(**request)
-        except ClientError as error:
-            if "No updates are to be performed" not in str(error):
-                raise
+    create_or_update_stack(cloudformation, request)
     stack = _wait(context, cloudformation, name)
     outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
     files = {}
@@ -69,20 +62,10 @@ def _request(context: ActionContext, name: str) -> dict[str, Any]:
     return request
 
 
-def _stack(cloudformation: BaseClient, name: str) -> dict[str, Any] | None:
-    try:
-        stack: dict[str, Any] = cloudformation.describe_stacks(StackName=name)["Stacks"][0]
-    except ClientError as error:
-        if "does not exist" in str(error):
-            return None
-        raise
-    return stack
-
-
 def _wait(context: ActionContext, cloudformation: BaseClient, name: str) -> dict[str, Any]:
     try:
         for _ in poll(f"stack {name} to finish", bound("stack_operation")):
-            stack = _stack(cloudformation, name)
+            stack = describe_stack(cloudformation, name)
             if stack is None:
                 raise ActionFailed("JobFailed", f"Stack {name} disappeared")
             status = stack["StackStatus"]

@@ -1,0 +1,77 @@
+"""SIGINT and SIGTERM during a run: noted with the phase they came in, turned into
+:class:`KeyboardInterrupt` so the run unwinds to its teardown, and held off while teardown
+runs, so an unattended run that is stopped still leaves nothing behind.
+
+The run then exits ``128 + signal number`` (130 for SIGINT, 143 for SIGTERM), as a shell
+reports a process a signal ended, and its report says in which phase it was interrupted.
+Handlers are only installed on the main thread (Python delivers signals there alone).
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from types import FrameType
+from typing import Any
+
+SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+@dataclass(frozen=True)
+class Interruption:
+    """The first signal a run received and the phase it was in."""
+
+    signal: str  # SIGINT | SIGTERM
+    phase: str  # deploy | pipeline | checks | teardown | ...
+    exit_code: int  # 128 + the signal's number
+
+    def describe(self) -> str:
+        return f"interrupted by {self.signal} during {self.phase}"
+
+
+class Interrupts:
+    """The run's signal handlers and the phase it is in (set by whoever starts a phase)."""
+
+    def __init__(self) -> None:
+        self.phase = "start"
+        self.received: Interruption | None = None
+        self._shielded = 0
+        self._previous: dict[int, Any] = {}
+
+    def install(self) -> bool:
+        """Take over SIGINT and SIGTERM; False (nothing done) off the main thread."""
+        if threading.current_thread() is not threading.main_thread():
+            return False
+        for number in SIGNALS:
+            self._previous[number] = signal.signal(number, self._handle)
+        return True
+
+    def restore(self) -> None:
+        """Put back the handlers :meth:`install` replaced."""
+        for number, handler in self._previous.items():
+            signal.signal(number, handler)
+        self._previous = {}
+
+    @contextmanager
+    def shielded(self, phase: str) -> Iterator[None]:
+        """Run a phase that must finish (teardown): a signal meanwhile is only noted."""
+        outer, self.phase = self.phase, phase
+        self._shielded += 1
+        try:
+            yield
+        finally:
+            self._shielded -= 1
+            self.phase = outer
+
+    def _handle(self, number: int, _frame: FrameType | None) -> None:
+        """The first signal unwinds the run to its teardown (unless it is in one); a later
+        one is ignored, so it cannot cut short the teardown the first one started."""
+        if self.received is not None:
+            return
+        name = signal.Signals(number).name
+        self.received = Interruption(name, self.phase, 128 + number)
+        if not self._shielded:
+            raise KeyboardInterrupt(f"{name} during {self.phase}: tearing the run down")

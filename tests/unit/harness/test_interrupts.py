@@ -1,0 +1,86 @@
+"""SIGINT/SIGTERM during a run: the first signal unwinds the run naming its phase, a signal
+during teardown is only noted, and a compliance run so stopped exits 128 + the signal's number
+with the phase in its summary (the whole-run drills are in tests/drills/)."""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+
+import pytest
+
+from harness.interrupts import Interrupts
+from tests.unit.harness.fake_suite import run_fake_suite
+
+
+@pytest.fixture
+def interrupts() -> Interrupts:
+    handlers = Interrupts()
+    assert handlers.install()
+    yield handlers
+    handlers.restore()
+
+
+def test_a_signal_unwinds_the_run_naming_the_phase(interrupts: Interrupts) -> None:
+    interrupts.phase = "pipeline"
+    with pytest.raises(KeyboardInterrupt, match="SIGTERM during pipeline"):
+        os.kill(os.getpid(), signal.SIGTERM)
+    assert interrupts.received is not None
+    assert interrupts.received.describe() == "interrupted by SIGTERM during pipeline"
+    assert interrupts.received.exit_code == 143
+
+
+def test_teardown_is_not_cut_short_and_a_second_signal_is_ignored(
+    interrupts: Interrupts,
+) -> None:
+    interrupts.phase = "checks"
+    with interrupts.shielded("teardown"):
+        os.kill(os.getpid(), signal.SIGINT)  # noted, not raised
+        finished = True
+    assert finished and interrupts.phase == "checks"
+    assert interrupts.received is not None
+    assert (interrupts.received.phase, interrupts.received.exit_code) == ("teardown", 130)
+    os.kill(os.getpid(), signal.SIGINT)  # the run is already unwinding: ignored
+
+
+def test_restore_puts_the_previous_handlers_back() -> None:
+    before = signal.getsignal(signal.SIGTERM)
+    handlers = Interrupts()
+    handlers.install()
+    assert signal.getsignal(signal.SIGTERM) is not before
+    handlers.restore()
+    assert signal.getsignal(signal.SIGTERM) is before
+
+
+CHECKS = """
+import os
+import signal
+
+
+def test_first(harness_target):
+    pass
+
+
+def test_stopped(harness_target):
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
+def test_never_reached(harness_target):
+    pass
+"""
+
+
+def test_a_run_sent_sigterm_exits_143_saying_where(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run = run_fake_suite(tmp_path, monkeypatch, capsys, CHECKS, "--allow-unproven")
+    assert run.code == 143, run.output
+    assert "**INTERRUPTED on target fake (exit 143): interrupted by SIGTERM during checks" in (
+        run.summary_md
+    )
+    assert "## Interrupted" in run.summary_md
+    assert "no teardown ran" in run.summary_md  # the fake target deploys nothing
+    assert "test_never_reached" not in run.output.split("harness summary", 1)[-1]
+    handler = signal.getsignal(signal.SIGTERM)  # the run's handlers are gone with it
+    assert not isinstance(getattr(handler, "__self__", None), Interrupts)
