@@ -167,7 +167,7 @@ class KeyTest:
 
     def holds(self, lookup: Lookup) -> bool:
         found = lookup(self.key)
-        values = [found] if isinstance(found, str) else list(found or ())
+        values = (found,) if isinstance(found, str) else found or ()
         if self.null_wants_absent is not None:
             return (not values) in self.null_wants_absent
         assert self.value_test is not None
@@ -177,15 +177,14 @@ class KeyTest:
             if self.if_exists:
                 return True
             return self.negated and self.qualifier is None
-        if self.negated:
-            passes = [not self.value_test(v, lookup) for v in values]
-        else:
-            passes = [self.value_test(v, lookup) for v in values]
-        if self.qualifier == "ForAllValues":
-            return all(passes)
-        if self.qualifier == "ForAnyValue" or not self.negated:
-            return any(passes)
-        return all(passes)
+        test = self.value_test
+        if len(values) == 1:  # the usual case, where every form below comes to this
+            return test(values[0], lookup) != self.negated
+        if self.qualifier == "ForAllValues":  # every value passes
+            return all(test(v, lookup) != self.negated for v in values)
+        if self.qualifier == "ForAnyValue" or not self.negated:  # some value passes
+            return any(test(v, lookup) != self.negated for v in values)
+        return not any(test(v, lookup) for v in values)  # negated: no value matches
 
 
 def compile_condition(block: object, *, variables: bool, where: str) -> tuple[KeyTest, ...]:

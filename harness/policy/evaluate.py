@@ -9,7 +9,8 @@ rule that role trust policies, like key policies, must allow the caller explicit
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Literal
 
 from harness.policy.conditions import as_text
@@ -22,15 +23,23 @@ ContextValue = str | bool | int | float | Sequence[str]
 PolicyInput = Policy | str | Mapping[str, Any]
 
 
-def _freeze(context: Mapping[str, ContextValue]) -> tuple[tuple[str, str | tuple[str, ...]], ...]:
+def _freeze(context: Mapping[str, ContextValue]) -> dict[str, str | tuple[str, ...]]:
     """Lower-case keys; values become strings (JSON scalars as AWS writes them) or tuples."""
-    items = []
+    frozen: dict[str, str | tuple[str, ...]] = {}
     for key, value in context.items():
-        if isinstance(value, list | tuple | set | frozenset):
-            items.append((key.lower(), tuple(as_text(v) for v in value)))
+        if type(value) is str:
+            frozen[key.lower()] = value
+        elif isinstance(value, list | tuple | set | frozenset):
+            frozen[key.lower()] = tuple(as_text(v) for v in value)
         else:
-            items.append((key.lower(), as_text(value)))
-    return tuple(sorted(items))
+            frozen[key.lower()] = as_text(value)
+    return frozen
+
+
+@lru_cache(maxsize=4096)
+def _derived_context(principal: Principal) -> dict[str, str | tuple[str, ...]]:
+    """The keys AWS derives from a principal, worked out once per principal (read only)."""
+    return _freeze(principal.context())
 
 
 @dataclass(frozen=True)
@@ -57,14 +66,15 @@ class Request:
         resource: str,
         context: Mapping[str, ContextValue] | None = None,
     ) -> None:
-        merged: dict[str, ContextValue] = dict(principal.context())
-        merged.update({k.lower(): v for k, v in (context or {}).items()})
-        frozen = _freeze(merged)
+        merged = dict(_derived_context(principal))
+        if context:
+            merged.update(_freeze(context))
+        frozen = tuple(sorted(merged.items()))
         object.__setattr__(self, "principal", principal)
         object.__setattr__(self, "action", action)
         object.__setattr__(self, "resource", resource)
         object.__setattr__(self, "context", frozen)
-        object.__setattr__(self, "_lookup", dict(frozen))
+        object.__setattr__(self, "_lookup", merged)
 
     def get(self, key: str) -> str | tuple[str, ...] | None:
         """A condition key's value; keys are case-insensitive."""
@@ -108,17 +118,12 @@ class Decision:
 
 
 def _refs(statements: Iterable[Statement], kind: PolicyKind) -> tuple[StatementRef, ...]:
-    return tuple(s.cite(kind) for s in statements)
+    return tuple([s.cite(kind) for s in statements])
 
 
 def _matching(policy_list: Iterable[Policy], request: Request) -> list[Statement]:
-    lookup = request._get_lower
-    return [
-        s
-        for p in policy_list
-        for s in p.statements
-        if s.covers(request.action, request.resource, lookup)
-    ]
+    action, resource, lookup = request.action, request.resource, request._get_lower
+    return [s for p in policy_list for s in p.for_action(action) if s.holds_for(resource, lookup)]
 
 
 def _check_principal_elements(policy_list: Iterable[Policy], resource_based: bool) -> None:
@@ -132,6 +137,15 @@ def _check_principal_elements(policy_list: Iterable[Policy], resource_based: boo
                     else "an identity-based policy statement must not have"
                 )
                 raise PolicyError(f"{statement.label}: {kind} Principal or NotPrincipal")
+
+
+def _checked(policy_list: tuple[Policy, ...], resource_based: bool) -> tuple[Policy, ...]:
+    """``policy_list``, its principal elements checked once per policy and use."""
+    for policy in policy_list:
+        if resource_based not in policy.checked_as:
+            _check_principal_elements((policy,), resource_based)
+            policy.checked_as.add(resource_based)
+    return policy_list
 
 
 def _resource_account(request: Request, given: str | None) -> str:
@@ -163,11 +177,11 @@ def evaluate(
     scp_policies = policies(scps, "SCP")
     resource_policy = None if resource is None else Policy.coerce(resource, "resource policy")
     account = _resource_account(request, resource_account)
-    _check_principal_elements((*identity_policies, *scp_policies), resource_based=False)
+    _checked((*identity_policies, *scp_policies), resource_based=False)
     if boundary_policy is not None:
-        _check_principal_elements((boundary_policy,), resource_based=False)
+        _checked((boundary_policy,), resource_based=False)
     if resource_policy is not None:
-        _check_principal_elements((resource_policy,), resource_based=True)
+        _checked((resource_policy,), resource_based=True)
 
     applies_to_identity = principal.has_identity_policies
     root = principal.is_root
@@ -192,8 +206,8 @@ def evaluate(
         + _refs((s for s, _ in resource_hits), holder_kind)
     )
 
-    def decided(decision: Decision) -> Decision:
-        return replace(decision, matched=matched)
+    def decided(d: Decision) -> Decision:
+        return Decision(d.allowed, d.reason, d.statements, matched, d.lacking)
 
     denies = tuple(ref for ref in matched if ref.effect == "Deny")
     if denies:
@@ -271,7 +285,7 @@ def evaluate(
     return decided(_cross_account(sides, principal.account or ""))
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: made for every decision, and never changed
 class _Sides:
     """What each side (resource policy, identity policies, boundary) says about a request."""
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 
 from harness.policy.errors import PolicyError
 
@@ -44,6 +45,7 @@ class Principal:
     provider: str | None = None  # identity provider for web identity / SAML principals
 
     @classmethod
+    @lru_cache(maxsize=4096)  # the same callers come back request after request
     def from_arn(cls, arn: str) -> Principal:
         """Parse an IAM/STS principal ARN or a bare 12-digit account id (its root)."""
         if _ACCOUNT.match(arn):
