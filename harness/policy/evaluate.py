@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any, Literal
 
 from harness.policy.conditions import as_text
@@ -34,12 +33,6 @@ def _freeze(context: Mapping[str, ContextValue]) -> dict[str, str | tuple[str, .
         else:
             frozen[key.lower()] = as_text(value)
     return frozen
-
-
-@lru_cache(maxsize=4096)
-def _derived_context(principal: Principal) -> dict[str, str | tuple[str, ...]]:
-    """The keys AWS derives from a principal, worked out once per principal (read only)."""
-    return _freeze(principal.context())
 
 
 @dataclass(frozen=True)
@@ -66,10 +59,10 @@ class Request:
         resource: str,
         context: Mapping[str, ContextValue] | None = None,
     ) -> None:
-        merged = dict(_derived_context(principal))
+        merged: dict[str, str | tuple[str, ...]] = dict(principal.context())
         if context:
             merged.update(_freeze(context))
-        frozen = tuple(sorted(merged.items()))
+        frozen = tuple([(key, merged[key]) for key in sorted(merged)])  # keys are unique
         object.__setattr__(self, "principal", principal)
         object.__setattr__(self, "action", action)
         object.__setattr__(self, "resource", resource)
@@ -194,10 +187,12 @@ def evaluate(
     scp_hits = [_matching([p], request) for p in scp_policies] if applies_to_identity else []
     resource_hits: list[tuple[Statement, Match]] = []
     if resource_policy is not None:
-        for statement in _matching([resource_policy], request):
-            level = statement.principal_match(principal)
-            if level is not None:
-                resource_hits.append((statement, level))
+        lookup = request._get_lower
+        resource_hits = [
+            (s, level)
+            for s, level in resource_policy.for_caller(request.action, principal)
+            if s.holds_for(request.resource, lookup)
+        ]
     holder_kind = RESOURCE_POLICY_KIND[resource_kind]
     matched = (
         _refs(identity_hits, "identity")

@@ -260,6 +260,9 @@ class Policy:
     _by_action: dict[str, tuple[Statement, ...]] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
+    _by_caller: dict[tuple[str, Principal], tuple[tuple[Statement, Match], ...]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
     checked_as: set[bool] = field(default_factory=set, init=False, repr=False, compare=False)
     """The principal-element checks passed (True: as a resource-based policy), run once each."""
 
@@ -307,6 +310,22 @@ class Policy:
             self._by_action[action] = found
         return found
 
+    def for_caller(self, action: str, principal: Principal) -> tuple[tuple[Statement, Match], ...]:
+        """For a resource-based policy: the statements that act on ``action`` and name
+        ``principal``, with how they name it; worked out once per action and caller."""
+        key = (action, principal)
+        found = self._by_caller.get(key)
+        if found is None:
+            if len(self._by_caller) >= _ACTIONS_REMEMBERED:
+                self._by_caller.clear()
+            found = tuple(
+                (s, level)
+                for s in self.for_action(action)
+                if (level := s.principal_match(principal)) is not None
+            )
+            self._by_caller[key] = found
+        return found
+
 
 @lru_cache(maxsize=4096)
 def _parse_text(text: str, name: str) -> Policy:
@@ -315,7 +334,7 @@ def _parse_text(text: str, name: str) -> Policy:
 
 def policies(values: Iterable[Policy | str | Mapping[str, Any]], kind: str) -> tuple[Policy, ...]:
     """Coerce a list of policies, naming unparsed ones ``<kind> #i``."""
-    return tuple(
-        v if isinstance(v, Policy) else Policy.coerce(v, f"{kind} #{i}")
-        for i, v in enumerate(values)
-    )
+    coerced = tuple(values)
+    if all(type(v) is Policy for v in coerced):  # the usual case: compiled already
+        return coerced
+    return tuple(Policy.coerce(v, f"{kind} #{i}") for i, v in enumerate(coerced))
