@@ -168,6 +168,8 @@ class LocalTarget(Target):
                 self.runtimes.stop()
             for listener in self._listeners:
                 listener.close()
+            if self.gateway is not None:
+                self.gateway.log.close()
             if self._listeners:
                 self._release_accounts()
             self._listeners = []
