@@ -73,9 +73,6 @@ class Request:
         """A condition key's value; keys are case-insensitive."""
         return self._lookup.get(key.lower())
 
-    def _get_lower(self, key: str) -> str | tuple[str, ...] | None:
-        return self._lookup.get(key)
-
 
 RESOURCE_POLICY_KIND: dict[ResourceKind, PolicyKind] = {
     "generic": "resource",
@@ -115,7 +112,7 @@ def _refs(statements: Iterable[Statement], kind: PolicyKind) -> tuple[StatementR
 
 
 def _matching(policy_list: Iterable[Policy], request: Request) -> list[Statement]:
-    action, resource, lookup = request.action, request.resource, request._get_lower
+    action, resource, lookup = request.action, request.resource, request._lookup.get
     return [s for p in policy_list for s in p.for_action(action) if s.holds_for(resource, lookup)]
 
 
@@ -187,7 +184,7 @@ def evaluate(
     scp_hits = [_matching([p], request) for p in scp_policies] if applies_to_identity else []
     resource_hits: list[tuple[Statement, Match]] = []
     if resource_policy is not None:
-        lookup = request._get_lower
+        lookup = request._lookup.get
         resource_hits = [
             (s, level)
             for s, level in resource_policy.for_caller(request.action, principal)
