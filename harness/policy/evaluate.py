@@ -63,11 +63,11 @@ class Request:
         if context:
             merged.update(_freeze(context))
         frozen = tuple([(key, merged[key]) for key in sorted(merged)])  # keys are unique
-        object.__setattr__(self, "principal", principal)
-        object.__setattr__(self, "action", action)
-        object.__setattr__(self, "resource", resource)
-        object.__setattr__(self, "context", frozen)
-        object.__setattr__(self, "_lookup", merged)
+        # Frozen: fields are set through the instance dict, in one call (a request is made
+        # for every decision).
+        vars(self).update(
+            principal=principal, action=action, resource=resource, context=frozen, _lookup=merged
+        )
 
     def get(self, key: str) -> str | tuple[str, ...] | None:
         """A condition key's value; keys are case-insensitive."""
@@ -191,60 +191,52 @@ def evaluate(
             if s.holds_for(request.resource, lookup)
         ]
     holder_kind = RESOURCE_POLICY_KIND[resource_kind]
-    matched = (
-        _refs(identity_hits, "identity")
-        + _refs(boundary_hits, "boundary")
-        + _refs((s for hits in scp_hits for s in hits), "scp")
-        + _refs((s for s, _ in resource_hits), holder_kind)
+    matched = tuple(
+        [s.cite("identity") for s in identity_hits]
+        + [s.cite("boundary") for s in boundary_hits]
+        + [s.cite("scp") for hits in scp_hits for s in hits]
+        + [s.cite(holder_kind) for s, _ in resource_hits]
     )
 
-    def decided(d: Decision) -> Decision:
-        return Decision(d.allowed, d.reason, d.statements, matched, d.lacking)
-
-    denies = tuple(ref for ref in matched if ref.effect == "Deny")
+    denies = tuple([ref for ref in matched if ref.effect == "Deny"])
     if denies:
         first = denies[0].label
-        return decided(Decision(False, f"Denied: explicit Deny in {first} ({what}).", denies))
+        return Decision(False, f"Denied: explicit Deny in {first} ({what}).", denies, matched)
 
     for policy, hits in zip(scp_policies, scp_hits, strict=True):
         if not any(s.allow for s in hits):
-            return decided(
-                Decision(
-                    False,
-                    f"Denied: {policy.name} allows no statement for {what} "
-                    "(an SCP must allow, implicit deny).",
-                    lacking=("scp",),
-                )
+            return Decision(
+                False,
+                f"Denied: {policy.name} allows no statement for {what} "
+                "(an SCP must allow, implicit deny).",
+                matched=matched,
+                lacking=("scp",),
             )
 
     allows_identity = [s for s in identity_hits if s.allow]
     if resource_kind == "role-trust" and root:
-        return decided(
-            Decision(
-                False,
-                f"Denied: the account root user cannot assume roles ({what}).",
-                lacking=("rule",),
-            )
+        return Decision(
+            False,
+            f"Denied: the account root user cannot assume roles ({what}).",
+            matched=matched,
+            lacking=("rule",),
         )
     direct = [s for s, level in resource_hits if s.allow and level is Match.DIRECT]
     rp_name = resource_policy.name if resource_policy else "the resource"
     if not applies_to_identity:
         if direct:
-            return decided(
-                Decision(
-                    True,
-                    f"Allowed: {direct[0].label} names the {principal.kind.value} principal "
-                    f"({what}).",
-                    _refs(direct, holder_kind),
-                )
+            return Decision(
+                True,
+                f"Allowed: {direct[0].label} names the {principal.kind.value} principal ({what}).",
+                _refs(direct, holder_kind),
+                matched,
             )
-        return decided(
-            Decision(
-                False,
-                f"Denied: no statement of {rp_name} names this "
-                f"{principal.kind.value} principal (implicit deny; {what}).",
-                lacking=(holder_kind,),
-            )
+        return Decision(
+            False,
+            f"Denied: no statement of {rp_name} names this "
+            f"{principal.kind.value} principal (implicit deny; {what}).",
+            matched=matched,
+            lacking=(holder_kind,),
         )
 
     boundary_ok = boundary_policy is None or root or any(s.allow for s in boundary_hits)
@@ -266,15 +258,16 @@ def evaluate(
         boundary_ok=boundary_ok,
         # Every level of the organization and the boundary must allow too: their allows are
         # part of any grant.
-        also_granting=tuple(r for r in matched if r.kind in ("scp", "boundary")),
+        also_granting=tuple([r for r in matched if r.kind in ("scp", "boundary")]),
+        matched=matched,
         identity_text=(
             allows_identity[0].label if allows_identity else "the account root user's own rights"
         ),
         boundary_text="" if boundary_policy is None or root else " within its permissions boundary",
     )
     if principal.account == account:
-        return decided(_same_account(sides))
-    return decided(_cross_account(sides, principal.account or ""))
+        return _same_account(sides)
+    return _cross_account(sides, principal.account or "")
 
 
 @dataclass(slots=True)  # not frozen: made for every decision, and never changed
@@ -295,6 +288,7 @@ class _Sides:
     identity_ok: bool
     boundary_ok: bool
     also_granting: tuple[StatementRef, ...]
+    matched: tuple[StatementRef, ...]  # every decision carries them
     identity_text: str
     boundary_text: str
 
@@ -308,7 +302,7 @@ class _Sides:
         refs = _refs(resource, self.holder_kind)
         if identity:
             refs += _refs(self.allows_identity, "identity")
-        return Decision(True, reason, refs + self.also_granting)
+        return Decision(True, reason, refs + self.also_granting, self.matched)
 
     def refuse(self, reason: str, resource_side: bool) -> Decision:
         """An implicit deny, naming the kinds of policy whose allow was missing."""
@@ -317,7 +311,7 @@ class _Sides:
             lacking.append("identity")
         if not self.boundary_ok:
             lacking.append("boundary")
-        return Decision(False, reason, lacking=tuple(lacking))
+        return Decision(False, reason, matched=self.matched, lacking=tuple(lacking))
 
 
 def _same_account(s: _Sides) -> Decision:
@@ -345,7 +339,7 @@ def _same_account(s: _Sides) -> Decision:
             identity=True,
         )
     if s.direct:  # granted to the role, but the boundary does not allow it
-        return Decision(False, _implicit_reason(s), lacking=("boundary",))
+        return Decision(False, _implicit_reason(s), matched=s.matched, lacking=("boundary",))
     # A key or trust policy must allow; a bucket policy could have, had the identity not.
     resource_side = not s.delegated if s.strict else s.has_resource_policy and not s.identity_ok
     return s.refuse(_implicit_reason(s), resource_side)

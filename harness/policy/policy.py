@@ -165,7 +165,7 @@ class Statement:
         if self.resources is not None:
             hit = False
             for pattern in self.resources:
-                if pattern.matches(resource, lookup):
+                if pattern.match_all or pattern.matches(resource, lookup):
                     hit = True
                     break
             if hit == self.not_resource:
@@ -335,6 +335,6 @@ def _parse_text(text: str, name: str) -> Policy:
 def policies(values: Iterable[Policy | str | Mapping[str, Any]], kind: str) -> tuple[Policy, ...]:
     """Coerce a list of policies, naming unparsed ones ``<kind> #i``."""
     coerced = tuple(values)
-    if all(type(v) is Policy for v in coerced):  # the usual case: compiled already
+    if not coerced or all(type(v) is Policy for v in coerced):  # usual: compiled already
         return coerced
     return tuple(Policy.coerce(v, f"{kind} #{i}") for i, v in enumerate(coerced))
