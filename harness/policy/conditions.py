@@ -22,6 +22,7 @@ import operator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from harness.policy.errors import PolicyError
 from harness.policy.patterns import Lookup, Pattern
@@ -44,6 +45,7 @@ def _number(text: str) -> float | None:
         return None
 
 
+@lru_cache(maxsize=4096)  # request values repeat; parsing one costs a raised ValueError
 def _date(text: str) -> float | None:
     number = _number(text)
     if number is not None:
@@ -101,13 +103,20 @@ def _ip(values: Sequence[str], **_: bool) -> ValueTest:
     networks = [ipaddress.ip_network(v, strict=False) for v in values]
 
     def test(value: str, _lookup: Lookup) -> bool:
-        try:
-            address = ipaddress.ip_address(value)
-        except ValueError:
+        address = _address(value)
+        if address is None:
             return False
         return any(address.version == n.version and address in n for n in networks)
 
     return test
+
+
+@lru_cache(maxsize=4096)  # request values repeat (a caller's address on every request)
+def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(text)
+    except ValueError:
+        return None
 
 
 def _string(
