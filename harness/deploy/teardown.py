@@ -7,6 +7,7 @@ run that leaks a resource says which.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -74,8 +75,8 @@ class _Steps:
             future.result()  # an unexpected error surfaces here, not lost in the pool
 
 
-def _stack_outputs(target: Target, account: str, name: str) -> dict[str, str]:
-    cloudformation = target.client("cloudformation", target.session(account))
+def _stack_outputs(target: Target, session: boto3.Session, name: str) -> dict[str, str]:
+    cloudformation = target.client("cloudformation", session)
     try:
         stack = cloudformation.describe_stacks(StackName=name)["Stacks"][0]
     except ClientError:
@@ -160,9 +161,12 @@ def teardown(
     C, B, the bucket's contents, A) and report anything left."""
     report = TeardownReport()
     steps = _Steps(report, progress)
-    shared = _stack_outputs(target, "shared-services", settings.stack_name("shared-services"))
-    training = _stack_outputs(target, "training", settings.stack_name("training"))
-    a_session = target.session("shared-services")
+    sessions = _deployer_sessions(target, settings)
+    shared = _stack_outputs(
+        target, sessions["shared-services"], settings.stack_name("shared-services")
+    )
+    training = _stack_outputs(target, sessions["training"], settings.stack_name("training"))
+    a_session = sessions["shared-services"]
     steps.run(
         f"pipeline {settings.pipeline_name}",
         lambda: _delete_pipeline(target.client("codepipeline", a_session), settings.pipeline_name),
@@ -170,7 +174,7 @@ def teardown(
     steps.run(
         f"endpoint {settings.endpoint_name} in production",
         lambda: _delete_endpoint(
-            target.client("sagemaker", target.session("production")), settings.endpoint_name
+            target.client("sagemaker", sessions["production"]), settings.endpoint_name
         ),
     )
     independent: list[tuple[str, Callable[[], None]]] = [
@@ -185,8 +189,8 @@ def teardown(
             lambda: _delete_other_key(target.client("kms", a_session), settings.other_key_alias),
         ),
     ]
-    for account in settings.accounts:
-        iam = target.client("iam", target.session(account))
+    for account, session in sessions.items():
+        iam = target.client("iam", session)
         independent.append(
             (
                 f"canary role {settings.canary_role_name} in {account}",
@@ -217,70 +221,84 @@ def teardown(
     return report
 
 
+def _deployer_sessions(target: Target, settings: Settings) -> dict[str, boto3.Session]:
+    """One deployer session per account for all of teardown's calls (a session costs as
+    much as a few calls to make)."""
+    return {account: target.session(account) for account in settings.accounts}
+
+
 def leftovers(target: Target, settings: Settings, bucket: str | None) -> list[str]:
-    """Every resource of the run that still exists, by kind and name."""
-    left = []
-    a_session = target.session("shared-services")
+    """Every resource of the run that still exists, by kind and name; each is looked up at
+    the same time as the others (clients are made first: making one is not thread-safe)."""
+    sessions = _deployer_sessions(target, settings)
+
+    def client(account: str, service: str) -> BaseClient:
+        return target.client(service, sessions[account])
+
     probes: list[tuple[str, Callable[[], object]]] = [
         (
             f"pipeline {settings.pipeline_name}",
-            lambda: target.client("codepipeline", a_session).get_pipeline(
-                name=settings.pipeline_name
+            functools.partial(
+                client("shared-services", "codepipeline").get_pipeline, name=settings.pipeline_name
             ),
         ),
         (
             f"endpoint {settings.endpoint_name}",
-            lambda: target.client("sagemaker", target.session("production")).describe_endpoint(
-                EndpointName=settings.endpoint_name
+            functools.partial(
+                client("production", "sagemaker").describe_endpoint,
+                EndpointName=settings.endpoint_name,
             ),
         ),
         (
             f"alias {settings.other_key_alias}",
-            lambda: target.client("kms", a_session).describe_key(KeyId=settings.other_key_alias),
+            functools.partial(
+                client("shared-services", "kms").describe_key, KeyId=settings.other_key_alias
+            ),
         ),
     ]
     for account in settings.accounts:
-        session = target.session(account)
         probes.append(
             (
                 f"role {settings.canary_role_name} in {account}",
-                lambda session=session: target.client("iam", session).get_role(
-                    RoleName=settings.canary_role_name
+                functools.partial(
+                    client(account, "iam").get_role, RoleName=settings.canary_role_name
                 ),
             )
         )
     stacks = [(a, settings.stack_name(a)) for a in ACCOUNT_ROLES]
     stacks.append(("training", settings.training_stack_name))
     for account, name in stacks:
-        session = target.session(account)
         probes.append(
             (
                 f"stack {name} in {account}",
-                lambda session=session, name=name: _live_stack(target, session, name),
+                functools.partial(_live_stack, client(account, "cloudformation"), name),
             )
         )
     if bucket:
         probes.append(
             (
                 f"bucket {bucket}",
-                lambda: target.client("s3", a_session).head_bucket(Bucket=bucket),
+                functools.partial(client("shared-services", "s3").head_bucket, Bucket=bucket),
             )
         )
-    for what, probe in probes:
-        try:
-            probe()
-        except ClientError as error:
-            if _gone(error) or error.response["Error"]["Code"] in {"404", "NoSuchBucket"}:
-                continue
-            left.append(f"{what} (cannot tell: {error})")
-            continue
-        left.append(what)
-    return left
+    with ThreadPoolExecutor(max_workers=len(probes)) as pool:
+        found = list(pool.map(lambda probe: _still_there(*probe), probes))
+    return [what for what in found if what is not None]
 
 
-def _live_stack(target: Target, session: boto3.Session, name: str) -> None:
+def _still_there(what: str, probe: Callable[[], object]) -> str | None:
+    """``what`` if ``probe`` finds it (with why, if it cannot tell), else None."""
+    try:
+        probe()
+    except ClientError as error:
+        if _gone(error) or error.response["Error"]["Code"] in {"404", "NoSuchBucket"}:
+            return None
+        return f"{what} (cannot tell: {error})"
+    return what
+
+
+def _live_stack(cloudformation: BaseClient, name: str) -> None:
     """Raises a "gone" error unless the stack exists and is not deleted."""
-    cloudformation = target.client("cloudformation", session)
     stack = cloudformation.describe_stacks(StackName=name)["Stacks"][0]
     if stack["StackStatus"] == "DELETE_COMPLETE":
         raise ClientError({"Error": {"Code": "ValidationError", "Message": "deleted"}}, "x")

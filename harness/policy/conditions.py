@@ -22,6 +22,7 @@ import operator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from harness.policy.errors import PolicyError
 from harness.policy.patterns import Lookup, Pattern
@@ -44,6 +45,7 @@ def _number(text: str) -> float | None:
         return None
 
 
+@lru_cache(maxsize=4096)  # request values repeat; parsing one costs a raised ValueError
 def _date(text: str) -> float | None:
     number = _number(text)
     if number is not None:
@@ -101,13 +103,20 @@ def _ip(values: Sequence[str], **_: bool) -> ValueTest:
     networks = [ipaddress.ip_network(v, strict=False) for v in values]
 
     def test(value: str, _lookup: Lookup) -> bool:
-        try:
-            address = ipaddress.ip_address(value)
-        except ValueError:
+        address = _address(value)
+        if address is None:
             return False
         return any(address.version == n.version and address in n for n in networks)
 
     return test
+
+
+@lru_cache(maxsize=4096)  # request values repeat (a caller's address on every request)
+def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(text)
+    except ValueError:
+        return None
 
 
 def _string(
@@ -167,7 +176,7 @@ class KeyTest:
 
     def holds(self, lookup: Lookup) -> bool:
         found = lookup(self.key)
-        values = [found] if isinstance(found, str) else list(found or ())
+        values = (found,) if isinstance(found, str) else found or ()
         if self.null_wants_absent is not None:
             return (not values) in self.null_wants_absent
         assert self.value_test is not None
@@ -177,15 +186,14 @@ class KeyTest:
             if self.if_exists:
                 return True
             return self.negated and self.qualifier is None
-        if self.negated:
-            passes = [not self.value_test(v, lookup) for v in values]
-        else:
-            passes = [self.value_test(v, lookup) for v in values]
-        if self.qualifier == "ForAllValues":
-            return all(passes)
-        if self.qualifier == "ForAnyValue" or not self.negated:
-            return any(passes)
-        return all(passes)
+        test = self.value_test
+        if len(values) == 1:  # the usual case, where every form below comes to this
+            return test(values[0], lookup) != self.negated
+        if self.qualifier == "ForAllValues":  # every value passes
+            return all(test(v, lookup) != self.negated for v in values)
+        if self.qualifier == "ForAnyValue" or not self.negated:  # some value passes
+            return any(test(v, lookup) != self.negated for v in values)
+        return not any(test(v, lookup) for v in values)  # negated: no value matches
 
 
 def compile_condition(block: object, *, variables: bool, where: str) -> tuple[KeyTest, ...]:

@@ -30,15 +30,17 @@ ContextValue = str | bool | int | float | Sequence[str]
 PolicyInput = Policy | str | Mapping[str, Any]
 
 
-def _freeze(context: Mapping[str, ContextValue]) -> tuple[tuple[str, str | tuple[str, ...]], ...]:
+def _freeze(context: Mapping[str, ContextValue]) -> dict[str, str | tuple[str, ...]]:
     """Lower-case keys; values become strings (JSON scalars as AWS writes them) or tuples."""
-    items = []
+    frozen: dict[str, str | tuple[str, ...]] = {}
     for key, value in context.items():
-        if isinstance(value, list | tuple | set | frozenset):
-            items.append((key.lower(), tuple(as_text(v) for v in value)))
+        if type(value) is str:
+            frozen[key.lower()] = value
+        elif isinstance(value, list | tuple | set | frozenset):
+            frozen[key.lower()] = tuple(as_text(v) for v in value)
         else:
-            items.append((key.lower(), as_text(value)))
-    return tuple(sorted(items))
+            frozen[key.lower()] = as_text(value)
+    return frozen
 
 
 @dataclass(frozen=True)
@@ -65,21 +67,19 @@ class Request:
         resource: str,
         context: Mapping[str, ContextValue] | None = None,
     ) -> None:
-        merged: dict[str, ContextValue] = dict(principal.context())
-        merged.update({k.lower(): v for k, v in (context or {}).items()})
-        frozen = _freeze(merged)
-        object.__setattr__(self, "principal", principal)
-        object.__setattr__(self, "action", action)
-        object.__setattr__(self, "resource", resource)
-        object.__setattr__(self, "context", frozen)
-        object.__setattr__(self, "_lookup", dict(frozen))
+        merged: dict[str, str | tuple[str, ...]] = dict(principal.context())
+        if context:
+            merged.update(_freeze(context))
+        frozen = tuple([(key, merged[key]) for key in sorted(merged)])  # keys are unique
+        # Frozen: fields are set through the instance dict, in one call (a request is made
+        # for every decision).
+        vars(self).update(
+            principal=principal, action=action, resource=resource, context=frozen, _lookup=merged
+        )
 
     def get(self, key: str) -> str | tuple[str, ...] | None:
         """A condition key's value; keys are case-insensitive."""
         return self._lookup.get(key.lower())
-
-    def _get_lower(self, key: str) -> str | tuple[str, ...] | None:
-        return self._lookup.get(key)
 
 
 RESOURCE_POLICY_KIND: dict[ResourceKind, PolicyKind] = {
@@ -123,17 +123,12 @@ class Decision:
 
 
 def _refs(statements: Iterable[Statement], kind: PolicyKind) -> tuple[StatementRef, ...]:
-    return tuple(s.cite(kind) for s in statements)
+    return tuple([s.cite(kind) for s in statements])
 
 
 def _matching(policy_list: Iterable[Policy], request: Request) -> list[Statement]:
-    lookup = request._get_lower
-    return [
-        s
-        for p in policy_list
-        for s in p.statements
-        if s.covers(request.action, request.resource, lookup)
-    ]
+    action, resource, lookup = request.action, request.resource, request._lookup.get
+    return [s for p in policy_list for s in p.for_action(action) if s.holds_for(resource, lookup)]
 
 
 def _check_principal_elements(policy_list: Iterable[Policy], resource_based: bool) -> None:
@@ -147,6 +142,15 @@ def _check_principal_elements(policy_list: Iterable[Policy], resource_based: boo
                     else "an identity-based policy statement must not have"
                 )
                 raise PolicyError(f"{statement.label}: {kind} Principal or NotPrincipal")
+
+
+def _checked(policy_list: tuple[Policy, ...], resource_based: bool) -> tuple[Policy, ...]:
+    """``policy_list``, its principal elements checked once per policy and use."""
+    for policy in policy_list:
+        if resource_based not in policy.checked_as:
+            _check_principal_elements((policy,), resource_based)
+            policy.checked_as.add(resource_based)
+    return policy_list
 
 
 def _resource_account(request: Request, given: str | None) -> str:
@@ -186,14 +190,12 @@ def evaluate(
     rcp_policies = policies(rcps, "RCP")
     resource_policy = None if resource is None else Policy.coerce(resource, "resource policy")
     account = _resource_account(request, resource_account)
-    _check_principal_elements(
-        (*identity_policies, *scp_policies, *session_policies), resource_based=False
-    )
-    _check_principal_elements(rcp_policies, resource_based=True)
+    _checked((*identity_policies, *scp_policies, *session_policies), resource_based=False)
+    _checked(rcp_policies, resource_based=True)
     if boundary_policy is not None:
-        _check_principal_elements((boundary_policy,), resource_based=False)
+        _checked((boundary_policy,), resource_based=False)
     if resource_policy is not None:
-        _check_principal_elements((resource_policy,), resource_based=True)
+        _checked((resource_policy,), resource_based=True)
 
     applies_to_identity = principal.has_identity_policies
     root = principal.is_root
@@ -210,10 +212,12 @@ def evaluate(
     rcp_hits = [_matching([p], request) for p in rcp_policies]
     resource_hits: list[tuple[Statement, Match]] = []
     if resource_policy is not None:
-        for statement in _matching([resource_policy], request):
-            level = statement.principal_match(principal)
-            if level is not None:
-                resource_hits.append((statement, level))
+        lookup = request._lookup.get
+        resource_hits = [
+            (s, level)
+            for s, level in resource_policy.for_caller(request.action, principal)
+            if s.holds_for(request.resource, lookup)
+        ]
     holder_kind = RESOURCE_POLICY_KIND[resource_kind]
     matched = (
         _refs(identity_hits, "identity")
@@ -312,7 +316,7 @@ def evaluate(
     return decided(_cross_account(sides, principal.account or ""))
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: made for every decision, and never changed
 class _Sides:
     """What each side (resource policy, identity policies, boundary) says about a request."""
 

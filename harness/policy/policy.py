@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import lru_cache
 from typing import Any, Literal
@@ -20,6 +20,7 @@ from harness.policy.principal import Principal, principal_level
 VARIABLES_VERSION = "2012-10-17"  # policy variables are literal text under older versions
 _ACTION = re.compile(r"(\*|[A-Za-z0-9-]+:[A-Za-z0-9*?]+)\Z")
 _PRINCIPAL_TYPES = ("AWS", "Service", "Federated", "CanonicalUser")
+_ACTIONS_REMEMBERED = 4096  # per policy; AWS has fewer actions than this per service family
 
 
 class Match(StrEnum):
@@ -142,6 +143,9 @@ class Statement:
     resources: tuple[Pattern, ...] | None
     not_resource: bool
     conditions: tuple[KeyTest, ...]
+    _cited: dict[PolicyKind, StatementRef] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     @property
     def ref(self) -> str | int:
@@ -152,7 +156,11 @@ class Statement:
         return _label(self.ref, self.policy)
 
     def cite(self, kind: PolicyKind) -> StatementRef:
-        return StatementRef(self.policy, kind, self.ref, self.effect)
+        """The reference decisions cite, made once per kind (every decision cites it)."""
+        ref = self._cited.get(kind)
+        if ref is None:
+            ref = self._cited[kind] = StatementRef(self.policy, kind, self.ref, self.effect)
+        return ref
 
     @property
     def effect(self) -> str:
@@ -160,13 +168,28 @@ class Statement:
 
     def covers(self, action: str, resource: str, lookup: Lookup) -> bool:
         """Action, resource and conditions apply (the principal is checked separately)."""
-        if (self.actions.match(action) is None) != self.not_action:
-            return False
+        return self.acts_on(action) and self.holds_for(resource, lookup)
+
+    def acts_on(self, action: str) -> bool:
+        """The Action (or NotAction) element applies to ``action``."""
+        return (self.actions.match(action) is None) == self.not_action
+
+    def holds_for(self, resource: str, lookup: Lookup) -> bool:
+        """Resource and conditions apply (see ``Policy.for_action`` for the action)."""
+        # Loops rather than any()/all() over generators: this runs for every statement of
+        # every request, and a generator costs more than the test it wraps.
         if self.resources is not None:
-            hit = any(p.matches(resource, lookup) for p in self.resources)
+            hit = False
+            for pattern in self.resources:
+                if pattern.match_all or pattern.matches(resource, lookup):
+                    hit = True
+                    break
             if hit == self.not_resource:
                 return False
-        return all(test.holds(lookup) for test in self.conditions)
+        for test in self.conditions:  # noqa: SIM110
+            if not test.holds(lookup):
+                return False
+        return True
 
     def names_exactly(self, principal: Principal) -> bool:
         """The principal element names this very user or session ARN (not its role/account)."""
@@ -250,6 +273,14 @@ class Policy:
     name: str
     statements: tuple[Statement, ...]
     version: str | None = None
+    _by_action: dict[str, tuple[Statement, ...]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    _by_caller: dict[tuple[str, Principal], tuple[tuple[Statement, Match], ...]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    checked_as: set[bool] = field(default_factory=set, init=False, repr=False, compare=False)
+    """The principal-element checks passed (True: as a resource-based policy), run once each."""
 
     @classmethod
     def parse(cls, doc: str | Mapping[str, Any] | list[Any], name: str = "policy") -> Policy:
@@ -284,6 +315,33 @@ class Policy:
             return _parse_text(value, name)
         return cls.parse(value, name)
 
+    def for_action(self, action: str) -> tuple[Statement, ...]:
+        """The statements whose Action or NotAction element applies to ``action``, worked out
+        once per action: a policy meets the same few actions on request after request."""
+        found = self._by_action.get(action)
+        if found is None:
+            if len(self._by_action) >= _ACTIONS_REMEMBERED:
+                self._by_action.clear()
+            found = tuple(s for s in self.statements if s.acts_on(action))
+            self._by_action[action] = found
+        return found
+
+    def for_caller(self, action: str, principal: Principal) -> tuple[tuple[Statement, Match], ...]:
+        """For a resource-based policy: the statements that act on ``action`` and name
+        ``principal``, with how they name it; worked out once per action and caller."""
+        key = (action, principal)
+        found = self._by_caller.get(key)
+        if found is None:
+            if len(self._by_caller) >= _ACTIONS_REMEMBERED:
+                self._by_caller.clear()
+            found = tuple(
+                (s, level)
+                for s in self.for_action(action)
+                if (level := s.principal_match(principal)) is not None
+            )
+            self._by_caller[key] = found
+        return found
+
 
 @lru_cache(maxsize=4096)
 def _parse_text(text: str, name: str) -> Policy:
@@ -292,4 +350,7 @@ def _parse_text(text: str, name: str) -> Policy:
 
 def policies(values: Iterable[Policy | str | Mapping[str, Any]], kind: str) -> tuple[Policy, ...]:
     """Coerce a list of policies, naming unparsed ones ``<kind> #i``."""
-    return tuple(Policy.coerce(v, f"{kind} #{i}") for i, v in enumerate(values))
+    coerced = tuple(values)
+    if not coerced or all(type(v) is Policy for v in coerced):  # usual: compiled already
+        return coerced
+    return tuple(Policy.coerce(v, f"{kind} #{i}") for i, v in enumerate(coerced))

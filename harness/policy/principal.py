@@ -10,8 +10,10 @@ account's own identity policies rather than a grant to the principal itself.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import lru_cache
+from typing import Any
 
 from harness.policy.errors import PolicyError
 
@@ -42,8 +44,15 @@ class Principal:
     session: str | None = None  # session or federated user name
     name: str | None = None  # user, role or service name
     provider: str | None = None  # identity provider for web identity / SAML principals
+    _memo: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def __hash__(self) -> int:
+        # Equal principals have equal ARNs; the generated hash would also hash ``kind``, and an
+        # enum member hashes in Python code (policies key their caches by principal).
+        return hash(self.arn)
 
     @classmethod
+    @lru_cache(maxsize=4096)  # the same callers come back request after request
     def from_arn(cls, arn: str) -> Principal:
         """Parse an IAM/STS principal ARN or a bare 12-digit account id (its root)."""
         if _ACCOUNT.match(arn):
@@ -103,8 +112,15 @@ class Principal:
     def levels(self) -> tuple[tuple[str, str], ...]:
         """Every (type, name) under which a policy's principal element can name this caller.
 
-        The first entry is the principal itself; the account comes last.
+        The first entry is the principal itself; the account comes last. Worked out once:
+        every statement of a resource policy asks.
         """
+        found = self._memo.get("levels")
+        if found is None:
+            found = self._memo["levels"] = self._levels()
+        return found
+
+    def _levels(self) -> tuple[tuple[str, str], ...]:
         if self.kind is Kind.SERVICE:
             return (("Service", self.arn),)
         if self.kind is Kind.WEB_IDENTITY:
@@ -122,7 +138,14 @@ class Principal:
         return (own, account)
 
     def context(self) -> dict[str, str]:
-        """The global condition keys AWS derives from the principal (lower-case names)."""
+        """The global condition keys AWS derives from the principal (lower-case names); a new
+        dict each time, from one worked out once (every request asks)."""
+        found = self._memo.get("context")
+        if found is None:
+            found = self._memo["context"] = self._context()
+        return dict(found)
+
+    def _context(self) -> dict[str, str]:
         if self.kind is Kind.SERVICE:
             return {"aws:principalservicename": self.arn, "aws:principaltype": "Service"}
         if self.account is None:

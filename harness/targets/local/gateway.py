@@ -520,7 +520,12 @@ def _organization_inputs(
 
 
 def _resource_policy_name(check: Check) -> str:
-    return f"{RESOURCE_POLICY_NAME[check.resource_kind]} of {check.call.resource}"
+    """Named after what holds the policy: a bucket's, not the object's, so that one name and
+    text stay one compiled policy for every object (each object's name compiled it anew)."""
+    holder = check.call.resource
+    if holder.startswith("arn:aws:s3:::"):
+        holder = holder.split("/", 1)[0]
+    return f"{RESOURCE_POLICY_NAME[check.resource_kind]} of {holder}"
 
 
 def _moto_account(checks: list[Check], credential: Credential) -> str:

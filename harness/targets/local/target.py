@@ -224,6 +224,8 @@ class LocalTarget(Target):
                 self._moto.close()
                 self._moto = None
             self._close_log()
+            if self.gateway is not None:
+                self.gateway.log.close()
             if self._listeners:
                 self._release_accounts()
             self._listeners = []

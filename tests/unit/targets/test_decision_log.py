@@ -41,6 +41,10 @@ def test_lines_read_as_evidence(tmp_path: Path) -> None:
     assert implicit.decided_by == {PolicyKind.KEY, PolicyKind.IDENTITY}
     assert log.for_request("unknown") == []
     assert [e["request_id"] for e in log.entries()] == ["r1", "r2"]
+    log.close()
+    log.record(_line("r3", Decision(True, "Allowed")))  # opens the file again
+    assert [e["request_id"] for e in log.entries()] == ["r1", "r2", "r3"]
+    log.close()
 
 
 def test_for_request_keeps_order_across_threads(tmp_path: Path) -> None:
@@ -58,3 +62,4 @@ def test_for_request_keeps_order_across_threads(tmp_path: Path) -> None:
     for n in range(4):
         assert [e["action"] for e in log.for_request(f"r{n}")] == [f"s3:Op{i}" for i in range(50)]
     assert len(log.entries()) == 200
+    log.close()
