@@ -121,7 +121,7 @@ def _matching(policy_list: Iterable[Policy], request: Request) -> list[Statement
     ]
 
 
-def _check_principal_elements(policy_list: Iterable[Policy], resource_based: bool) -> None:
+def check_principal_elements(policy_list: Iterable[Policy], resource_based: bool) -> None:
     """AWS rejects resource policies without, and other policies with, a principal element."""
     for policy in policy_list:
         for statement in policy.statements:
@@ -163,11 +163,11 @@ def evaluate(
     scp_policies = policies(scps, "SCP")
     resource_policy = None if resource is None else Policy.coerce(resource, "resource policy")
     account = _resource_account(request, resource_account)
-    _check_principal_elements((*identity_policies, *scp_policies), resource_based=False)
+    check_principal_elements((*identity_policies, *scp_policies), resource_based=False)
     if boundary_policy is not None:
-        _check_principal_elements((boundary_policy,), resource_based=False)
+        check_principal_elements((boundary_policy,), resource_based=False)
     if resource_policy is not None:
-        _check_principal_elements((resource_policy,), resource_based=True)
+        check_principal_elements((resource_policy,), resource_based=True)
 
     applies_to_identity = principal.has_identity_policies
     root = principal.is_root
