@@ -33,15 +33,15 @@ def load_template(path: Path) -> dict[str, Any]:
     if matches or template is None:
         detail = "; ".join(str(m) for m in matches) or "empty template"
         raise TemplateError(f"{path}: cannot decode: {detail}")
-    return _plain(template)
+    return plain(template)
 
 
-def _plain(node: Any) -> Any:
+def plain(node: Any) -> Any:
     """Turn cfn-lint's node subclasses into builtin dicts, lists and strings."""
     if isinstance(node, dict):
-        return {str(k): _plain(v) for k, v in node.items()}
+        return {str(k): plain(v) for k, v in node.items()}
     if isinstance(node, list):
-        return [_plain(v) for v in node]
+        return [plain(v) for v in node]
     if isinstance(node, str):
         return str(node)
     return node

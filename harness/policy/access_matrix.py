@@ -59,6 +59,8 @@ class Allowlist:
     bucket_actions: tuple[str, ...]
     objects: Mapping[str, str]  # label -> object key
     principals: tuple[Expected, ...]
+    object_keys: Mapping[str, str] = field(default_factory=dict)  # label -> key pattern
+    services: Mapping[str, frozenset[str]] = field(default_factory=dict)  # service -> roles
 
     def expected(self, arn: str) -> Expected | None:
         return next((p for p in self.principals if p.arn == arn), None)
@@ -126,8 +128,16 @@ def load_allowlist(
     for label in {lbl for p in principals for lbl in p.bucket}:
         if label not in objects:
             raise PolicyError(f"{path}: bucket object {label!r} is not listed under objects")
+    object_keys = dict(data.get("object-keys") or {})
+    if set(object_keys) - set(objects):
+        raise PolicyError(f"{path}: object-keys names labels not under objects")
     return Allowlist(
-        tuple(data["actions"]["key"]), tuple(data["actions"]["bucket"]), objects, tuple(principals)
+        tuple(data["actions"]["key"]),
+        tuple(data["actions"]["bucket"]),
+        objects,
+        tuple(principals),
+        object_keys,
+        {name: frozenset(roles) for name, roles in (data.get("services") or {}).items()},
     )
 
 

@@ -200,7 +200,9 @@ def evaluate(
         first = denies[0].label
         return decided(Decision(False, f"Denied: explicit Deny in {first} ({what}).", denies))
 
-    for policy, hits in zip(scp_policies, scp_hits, strict=True):
+    # SCPs restrict the principals of the organization's accounts; a service, web identity
+    # or anonymous caller is not one (scp_hits is empty for it).
+    for policy, hits in zip(scp_policies if applies_to_identity else (), scp_hits, strict=True):
         if not any(s.allow for s in hits):
             return decided(
                 Decision(
