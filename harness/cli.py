@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from harness import access, run, training_data
+from harness import access, prove, run, training_data
 from harness.gate import main as gate_main
 from harness.render import RenderError, Wiring, render_pipeline, render_source_bundle
 
@@ -55,6 +55,7 @@ COMMANDS: dict[str, tuple[Callable[[list[str]], int], str]] = {
     "deploy": (run.deploy_main, "deploy A, B, C, data, canaries, pipeline; push the source"),
     "destroy": (run.destroy_main, "remove everything a run created; report what is left"),
     "gate": (gate_main, "static gate: cfn-lint and checkov with our policies on templates"),
+    "prove": (prove.main, "prove the promises for every principal and context (SMT), or refute"),
     "render": (_render, "render the pipeline and source bundle from stack outputs"),
     "access-matrix": (access.main, "who may use the key, bucket and roles, vs the allow-list"),
     "data": (training_data.main, "regenerate the deterministic training data"),

@@ -1,4 +1,5 @@
-"""The static policy gate: cfn-lint, checkov with our checks, and the gate's own checks.
+"""The static policy gate: cfn-lint, checkov with our checks, the gate's own checks, and the
+proof of the promises (``harness prove``) on the templates.
 
 ``run_gate`` checks every CloudFormation template (and CodePipeline definition) under the
 given paths and writes SARIF and JUnit reports; ``main`` is the ``harness gate`` command.
@@ -11,7 +12,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness.gate import cfnlint_runner, checkov_runner, document_checks
+from harness.gate import cfnlint_runner, checkov_runner, document_checks, proof_checks
 from harness.gate.findings import Finding
 from harness.gate.report import write_junit, write_sarif
 from harness.gate.sources import Document, discover, load
@@ -26,6 +27,7 @@ class GateResult:
     findings: list[Finding]
     documents: list[Document]
     reports: dict[str, Path] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)  # what the proof could not prove, and why
 
     @property
     def passed(self) -> bool:
@@ -65,15 +67,22 @@ def run_gate(paths: list[Path], report_dir: Path, regions: list[str] | None = No
     findings += checkov_runner.scan(templates, policies / "checks", skips)
     for document in documents:
         findings += document_checks.check(document)
+    proved, proven, notes = proof_checks.check(templates)
+    findings += proved
     findings.sort(key=lambda f: (f.file, f.line or 0, f.check_id, f.resource))
 
     report_dir.mkdir(parents=True, exist_ok=True)
     reports = {"sarif": report_dir / "gate.sarif", "junit": report_dir / "gate-junit.xml"}
     root = Path.cwd().resolve()
     write_sarif(findings, reports["sarif"], root)
-    checked = {"cfn-lint": templates, "checkov": templates, "gate": [d.path for d in documents]}
+    checked = {
+        "cfn-lint": templates,
+        "checkov": templates,
+        "gate": [d.path for d in documents],
+        "prove": proven,
+    }
     write_junit(findings, checked, reports["junit"], root)
-    return GateResult(findings, documents, reports)
+    return GateResult(findings, documents, reports, notes)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -107,6 +116,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     for finding in result.findings:
         print(finding.line_text())
+    for note in result.notes:
+        print(f"note: {note}")
     checked = len(result.documents)
     verdict = "FAILED" if result.findings else "passed"
     print(

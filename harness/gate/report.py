@@ -8,7 +8,7 @@ from pathlib import Path
 
 from harness.gate.findings import Finding
 
-TOOLS = ("cfn-lint", "checkov", "gate")
+TOOLS = ("cfn-lint", "checkov", "gate", "prove")
 _SARIF_LEVEL = {"CRITICAL": "error", "HIGH": "error", "MEDIUM": "warning", "LOW": "note"}
 
 

@@ -11,6 +11,7 @@ from harness.policy.evaluate import PolicyInput, Request, ResourceKind, check_pr
 from harness.policy.policy import Policy, policies
 from harness.proof.decision import Identity, Query, allowed
 from harness.proof.errors import ModelMismatch
+from harness.proof.logic import term
 from harness.proof.principals import KINDS, SymbolicPrincipal
 from harness.proof.request import SymbolicRequest
 from harness.proof.text import literal
@@ -65,7 +66,7 @@ def smt_allows(
     outcomes = []
     for want in (True, False):
         solver.push()
-        solver.add(decision == want)
+        solver.add(term(decision) == want)
         outcomes.append(solver.check())
         solver.pop()
     if outcomes == [z3.sat, z3.unsat]:

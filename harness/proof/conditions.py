@@ -25,6 +25,7 @@ from harness.policy.conditions import (
 from harness.policy.patterns import Pattern
 from harness.proof.context import Context
 from harness.proof.errors import Unencodable
+from harness.proof.logic import Term, all_of, any_of, choose, implies, negate
 from harness.proof.text import literal, lowering_to, pattern_matches, text_regex
 
 # str.lower() maps every character on its own, except the Greek capital sigma (final or not,
@@ -33,12 +34,12 @@ from harness.proof.text import literal, lowering_to, pattern_matches, text_regex
 _CONTEXTUAL_LOWER = frozenset("\u03c3\u03c2\u0307")
 
 
-def pattern_holds(pattern: Pattern, value: z3.SeqRef, context: Context) -> z3.BoolRef:
+def pattern_holds(pattern: Pattern, value: z3.SeqRef, context: Context) -> Term:
     """``value`` matches ``pattern``, its variables substituted from ``context`` as the
     engine substitutes them (the one value, else the default; unresolved: no match)."""
     if pattern.match_all:
-        return z3.BoolVal(True)
-    resolved: list[z3.BoolRef] = []
+        return True
+    resolved: list[Term] = []
     values: dict[str, z3.SeqRef] = {}
     for token in pattern.tokens:
         if token.kind != "variable" or token.text in values:
@@ -50,20 +51,19 @@ def pattern_holds(pattern: Pattern, value: z3.SeqRef, context: Context) -> z3.Bo
             values[token.text] = first
         else:
             values[token.text] = z3.If(one, first, literal(token.default))
-    return z3.And(*resolved, pattern_matches(pattern, value, values))
+    return all_of((*resolved, pattern_matches(pattern, value, values)))
 
 
-def _value_test(test: KeyTest, context: Context, i: int) -> z3.BoolRef:
+def _value_test(test: KeyTest, context: Context, i: int) -> Term:
     value_test = test.value_test
     if isinstance(value_test, PatternTest):
         value = context.strings(test.key)[i]
-        return z3.Or(False, *(pattern_holds(p, value, context) for p in value_test.patterns))
+        return any_of(pattern_holds(p, value, context) for p in value_test.patterns)
     if isinstance(value_test, BoolTest):
         if any(c in _CONTEXTUAL_LOWER for w in value_test.wanted for c in w):
             raise Unencodable(f"{test.operator}: a value whose lower case depends on context")
         value = context.strings(test.key)[i]
-        options = (z3.InRe(value, text_regex(w, lowering_to)) for w in value_test.wanted)
-        return z3.Or(False, *options)
+        return any_of(z3.InRe(value, text_regex(w, lowering_to)) for w in value_test.wanted)
     if isinstance(value_test, OrderedTest):
         parsed = context.parsed(test.key, number=value_test.parse is parse_number)[i]
         wanted = [w for w in value_test.wanted if not math.isnan(w)]
@@ -71,7 +71,7 @@ def _value_test(test: KeyTest, context: Context, i: int) -> z3.BoolRef:
             raise Unencodable(f"{test.operator}: a comparison with infinity")
         compare = value_test.compare
         hits = (compare(parsed.value, z3.RealVal(Fraction(w))) for w in wanted)
-        return z3.And(parsed.ok, z3.Or(False, *hits))
+        return all_of((parsed.ok, any_of(hits)))
     if isinstance(value_test, IpTest):
         address = context.addresses(test.key)[i]
         hits = []
@@ -79,21 +79,23 @@ def _value_test(test: KeyTest, context: Context, i: int) -> z3.BoolRef:
             width = network.max_prefixlen
             mask = ((1 << network.prefixlen) - 1) << (width - network.prefixlen)
             hits.append(
-                z3.And(
-                    address.version == network.version,
-                    address.bits & mask == int(network.network_address) & mask,
+                all_of(
+                    (
+                        address.version == network.version,
+                        address.bits & mask == int(network.network_address) & mask,
+                    )
                 )
             )
-        return z3.Or(False, *hits)
+        return any_of(hits)
     raise Unencodable(f"condition operator {test.operator} cannot be encoded")
 
 
-def holds(test: KeyTest, context: Context) -> z3.BoolRef:
+def holds(test: KeyTest, context: Context) -> Term:
     """The test, on the request ``context`` stands for."""
     count = context.count(test.key)
     if test.null_wants_absent is not None:
-        return z3.Or(*((count == 0) == want for want in set(test.null_wants_absent)))
-    missing = z3.BoolVal(
+        return any_of((count == 0) == want for want in set(test.null_wants_absent))
+    missing = (
         test.qualifier == "ForAllValues"
         or test.if_exists
         or (test.negated and test.qualifier is None)
@@ -102,9 +104,9 @@ def holds(test: KeyTest, context: Context) -> z3.BoolRef:
     passes = []
     for i in range(size):
         outcome = _value_test(test, context, i)
-        passes.append(z3.Not(outcome) if test.negated else outcome)
+        passes.append(negate(outcome) if test.negated else outcome)
     if test.qualifier == "ForAnyValue" or (test.qualifier is None and not test.negated):
-        present = z3.Or(*(z3.And(i < count, p) for i, p in enumerate(passes)))
+        present = any_of(all_of((i < count, p)) for i, p in enumerate(passes))
     else:
-        present = z3.And(*(z3.Implies(i < count, p) for i, p in enumerate(passes)))
-    return z3.If(count == 0, missing, present)
+        present = all_of(implies(i < count, p) for i, p in enumerate(passes))
+    return choose(count == 0, missing, present)

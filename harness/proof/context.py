@@ -210,12 +210,14 @@ def derived(key: str, principal: SymbolicPrincipal) -> tuple[z3.BoolRef, z3.SeqR
 @dataclass(frozen=True)
 class Pin:
     """What the request model fixes about a key: absent, one given value, or the principal's
-    account (``kms:CallerAccount``); ``choices`` restricts a value to some texts."""
+    account (``kms:CallerAccount``); ``choices`` restricts it to one of some texts (and to
+    being present, unless ``optional``)."""
 
     absent: bool = False
     value: str | None = None
     caller_account: bool = False
     choices: tuple[str, ...] = ()
+    optional: bool = False  # with choices: the key may also be absent
 
 
 ABSENT = Pin(absent=True)
@@ -259,9 +261,10 @@ class Context:
             )
         if pin.value is not None:
             return z3.And(slot.count == 1, self._equals(slot, literal(pin.value)))
-        return z3.And(
+        chosen = z3.And(
             slot.count == 1, z3.Or(*(self._equals(slot, literal(c)) for c in pin.choices))
         )
+        return z3.Or(slot.count == 0, chosen) if pin.optional else chosen
 
     @staticmethod
     def _equals(slot: Slot, value: z3.SeqRef) -> z3.BoolRef:

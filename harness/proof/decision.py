@@ -13,13 +13,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-import z3
-
 from harness.policy.evaluate import ResourceKind
 from harness.policy.policy import Policy, Statement
 from harness.policy.principal import Principal
+from harness.proof.logic import Term, all_of, any_of, choose, implies, negate
 from harness.proof.principals import SymbolicPrincipal, named_by
 from harness.proof.request import SymbolicRequest
+from harness.proof.text import literal
 
 
 @dataclass(frozen=True)
@@ -42,10 +42,12 @@ class Identity:
                 return held
         return self.others
 
-    def branches(self, principal: SymbolicPrincipal) -> list[tuple[z3.BoolRef, tuple[Policy, ...]]]:
-        guards = [(principal.is_named_by(arn), held) for arn, held in self.holders]
-        anyone_named = z3.Or(False, *(guard for guard, _ in guards))
-        return [*guards, (z3.Not(anyone_named), self.others)]
+    def branches(self, principal: SymbolicPrincipal) -> list[tuple[Term, tuple[Policy, ...]]]:
+        guards: list[tuple[Term, tuple[Policy, ...]]] = [
+            (principal.is_named_by(arn), held) for arn, held in self.holders
+        ]
+        anyone_named = any_of(guard for guard, _ in guards)
+        return [*guards, (negate(anyone_named), self.others)]
 
 
 @dataclass(frozen=True)
@@ -66,66 +68,70 @@ class Query:
                 yield from policy.statements
 
 
-def _any(request: SymbolicRequest, statements: list[Statement]) -> z3.BoolRef:
-    return z3.Or(False, *(request.covers(s) for s in statements))
+def _any(request: SymbolicRequest, statements: list[Statement]) -> Term:
+    return any_of(request.covers(s) for s in statements)
 
 
-def _allows(request: SymbolicRequest, policies: tuple[Policy, ...], allow: bool) -> z3.BoolRef:
+def _allows(request: SymbolicRequest, policies: tuple[Policy, ...], allow: bool) -> Term:
     return _any(request, [s for p in policies for s in p.statements if s.allow is allow])
 
 
-def allowed(query: Query, request: SymbolicRequest) -> z3.BoolRef:
+def allowed(query: Query, request: SymbolicRequest) -> Term:
     """True exactly when the engine allows ``request`` under ``query``."""
     principal = request.principal
     has_identity = principal.has_account
     root = principal.is_root
     branches = query.identity.branches(principal)
-    identity_allows = z3.Or(*(g & _allows(request, held, True) for g, held in branches))
-    identity_denies = z3.Or(*(g & _allows(request, held, False) for g, held in branches))
-    scp_denies = z3.Or(False, *(_allows(request, (p,), False) for p in query.scps))
-    scps_allow = z3.And(True, *(_allows(request, (p,), True) for p in query.scps))
+    identity_allows = any_of(all_of((g, _allows(request, held, True))) for g, held in branches)
+    identity_denies = any_of(all_of((g, _allows(request, held, False))) for g, held in branches)
+    scp_denies = any_of(_allows(request, (p,), False) for p in query.scps)
+    scps_allow = all_of(_allows(request, (p,), True) for p in query.scps)
 
-    denied = has_identity & (identity_denies | scp_denies)
-    boundary_ok: z3.BoolRef = z3.BoolVal(True)
+    denied = all_of((has_identity, any_of((identity_denies, scp_denies))))
+    boundary_ok: Term = True
     if query.boundary is not None:
-        bounded = has_identity & z3.Not(root)
+        bounded = all_of((has_identity, negate(root)))
         boundary = (query.boundary,)
-        denied = denied | (bounded & _allows(request, boundary, False))
-        boundary_ok = root | _allows(request, boundary, True)
+        denied = any_of((denied, all_of((bounded, _allows(request, boundary, False)))))
+        boundary_ok = any_of((root, _allows(request, boundary, True)))
 
-    direct: list[z3.BoolRef] = []
-    direct_ok: list[z3.BoolRef] = []
-    delegated: list[z3.BoolRef] = []
+    direct: list[Term] = []
+    direct_ok: list[Term] = []
+    delegated: list[Term] = []
     for statement in query.resource.statements if query.resource is not None else ():
         applies = request.covers(statement)
+        if applies is False:
+            continue
+        assert statement.principal is not None
         if statement.not_principal:
-            assert statement.principal is not None
-            by_name = z3.Not(principal.exempted(statement.principal))
-            by_account = z3.BoolVal(False)
+            by_name: Term = negate(principal.exempted(statement.principal))
+            by_account: Term = False
         else:
-            assert statement.principal is not None
             by_name, by_account = principal.named(statement.principal)
         if not statement.allow:
-            denied = denied | (applies & (by_name | by_account))
+            denied = any_of((denied, all_of((applies, any_of((by_name, by_account))))))
             continue
-        direct.append(applies & by_name)
-        direct_ok.append(applies & by_name & (boundary_ok | principal.names_exactly(statement)))
-        delegated.append(applies & by_account)
-    any_direct = z3.Or(False, *direct)
-    any_delegated = z3.Or(False, *delegated)
+        direct.append(all_of((applies, by_name)))
+        exactly = principal.names_exactly(statement)
+        direct_ok.append(all_of((applies, by_name, any_of((boundary_ok, exactly)))))
+        delegated.append(all_of((applies, by_account)))
+    any_direct = any_of(direct)
+    any_delegated = any_of(delegated)
 
-    identity_ok = root | identity_allows
+    identity_ok = any_of((root, identity_allows))
     strict = query.resource_kind in ("kms-key", "role-trust")
-    same_account = z3.Or(
-        z3.Or(False, *direct_ok),
-        identity_ok & boundary_ok & (any_delegated if strict else z3.BoolVal(True)),
+    same_account = any_of(
+        (any_of(direct_ok), all_of((identity_ok, boundary_ok, any_delegated if strict else True)))
     )
-    cross_account = (any_direct | any_delegated) & identity_ok & boundary_ok
-    with_identity = z3.If(principal.account == query.resource_account, same_account, cross_account)
-    trust_root = root if query.resource_kind == "role-trust" else z3.BoolVal(False)
-    return z3.And(
-        z3.Not(denied),
-        z3.Implies(has_identity, scps_allow),
-        z3.Not(trust_root),
-        z3.If(has_identity, with_identity, any_direct),
+    cross_account = all_of((any_of((any_direct, any_delegated)), identity_ok, boundary_ok))
+    same = principal.account == literal(query.resource_account)
+    with_identity = choose(same, same_account, cross_account)
+    trust_root = root if query.resource_kind == "role-trust" else False
+    return all_of(
+        (
+            negate(denied),
+            implies(has_identity, scps_allow),
+            negate(trust_root),
+            choose(has_identity, with_identity, any_direct),
+        )
     )

@@ -11,12 +11,15 @@ level strings, so the model and the engine read principal elements alike.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import z3
 
 from harness.policy.policy import PrincipalSpec, Statement
 from harness.policy.principal import Kind, Principal
+from harness.proof.logic import Term, all_of, any_of, negate
 from harness.proof.text import any_char, decode, literal
 
 KINDS: tuple[Kind, ...] = tuple(Kind)
@@ -28,6 +31,7 @@ _ROLE_LEVEL = (Kind.ROLE, Kind.ASSUMED_ROLE)
 _OWN_LEVEL = (Kind.USER, Kind.ASSUMED_ROLE, Kind.FEDERATED_USER)
 _NAME_CHARS = "A-Za-z0-9_+=,.@-"  # IAM user, role and session names: [\w+=,.@-]
 _counter = itertools.count()
+_PROTOTYPES: dict[tuple[Kind, ...], tuple[SymbolicPrincipal, z3.BoolRef]] = {}
 
 
 def _class(spec: str) -> z3.ReRef:
@@ -65,7 +69,7 @@ class SymbolicPrincipal:
     arn: z3.SeqRef
     role_arn: z3.SeqRef
     kinds: tuple[Kind, ...] = REQUESTERS
-    _kinds: dict[tuple[Kind, ...], z3.BoolRef] = field(default_factory=dict, compare=False)
+    _memo: dict[object, object] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def fresh(cls, kinds: tuple[Kind, ...] = REQUESTERS) -> SymbolicPrincipal:
@@ -75,10 +79,13 @@ class SymbolicPrincipal:
         return cls(z3.Int(f"{n}.kind"), *(z3.String(f"{n}.{part}") for part in names), kinds)
 
     def of_kind(self, *kinds: Kind) -> z3.BoolRef:
-        found = self._kinds.get(kinds)
-        if found is None:
-            found = self._kinds[kinds] = z3.Or(*(self.kind == KINDS.index(k) for k in kinds))
-        return found
+        return self._memoized(kinds, lambda: z3.Or(*(self.kind == KINDS.index(k) for k in kinds)))
+
+    def _memoized(self, key: object, build: Callable[[], Any]) -> Any:
+        """Terms are built once per principal (a goal's requests share it)."""
+        if key not in self._memo:
+            self._memo[key] = build()
+        return self._memo[key]
 
     @property
     def has_account(self) -> z3.BoolRef:
@@ -90,7 +97,22 @@ class SymbolicPrincipal:
         return self.of_kind(Kind.ROOT)
 
     def domain(self) -> z3.BoolRef:
-        """Every principal AWS can authenticate, with the ARNs AWS gives it."""
+        """Every principal AWS can authenticate, with the ARNs AWS gives it (built once per
+        set of kinds, then copied onto each principal's variables)."""
+        prototype = _PROTOTYPES.get(self.kinds)
+        if prototype is None:
+            prototype = _PROTOTYPES[self.kinds] = (self, self._domain())
+        if prototype[0] is self:
+            return prototype[1]
+        return self._memoized(
+            "domain", lambda: z3.substitute(prototype[1], *self._onto(prototype[0]))
+        )
+
+    def _onto(self, other: SymbolicPrincipal) -> list[tuple[z3.ExprRef, z3.ExprRef]]:
+        names = ("kind", "account", "name", "path", "session", "provider", "arn", "role_arn")
+        return [(getattr(other, n), getattr(self, n)) for n in names]
+
+    def _domain(self) -> z3.BoolRef:
         a, n = self.account, self.name
         iam = literal("arn:aws:iam::")
         sts = literal("arn:aws:sts::")
@@ -131,64 +153,75 @@ class SymbolicPrincipal:
         )
 
     # How policies name it -------------------------------------------------------------------
-    def _level(self, entry: tuple[str, str]) -> tuple[z3.BoolRef, z3.BoolRef, z3.BoolRef]:
+    def _level(self, entry: tuple[str, str]) -> tuple[Term, Term, Term]:
         """Whether ``entry`` (a normalised principal-element name) is this principal's own
         level, its role level, or its account level (see ``Principal.levels``)."""
+        return self._memoized(entry, lambda: self._entry_level(entry))
+
+    def _entry_level(self, entry: tuple[str, str]) -> tuple[Term, Term, Term]:
         kind, value = entry
-        false = z3.BoolVal(False)
         if kind == "Service":
-            return self.of_kind(Kind.SERVICE) & (self.name == literal(value)), false, false
+            return all_of((self.of_kind(Kind.SERVICE), self.name == literal(value))), False, False
         if kind == "Federated":
-            own = self.of_kind(Kind.WEB_IDENTITY) & (self.provider == literal(value))
-            return own, false, false
+            own = all_of((self.of_kind(Kind.WEB_IDENTITY), self.provider == literal(value)))
+            return own, False, False
         if kind != "AWS":  # CanonicalUser: no principal of the model is named so
-            return false, false, false
-        own = self.of_kind(*_OWN_LEVEL) & (self.arn == literal(value))
-        role = false
+            return False, False, False
+        own = all_of((self.of_kind(*_OWN_LEVEL), self.arn == literal(value)))
+        role: Term = False
         if value.startswith("role:") and len(value) > 18 and value[17] == ":":
-            role = z3.And(
-                self.of_kind(*_ROLE_LEVEL),
-                self.account == literal(value[5:17]),
-                self.name == literal(value[18:]),
+            role = all_of(
+                (
+                    self.of_kind(*_ROLE_LEVEL),
+                    self.account == literal(value[5:17]),
+                    self.name == literal(value[18:]),
+                )
             )
-        account = false
+        account: Term = False
         if value.startswith("account:"):
-            account = self.has_account & (self.account == literal(value[8:]))
+            account = all_of((self.has_account, self.account == literal(value[8:])))
         return own, role, account
 
-    def named(self, spec: PrincipalSpec) -> tuple[z3.BoolRef, z3.BoolRef]:
-        """For ``Principal``: (named directly, named only by its account: delegation)."""
-        if spec.everyone:
-            return z3.BoolVal(True), z3.BoolVal(False)
+    def _levels(self, spec: PrincipalSpec) -> tuple[Term, Term, Term]:
         levels = [self._level(entry) for entry in sorted(spec.names)]
-        own = z3.Or(False, *(lv[0] for lv in levels))
-        role = z3.Or(False, *(lv[1] for lv in levels))
-        account = z3.Or(False, *(lv[2] for lv in levels))
-        direct = z3.Or(own, role, self.is_root & account)
-        return direct, z3.And(z3.Not(direct), z3.Not(self.is_root), account)
-
-    def exempted(self, spec: PrincipalSpec) -> z3.BoolRef:
-        """For ``NotPrincipal``: every level of the principal is named."""
-        if spec.everyone:
-            return z3.BoolVal(True)
-        levels = [self._level(entry) for entry in sorted(spec.names)]
-        own = z3.Or(False, *(lv[0] for lv in levels))
-        role = z3.Or(False, *(lv[1] for lv in levels))
-        account = z3.Or(False, *(lv[2] for lv in levels))
-        return z3.Or(
-            self.of_kind(Kind.SERVICE, Kind.WEB_IDENTITY) & own,
-            self.is_root & account,
-            self.of_kind(Kind.USER, Kind.FEDERATED_USER) & own & account,
-            self.of_kind(Kind.ROLE) & role & account,
-            self.of_kind(Kind.ASSUMED_ROLE) & own & role & account,
+        return (
+            any_of(lv[0] for lv in levels),
+            any_of(lv[1] for lv in levels),
+            any_of(lv[2] for lv in levels),
         )
 
-    def names_exactly(self, statement: Statement) -> z3.BoolRef:
+    def named(self, spec: PrincipalSpec) -> tuple[Term, Term]:
+        """For ``Principal``: (named directly, named only by its account: delegation)."""
+        return self._memoized(("named", spec), lambda: self._named(spec))
+
+    def _named(self, spec: PrincipalSpec) -> tuple[Term, Term]:
+        if spec.everyone:
+            return True, False
+        own, role, account = self._levels(spec)
+        direct = any_of((own, role, all_of((self.is_root, account))))
+        return direct, all_of((negate(direct), negate(self.is_root), account))
+
+    def exempted(self, spec: PrincipalSpec) -> Term:
+        """For ``NotPrincipal``: every level of the principal is named."""
+        if spec.everyone:
+            return True
+        own, role, account = self._levels(spec)
+        return any_of(
+            (
+                all_of((self.of_kind(Kind.SERVICE, Kind.WEB_IDENTITY), own)),
+                all_of((self.is_root, account)),
+                all_of((self.of_kind(Kind.USER, Kind.FEDERATED_USER), own, account)),
+                all_of((self.of_kind(Kind.ROLE), role, account)),
+                all_of((self.of_kind(Kind.ASSUMED_ROLE), own, role, account)),
+            )
+        )
+
+    def names_exactly(self, statement: Statement) -> Term:
         """The statement's principal element holds this very ARN (not its role/account)."""
         if statement.principal is None or statement.not_principal:
-            return z3.BoolVal(False)
+            return False
         entries = [v for k, v in statement.principal.names if k == "AWS"]
-        return z3.Or(False, *(self.arn == literal(v) for v in entries))
+        return any_of(self.arn == literal(v) for v in entries)
 
     def is_named_by(self, arn: str) -> z3.BoolRef:
         """The principal is the one an allow-list ARN (or service name) stands for: a role

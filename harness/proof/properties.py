@@ -35,6 +35,7 @@ from harness.policy.policy import Policy
 from harness.policy.principal import Kind, Principal
 from harness.proof.context import CALLER_ACCOUNT, Pin
 from harness.proof.decision import Identity, Query, allowed
+from harness.proof.logic import Term, all_of, any_of, negate
 from harness.proof.partition import representatives
 from harness.proof.principals import SymbolicPrincipal
 from harness.proof.request import SymbolicRequest, Text, may_apply
@@ -46,7 +47,13 @@ SSE = "s3:x-amz-server-side-encryption"
 SSE_KEY = "s3:x-amz-server-side-encryption-aws-kms-key-id"
 VIA = "kms:ViaService"
 TLS = "aws:SecureTransport"
-_AWS_SETS_TLS = {TLS: Pin(choices=("true", "false"))}  # on every request, one or the other
+_BOOLEAN = ("true", "false")
+_AWS_SETS = {
+    TLS: Pin(choices=_BOOLEAN),  # on every request
+    "aws:ViaAWSService": Pin(choices=_BOOLEAN, optional=True),
+    "kms:GrantIsForAWSResource": Pin(choices=_BOOLEAN, optional=True),
+}
+"""Keys AWS sets, with the values it writes (the caller cannot choose "TRUE")."""
 REPLAYABLE_S3 = ("s3:ListBucket", "s3:GetObject", "s3:PutObject", "s3:GetBucketPolicy")
 """S3 actions a counterexample preferably names: the replay knows the calls that make them."""
 _S3_ACTION = Pattern("s3:?*")  # any action of S3
@@ -68,7 +75,7 @@ class Check:
     query: Query
 
     @cached_property
-    def allowed(self) -> z3.BoolRef:
+    def allowed(self) -> Term:
         return allowed(self.query, self.request)
 
 
@@ -79,7 +86,7 @@ class Goal:
 
     principal: SymbolicPrincipal
     checks: tuple[Check, ...]
-    condition: z3.BoolRef
+    condition: Term
     preferences: tuple[z3.BoolRef, ...] = ()  # tried in turn, to show a realistic request
     shown: tuple[Request, ...] = ()  # liveness: the requests shown if none is allowed
     assumptions: tuple[str, ...] = ()
@@ -96,11 +103,12 @@ class Property:
     claim: str
     goals: Callable[[Variant], list[Goal]]  # one per class of request (see partition)
     reads: tuple[Document, ...] = field(default=(), compare=False)
+    services: frozenset[str] = frozenset()  # whose actions it asks about
     liveness: bool = False
 
 
 def _aws_pins(*more: dict[str, Pin]) -> dict[str, Pin]:
-    pins = dict(_AWS_SETS_TLS)
+    pins = dict(_AWS_SETS)
     for extra in more:
         pins |= extra
     return pins
@@ -116,9 +124,11 @@ class Properties:
         self.accounts = tuple(accounts)
         self.listed = [p for p in allowlist.principals if not (p.canary or p.deployer)]
         self._domains: dict[int, z3.ReRef] = {}  # symbolic resources: the regex of each
-        self.canaries = sorted(
-            {n for c in allowlist.principals if c.canary and (n := Principal.from_arn(c.arn).name)}
-        )
+        self.canaries = [
+            Principal.from_arn(c.arn)
+            for c in allowlist.principals
+            if c.canary and Principal.from_arn(c.arn).kind is Kind.ROLE
+        ]
 
     def all(self) -> list[Property]:
         found = [*self.key_use(), self.encryption(), self.tls(), *self.object_access()]
@@ -177,12 +187,23 @@ class Properties:
 
     # Preferences: counterexamples the replay can make ----------------------------------------
     def _who(self, principal: SymbolicPrincipal) -> list[z3.BoolRef]:
-        """A role session, in one of the system's accounts, of a canary role."""
+        """A session of a canary role (one of the allow-list's), else of a role in one of the
+        system's accounts."""
         preferences = [principal.of_kind(Kind.ASSUMED_ROLE)]
+        if self.canaries:  # roles that exist, so a replay can act as them
+            preferences.append(
+                z3.Or(
+                    *(
+                        z3.And(
+                            principal.account == literal(c.account or ""),
+                            principal.name == literal(c.name or ""),
+                        )
+                        for c in self.canaries
+                    )
+                )
+            )
         if self.accounts:
             preferences.append(z3.Or(*(principal.account == literal(a) for a in self.accounts)))
-        if self.canaries:
-            preferences.append(z3.Or(*(principal.name == literal(n) for n in self.canaries)))
         return [*preferences, principal.session == literal("proof")]
 
     @staticmethod
@@ -191,7 +212,8 @@ class Properties:
         preferences = []
         for check in checks:
             context = check.request.context
-            free = [k for k in context.slots if k not in context.pins]
+            free = [k for k, pin in context.pins.items() if pin.optional and k in context.slots]
+            free += [k for k in context.slots if k not in context.pins]
             preferences.append(z3.And(True, *(context.slots[k].count == 0 for k in free)))
             preferences += [context.slots[k].count == 0 for k in free]
             tls = context.pins.get(TLS.lower())
@@ -215,7 +237,8 @@ class Properties:
             return [resource]
         prefer = [f"{arn}/{k}" for k in self.allowlist.objects.values()]
         prefer += [arn, f"{arn}/proof/object"]
-        return list(representatives(domain, [*patterns, *extra], prefer))
+        found = representatives(domain, [*patterns, *extra], prefer)
+        return sorted(found, key=lambda r: prefer.index(r) if r in prefer else len(prefer))
 
     def _request(self, principal, action, resource, query, pins, keys=()) -> SymbolicRequest:
         domain = None if isinstance(resource, str) else self._domains[resource.get_id()]
@@ -241,6 +264,7 @@ class Properties:
                 "name, in every context",
                 lambda variant, action=action: [self._key_others(variant, action)],
                 reads,
+                frozenset({"kms"}),
             )
             for expected in self.listed:
                 if action in expected.key:
@@ -255,6 +279,7 @@ class Properties:
                         self._key_listed(variant, action, expected)
                     ],
                     reads,
+                    frozenset({"kms"}),
                 )
 
     def _key_check(self, variant: Variant, principal: SymbolicPrincipal, action: str) -> Check:
@@ -299,6 +324,7 @@ class Properties:
             "bucket that is not SSE-KMS under this key is denied, for every principal",
             self._encryption,
             self._reads(self.system.bucket_policy),
+            frozenset({"s3"}),
         )
 
     def _encryption(self, variant: Variant) -> list[Goal]:
@@ -313,7 +339,14 @@ class Properties:
                 context.has_value(SSE, "aws:kms"),
                 context.has_value(SSE_KEY, self.system.key_arn),
             )
-            preferences = [*self._who(principal), *self._plain(check)]
+            writers = [
+                p.arn for p in self.listed if any("s3:PutObject" in a for a in p.bucket.values())
+            ]
+            preferences = [
+                z3.Or(*(principal.is_named_by(arn) for arn in writers)),
+                *self._who(principal),
+                *self._plain(check),
+            ]
             violation = z3.And(check.allowed, z3.Not(encrypted))
             goals.append(self._goal(variant, principal, [check], violation, preferences))
         return goals
@@ -326,6 +359,7 @@ class Properties:
             "every S3 request without TLS to the bucket or its objects is denied",
             self._tls,
             self._reads(self.system.bucket_policy),
+            frozenset({"s3"}),
         )
 
     def _tls(self, variant: Variant) -> list[Goal]:
@@ -351,6 +385,7 @@ class Properties:
                 "the allow-list gives that object's key",
                 lambda variant, action=action: self._object_access(variant, action),
                 self._reads(self.system.bucket_policy),
+                frozenset({"s3"}),
             )
 
     def _granted(self, action: str) -> list[tuple[Expected, list[Pattern]]]:
@@ -407,6 +442,7 @@ class Properties:
                 + (", ".join(self._assumers(role.arn)) or "nobody (the allow-list names none)"),
                 lambda variant, role=role: self._trust(variant, role),
                 (role.trust,),
+                frozenset({"sts"}),
             )
             for role in self.system.roles
         ]
@@ -445,13 +481,16 @@ class Properties:
         if label is not None:
             claim = f"{who} can {what} object {self.allowlist.objects[label]} under the key"
             reads = self._reads(self.system.bucket_policy, self.system.key_policy)
+            services = {"s3", "kms"}
         elif what.startswith("kms:"):
             claim = f"{who} can call {what} on the key"
             reads = self._reads(self.system.key_policy)
+            services = {"kms"}
         else:
             role = self.system.role(what)
             claim = f"{who} can assume {what}"
             reads = self._reads(role.trust if role is not None else None)
+            services = {"sts"}
         return Property(
             f"liveness/{name}",
             "liveness",
@@ -459,6 +498,7 @@ class Properties:
             claim,
             lambda variant: [self._witness(variant, who, what, label)],
             reads,
+            frozenset(services),
             liveness=True,
         )
 

@@ -22,9 +22,10 @@ from harness.policy.evaluate import Decision, Request, evaluate
 from harness.policy.principal import Principal
 from harness.proof.decision import Query
 from harness.proof.errors import ModelMismatch, Unencodable
+from harness.proof.logic import term
 from harness.proof.principals import KINDS, SymbolicPrincipal
 from harness.proof.properties import Goal, Properties, Property, Variant
-from harness.proof.system import System
+from harness.proof.system import Document, System
 from harness.proof.text import literal
 
 COUNTEREXAMPLES = 3  # per failing property, each from another kind or account of principal
@@ -87,7 +88,7 @@ def _example(goal: Goal, model: z3.ModelRef) -> Example:
     for check in goal.checks:
         request = check.request.decode(model)
         decision = _decide(check.query, request)
-        claimed = z3.is_true(model.eval(check.allowed, model_completion=True))
+        claimed = z3.is_true(model.eval(term(check.allowed), model_completion=True))
         if decision.allowed != claimed:
             raise ModelMismatch(
                 f"the model {'allows' if claimed else 'denies'} {request}, the engine: "
@@ -132,9 +133,14 @@ def _steer(
     constraints: list[z3.BoolRef], model: z3.ModelRef, preferences: Iterable[z3.BoolRef]
 ) -> z3.ModelRef:
     """The model after adding each preference that keeps ``constraints`` satisfiable (one
-    the solver does not settle quickly is passed over)."""
+    the solver does not settle quickly is passed over); all at once first, as they mostly
+    go together."""
+    wanted = list(preferences)
+    _, found = _check([*constraints, *wanted], FIRST_TRY_MS)
+    if found is not None:
+        return found
     kept = list(constraints)
-    for preference in preferences:
+    for preference in wanted:
         _, found = _check([*kept, preference], FIRST_TRY_MS)
         if found is not None:
             kept.append(preference)
@@ -169,7 +175,7 @@ def solve(prop: Property, variant: Variant, limit: int = COUNTEREXAMPLES) -> Res
     undecided = ""
     for goal in goals:
         assumed = goal.assumptions
-        constraints = [*(check.request.domain() for check in goal.checks), goal.condition]
+        constraints = [*(check.request.domain() for check in goal.checks), term(goal.condition)]
         answer, model = _search(constraints, goal.principal)
         while model is not None and len(examples) < limit:
             example = _example(goal, _steer(constraints, model, goal.preferences))
@@ -194,11 +200,27 @@ def solve(prop: Property, variant: Variant, limit: int = COUNTEREXAMPLES) -> Res
     return result(Verdict.PROVEN)
 
 
+def _speaks_of(document: Document, services: frozenset[str]) -> bool:
+    """The document has a statement that may grant or deny an action of ``services``."""
+    for statement in document.policy.statements:
+        if statement.not_action:
+            return True
+        for pattern in statement.action_patterns:
+            service = pattern.text.split(":", 1)[0].lower()
+            if service == "*" or service in services:
+                return True
+    return False
+
+
 def _cache_key(prop: Property, variant: Variant, system: System) -> tuple[str, ...]:
+    """What a result depends on: the documents the property reads and, for the deployed
+    identities, every identity policy that may speak of the property's actions."""
     identities: tuple[str, ...] = ()
     if variant is Variant.DEPLOYED:
         identities = tuple(
-            d.digest + ",".join(role.unread) for role in system.roles for d in role.identity
+            f"{role.arn}:{','.join(role.unread)}:"
+            + ",".join(d.digest for d in role.identity if _speaks_of(d, prop.services))
+            for role in system.roles
         )
     names = (system.key_arn, system.bucket, system.region)
     return (prop.id, variant.value, *names, *(d.digest for d in prop.reads), *identities)

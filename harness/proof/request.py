@@ -9,7 +9,7 @@ has slots for the keys those statements read.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import z3
 
@@ -17,6 +17,7 @@ from harness.policy.evaluate import Request
 from harness.policy.policy import Statement
 from harness.proof.conditions import holds, pattern_holds
 from harness.proof.context import Context, Pin, Use, scan
+from harness.proof.logic import Term, all_of, any_of, negate
 from harness.proof.principals import SymbolicPrincipal
 from harness.proof.text import decode, literal
 
@@ -51,6 +52,7 @@ class SymbolicRequest:
     context: Context
     action_domain: z3.ReRef | None = None
     resource_domain: z3.ReRef | None = None
+    _covered: dict[int, Term] = field(default_factory=dict, repr=False)
 
     @classmethod
     def build(
@@ -82,31 +84,36 @@ class SymbolicRequest:
             rules.append(z3.InRe(self.resource, self.resource_domain))
         return z3.And(*rules)
 
-    def covers(self, statement: Statement) -> z3.BoolRef:
-        """``Statement.covers``: action, resource and conditions apply."""
+    def covers(self, statement: Statement) -> Term:
+        """``Statement.covers``: action, resource and conditions apply (cached: a statement
+        is read by one request once)."""
+        key = id(statement)
+        if key not in self._covered:
+            self._covered[key] = self._covers(statement)
+        return self._covered[key]
+
+    def _covers(self, statement: Statement) -> Term:
         if not may_apply(statement, self.action, self.resource):
-            return z3.BoolVal(False)
-        rules: list[z3.BoolRef] = []
+            return False
+        rules: list[Term] = []
         if not isinstance(self.action, str):
             patterns = statement.action_patterns
-            hit = z3.Or(*(pattern_holds(p, self.action, self.context) for p in patterns))
-            rules.append(hit != statement.not_action)
+            hit = any_of(pattern_holds(p, self.action, self.context) for p in patterns)
+            rules.append(negate(hit) if statement.not_action else hit)
         patterns = statement.resources
-        if isinstance(self.resource, str) and patterns is not None:
-            if any(p.has_variables for p in patterns):  # else may_apply settled it
-                resource = literal(self.resource)
-                hits = (
-                    pattern_holds(p, resource, self.context)
-                    if p.has_variables
-                    else z3.BoolVal(p.matches(self.resource, _never))
-                    for p in patterns
-                )
-                rules.append(z3.Or(*hits) != statement.not_resource)
-        elif patterns is not None:
-            hit = z3.Or(*(pattern_holds(p, self.resource, self.context) for p in patterns))
-            rules.append(hit != statement.not_resource)
+        if patterns is not None and (
+            not isinstance(self.resource, str) or any(p.has_variables for p in patterns)
+        ):  # else may_apply settled it
+            resource = literal(self.resource) if isinstance(self.resource, str) else self.resource
+            hit = any_of(
+                p.matches(self.resource, _never)
+                if isinstance(self.resource, str) and not p.has_variables
+                else pattern_holds(p, resource, self.context)
+                for p in patterns
+            )
+            rules.append(negate(hit) if statement.not_resource else hit)
         rules += [holds(test, self.context) for test in statement.conditions]
-        return z3.And(*rules)
+        return all_of(rules)
 
     def decode(self, model: z3.ModelRef) -> Request:
         """The concrete request a model chose, as the engine takes it."""

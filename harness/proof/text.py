@@ -118,8 +118,8 @@ def pattern_regex(pattern: Pattern, variables: Mapping[str, z3.SeqRef] | None = 
 
 def pattern_matches(
     pattern: Pattern, value: z3.SeqRef, variables: Mapping[str, z3.SeqRef] | None = None
-) -> z3.BoolRef:
+) -> z3.BoolRef | bool:
     """``value`` matches ``pattern`` (variables substituted as in :func:`pattern_regex`)."""
     if pattern.match_all:
-        return z3.BoolVal(True)
+        return True
     return z3.InRe(value, pattern_regex(pattern, variables))

@@ -12,6 +12,7 @@ Every policy document keeps its file and the line of each statement, for finding
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -112,6 +113,59 @@ def _parameter_values(stacks: Mapping[str, ResolvedTemplate], prefix: str) -> di
     return values
 
 
+_SUB_NAME = re.compile(r"\$\{([A-Za-z0-9]+)(?:\.[A-Za-z0-9.]+)?\}")
+_SUB_REFERENCE = re.compile(r"\$\{([A-Za-z0-9]+(?:\.[A-Za-z0-9.]+)?)\}")
+
+
+def _references(node: Any) -> set[str]:
+    """The logical ids ``node`` refers to (Ref, GetAtt, names in Sub strings)."""
+    found: set[str] = set()
+    if isinstance(node, list):
+        for item in node:
+            found |= _references(item)
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            if key == "Ref" and isinstance(value, str):
+                found.add(value)
+            elif key == "Fn::GetAtt":
+                found.add(value.split(".", 1)[0] if isinstance(value, str) else value[0])
+            elif key == "Fn::Sub":
+                text = value if isinstance(value, str) else value[0]
+                found |= set(_SUB_NAME.findall(text))
+                found |= _references(value if isinstance(value, str) else value[1:])
+            else:
+                found |= _references(value)
+    return found
+
+
+def _wired(node: Any, elsewhere: Mapping[str, Any]) -> Any:
+    """``node`` with references to resources of another account's stack replaced by their
+    values there, as a deployment passes them on (a bucket's name, a role's ARN)."""
+    if isinstance(node, list):
+        return [_wired(item, elsewhere) for item in node]
+    if not isinstance(node, dict):
+        return node
+    ref, target = node.get("Ref"), node.get("Fn::GetAtt")
+    if isinstance(ref, str) and ref in elsewhere:
+        return elsewhere[ref].physical_id
+    if isinstance(target, str):
+        target = target.split(".", 1)
+    if isinstance(target, list) and target[0] in elsewhere:
+        return elsewhere[target[0]].attributes[target[1]]
+    sub = node.get("Fn::Sub")
+    if isinstance(sub, str):
+
+        def value(found: re.Match[str]) -> str:
+            name, _, attribute = found.group(1).partition(".")
+            resource = elsewhere.get(name)
+            if resource is None:
+                return found.group(0)
+            return str(resource.attributes[attribute] if attribute else resource.physical_id)
+
+        return {"Fn::Sub": _SUB_REFERENCE.sub(value, sub)}
+    return {key: _wired(value, elsewhere) for key, value in node.items()}
+
+
 def _role_arn(role_name: Any) -> dict[str, Any] | None:
     """The ARN of a role with this ``RoleName``, as a ``Fn::Sub`` (None: not predictable)."""
     if isinstance(role_name, dict) and set(role_name) == {"Fn::Sub"}:
@@ -179,22 +233,19 @@ class Renderer:
         fragment = _Source.load(path)
         if not any(r.get("Type") in POLICY_TYPES for r in fragment.resources.values()):
             return None
-        stack = _target_stack(fragment, self.bases)
         merged = {name: plain(source.decoded) for name, source in self.bases.items()}
-        template = merged[stack]
         values = _parameter_values(self._base_stacks, self.prefix)
-        for name, spec in (fragment.decoded.get("Parameters") or {}).items():
-            if name in template.get("Parameters", {}):
-                continue
-            if name not in values and "Default" not in spec:
-                raise CannotRender(f"{path}: parameter {name} has no value in the infra")
-            template.setdefault("Parameters", {})[name] = {
-                **plain(spec),
-                "Default": values.get(name, spec.get("Default")),
-            }
         origins = {(n, rid): s for n, s in self.bases.items() for rid in s.resources}
-        for rid, resource in fragment.resources.items():
+        placed = self._placement(fragment)
+        for rid, stack in placed.items():
+            resource = fragment.resources[rid]
+            template = merged[stack]
+            self._add_parameters(path, fragment, template, values)
             given = _named_role_arns(plain(resource), template["Resources"], fragment.resources)
+            elsewhere = {
+                r: self._base_stacks[p].resources[r] for r, p in placed.items() if p != stack
+            }
+            given = _wired(given, elsewhere)
             existing = template["Resources"].get(rid)
             if existing is not None and existing.get("Type") == given.get("Type"):
                 existing.setdefault("Properties", {}).update(given.get("Properties", {}))
@@ -204,6 +255,60 @@ class Renderer:
         rendered = self._rendered(self._resolve(merged), origins, whole=False)
         rendered.overlay = path
         return rendered
+
+    def _placement(self, fragment: _Source) -> dict[str, str]:
+        """The account template each of a fragment's resources goes into: the one with that
+        logical id, else the one holding what it refers to, else the fragment's best match.
+        A new resource no policy refers to is left out (a state machine, a pipeline...)."""
+        needed = {r for r, res in fragment.resources.items() if res.get("Type") in POLICY_TYPES}
+        grown = needed
+        while grown:  # and what they refer to, for their Refs to resolve
+            grown = {
+                ref
+                for rid in grown
+                for ref in _references(fragment.resources[rid])
+                if ref in fragment.resources
+            } - needed
+            needed |= grown
+        placed = {
+            rid: name
+            for rid in fragment.resources
+            for name, base in self.bases.items()
+            if rid in base.resources
+        }
+        default = _target_stack(fragment, self.bases)
+        pending = [rid for rid in needed if rid not in placed]
+        while pending:
+            settled = [
+                (
+                    rid,
+                    next(
+                        (placed[r] for r in _references(fragment.resources[rid]) if r in placed),
+                        None,
+                    ),
+                )
+                for rid in pending
+            ]
+            found = [(rid, stack) for rid, stack in settled if stack is not None]
+            for rid, stack in found or [(pending[0], default)]:
+                placed[rid] = stack
+            pending = [rid for rid in pending if rid not in placed]
+        return placed
+
+    @staticmethod
+    def _add_parameters(
+        path: Path, fragment: _Source, template: dict[str, Any], values: Mapping[str, str]
+    ) -> None:
+        """The fragment's parameters, with the values the deployment gives them."""
+        for name, spec in (fragment.decoded.get("Parameters") or {}).items():
+            if name in template.get("Parameters", {}):
+                continue
+            if name not in values and "Default" not in spec:
+                raise CannotRender(f"{path}: parameter {name} has no value in the infra")
+            template.setdefault("Parameters", {})[name] = {  # the infra's value, as is
+                "Type": spec.get("Type", "String"),
+                "Default": values.get(name, spec.get("Default")),
+            }
 
     def _rendered(
         self,

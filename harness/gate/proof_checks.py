@@ -1,0 +1,149 @@
+"""The gate's semantic checks: ``harness prove`` on the templates the gate checks.
+
+Where checkov judges a statement by its shape, the proof decides what the policies allow for
+every principal and request: it finds a bucket policy that lets an unencrypted put, a put
+under another key or a request without TLS through, or lets anyone read objects, however the
+statements are written. Each property that does not hold (or cannot be decided) is one
+finding, at the file and line of the statement at fault: the statement that allows the
+counterexample, else the policy that should have refused it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness.gate.findings import Finding
+from harness.proof import Result, Verdict
+from harness.prove.proofs import Proof, of_files
+from harness.prove.rendered import Location
+from harness.prove.report import caller_context
+
+_RESOURCE_SIDE = ("key", "resource", "trust")
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    name: str
+    fix: str
+
+
+RULES = {
+    "key-use": Rule(
+        "PROOF_KEY_USE",
+        "A principal outside the allow-list can use the key, or an allow-listed one beyond "
+        "its actions",
+        "Grant key use only to the allow-listed roles (an account root pinned by an exact "
+        "aws:PrincipalArn), each only its listed actions.",
+    ),
+    "encryption": Rule(
+        "PROOF_ENCRYPTION",
+        "A put that is not SSE-KMS under the artifact key is not denied",
+        "Deny s3:PutObject on the bucket's objects unless s3:x-amz-server-side-encryption is "
+        "aws:kms and s3:x-amz-server-side-encryption-aws-kms-key-id is the key's ARN.",
+    ),
+    "tls": Rule(
+        "PROOF_TLS",
+        "A request without TLS to the bucket or its objects is not denied",
+        'Deny s3:* on the bucket and on bucket/* when aws:SecureTransport is "false".',
+    ),
+    "object-access": Rule(
+        "PROOF_OBJECT_ACCESS",
+        "The bucket policy lets a principal outside the allow-list read or write objects",
+        "Grant object access only to allow-listed roles, on their prefixes (an account root "
+        "pinned by an exact aws:PrincipalArn, never Principal *).",
+    ),
+    "trust": Rule(
+        "PROOF_TRUST",
+        "A role can be assumed by a principal the allow-list does not name for it",
+        "Trust only the principals (or the service) the allow-list names for the role.",
+    ),
+    "liveness": Rule(
+        "PROOF_LIVENESS",
+        "An access the allow-list grants cannot succeed: the pipeline cannot run",
+        "Let the key, bucket and trust policies (and the role's own) allow the cell.",
+    ),
+}
+UNDECIDED = Rule(
+    "PROOF_UNDECIDED",
+    "A promise could not be proven (a construct the model cannot encode, or no decision in time)",
+    "Rewrite the construct the detail names, or prove the promise by other means.",
+)
+
+
+def _statement_line(proof: Proof, result: Result) -> tuple[Path, int] | None:
+    """The resource-side statement that decided the first counterexample, if in a file."""
+    for example in result.examples[:1]:
+        for decided in example.requests:
+            for ref in decided.decision.statements:
+                where = proof.locate(ref)
+                if where is not None and ref.kind in _RESOURCE_SIDE:
+                    return where
+    return None
+
+
+def _policy_line(
+    result: Result, locations: Mapping[str, Location], fallback: Path
+) -> tuple[Path, int | None]:
+    """The policy the property reads (that should have refused), else the file proven."""
+    for document in result.property.reads:
+        where = locations.get(document.name)
+        if where is not None:
+            return where.file, where.line
+    return fallback, None
+
+
+def _detail(result: Result) -> str:
+    parts = [f"{result.property.id} [{result.variant}]: {result.property.claim}"]
+    if result.reason:
+        parts.append(result.reason)
+    for example in result.examples[:1]:
+        decided = example.requests[0]
+        request = decided.request
+        context = ", ".join(f"{k}={v}" for k, v in caller_context(decided).items())
+        verb = "allowed" if decided.decision.allowed else "denied"
+        parts.append(
+            f"e.g. {request.action} on {request.resource} by {request.principal.arn}"
+            + (f" with {context}" if context else "")
+            + f" is {verb}"
+        )
+    return "; ".join(parts)
+
+
+def findings(proofs: Sequence[Proof]) -> list[Finding]:
+    """A finding per property and place: the variants that fail at one place are one."""
+    found: dict[tuple[str, str, int | None], Finding] = {}
+    for proof in proofs:
+        fallback = proof.about[0] if proof.about else Path(proof.source)
+        for result in proof.failed:
+            rule = UNDECIDED if result.verdict is Verdict.UNKNOWN else RULES[result.property.group]
+            where = _statement_line(proof, result) or _policy_line(
+                result, proof.locations, fallback
+            )
+            key = (result.property.id, str(where[0]), where[1])
+            found.setdefault(
+                key,
+                Finding(
+                    tool="prove",
+                    file=str(where[0]),
+                    resource=result.property.id,
+                    check_id=rule.id,
+                    title=rule.name,
+                    detail=_detail(result),
+                    fix=rule.fix,
+                    line=where[1],
+                ),
+            )
+    return list(found.values())
+
+
+def check(templates: Sequence[Path]) -> tuple[list[Finding], list[Path], list[str]]:
+    """Findings of the proof of ``templates``, the files it proved, and why any other
+    template holding policies was not proven (a fragment that cannot be put into the infra
+    is not a fault of the file: it is reported, not a finding)."""
+    proofs = of_files(templates)
+    proven = sorted({f for p in proofs if not p.unproven for f in p.about})
+    notes = [f"{p.source}: not proven: {note}" for p in proofs for note in p.notes]
+    return findings(proofs), proven, notes
