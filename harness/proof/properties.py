@@ -291,9 +291,10 @@ class Properties:
     def _key_others(self, variant: Variant, action: str) -> Goal:
         principal = SymbolicPrincipal.fresh()
         check = self._key_check(variant, principal, action)
-        outside = z3.Not(z3.Or(False, *(principal.is_named_by(p.arn) for p in self.listed)))
+        outside = negate(any_of(principal.is_named_by(p.arn) for p in self.listed))
         preferences = [*self._who(principal), *self._plain(check)]
-        return self._goal(variant, principal, [check], outside & check.allowed, preferences)
+        violation = all_of((outside, check.allowed))
+        return self._goal(variant, principal, [check], violation, preferences)
 
     @staticmethod
     def _through_s3(expected: Expected, action: str) -> bool:
@@ -306,7 +307,7 @@ class Properties:
         if self._through_s3(expected, action):
             via_s3 = f"s3.{self.system.region}.amazonaws.com"
             permitted = check.request.context.has_value(VIA, via_s3)
-        violation = z3.And(principal.is_named_by(expected.arn), check.allowed, z3.Not(permitted))
+        violation = all_of((principal.is_named_by(expected.arn), check.allowed, negate(permitted)))
         preferences = [principal.of_kind(Kind.ASSUMED_ROLE), principal.session == literal("proof")]
         return self._goal(variant, principal, [check], violation, preferences + self._plain(check))
 
@@ -347,7 +348,7 @@ class Properties:
                 *self._who(principal),
                 *self._plain(check),
             ]
-            violation = z3.And(check.allowed, z3.Not(encrypted))
+            violation = all_of((check.allowed, negate(encrypted)))
             goals.append(self._goal(variant, principal, [check], violation, preferences))
         return goals
 
@@ -402,6 +403,12 @@ class Properties:
                 found.append((expected, [Pattern(f"{arn}/{k}", arn=True) for k in keys]))
         return found
 
+    @staticmethod
+    def _within(resource: Text, patterns: Sequence[Pattern]) -> Term:
+        if isinstance(resource, str):
+            return any(p.matches(resource, lambda _key: None) for p in patterns)
+        return any_of(pattern_matches(p, resource) for p in patterns)
+
     def _object_access(self, variant: Variant, action: str) -> list[Goal]:
         query = self._bucket_query(variant)
         granted = self._granted(action)
@@ -410,19 +417,17 @@ class Properties:
         for resource in self._objects(query, action, extra):
             principal = SymbolicPrincipal.fresh()
             check = Check(self._request(principal, action, resource, query, {}), query)
-            value = literal(resource) if isinstance(resource, str) else resource
             allowed_to = [
-                z3.And(
-                    principal.is_named_by(expected.arn),
-                    z3.Or(*(pattern_matches(p, value) for p in patterns)),
-                )
+                all_of((principal.is_named_by(expected.arn), self._within(resource, patterns)))
                 for expected, patterns in granted
             ]
-            outside = z3.Or(
-                z3.Not(principal.has_account),
-                principal.account != literal(self.system.bucket_account),
+            outside = any_of(
+                (
+                    negate(principal.has_account),
+                    principal.account != literal(self.system.bucket_account),
+                )
             )
-            violation = z3.And(outside, check.allowed, z3.Not(z3.Or(False, *allowed_to)))
+            violation = all_of((outside, check.allowed, negate(any_of(allowed_to))))
             preferences = [*self._who(principal), *self._plain(check)]
             goals.append(self._goal(variant, principal, [check], violation, preferences))
         return goals
@@ -454,7 +459,7 @@ class Properties:
             principal = SymbolicPrincipal.fresh()
             check = Check(self._request(principal, action, role.arn, query, {}), query)
             named = [principal.is_named_by(arn) for arn in self._assumers(role.arn)]
-            violation = z3.And(check.allowed, z3.Not(z3.Or(False, *named)))
+            violation = all_of((check.allowed, negate(any_of(named))))
             preferences = [*self._who(principal), *self._plain(check)]
             goals.append(self._goal(variant, principal, [check], violation, preferences))
         return goals
@@ -533,7 +538,7 @@ class Properties:
             if shown_principal.kind is Kind.SERVICE:
                 context["aws:SourceAccount"] = what.split(":")[4]
             shown = (Request(shown_principal, "sts:AssumeRole", what, context),)
-        condition = z3.And(is_who, *(c.allowed for c in checks))
+        condition = all_of((is_who, *(c.allowed for c in checks)))
         preferences = [principal.session == literal("proof"), *self._plain(*checks)]
         return self._goal(variant, principal, checks, condition, preferences, shown)
 
