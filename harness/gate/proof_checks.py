@@ -10,14 +10,13 @@ counterexample, else the policy that should have refused it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from harness.gate.findings import Finding
 from harness.proof import Result, Verdict
 from harness.prove.proofs import Proof, of_files
-from harness.prove.rendered import Location
 from harness.prove.report import caller_context
 
 _RESOURCE_SIDE = ("key", "resource", "trust")
@@ -73,77 +72,65 @@ UNDECIDED = Rule(
 )
 
 
-def _statement_line(proof: Proof, result: Result) -> tuple[Path, int] | None:
+def _statement_at(proof: Proof, result: Result) -> tuple[str, Path, int] | None:
     """The resource-side statement that decided the first counterexample, if in a file."""
     for example in result.examples[:1]:
         for decided in example.requests:
             for ref in decided.decision.statements:
                 where = proof.locate(ref)
                 if where is not None and ref.kind in _RESOURCE_SIDE:
-                    return where
+                    return ref.policy, *where
     return None
 
 
-def _policy_line(
-    result: Result, locations: Mapping[str, Location], fallback: Path
-) -> tuple[Path, int | None]:
+def _policy_at(proof: Proof, result: Result) -> tuple[str, Path, int | None]:
     """The policy the property reads (that should have refused), else the file proven."""
     for document in result.property.reads:
-        where = locations.get(document.name)
+        where = proof.locations.get(document.name)
         if where is not None:
-            return where.file, where.line
-    return fallback, None
+            return document.name, where.file, where.line
+    return "file", proof.about[0] if proof.about else Path(proof.source), None
 
 
-def _detail(result: Result) -> str:
-    parts = [f"{result.property.id} [{result.variant}]: {result.property.claim}"]
-    if result.reason:
-        parts.append(result.reason)
+def _example(result: Result) -> str:
     for example in result.examples[:1]:
         decided = example.requests[0]
         request = decided.request
         context = ", ".join(f"{k}={v}" for k, v in caller_context(decided).items())
         verb = "allowed" if decided.decision.allowed else "denied"
-        parts.append(
+        return (
             f"e.g. {request.action} on {request.resource} by {request.principal.arn}"
             + (f" with {context}" if context else "")
             + f" is {verb}"
         )
-    return "; ".join(parts)
+    return result.reason
 
 
 def findings(proofs: Sequence[Proof]) -> list[Finding]:
-    """A finding per property and place: the variants that fail at one place are one."""
-    found: dict[tuple[str, str, int | None], Finding] = {}
+    """One finding per rule and place: every property (and variant) that fails at the same
+    statement is named in it, with the first counterexample."""
+    places: dict[tuple[str, str, str, int | None], list[Result]] = {}
     for proof in proofs:
-        fallback = proof.about[0] if proof.about else Path(proof.source)
         for result in proof.failed:
             rule = UNDECIDED if result.verdict is Verdict.UNKNOWN else RULES[result.property.group]
-            where = _statement_line(proof, result) or _policy_line(
-                result, proof.locations, fallback
-            )
-            key = (result.property.id, str(where[0]), where[1])
-            found.setdefault(
-                key,
-                Finding(
-                    tool="prove",
-                    file=str(where[0]),
-                    resource=result.property.id,
-                    check_id=rule.id,
-                    title=rule.name,
-                    detail=_detail(result),
-                    fix=rule.fix,
-                    line=where[1],
-                ),
-            )
-    return list(found.values())
+            policy, file, line = _statement_at(proof, result) or _policy_at(proof, result)
+            places.setdefault((rule.id, policy, str(file), line), []).append(result)
+    found = []
+    for (rule_id, policy, file, line), results in places.items():
+        rule = next(r for r in (*RULES.values(), UNDECIDED) if r.id == rule_id)
+        names = sorted({f"{r.property.id} [{r.variant}]" for r in results})
+        detail = f"{len(names)} failing: {', '.join(names)}; {_example(results[0])}"
+        found.append(
+            Finding("prove", file, policy, rule.id, rule.name, detail, rule.fix, line=line)
+        )
+    return found
 
 
 def check(templates: Sequence[Path]) -> tuple[list[Finding], list[Path], list[str]]:
     """Findings of the proof of ``templates``, the files it proved, and why any other
     template holding policies was not proven (a fragment that cannot be put into the infra
     is not a fault of the file: it is reported, not a finding)."""
-    proofs = of_files(templates)
+    proofs = of_files(templates, limit=1)  # a finding shows one counterexample
     proven = sorted({f for p in proofs if not p.unproven for f in p.about})
     notes = [f"{p.source}: not proven: {note}" for p in proofs for note in p.notes]
     return findings(proofs), proven, notes

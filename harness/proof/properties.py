@@ -215,7 +215,6 @@ class Properties:
             free = [k for k, pin in context.pins.items() if pin.optional and k in context.slots]
             free += [k for k in context.slots if k not in context.pins]
             preferences.append(z3.And(True, *(context.slots[k].count == 0 for k in free)))
-            preferences += [context.slots[k].count == 0 for k in free]
             tls = context.pins.get(TLS.lower())
             if TLS.lower() in context.slots and (tls is None or tls.choices):
                 preferences.append(context.has_value(TLS, "true"))

@@ -29,7 +29,8 @@ from harness.proof.system import Document, System
 from harness.proof.text import literal
 
 COUNTEREXAMPLES = 3  # per failing property, each from another kind or account of principal
-FIRST_TRY_MS = 3_000  # then one question per kind of principal, each with TIMEOUT_MS
+FIRST_TRY_MS = 2_000  # then one question per kind of principal, each with TIMEOUT_MS
+PREFERENCE_MS = 500  # a preference the solver does not settle this fast is passed over
 TIMEOUT_MS = 30_000
 
 
@@ -136,12 +137,12 @@ def _steer(
     the solver does not settle quickly is passed over); all at once first, as they mostly
     go together."""
     wanted = list(preferences)
-    _, found = _check([*constraints, *wanted], FIRST_TRY_MS)
+    _, found = _check([*constraints, *wanted], PREFERENCE_MS)
     if found is not None:
         return found
     kept = list(constraints)
     for preference in wanted:
-        _, found = _check([*kept, preference], FIRST_TRY_MS)
+        _, found = _check([*kept, preference], PREFERENCE_MS)
         if found is not None:
             kept.append(preference)
             model = found
@@ -233,9 +234,11 @@ def prove(
     variants: Sequence[Variant] = tuple(Variant),
     cache: MutableMapping[tuple[str, ...], Result] | None = None,
     only: Iterable[str] = (),
+    limit: int = COUNTEREXAMPLES,
 ) -> list[Result]:
     """Every property of ``system`` under ``allowlist`` in each variant (``only``: the groups
-    to prove). ``cache`` keeps results across calls while the documents they read are equal."""
+    to prove; ``limit``: counterexamples per failing property). ``cache`` keeps results
+    across calls while the documents they read are equal."""
     groups = set(only)
     results = []
     for prop in Properties(system, allowlist, accounts).all():
@@ -246,7 +249,7 @@ def prove(
             if cache is not None and key in cache:
                 results.append(cache[key])
                 continue
-            found = solve(prop, variant)
+            found = solve(prop, variant, limit)
             if cache is not None:
                 cache[key] = found
             results.append(found)

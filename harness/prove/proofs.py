@@ -18,6 +18,7 @@ from harness.deploy import Deployment, Settings, adopt, make_target, teardown
 from harness.deploy.deploy import deploy_stacks, deployer_role_arn
 from harness.policy.access_matrix import Allowlist, load_allowlist
 from harness.proof import Result, Verdict, prove
+from harness.proof.prover import COUNTEREXAMPLES
 from harness.prove.cases import Placeholders, cases, module
 from harness.prove.deployed import deployed_system
 from harness.prove.rendered import CannotRender, Location, Rendered, Renderer
@@ -118,9 +119,10 @@ def _proof(
     accounts: Sequence[str],
     cache: MutableMapping[tuple[str, ...], Result] | None,
     only: Iterable[str],
+    limit: int,
 ) -> Proof:
     names = Placeholders(rendered.bindings, "mlops")
-    results = prove(rendered.system, allowlist, accounts, cache=cache, only=only)
+    results = prove(rendered.system, allowlist, accounts, cache=cache, only=only, limit=limit)
     source = " + ".join(_shown(p) for p in rendered.files)
     if rendered.overlay is not None:
         source = f"{_shown(rendered.overlay)} put into the infra"
@@ -134,8 +136,10 @@ def of_files(
     paths: Iterable[Path],
     cache: MutableMapping[tuple[str, ...], Result] | None = None,
     only: Iterable[str] = (),
+    limit: int = COUNTEREXAMPLES,
 ) -> list[Proof]:
-    """Proofs of the templates under ``paths`` (see the module docstring)."""
+    """Proofs of the templates under ``paths`` (see the module docstring); ``limit``
+    counterexamples per failing property."""
     templates = _templates(paths)
     if not templates:
         return []
@@ -143,7 +147,7 @@ def of_files(
     allowlist = _allowlist(static_bindings(DEFAULT_ACCOUNTS), renderer.prefix)
     accounts = [*DEFAULT_ACCOUNTS.values(), DEFAULT_OUTSIDER]
     cache = {} if cache is None else cache
-    base = _proof(renderer.infra(), allowlist, accounts, cache, only)
+    base = _proof(renderer.infra(), allowlist, accounts, cache, only, limit)
     verdicts = {(r.property.id, r.variant): r.verdict for r in base.results}
     proofs = []
     if any(p.resolve() in renderer.base_files for p in templates):
@@ -168,7 +172,7 @@ def of_files(
             continue
         if rendered is None:
             continue
-        proof = _proof(rendered, allowlist, accounts, cache, only)
+        proof = _proof(rendered, allowlist, accounts, cache, only, limit)
         proof.results = [
             r
             for r in proof.results

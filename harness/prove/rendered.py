@@ -60,6 +60,12 @@ def _line(node: Any) -> int:
     return mark.line + 1 if mark is not None else 0
 
 
+def _has(node: dict[str, Any] | list[Any], step: Any) -> bool:
+    if isinstance(node, dict):
+        return step in node
+    return isinstance(step, int) and step < len(node)
+
+
 def _statement_lines(document: Any) -> tuple[int, ...]:
     statements = document.get("Statement") if isinstance(document, dict) else None
     if isinstance(statements, list):
@@ -321,20 +327,21 @@ class Renderer:
         def located(
             name: str, stack: str, rid: str, path: tuple[Any, ...], resolved: Any
         ) -> Document:
-            source = origins[(stack, rid)]
-            node: Any = source.resources.get(rid, {})
-            resource_line = _line(node)
-            for step in ("Properties", *path):
-                try:
-                    node = node[step]
-                except (KeyError, IndexError, TypeError):
-                    node = None
+            """The document, noting where it is written: in the fragment where the
+            fragment sets that property, else in the account template."""
+            candidates = [origins[(stack, rid)], self.bases.get(stack)]
+            for source in (c for c in candidates if c is not None):
+                node: Any = source.resources.get(rid)
+                for step in ("Properties", *path):
+                    node = (
+                        node[step] if isinstance(node, dict | list) and _has(node, step) else None
+                    )
+                if node is not None:
+                    lines = _statement_lines(node)
+                    count = len(_statement_lines(resolved)) if isinstance(resolved, dict) else 0
+                    kept = lines if len(lines) == count else ()
+                    locations[name] = Location(source.path, _line(node), kept)
                     break
-            lines = _statement_lines(node) if node is not None else ()
-            count = len(_statement_lines(resolved)) if isinstance(resolved, dict) else 0
-            locations[name] = Location(
-                source.path, _line(node) or resource_line, lines if len(lines) == count else ()
-            )
             return Document(name, resolved)
 
         key_arn = bucket = bucket_account = ""
