@@ -19,6 +19,7 @@ from typing import Any
 from harness.cloudformation import ResolvedTemplate, resolve
 from harness.policy import Policy
 from harness.policy.access_matrix import (
+    Allowlist,
     Bucket,
     Finding,
     Key,
@@ -29,6 +30,7 @@ from harness.policy.access_matrix import (
     load_allowlist,
     subjects_from_allowlist,
 )
+from harness.targets import OUTSIDER
 from harness.templates import ACCOUNT_TEMPLATES, load_template
 
 ALLOWLIST = Path(__file__).resolve().parent.parent / "policies" / "access" / "allowlist.yaml"
@@ -44,6 +46,17 @@ def static_bindings(accounts: Mapping[str, str]) -> dict[str, str]:
         f"Deployer{k}": f"arn:aws:iam::{v}:role/{DEPLOYER_ROLE}" for k, v in accounts.items()
     }
     return {**accounts, "Outsider": DEFAULT_OUTSIDER, **deployers}
+
+
+def deployment_allowlist(
+    accounts: Mapping[str, str], deployers: Mapping[str, str], prefix: str
+) -> Allowlist:
+    """The allow-list bound to a deployment: ``accounts`` and ``deployers`` by account role
+    (an outsider the target lacks keeps the rendered default) and the prefix."""
+    values = {letter: accounts[role] for role, letter in STACK_ACCOUNT.items()}
+    values["Outsider"] = accounts.get(OUTSIDER, DEFAULT_OUTSIDER)
+    values |= {f"Deployer{letter}": deployers[role] for role, letter in STACK_ACCOUNT.items()}
+    return load_allowlist(ALLOWLIST, values, prefix=prefix)
 
 
 # A key id for the resolved key ARN: any well-formed id will do, nothing is created.

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from harness import access, prove, run, training_data
 from harness.gate import main as gate_main
+from harness.mutate.cli import main as mutate_main
 from harness.render import RenderError, Wiring, render_pipeline, render_source_bundle
 
 
@@ -58,6 +59,7 @@ COMMANDS: dict[str, tuple[Callable[[list[str]], int], str]] = {
     "prove": (prove.main, "prove the promises for every principal and context (SMT), or refute"),
     "render": (_render, "render the pipeline and source bundle from stack outputs"),
     "access-matrix": (access.main, "who may use the key, bucket and roles, vs the allow-list"),
+    "mutate": (mutate_main, "mutation testing: does the suite kill every policy mutant?"),
     "data": (training_data.main, "regenerate the deterministic training data"),
 }
 

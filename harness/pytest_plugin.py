@@ -19,22 +19,21 @@ from typing import Any
 import pytest
 from _pytest.junitxml import xml_key  # the JUnit writer; its fixture would be too late
 
-from harness.access import ALLOWLIST, DEFAULT_OUTSIDER
+from harness.access import deployment_allowlist
 from harness.deploy import Deployment, Settings, adopt, deploy, make_target, teardown
 from harness.deploy.deploy import template_path
 from harness.deploy.pipeline import PipelineRun, follow_execution
 from harness.deploy.principals import PrincipalSessions
 from harness.deploy.targets import TARGETS
 from harness.evidence.explain import HasDecisionLog
-from harness.policy.access_matrix import Allowlist, load_allowlist
+from harness.policy.access_matrix import Allowlist
 from harness.promises import ALLOW_UNPROVEN_HELP, NUMBERS, exit_code
 from harness.report import CheckResult, RunRecord, junit_properties, summary_text, write_reports
-from harness.targets import OUTSIDER, Target
+from harness.targets import Target
 from harness.templates import ACCOUNT_TEMPLATES, load_template
 
 RECORD = pytest.StashKey[RunRecord]()
 STARTED = pytest.StashKey[float]()
-ACCOUNT_LETTERS = {"A": "shared-services", "B": "training", "C": "production"}
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -144,11 +143,13 @@ def started_target(config: pytest.Config) -> Target:
         # log is copied into the reports before the target stops.
         target = make_target(config.getoption("target"))
         progress_writer(config)(f"starting target {target.name}")
+        began = time.monotonic()
         try:
             target.start()
         except Exception as error:
             config.stash[START_FAILURE] = f"target {target.name} did not start: {error}"
             raise
+        config.stash[RECORD].phases["target start"] = time.monotonic() - began
         config.add_cleanup(target.stop)
         config.stash[TARGET] = target
         if isinstance(target, HasDecisionLog):
@@ -237,8 +238,10 @@ def _teardown(config: pytest.Config, target: Target, settings: Settings) -> None
     if config.getoption("keep"):
         progress("--keep: leaving the deployment in place (harness destroy removes it)")
         return
+    began = time.monotonic()
     report = teardown(target, settings, progress)
     record = config.stash[RECORD]
+    record.phases["teardown"] = time.monotonic() - began
     record.leftovers, record.teardown_errors = report.left, report.errors
     if not report.clean:
         raise AssertionError(
@@ -254,6 +257,7 @@ def pipeline_run(
 ) -> PipelineRun:
     """The execution the push started, followed to its end; the approval answered."""
     record = pytestconfig.stash[RECORD]
+    began = time.monotonic()
     codepipeline = harness_target.client("codepipeline", harness_target.session("shared-services"))
     run = follow_execution(
         codepipeline,
@@ -262,8 +266,8 @@ def pipeline_run(
         timeout_s=pytestconfig.getoption("pipeline_timeout"),
         progress=progress_writer(pytestconfig),
     )
-    for stage, seconds in run.stage_seconds().items():
-        record.phases[f"pipeline {stage}"] = seconds
+    record.phases["pipeline"] = time.monotonic() - began
+    record.pipeline_stages = run.stage_seconds()
     return run
 
 
@@ -278,14 +282,9 @@ def allowlist(harness_settings: Settings, deployment: Deployment) -> Allowlist:
     """``policies/access/allowlist.yaml`` bound to the target's accounts (an outsider the
     target lacks keeps the rendered default, and its canary is then skipped), the deployers of
     this deployment and the prefix."""
-    accounts = harness_settings.accounts
-    values = {letter: accounts[role] for letter, role in ACCOUNT_LETTERS.items()}
-    values["Outsider"] = accounts.get(OUTSIDER, DEFAULT_OUTSIDER)
-    values |= {
-        f"Deployer{letter}": deployment.deployer_arns[role]
-        for letter, role in ACCOUNT_LETTERS.items()
-    }
-    return load_allowlist(ALLOWLIST, values, prefix=harness_settings.prefix)
+    return deployment_allowlist(
+        harness_settings.accounts, deployment.deployer_arns, harness_settings.prefix
+    )
 
 
 @pytest.fixture(scope="session")
@@ -332,6 +331,20 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         terminalreporter.write_line(line)
 
 
+def pytest_collection_finish(session: pytest.Session) -> None:
+    config = session.config
+    config.stash[RECORD].phases["collection"] = time.monotonic() - config.stash[STARTED]
+
+
+def _close_the_clock(config: pytest.Config, record: RunRecord) -> None:
+    """The checks' phase is what the other phases leave of the run's clock; phases are put in
+    the order they happened, so they add up to the run."""
+    measured = sum(record.phases.values())
+    record.phases["checks"] = max(time.monotonic() - config.stash[STARTED] - measured, 0.0)
+    order = ("collection", "target start", "deploy", "pipeline", "checks", "teardown")
+    record.phases = {name: record.phases[name] for name in order if name in record.phases}
+
+
 @pytest.hookimpl(tryfirst=True)  # before the JUnit writer's, so the verdicts are in its file
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Settle the exit code from the verdicts, then write the reports that show it."""
@@ -339,6 +352,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if config.getoption("collectonly"):
         return  # only listing the checks: nothing was meant to be proven
     record = config.stash[RECORD]
+    _close_the_clock(config, record)
     unproven = bool(record.unproven())
     record.exit_status = exit_code(exitstatus, record.ok, unproven, record.allow_unproven)
     session.exitstatus = record.exit_status

@@ -41,6 +41,7 @@ class Probe:
     target: str
     expected: bool
     actual: bool
+    evidence: str = "live"  # "live", or "simulated" by AWS's policy simulator
 
 
 @dataclass
@@ -53,7 +54,12 @@ class RunRecord:
     matrix_cells: list[dict[str, Any]] = field(default_factory=list)
     matrix_table: str = ""
     matrix_findings: list[str] = field(default_factory=list)
-    phases: dict[str, float] = field(default_factory=dict)  # phase -> seconds
+    phases: dict[str, float] = field(default_factory=dict)  # phase -> seconds, in order
+    """The run's clock cut into consecutive phases (collection, target start, deploy,
+    pipeline, checks, teardown) that add up to the run from configure to the last report."""
+    pipeline_stages: dict[str, float] = field(default_factory=dict)  # stage -> seconds
+    """Each pipeline stage by CodePipeline's own timestamps (stages overlap deploy: the
+    pipeline starts as soon as the source is pushed)."""
     leftovers: list[str] = field(default_factory=list)
     teardown_errors: list[str] = field(default_factory=list)
     decision_log: Path | None = None
@@ -94,8 +100,9 @@ def _short(action: str) -> str:
 
 
 def probe_grid(probes: Iterable[Probe], short: bool = False) -> list[list[str]]:
-    """Principal x action table of live probes: ``allow``/``deny``, ``!`` where the outcome
-    differs from the allow-list. The first row is the header."""
+    """Principal x action table of live probes: ``allow``/``deny``, ``~`` where AWS's policy
+    simulator answered instead of a live call, ``!`` where the outcome differs from the
+    allow-list. The first row is the header."""
     actions: dict[str, None] = {}
     cells: dict[str, dict[str, str]] = {}
     for probe in probes:
@@ -103,6 +110,8 @@ def probe_grid(probes: Iterable[Probe], short: bool = False) -> list[list[str]]:
         column = _short(column) if short else column
         actions.setdefault(column)
         mark = "allow" if probe.actual else "deny"
+        if probe.evidence != "live":
+            mark += " ~"
         if probe.actual != probe.expected:
             mark += " !"
         principal = probe.principal.split(" (", 1)[0] if short else probe.principal
@@ -221,13 +230,18 @@ def summary_text(record: RunRecord) -> str:
     """The summary printed at the end of a run."""
     parts = []
     if record.probes:
-        parts += ["principal x action (live calls; ! = differs from the allow-list)"]
+        parts += [
+            "principal x action (live calls; ~ = simulated by AWS; ! = differs from the allow-list)"
+        ]
         parts += [_text_table(probe_grid(record.probes, short=True)), ""]
     if record.checks:
         parts += ["check x result", _text_table(_grouped_rows(record)), ""]
     parts += ["promise verdicts", _text_table(_verdict_rows(record)), ""]
     if record.phases:
         parts += ["phases: " + ", ".join(f"{k} {v:.1f} s" for k, v in record.phases.items())]
+    if record.pipeline_stages:
+        stages = record.pipeline_stages.items()
+        parts += ["pipeline stages: " + ", ".join(f"{k} {v:.1f} s" for k, v in stages)]
     parts += _teardown_lines(record)
     parts.append(_totals(record))
     return "\n".join(parts)
@@ -244,7 +258,11 @@ def summary_markdown(record: RunRecord) -> str:
             parts += [f"### `{check.nodeid}`", "", "```", check.message, "```", ""]
     if record.probes:
         parts += ["## Principal x action (live calls)", ""]
-        parts += ["`!` marks an outcome that differs from the allow-list.", ""]
+        parts += [
+            "`~` marks a cell AWS's policy simulator answered (a role only a service may "
+            "assume); `!` an outcome that differs from the allow-list.",
+            "",
+        ]
         parts += [_markdown_table(probe_grid(record.probes)), ""]
     if record.matrix_table:
         parts += ["## Access matrix from the live policies", "", "```", record.matrix_table]
@@ -254,6 +272,8 @@ def summary_markdown(record: RunRecord) -> str:
         parts += ["## Check x result", "", _markdown_table(_check_rows(record)), ""]
     if record.phases:
         parts += ["## Phases", ""] + [f"- {k}: {v:.1f} s" for k, v in record.phases.items()]
+        stages = record.pipeline_stages.items()
+        parts += [f"- pipeline stage {k} (CodePipeline's clock): {v:.1f} s" for k, v in stages]
         parts.append("")
     teardown = _teardown_lines(record)
     parts += ["## Teardown", ""] + ([f"- {line}" for line in teardown] or ["- nothing left"])
@@ -272,7 +292,10 @@ def write_reports(record: RunRecord, directory: Path) -> list[Path]:
         + "\n",
         "access-matrix.txt": (record.matrix_table or "(not computed)") + "\n",
         "probes.json": json.dumps([asdict(p) for p in record.probes], indent=2) + "\n",
-        "phases.json": json.dumps(record.phases, indent=2) + "\n",
+        "phases.json": json.dumps(
+            {"phases": record.phases, "pipeline_stages": record.pipeline_stages}, indent=2
+        )
+        + "\n",
     }
     paths = []
     for name, text in written.items():

@@ -12,16 +12,19 @@ from __future__ import annotations
 
 import json
 import tempfile
+import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from botocore.client import BaseClient
 from botocore.exceptions import BotoCoreError, ClientError
 
 from harness.deploy.settings import Settings
 from harness.render import (
+    PIPELINE_DIR,
     TRAINING_CONFIG,
     TRAINING_TEMPLATE,
     RenderError,
@@ -311,12 +314,40 @@ def create_pipeline(target: Target, deployment: Deployment, progress: Progress) 
         raise _fail(f"pipeline {name} (role {request['pipeline']['roleArn']})", error) from error
 
 
-def push_source(target: Target, deployment: Deployment, progress: Progress) -> str:
-    """Commit the rendered source bundle to the repository's main branch; the commit id."""
+FIRST_RUN_BOUND_S = 60.0
+
+
+def await_first_run(
+    codepipeline: BaseClient, name: str, bound_s: float = FIRST_RUN_BOUND_S
+) -> None:
+    """Wait until the run CreatePipeline starts by itself has ended (its Source fails: the
+    branch does not exist yet). A push during that run would give the same commit two queued
+    executions, and the one nobody follows would hold the approval stage."""
+    deadline = time.monotonic() + bound_s
+    while True:
+        executions = codepipeline.list_pipeline_executions(pipelineName=name)[
+            "pipelineExecutionSummaries"
+        ]
+        running = [e for e in executions if e["status"] in {"InProgress", "Stopping"}]
+        if executions and not running:
+            return
+        if time.monotonic() > deadline:
+            raise DeployError(
+                f"pipeline {name}: the run CreatePipeline started has not ended after "
+                f"{bound_s:.0f} s ({[e['status'] for e in executions]})"
+            )
+        time.sleep(0.1)
+
+
+def push_source(
+    target: Target, deployment: Deployment, progress: Progress, directory: Path = PIPELINE_DIR
+) -> str:
+    """Commit the source bundle rendered from ``directory`` to the repository's main branch;
+    the commit id."""
     repository = deployment.wiring.RepositoryName
     codecommit = target.client("codecommit", target.session("shared-services"))
     with tempfile.TemporaryDirectory(prefix="source-bundle-") as folder:
-        files = render_source_bundle(deployment.wiring, Path(folder))
+        files = render_source_bundle(deployment.wiring, Path(folder), directory)
         # The pipeline deploys this stack itself: the target's guards see it before the push.
         config = json.loads((Path(folder) / TRAINING_CONFIG).read_text())
         target.check_stack(load_template(Path(folder) / TRAINING_TEMPLATE), config["Parameters"])
@@ -373,6 +404,10 @@ def deploy(
         raise DeployError(f"rendering the pipeline: {error}") from error
     if target.has(Capability.RUNS_PIPELINE):
         # Pushed as soon as the pipeline can run; the checks' own principals come meanwhile.
+        await_first_run(
+            target.client("codepipeline", target.session("shared-services")),
+            deployment.settings.pipeline_name,
+        )
         deployment.commit_id = push_source(target, deployment, progress)
     deployment.canary_arns = create_canaries(target, settings, deployers, progress)
     deployment.other_key_arn = create_other_key(target, deployment, progress)

@@ -65,12 +65,17 @@ def _approval_actions(pipeline: dict[str, Any]) -> set[tuple[str, str]]:
     }
 
 
-def _find_execution(codepipeline: BaseClient, name: str, commit_id: str) -> dict[str, Any] | None:
+def _find_execution(
+    codepipeline: BaseClient, name: str, commit_id: str, execution_id: str | None = None
+) -> dict[str, Any] | None:
+    """The execution ``execution_id`` if given, else the newest of ``commit_id``."""
     for execution in codepipeline.list_pipeline_executions(pipelineName=name)[
         "pipelineExecutionSummaries"
     ]:
         revisions = [r.get("revisionId") for r in execution.get("sourceRevisions", [])]
-        if commit_id in revisions:
+        if execution.get("pipelineExecutionId") == execution_id or (
+            execution_id is None and commit_id in revisions
+        ):
             return dict(execution)
     return None
 
@@ -89,9 +94,11 @@ def follow_execution(
     timeout_s: float,
     progress: Progress = lambda _message: None,
     poll_s: float = 0.2,
+    execution_id: str | None = None,
 ) -> PipelineRun:
-    """Wait for the execution of ``deployment.commit_id``, answer the approval, and return
-    the final state. Raises :class:`PipelineTimeout` naming the stages' states."""
+    """Wait for the execution of ``deployment.commit_id`` (or ``execution_id``, one started
+    by StartPipelineExecution), answer the approval, and return the final state. Raises
+    :class:`PipelineTimeout` naming the stages' states."""
     name = deployment.settings.pipeline_name
     if deployment.commit_id is None:
         raise ValueError("no source was pushed, so no execution was started")
@@ -101,7 +108,7 @@ def follow_execution(
     approvals = _approval_actions(definition)
     execution = None
     while execution is None:
-        execution = _find_execution(codepipeline, name, deployment.commit_id)
+        execution = _find_execution(codepipeline, name, deployment.commit_id, execution_id)
         if execution is None and time.monotonic() > deadline:
             raise PipelineTimeout(
                 f"pipeline {name}: no execution for commit {deployment.commit_id} after "

@@ -36,9 +36,11 @@ from urllib.parse import unquote
 from botocore.client import BaseClient
 from botocore.handlers import json_decode_policies
 
+from harness.evidence.computed import FetchedPolicies, bucket_of
 from harness.evidence.model import (
     DecisionEvidence,
     Explanation,
+    Intent,
     PolicyKind,
     Source,
     StatementCited,
@@ -251,3 +253,38 @@ def _decision(
         lacking=tuple(lacking),
         principal=principal_arn,
     )
+
+
+def simulate_request(target: Target, intent: Intent, policies: FetchedPolicies) -> Explanation:
+    """Every decision ``intent`` needs (its ``also`` calls after it, up to the first
+    refusal), as AWS's simulator answers each with the resource's policy as fetched."""
+    decisions: list[DecisionEvidence] = []
+    request_id = None
+    for step in (intent, *intent.also):
+        explanation = simulate(
+            target,
+            step.principal,
+            step.action,
+            step.resource,
+            _resource_policy_text(step, policies),
+            _owner(step),
+            dict(step.context),
+        )
+        request_id = request_id or explanation.request_id
+        decisions += explanation.decisions
+        if not decisions[-1].allowed:
+            break
+    return Explanation(Source.SIMULATED, request_id, tuple(decisions))
+
+
+def _resource_policy_text(intent: Intent, policies: FetchedPolicies) -> str | None:
+    if is_kms_key(intent.resource):
+        return json.dumps(policies.key_policy(intent.resource))
+    if intent.resource.startswith("arn:aws:s3:::") and intent.resource_account:
+        document = policies.bucket_policy(bucket_of(intent.resource), intent.resource_account)
+        return None if document is None else json.dumps(document)
+    return None
+
+
+def _owner(intent: Intent) -> str:
+    return intent.resource_account or intent.resource.split(":")[4]

@@ -61,6 +61,7 @@ class Allowlist:
     principals: tuple[Expected, ...]
     object_keys: Mapping[str, str] = field(default_factory=dict)  # label -> key pattern
     services: Mapping[str, frozenset[str]] = field(default_factory=dict)  # service -> roles
+    key_administrators: frozenset[str] = frozenset()  # names of principals that may
 
     def expected(self, arn: str) -> Expected | None:
         return next((p for p in self.principals if p.arn == arn), None)
@@ -131,6 +132,12 @@ def load_allowlist(
     object_keys = dict(data.get("object-keys") or {})
     if set(object_keys) - set(objects):
         raise PolicyError(f"{path}: object-keys names labels not under objects")
+    names = {p.name for p in principals}
+    administrators = frozenset(data.get("key-administrators") or ())
+    if administrators - names:
+        raise PolicyError(
+            f"{path}: key-administrators names no principal {sorted(administrators - names)}"
+        )
     return Allowlist(
         tuple(data["actions"]["key"]),
         tuple(data["actions"]["bucket"]),
@@ -138,6 +145,7 @@ def load_allowlist(
         tuple(principals),
         object_keys,
         {name: frozenset(roles) for name, roles in (data.get("services") or {}).items()},
+        administrators,
     )
 
 

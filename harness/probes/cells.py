@@ -57,6 +57,8 @@ class Cell:
     differs_in: str = ""
     refused_by: frozenset[PolicyKind] = frozenset()
     resource_side: bool = False
+    both_sides: bool = False  # an allowed request of a role of the deployment: it must need
+    # the role's own identity policy as well as the resource's (no single policy grants it)
 
 
 @dataclass(frozen=True)
@@ -204,6 +206,7 @@ class KeyCall:
     actions: tuple[str, ...]
     invoke: Callable[[BaseClient, str, bytes], Any]
     via: str | None = None  # made by this AWS service on the caller's behalf
+    administration: bool = False  # expected of the allow-list's key administrators only
 
 
 KEY_CALLS = (
@@ -241,6 +244,14 @@ KEY_CALLS = (
         lambda kms, key, _: _grant(kms, key),
         via=SAGEMAKER,
     ),
+    # Administration, probed by reading the key policy: the statement that grants it also
+    # grants PutKeyPolicy, with which an administrator can give itself use of the key.
+    KeyCall(
+        "GetKeyPolicy",
+        ("kms:GetKeyPolicy",),
+        lambda kms, key, _: kms.get_key_policy(KeyId=key, PolicyName="default"),
+        administration=True,
+    ),
 )
 
 
@@ -251,7 +262,9 @@ def _grant(kms: BaseClient, key: str) -> Any:
     )
 
 
-def _expects_key_call(row: Row, call: KeyCall) -> bool:
+def _expects_key_call(row: Row, call: KeyCall, administrators: frozenset[str]) -> bool:
+    if call.administration:
+        return row.name in administrators
     return bool(call.actions) and all(row.allows("key", action) for action in call.actions)
 
 
@@ -362,36 +375,71 @@ def _first_allowed(candidates: list[Row], allowed: Callable[[Row], bool]) -> Row
     return next((row for row in candidates if allowed(row)), None)
 
 
+def _matrix_cell(
+    group: str,
+    row: Row,
+    column: str,
+    call: Call,
+    expected: bool,
+    control: Call | None,
+    refused_by: frozenset[PolicyKind],
+    differs_in: str = "the principal",
+    resource_side: bool = True,
+) -> Cell:
+    """A promise-2 cell; a row that is a role of the deployment is probed from the resource
+    side too where the allow-list refuses it (unless ``resource_side`` is off)."""
+    return Cell(
+        id=cell_id(row.name, column),
+        promise=2,
+        group=group,
+        row=row.name,
+        column=column,
+        call=call,
+        expected=expected,
+        control=control,
+        differs_in=differs_in,
+        refused_by=refused_by,
+        resource_side=resource_side and row.system_role and not expected,
+        both_sides=resource_side and row.system_role and expected,
+    )
+
+
+# The key policy delegates administration to account A, whose own identity policies then
+# decide who administers: within A an identity policy is what refuses, by design.
+ADMINISTRATION_REFUSED_BY = frozenset({PolicyKind.KEY, PolicyKind.IDENTITY})
+
+
 def key_cells(world: World) -> Iterator[Cell]:
     """Every row x direct KMS call on the key."""
     everyone = rows(world)
+    admins = world.allowlist.key_administrators
     for call in KEY_CALLS:
-        allowed = _first_allowed(everyone, lambda r, call=call: _expects_key_call(r, call))
+        allowed = _first_allowed(everyone, lambda r, call=call: _expects_key_call(r, call, admins))
         control_call = call
         if allowed is None:  # nobody may: control with the call the allow-list does grant
             control_call = next(c for c in KEY_CALLS if c.column.startswith(call.column) and c.via)
             allowed = _first_allowed(
-                everyone, lambda r, control_call=control_call: _expects_key_call(r, control_call)
+                everyone,
+                lambda r, control_call=control_call: _expects_key_call(r, control_call, admins),
             )
+        control = None if allowed is None else key_call(world, allowed, control_call)
         for row in everyone:
-            expected = _expects_key_call(row, call)
-            yield Cell(
-                id=cell_id(row.name, call.column),
-                promise=2,
-                group="direct key use",
-                row=row.name,
-                column=call.column,
-                call=key_call(world, row, call),
-                expected=expected,
-                control=None if allowed is None else key_call(world, allowed, control_call),
-                differs_in="the principal" if control_call is call else "who asks for the grant",
-                refused_by=frozenset({PolicyKind.KEY}),
-                resource_side=row.system_role and not expected,
+            yield _matrix_cell(
+                "direct key use",
+                row,
+                call.column,
+                key_call(world, row, call),
+                _expects_key_call(row, call, admins),
+                control,
+                ADMINISTRATION_REFUSED_BY if call.administration else frozenset({PolicyKind.KEY}),
+                "the principal" if control_call is call else "who asks for the grant",
+                resource_side=not call.administration,
             )
 
 
 def object_cells(world: World) -> Iterator[Cell]:
-    """Every row x (put, get) x representative object, through S3."""
+    """Every row x (put, get) x representative object, through S3. The bucket policy names
+    each prefix's readers and writers, so a refusal counts only if it is what refused."""
     everyone = rows(world)
     for label in world.allowlist.objects:
         for action in world.allowlist.bucket_actions:
@@ -399,22 +447,16 @@ def object_cells(world: World) -> Iterator[Cell]:
                 everyone, lambda r, action=action, label=label: r.allows("bucket", action, label)
             )
             column = f"{action.removeprefix('s3:').removesuffix('Object')} {label}"
+            control = None if allowed is None else object_call(world, allowed.arn, action, label)
             for row in everyone:
-                expected = row.allows("bucket", action, label)
-                yield Cell(
-                    id=cell_id(row.name, column),
-                    promise=2,
-                    group="key use through S3",
-                    row=row.name,
-                    column=column,
-                    call=object_call(world, row.arn, action, label),
-                    expected=expected,
-                    control=None
-                    if allowed is None
-                    else object_call(world, allowed.arn, action, label),
-                    differs_in="the principal",
-                    refused_by=frozenset({PolicyKind.RESOURCE, PolicyKind.KEY}),
-                    resource_side=row.system_role and not expected,
+                yield _matrix_cell(
+                    "key use through S3",
+                    row,
+                    column,
+                    object_call(world, row.arn, action, label),
+                    row.allows("bucket", action, label),
+                    control,
+                    frozenset({PolicyKind.RESOURCE}),
                 )
 
 
@@ -431,17 +473,12 @@ def trust_cells(world: World) -> Iterator[Cell]:
             control = None
         column = f"Assume {role_label(role.name, world.prefix)}"
         for row in everyone:
-            expected = row.allows("assume", "", role.arn)
-            yield Cell(
-                id=cell_id(row.name, column),
-                promise=2,
-                group="role assumption",
-                row=row.name,
-                column=column,
-                call=assume_call(row.arn, role),
-                expected=expected,
-                control=control,
-                differs_in="the principal",
-                refused_by=frozenset({PolicyKind.TRUST, PolicyKind.RULE}),
-                resource_side=row.system_role and not expected,
+            yield _matrix_cell(
+                "role assumption",
+                row,
+                column,
+                assume_call(row.arn, role),
+                row.allows("assume", "", role.arn),
+                control,
+                frozenset({PolicyKind.TRUST, PolicyKind.RULE}),
             )

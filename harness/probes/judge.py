@@ -61,6 +61,9 @@ def judge(cell: Cell, prober: Prober) -> Verdict:
     if seen.allowed != cell.expected:
         return Verdict(cell, Status.FAILED, _mismatch(cell, seen), seen)
     if cell.expected:
+        alone = _granted_by_one_side(cell, prober) if cell.both_sides else None
+        if alone is not None:
+            return Verdict(cell, Status.FAILED, alone, seen)
         return Verdict(cell, Status.PASSED, f"allowed: {seen.explanation.describe()}", seen)
     problem = _control_problem(cell, prober)
     if problem is not None:
@@ -76,7 +79,47 @@ def judge(cell: Cell, prober: Prober) -> Verdict:
     wrong = _misattributed(cell, refusal)
     if wrong is not None:
         return Verdict(cell, Status.INCONCLUSIVE, wrong, seen)
+    if cell.resource_side:
+        excess = _identity_excess(cell, prober)
+        if excess is not None:
+            return Verdict(cell, Status.FAILED, excess, seen)
     return Verdict(cell, Status.PASSED, f"refused: {refusal.explanation.describe()}", seen)
+
+
+def _granted_by_one_side(cell: Cell, prober: Prober) -> str | None:
+    """Two keys for one door: a role of the deployment's allowed request must need its own
+    identity policy as well as the resource's policy; granted by the resource policy alone,
+    a role whose own policy lost the grant would keep it (computed by the engine)."""
+    granted = [d for d in prober.resource_alone(cell.call) if d.allowed]
+    if not granted:
+        return None
+    grants = "; ".join(str(s) for d in granted for s in d.deciding) or "the resource policy"
+    actions = ", ".join(d.action for d in granted)
+    return (
+        f"{_who(cell)}: {cell.call.label}: {actions} is granted by {grants} alone (computed "
+        "by the engine on the policies as fetched): the role's own identity policy is not "
+        "needed, so no IAM "
+        "policy of its account can take the grant back. Fix: name the role's account root "
+        "with an exact aws:PrincipalArn condition (delegation) instead of the role or everyone"
+    )
+
+
+def _identity_excess(cell: Cell, prober: Prober) -> str | None:
+    """Least privilege, the mirror of the resource side: a role of the deployment's own
+    identity policies must not grant what the allow-list refuses it, so that no single
+    policy stands alone between it and the key, an object or a role (computed by the engine
+    on its policies as fetched)."""
+    decisions = prober.identity_side(cell.call)
+    if not decisions or not all(d.allowed for d in decisions):
+        return None
+    grants = [s for d in decisions for s in d.deciding if s.kind is PolicyKind.IDENTITY]
+    named = "; ".join(map(str, grants)) or "its identity policies"
+    return (
+        f"{_who(cell)}: {cell.call.label} is granted by the role's own identity policy "
+        f"({named}; computed by the engine on the policies as fetched), although the allow-list "
+        f"refuses it: only the {_kinds(cell.refused_by)} stands in the way. Fix: narrow {named} "
+        "to what the allow-list lets the role do"
+    )
 
 
 def _who(cell: Cell) -> str:

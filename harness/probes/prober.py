@@ -15,19 +15,29 @@ import json
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
 
 from harness.deploy.deploy import CANARY_POLICY
 from harness.deploy.principals import Missing, PrincipalSessions, ServiceSessions, Unavailable
-from harness.evidence import Explanation, Source
+from harness.evidence import DecisionEvidence, Explanation, Source
+from harness.evidence.computed import (
+    FetchedPolicies,
+    IdentityAlone,
+    ResourceAlone,
+    decide,
+    decide_chain,
+)
 from harness.evidence.explain import explainer_for
+from harness.evidence.simulated import SimulationInconclusive, simulate_request
 from harness.probes.calls import Attempt, Call, attempt
 from harness.probes.cells import Cell
-from harness.targets import Target
+from harness.targets import Capability, Target
 
 RESOURCE_SIDE_POLICY = "harness-resource-side-probe"
+PROBE_WORKERS = 4
 
 
 class Identity(StrEnum):
@@ -86,49 +96,114 @@ class Prober:
         self.cells = list(cells)
         self.explainer = explainer_for(target)
         self._settle = settle
-        self._seen: dict[tuple[str, Identity], Observation | Exception] = {}
-        self._lock = threading.RLock()
+        self._seen: dict[tuple[str, Identity], Future[Observation | Exception]] = {}
+        self._lock = threading.Lock()
+        self._identities = IdentityAlone(FetchedPolicies(target))
+        self._resources = ResourceAlone(FetchedPolicies(target))
+
+    def prefetch(self, cells: Iterable[Cell], workers: int = PROBE_WORKERS) -> None:
+        """Make the requests ``cells`` need, ``workers`` at a time (they are independent calls
+        by different principals): every request and control as deployed, then each role's
+        resource-side batch (roles side by side, one role's batch at a time: its identity
+        policy changes for the batch). Judging afterwards reads what was observed."""
+        chosen = list(cells)
+        calls = {call_key(c): c for cell in chosen for c in (cell.call, cell.control) if c}
+        roles = dict.fromkeys(c.call.principal for c in chosen if c.resource_side)
+        with ThreadPoolExecutor(workers, thread_name_prefix="probe") as pool:
+            list(pool.map(self._result, [(c, Identity.AS_DEPLOYED) for c in calls.values()]))
+            if roles:
+                self._settle()
+            list(pool.map(self._batch, roles))
 
     def observe(self, call: Call) -> Observation:
         """``call`` made as deployed (once per run); raises :class:`Unavailable` or
         :class:`Missing` when the principal cannot be acted as."""
-        key = (call_key(call), Identity.AS_DEPLOYED)
+        return self._unwrap(self._result((call, Identity.AS_DEPLOYED)))
+
+    def _result(self, request: tuple[Call, Identity]) -> Observation | Exception:
+        """The outcome of ``request``, made by the first thread to ask; others wait for it."""
+        call, identity = request
+        key = (call_key(call), identity)
         with self._lock:
-            if key not in self._seen:
-                self._seen[key] = self._capture(call, Identity.AS_DEPLOYED)
-            return self._unwrap(self._seen[key])
+            future = self._seen.get(key)
+            owner = future is None
+            if owner:
+                future = self._seen[key] = Future()
+        assert future is not None
+        if owner:
+            future.set_result(self._capture(call, identity))
+        return future.result()
+
+    def identity_side(self, call: Call) -> tuple[DecisionEvidence, ...]:
+        """``call`` decided by the engine on its principal's identity policies alone (as if
+        every resource policy allowed it), computed from the policies the target holds: the
+        mirror of the resource-side probe, for least privilege."""
+        return decide_chain(call.intent, self._identities)
+
+    def resource_alone(self, call: Call) -> tuple[DecisionEvidence, ...]:
+        """Each decision ``call`` needs (its S3 request, and the KMS call S3 makes for it),
+        decided apart by the engine on the resource policies alone, as if the principal's own
+        policies granted nothing (computed from the policies the target holds)."""
+        return tuple(decide(step, self._resources) for step in (call.intent, *call.intent.also))
 
     def resource_side(self, cell: Cell) -> Observation:
         """``cell``'s request made with the admin-like policy attached to its role; every
         resource-side request of that role is made in the same batch."""
         key = (call_key(cell.call), Identity.ADMIN_LIKE)
-        with self._lock:
-            if key not in self._seen:
-                self._batch(cell.call.principal)
-            return self._unwrap(self._seen[key])
+        if key not in self._seen:
+            self._settle()
+            self._batch(cell.call.principal)
+        return self._unwrap(self._seen[key].result())
 
     def _batch(self, role: str) -> None:
-        self._settle()
-        calls = {
-            call_key(c.call): c.call
-            for c in self.cells
-            if c.resource_side and c.call.principal == role
-        }
+        """Every resource-side request of ``role`` not yet asked for, with the admin-like
+        policy attached once for all of them."""
+        with self._lock:
+            mine: list[tuple[Call, Future[Observation | Exception]]] = []
+            for cell in self.cells:
+                key = (call_key(cell.call), Identity.ADMIN_LIKE)
+                if cell.resource_side and cell.call.principal == role and key not in self._seen:
+                    self._seen[key] = Future()
+                    mine.append((cell.call, self._seen[key]))
+        if not mine:
+            return
         try:
             self.principals.session(role)
-        except (Unavailable, Missing) as unable:
-            for key in calls:
-                self._seen[key, Identity.ADMIN_LIKE] = unable
+        except Unavailable:
+            pass  # simulated, where the target simulates (see _capture)
+        except Missing as missing:
+            for _, future in mine:
+                future.set_result(missing)
             return
         with admin_like(self.target, role):
-            for key, call in calls.items():
-                self._seen[key, Identity.ADMIN_LIKE] = self._capture(call, Identity.ADMIN_LIKE)
+            for call, future in mine:
+                future.set_result(self._capture(call, Identity.ADMIN_LIKE))
 
     def _capture(self, call: Call, identity: Identity) -> Observation | Exception:
         try:
             return self._make(call, identity)
-        except (Unavailable, Missing) as unable:
+        except Unavailable as unable:
+            return self._simulated(call, identity, unable)
+        except Missing as missing:
+            return missing
+
+    def _simulated(
+        self, call: Call, identity: Identity, unable: Unavailable
+    ) -> Observation | Exception:
+        """The request as AWS's policy simulator decides it, for a role the target cannot
+        act as (on ``aws``, the roles only a service may assume); else ``unable``."""
+        simulable = ":role/" in call.principal and not (call.via or call.plain_http)
+        if not (simulable and self.target.has(Capability.SIMULATES_POLICIES)):
             return unable
+        try:
+            explanation = simulate_request(self.target, call.intent, FetchedPolicies(self.target))
+        except SimulationInconclusive as inconclusive:
+            return Unavailable(f"{unable}; and {inconclusive}")
+        allowed = bool(explanation.decisions) and all(d.allowed for d in explanation.decisions)
+        detail = "" if allowed else f"simulated: {explanation.describe()}"
+        return Observation(
+            call, identity, Attempt(allowed, detail, explanation.request_id), explanation
+        )
 
     def _make(self, call: Call, identity: Identity) -> Observation:
         if call.principal.endswith(".amazonaws.com"):

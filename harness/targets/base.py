@@ -41,6 +41,9 @@ class Capability(Enum):
     HOSTS_ENDPOINTS = "hosts SageMaker endpoints"
     RUNS_LAMBDA = "runs Lambda functions"
     RUNS_PIPELINE = "runs CodePipeline pipelines"
+    SIMULATES_POLICIES = (
+        "answers iam:SimulatePrincipalPolicy (evidence for roles only a service may assume)"
+    )
 
     @property
     def description(self) -> str:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import functools
 import io
-import json
 import tarfile
 from collections.abc import Callable
 from pathlib import Path
@@ -18,14 +17,15 @@ import xgboost as xgb
 from harness.deploy import Deployment
 from harness.deploy.pipeline import PipelineRun
 from harness.deploy.principals import PrincipalSessions
+from harness.deploy.training import NoTraining, TrainingResult, latest_training
 from harness.policy.access_matrix import Allowlist
 from harness.probes.catalog import catalog, rendered_world
-from harness.probes.cells import Cell, World, live_roles, role_label
-from harness.probes.encryption import copy_sources
+from harness.probes.cells import Cell, World, role_label
 from harness.probes.judge import Status, Verdict, judge
+from harness.probes.live import live_world, primed_prober
 from harness.probes.prober import Prober
 from harness.targets import Capability, Target
-from tests.integration.training import HOLDOUT, MODEL_FILE, TrainingResult
+from tests.integration.training import HOLDOUT, MODEL_FILE
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -60,20 +60,8 @@ def world(
     principals: PrincipalSessions,
 ) -> World:
     """The live deployment's names, its roles as IAM holds them, and a ciphertext under the
-    key made by the pipeline role (which may encrypt)."""
-    settings = deployment.settings
-    roles = live_roles(
-        harness_target, settings.accounts, settings.prefix, settings.canary_role_name
-    )
-    pipeline_role = deployment.outputs["shared-services"]["PipelineRoleArn"]
-
-    @functools.cache
-    def ciphertext() -> bytes:
-        kms = principals.client(pipeline_role, "kms")
-        blob = kms.encrypt(KeyId=deployment.key_arn, Plaintext=b"harness")["CiphertextBlob"]
-        return bytes(blob)
-
-    return World.of(deployment, allowlist, roles, ciphertext)
+    key."""
+    return live_world(harness_target, deployment, allowlist, principals)
 
 
 @pytest.fixture(scope="session")
@@ -90,19 +78,25 @@ def prober(
     cells: dict[str, dict[str, Cell]],
 ) -> Prober:
     """Makes every cell's requests once. It starts after the pipeline finished (the
-    resource-side probes change roles' identity policies for a moment), and first writes the
-    objects the read probes read, as principals allowed to write them."""
+    resource-side probes change roles' identity policies for a moment), first writes the
+    objects the read probes read, as principals allowed to write them, then makes the
+    requests of the cells this session checks, several at a time."""
     if harness_target.has(Capability.RUNS_PIPELINE):
         request.getfixturevalue("pipeline_run")
-    prober = Prober(
-        harness_target, principals, (c for group in cells.values() for c in group.values())
-    )
-    for cell in cells["object"].values():
-        if cell.call.intent.action == "s3:PutObject" and cell.expected:
-            prober.observe(cell.call)
-    for call in copy_sources(world):
-        prober.observe(call)
+    prober = primed_prober(harness_target, principals, world, cells)
+    prober.prefetch(_selected(request.session, cells))
     return prober
+
+
+def _selected(session: pytest.Session, cells: dict[str, dict[str, Cell]]) -> list[Cell]:
+    """The live cells of the checks this session runs (after -k and the like)."""
+    chosen = []
+    for item in session.items:
+        marker = item.get_closest_marker("cells")
+        cell_id = getattr(item, "callspec", None) and item.callspec.params.get("cell_id")
+        if marker is not None and cell_id in cells[marker.args[0]]:
+            chosen.append(cells[marker.args[0]][cell_id])
+    return chosen
 
 
 @pytest.fixture(scope="session")
@@ -132,23 +126,10 @@ def verdict_of(
 def training_result(
     pipeline_run: PipelineRun, deployment: Deployment, harness_target: Target
 ) -> TrainingResult:
-    training = harness_target.session("training")
-    cloudformation = harness_target.client("cloudformation", training)
-    stack = cloudformation.describe_stacks(StackName=deployment.settings.training_stack_name)
-    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Stacks"][0].get("Outputs", [])}
-    machine = outputs["StateMachineArn"]
-    stepfunctions = harness_target.client("stepfunctions", training)
-    executions = stepfunctions.list_executions(stateMachineArn=machine)["executions"]
-    assert executions, f"state machine {machine} has no execution after the pipeline ran"
-    latest = max(executions, key=lambda e: e["startDate"])
-    execution = stepfunctions.describe_execution(executionArn=latest["executionArn"])
-    output = json.loads(execution.get("output") or "{}")
-    job = {}
-    if output.get("TrainingJobName"):
-        job = harness_target.client("sagemaker", training).describe_training_job(
-            TrainingJobName=output["TrainingJobName"]
-        )
-    return TrainingResult(execution, output, job)
+    try:
+        return latest_training(harness_target, deployment.settings)
+    except NoTraining as none:
+        pytest.fail(str(none), pytrace=False)
 
 
 @pytest.fixture(scope="session")

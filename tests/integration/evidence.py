@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 
+from harness.evidence import Source
 from harness.probes.judge import Status, Verdict
 from harness.report import Probe, RunRecord
 
@@ -18,8 +19,12 @@ MATRIX_CHECKS = frozenset({"key", "object", "trust"})  # shown in the principal 
 def conclude(verdict: Verdict, record: RunRecord, check: str) -> None:
     """Record the verdict; pass, skip (with the reason the target cannot) or fail."""
     cell = verdict.cell
-    if check in MATRIX_CHECKS and verdict.actual is not None:
-        record.probes.append(Probe(cell.row, cell.column, "", cell.expected, verdict.actual))
+    if check in MATRIX_CHECKS and verdict.observed is not None:
+        source = verdict.observed.explanation.source
+        evidence = "simulated" if source is Source.SIMULATED else "live"
+        record.probes.append(
+            Probe(cell.row, cell.column, "", cell.expected, verdict.observed.allowed, evidence)
+        )
     if verdict.status is Status.UNAVAILABLE:
         pytest.skip(verdict.message)
     if verdict.status is not Status.PASSED:

@@ -9,8 +9,9 @@ import xgboost as xgb
 
 from harness.deploy import Deployment
 from harness.deploy.principals import PrincipalSessions
+from harness.deploy.training import TrainingResult
 from harness.targets import Capability
-from tests.integration.training import TrainingResult, auc
+from tests.integration.training import auc
 
 pytestmark = [
     pytest.mark.promise(3),

@@ -2,23 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 HOLDOUT = Path(__file__).resolve().parents[2] / "infra" / "data" / "holdout.csv"
 MODEL_FILE = "xgboost-model"  # what SageMaker's XGBoost writes into model.tar.gz
-
-
-@dataclass(frozen=True)
-class TrainingResult:
-    """The state machine execution the pipeline ran, and the job it started."""
-
-    execution: dict[str, Any]
-    output: dict[str, Any]
-    job: dict[str, Any]
 
 
 def auc(labels: np.ndarray, scores: np.ndarray) -> float:

@@ -21,6 +21,8 @@ import pytest
 from botocore.stub import ANY, Stubber
 from moto import mock_aws
 
+from harness.targets.sessions import new_session
+
 LAMBDA_SOURCE = Path(__file__).resolve().parents[2] / "infra" / "lambda" / "deploy_endpoint.py"
 BUCKET = "mlops-artifacts-111111111111-us-east-1"
 ARTIFACT_KEY = "mlops/TrainingOu/abc123.zip"
@@ -71,6 +73,9 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[ModuleType, Pipeline]
     monkeypatch.setenv("ENDPOINT_INSTANCE_TYPE", "ml.m5.large")
     monkeypatch.setenv("TRAINING_RESULT_FILE", "output.json")
     with mock_aws():
+        # moto starts each mock without a default session; boto3 would make one with its own
+        # botocore loader, reading every service model from disk again (a third of the time)
+        boto3.DEFAULT_SESSION = new_session()
         function = load_function()
         pipeline = Pipeline()
         real_client = boto3.client

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import functools
 import io
 import logging
 import sys
@@ -105,6 +106,14 @@ def _read_body(environ: dict[str, Any]) -> bytes:
     return stream.read() if environ.get("wsgi.input_terminated") else b""
 
 
+@functools.cache
+def _shared_mapper() -> OperationMapper:
+    """One mapper for every target in the process: botocore's models are the same for all, and
+    a mapper loads and compiles a service's model on its first request (for a new target's
+    first requests, three quarters of their cost)."""
+    return OperationMapper()
+
+
 class Gateway:
     """The middleware. ``backend`` is moto's WSGI app; ``services`` (by botocore service name)
     are answered by the local target itself after the same authorization."""
@@ -121,7 +130,7 @@ class Gateway:
         self.backend = backend
         self.services = services
         self.log = log
-        self.mapper = mapper or OperationMapper()
+        self.mapper = mapper or _shared_mapper()
         self.authorization = AuthorizationMapper(moto_state.MotoResourceState())
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:

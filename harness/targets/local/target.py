@@ -21,7 +21,6 @@ from typing import Any
 import boto3
 from botocore.client import BaseClient
 from botocore.config import Config
-from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
 from harness.cloudformation import Caller, CloudFormationApi, CloudFormationService, ValidationError
 from harness.cloudformation.providers.base import ClientFactory
@@ -33,7 +32,7 @@ from harness.targets.local.codepipeline.local import PipelineServices
 from harness.targets.local.decision_log import DecisionLog
 from harness.targets.local.gateway import Gateway, whole_service
 from harness.targets.local.policy_simulator import PolicySimulator
-from harness.targets.local.server import Listener
+from harness.targets.local.server import Listener, MotoDispatcher
 from harness.targets.local.services import LocalRuntimes, ServiceContext
 from harness.targets.sessions import new_session, session_from
 
@@ -93,6 +92,7 @@ class LocalTarget(Target):
             Capability.HOSTS_ENDPOINTS,
             Capability.RUNS_LAMBDA,
             Capability.RUNS_PIPELINE,
+            Capability.SIMULATES_POLICIES,
         }
     )
 
@@ -140,7 +140,7 @@ class LocalTarget(Target):
         for account_id in self.accounts.values():
             self._bootstrap(account_id)
         self.cloudformation = CloudFormationService(self._stack_clients)
-        backend = DomainDispatcherApplication(create_backend_app)
+        backend = MotoDispatcher()
         self.runtimes = self._start_runtimes(backend)
         self.pipelines = PipelineServices(self)
         self.gateway = Gateway(

@@ -62,6 +62,13 @@ def statements(with_principal: bool) -> st.SearchStrategy[list[dict[str, Any]]]:
     return st.lists(any_statement, max_size=3)
 
 
+ALLOW_IDENTITY, DENY_IDENTITY = statement("Allow", False), statement("Deny", False)
+ALLOW_RESOURCE, DENY_RESOURCE = statement("Allow", True), statement("Deny", True)
+IDENTITY_STATEMENTS, RESOURCE_STATEMENTS = statements(False), statements(True)
+# Built once: hypothesis validates a strategy the first time it draws from it, and a strategy
+# built inside a test or a composite is a new one on every example (most of the time it took).
+
+
 @st.composite
 def scenarios(draw: st.DrawFn) -> dict[str, Any]:
     resource = draw(st.sampled_from(RESOURCES))
@@ -73,8 +80,8 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
             resource,
             draw(CONTEXTS),
         ),
-        "identity": draw(statements(False)),
-        "resource": draw(statements(True)),
+        "identity": draw(IDENTITY_STATEMENTS),
+        "resource": draw(RESOURCE_STATEMENTS),
         "kind": kind,
     }
 
@@ -96,9 +103,9 @@ def decide(
 def test_adding_a_deny_never_turns_a_deny_into_an_allow(s: dict[str, Any], data: Any) -> None:
     before = decide(s, s["identity"], s["resource"])
     if data.draw(st.booleans()):
-        after = decide(s, [*s["identity"], data.draw(statement("Deny", False))], s["resource"])
+        after = decide(s, [*s["identity"], data.draw(DENY_IDENTITY)], s["resource"])
     else:
-        after = decide(s, s["identity"], [*s["resource"], data.draw(statement("Deny", True))])
+        after = decide(s, s["identity"], [*s["resource"], data.draw(DENY_RESOURCE)])
     assert before.allowed or not after.allowed, after.reason
 
 
@@ -109,9 +116,9 @@ def test_adding_an_allow_never_lifts_an_explicit_deny(s: dict[str, Any], data: A
     if before.allowed or not before.reason.startswith("Denied: explicit Deny"):
         return
     if data.draw(st.booleans()):
-        after = decide(s, [*s["identity"], data.draw(statement("Allow", False))], s["resource"])
+        after = decide(s, [*s["identity"], data.draw(ALLOW_IDENTITY)], s["resource"])
     else:
-        after = decide(s, s["identity"], [*s["resource"], data.draw(statement("Allow", True))])
+        after = decide(s, s["identity"], [*s["resource"], data.draw(ALLOW_RESOURCE)])
     assert not after.allowed
     assert after.reason.startswith("Denied: explicit Deny")
 

@@ -55,9 +55,19 @@ def _seen(
 class FakeProber:
     """Answers with prepared observations (or raises prepared exceptions)."""
 
-    def __init__(self, seen: dict[str, Any], resource_side: Any = None) -> None:
+    def __init__(
+        self, seen: dict[str, Any], resource_side: Any = None, identity: Any = (), alone: Any = ()
+    ) -> None:
         self.seen = seen
         self.side = resource_side
+        self.identity = identity
+        self.alone = alone
+
+    def resource_alone(self, call: Call) -> Any:
+        return self.alone
+
+    def identity_side(self, call: Call) -> Any:
+        return self.identity
 
     def observe(self, call: Call) -> Observation:
         found = self.seen[call.principal]
@@ -71,7 +81,9 @@ class FakeProber:
         return self.side
 
 
-def _cell(expected: bool = False, resource_side: bool = False, control: bool = True) -> Cell:
+def _cell(
+    expected: bool = False, resource_side: bool = False, control: bool = True, both: bool = False
+) -> Cell:
     return Cell(
         id="canary-Decrypt",
         promise=2,
@@ -84,6 +96,7 @@ def _cell(expected: bool = False, resource_side: bool = False, control: bool = T
         differs_in="the principal",
         refused_by=frozenset({PolicyKind.KEY}),
         resource_side=resource_side,
+        both_sides=both,
     )
 
 
@@ -186,6 +199,41 @@ def test_resource_side_refusal_by_the_key_policy_passes() -> None:
         resource_side=side,
     )
     assert judge(cell, prober).status is Status.PASSED  # type: ignore[arg-type]
+
+
+def test_identity_policy_granting_what_the_allow_list_refuses_fails() -> None:
+    """Least privilege: the key policy refuses, but the role's own policy would allow."""
+    cell = _cell(resource_side=True)
+    side = _refused_by_key(cell.call, identity=Identity.ADMIN_LIKE)
+    granted = (
+        DecisionEvidence("kms:Decrypt", KEY, True, "", (IDENTITY_ALLOW,), (IDENTITY_ALLOW,)),
+    )
+    prober = FakeProber(
+        {
+            CANARY: _seen(cell.call, False, lacking=(PolicyKind.KEY,)),
+            PIPELINE: _seen(cell.control, True),
+        },
+        resource_side=side,
+        identity=granted,
+    )
+    verdict = judge(cell, prober)  # type: ignore[arg-type]
+    assert verdict.status is Status.FAILED
+    assert "granted by the role's own identity policy (Allow statement 'Use'" in verdict.message
+    assert "only the key policy stands in the way" in verdict.message
+
+
+def test_an_allow_the_resource_policy_grants_alone_fails() -> None:
+    """Two keys for one door: the role's own policy must be needed too."""
+    cell = _cell(expected=True, both=True)
+    allowed = _seen(cell.call, True, deciding=(KEY_ALLOW, IDENTITY_ALLOW))
+    alone = (DecisionEvidence("kms:Decrypt", KEY, True, "", (KEY_ALLOW,), (KEY_ALLOW,)),)
+    verdict = judge(cell, FakeProber({CANARY: allowed}, alone=alone))  # type: ignore[arg-type]
+    assert verdict.status is Status.FAILED
+    assert "granted by Allow statement 'KeyUse' of key policy alone" in verdict.message
+    needs_both = FakeProber(
+        {CANARY: allowed}, alone=(_refused_by_key(cell.call).explanation.decisions)
+    )
+    assert judge(cell, needs_both).status is Status.PASSED  # type: ignore[arg-type]
 
 
 def test_missing_role_fails_naming_it() -> None:

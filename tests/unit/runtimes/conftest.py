@@ -21,7 +21,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import boto3
 import numpy as np
 import pytest
 import requests
@@ -34,6 +33,7 @@ from moto.server import DomainDispatcherApplication, ThreadedMotoServer, create_
 from werkzeug.serving import make_server
 
 from harness.runtimes.aws import AwsAccess
+from harness.targets.sessions import new_session
 
 REGION = "us-east-1"
 INFRA = Path(__file__).resolve().parents[3] / "infra"
@@ -51,8 +51,9 @@ def moto_url() -> Iterator[str]:
 
 
 def access_in(moto_url: str, account_id: str) -> AwsAccess:
-    """An AwsAccess acting in `account_id` on moto, as the local target hands runtimes one."""
-    session = boto3.Session(
+    """An AwsAccess acting in `account_id` on moto, as the local target hands runtimes one
+    (its sessions share one botocore loader: a fresh one reads every service model again)."""
+    session = new_session(
         aws_access_key_id="testing",
         aws_secret_access_key="testing",
         aws_session_token="testing",
@@ -168,7 +169,7 @@ def role_access(access: AwsAccess, account_id: str, name: str, statements: list[
     credentials = access.client("sts").assume_role(RoleArn=role["Arn"], RoleSessionName="runtime")[
         "Credentials"
     ]
-    session = boto3.Session(
+    session = new_session(
         aws_access_key_id=credentials["AccessKeyId"],
         aws_secret_access_key=credentials["SecretAccessKey"],
         aws_session_token=credentials["SessionToken"],

@@ -9,8 +9,11 @@ from typing import Any
 
 import pytest
 
-from harness.evidence import PolicyKind, Source
+from harness.deploy.principals import PrincipalSessions, Unavailable
+from harness.evidence import Intent, PolicyKind, Source
 from harness.evidence.simulated import SimulationInconclusive, _decision, simulate
+from harness.probes.calls import Call
+from harness.probes.prober import Prober
 from harness.targets.aws import AwsSettings, AwsTarget
 from harness.targets.base import Target
 from harness.targets.local import LocalTarget
@@ -227,3 +230,37 @@ def test_an_answer_citing_nothing_still_names_the_side_that_did_not_allow():
     role = "arn:aws:iam::222222222222:role/r"
     decision = _decision(result, role, True, texts=None)  # type: ignore[arg-type]
     assert (decision.allowed, decision.lacking) == (False, (PolicyKind.KEY,))
+
+
+def _decrypt_call(principal: str, key: str) -> Call:
+    return Call(
+        f"kms:Decrypt on {key} via S3",
+        principal,
+        "kms",
+        lambda kms: kms.decrypt(KeyId=key, CiphertextBlob=b"x"),
+        Intent(principal, "kms:Decrypt", key, VIA_S3),
+    )
+
+
+def test_the_prober_asks_the_simulator_for_roles_only_a_service_may_assume(aws, system):
+    """On aws the harness cannot become a SageMaker role: its cells are simulated by AWS and
+    say so; a role's trust cell cannot be, and stays unavailable with the simulator's reason."""
+    principals = PrincipalSessions(aws, {})
+    prober = Prober(aws, principals, ())
+    trainer = prober.observe(_decrypt_call(system["trainer"], system["key"]))
+    assert trainer.allowed and trainer.explanation.source is Source.SIMULATED
+    assert trainer.attempt.request_id == trainer.explanation.request_id
+    bystander = prober.observe(_decrypt_call(system["bystander"], system["key"]))
+    assert not bystander.allowed
+    assert bystander.attempt.detail.startswith("simulated: ")
+    assert bystander.explanation.refusal is not None
+    assert bystander.explanation.refusal.lacking == (PolicyKind.KEY,)
+    assume = Call(
+        "sts:AssumeRole of the bystander",
+        system["trainer"],
+        "sts",
+        lambda sts: sts.assume_role(RoleArn=system["bystander"], RoleSessionName="x"),
+        Intent(system["trainer"], "sts:AssumeRole", system["bystander"]),
+    )
+    with pytest.raises(Unavailable, match="does not simulate a role's trust policy"):
+        prober.observe(assume)

@@ -21,7 +21,7 @@ import pytest
 
 from harness.templates import ACCOUNT_TEMPLATES, load_template
 
-REPO = Path(__file__).resolve().parents[3]
+REPO = Path(__file__).resolve().parents[2]
 SUITE = REPO / "tests" / "integration"
 Template = dict[str, Any]
 

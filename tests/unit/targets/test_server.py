@@ -1,0 +1,38 @@
+"""The local target's listener: keep-alive connections, and a chunked body with trailers read
+to its end so the next request on the same connection is answered at once."""
+
+from __future__ import annotations
+
+import http.client
+import time
+from typing import Any
+
+from harness.targets.local.server import Listener
+
+
+def _echo(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    body = environ["wsgi.input"].read()
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
+    return [body]
+
+
+def test_chunked_body_with_trailers_then_another_request_on_the_same_connection() -> None:
+    listener = Listener(_echo)
+    try:
+        port = int(listener.url.rsplit(":", 1)[1])
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        connection.putrequest("PUT", "/object")
+        connection.putheader("Transfer-Encoding", "chunked")
+        connection.putheader("Trailer", "x-amz-checksum-crc32")
+        connection.endheaders()
+        connection.send(b"5\r\nhello\r\n0\r\nx-amz-checksum-crc32: AAAAAA==\r\n\r\n")
+        first = connection.getresponse()
+        assert (first.status, first.read()) == (200, b"hello")
+        began = time.monotonic()
+        connection.request("PUT", "/again", body=b"world")
+        second = connection.getresponse()
+        assert (second.status, second.read()) == (200, b"world")
+        assert time.monotonic() - began < 2, "the second request waited for a timeout"
+        assert second.getheader("Connection") != "close", "the connection was not kept alive"
+    finally:
+        listener.close()
