@@ -61,7 +61,7 @@ class Allowlist:
     principals: tuple[Expected, ...]
     object_keys: Mapping[str, str] = field(default_factory=dict)  # label -> key pattern
     services: Mapping[str, frozenset[str]] = field(default_factory=dict)  # service -> roles
-    key_administrators: frozenset[str] = frozenset()  # names of principals that may
+    key_administrators: frozenset[str] = frozenset()  # names that may administer the key
 
     def expected(self, arn: str) -> Expected | None:
         return next((p for p in self.principals if p.arn == arn), None)

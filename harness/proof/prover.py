@@ -10,9 +10,10 @@ a bug (:class:`ModelMismatch`), never a finding.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Iterable, MutableMapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 import z3
@@ -201,6 +202,11 @@ def solve(prop: Property, variant: Variant, limit: int = COUNTEREXAMPLES) -> Res
     return result(Verdict.PROVEN)
 
 
+Cache = MutableMapping[tuple[str, ...], tuple[int, Result]]
+"""Results kept by what they depend on (:func:`_cache_key`), each with the number of
+counterexamples it was asked for."""
+
+
 def _speaks_of(document: Document, services: frozenset[str]) -> bool:
     """The document has a statement that may grant or deny an action of ``services``."""
     for statement in document.policy.statements:
@@ -213,9 +219,12 @@ def _speaks_of(document: Document, services: frozenset[str]) -> bool:
     return False
 
 
-def _cache_key(prop: Property, variant: Variant, system: System) -> tuple[str, ...]:
-    """What a result depends on: the documents the property reads and, for the deployed
-    identities, every identity policy that may speak of the property's actions."""
+def _cache_key(
+    prop: Property, variant: Variant, system: System, asked: tuple[str, ...]
+) -> tuple[str, ...]:
+    """What a result depends on: the documents the property reads, for the deployed
+    identities every identity policy that may speak of the property's actions, and what was
+    asked (:func:`prove`'s allow-list and accounts)."""
     identities: tuple[str, ...] = ()
     if variant is Variant.DEPLOYED:
         identities = tuple(
@@ -224,7 +233,8 @@ def _cache_key(prop: Property, variant: Variant, system: System) -> tuple[str, .
             for role in system.roles
         )
     names = (system.key_arn, system.bucket, system.region)
-    return (prop.id, variant.value, *names, *(d.digest for d in prop.reads), *identities)
+    reads = (d.digest for d in prop.reads)
+    return (prop.id, variant.value, *asked, *names, *reads, *identities)
 
 
 def prove(
@@ -232,7 +242,7 @@ def prove(
     allowlist: Allowlist,
     accounts: Sequence[str] = (),
     variants: Sequence[Variant] = tuple(Variant),
-    cache: MutableMapping[tuple[str, ...], Result] | None = None,
+    cache: Cache | None = None,
     only: Iterable[str] = (),
     limit: int = COUNTEREXAMPLES,
 ) -> list[Result]:
@@ -241,16 +251,21 @@ def prove(
     across calls while the documents they read are equal."""
     groups = set(only)
     results = []
+    asked = (hashlib.sha256(repr(allowlist).encode()).hexdigest(), *accounts)
     for prop in Properties(system, allowlist, accounts).all():
         if groups and prop.group not in groups:
             continue
         for variant in variants:
-            key = _cache_key(prop, variant, system)
-            if cache is not None and key in cache:
-                results.append(cache[key])
+            key = _cache_key(prop, variant, system, asked)
+            kept = None if cache is None else cache.get(key)
+            if kept is not None and (kept[0] >= limit or kept[1].verdict is not Verdict.FAILED):
+                found = kept[1]
+                if len(found.examples) > limit:
+                    found = replace(found, examples=found.examples[:limit])
+                results.append(found)
                 continue
             found = solve(prop, variant, limit)
             if cache is not None:
-                cache[key] = found
+                cache[key] = (limit, found)
             results.append(found)
     return results

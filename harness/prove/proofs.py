@@ -7,7 +7,7 @@ that differ from the infra's are its own). :func:`of_target` proves what a deplo
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,7 +18,7 @@ from harness.deploy import Deployment, Settings, adopt, make_target, teardown
 from harness.deploy.deploy import deploy_stacks, deployer_role_arn
 from harness.policy.access_matrix import Allowlist, load_allowlist
 from harness.proof import Result, Verdict, prove
-from harness.proof.prover import COUNTEREXAMPLES
+from harness.proof.prover import COUNTEREXAMPLES, Cache
 from harness.prove.cases import Placeholders, cases, module
 from harness.prove.deployed import deployed_system
 from harness.prove.rendered import CannotRender, Location, Rendered, Renderer
@@ -31,6 +31,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 ACCOUNT_FILES = ("shared-services.yaml", "training.yaml", "production.yaml")
 SUFFIXES = (".yaml", ".yml", ".json", ".template")
 EPHEMERAL = {"local"}  # targets whose deployment ends with the process
+RESULTS: Cache = {}  # this process's results, reused while what they read is unchanged
 
 
 def project_path(*parts: str) -> Path:
@@ -117,7 +118,7 @@ def _proof(
     rendered: Rendered,
     allowlist: Allowlist,
     accounts: Sequence[str],
-    cache: MutableMapping[tuple[str, ...], Result] | None,
+    cache: Cache,
     only: Iterable[str],
     limit: int,
 ) -> Proof:
@@ -134,19 +135,21 @@ def _proof(
 
 def of_files(
     paths: Iterable[Path],
-    cache: MutableMapping[tuple[str, ...], Result] | None = None,
+    cache: Cache | None = None,
     only: Iterable[str] = (),
     limit: int = COUNTEREXAMPLES,
 ) -> list[Proof]:
     """Proofs of the templates under ``paths`` (see the module docstring); ``limit``
-    counterexamples per failing property."""
+    counterexamples per failing property. Results are kept in ``cache`` (by default, for
+    the process: the infra's properties are proven once however many calls prove fragments
+    put into it)."""
     templates = _templates(paths)
     if not templates:
         return []
     renderer = Renderer(account_templates())
     allowlist = _allowlist(static_bindings(DEFAULT_ACCOUNTS), renderer.prefix)
     accounts = [*DEFAULT_ACCOUNTS.values(), DEFAULT_OUTSIDER]
-    cache = {} if cache is None else cache
+    cache = RESULTS if cache is None else cache
     base = _proof(renderer.infra(), allowlist, accounts, cache, only, limit)
     verdicts = {(r.property.id, r.variant): r.verdict for r in base.results}
     proofs = []

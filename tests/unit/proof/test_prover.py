@@ -9,13 +9,14 @@ from typing import Any
 
 import pytest
 
-from harness.access import DEFAULT_ACCOUNTS, static_bindings
+from harness.access import DEFAULT_ACCOUNTS, DEFAULT_OUTSIDER, static_bindings
 from harness.policy.access_matrix import Allowlist, load_allowlist
 from harness.proof import Document, System, Variant, Verdict, prove
-from harness.prove.proofs import account_templates, project_path
+from harness.prove.proofs import RESULTS, account_templates, project_path
 from harness.prove.rendered import Renderer
 
 B = DEFAULT_ACCOUNTS["B"]
+ACCOUNTS = [*DEFAULT_ACCOUNTS.values(), DEFAULT_OUTSIDER]  # as harness prove asks
 
 
 @pytest.fixture(scope="module")
@@ -36,12 +37,18 @@ def _with(document: Document, *statements: dict[str, Any], drop: tuple[str, ...]
     return Document(document.name, text)
 
 
+def _prove(system: System, allowlist: Allowlist, **options: Any) -> list:
+    """``prove``, reusing this process's results of properties whose documents are unchanged
+    (as ``harness prove`` does): each test pays only for what its edit changes."""
+    return prove(system, allowlist, ACCOUNTS, cache=RESULTS, **options)
+
+
 def _result(results: list, prop: str, variant: Variant = Variant.RESOURCE_SIDE):
     return next(r for r in results if r.property.id == prop and r.variant is variant)
 
 
 def test_the_infra_keeps_every_promise(infra: System, allowlist: Allowlist) -> None:
-    results = prove(infra, allowlist)
+    results = _prove(infra, allowlist)
     assert {r.verdict for r in results} == {Verdict.PROVEN}
     groups = {r.property.group for r in results}
     assert groups == {"key-use", "encryption", "tls", "object-access", "trust", "liveness"}
@@ -60,7 +67,7 @@ def test_a_key_granted_to_an_account_is_refuted(infra: System, allowlist: Allowl
     }
     assert infra.key_policy is not None
     system = replace(infra, key_policy=_with(infra.key_policy, grant), whole=False)
-    result = _result(prove(system, allowlist, only=["key-use"]), "key-use/kms:Decrypt/others")
+    result = _result(_prove(system, allowlist, only=["key-use"]), "key-use/kms:Decrypt/others")
     assert result.verdict is Verdict.FAILED
     decided = result.examples[0].requests[0]
     assert decided.request.principal.account == B and decided.decision.allowed
@@ -73,7 +80,7 @@ def test_a_bucket_policy_without_the_kms_deny_is_refuted(
     assert infra.bucket_policy is not None
     bucket = _with(infra.bucket_policy, drop=("DenyPutNotEncryptedWithKms",))
     system = replace(infra, bucket_policy=bucket, whole=False)
-    result = _result(prove(system, allowlist, only=["encryption"]), "encryption/put")
+    result = _result(_prove(system, allowlist, only=["encryption"]), "encryption/put")
     assert result.verdict is Verdict.FAILED
     context = dict(result.examples[0].requests[0].request.context)
     assert context.get("s3:x-amz-server-side-encryption") != "aws:kms"
@@ -91,7 +98,7 @@ def test_a_construct_the_model_cannot_encode_is_not_claimed(
     }
     assert infra.bucket_policy is not None
     system = replace(infra, bucket_policy=_with(infra.bucket_policy, binary), whole=False)
-    result = _result(prove(system, allowlist, only=["encryption"]), "encryption/put")
+    result = _result(_prove(system, allowlist, only=["encryption"]), "encryption/put")
     assert result.verdict is Verdict.UNKNOWN
     assert "BinaryEquals cannot be encoded" in result.reason
 
@@ -101,7 +108,7 @@ def test_a_cell_no_request_satisfies_shows_the_request_it_needs(
 ) -> None:
     assert infra.key_policy is not None
     key = _with(infra.key_policy, drop=("KeyDecryptByProductionReaders",))
-    results = prove(replace(infra, key_policy=key), allowlist, only=["liveness"])
+    results = _prove(replace(infra, key_policy=key), allowlist, only=["liveness"])
     result = _result(results, "liveness/key/production-deploy-function-role/kms:Decrypt")
     assert result.verdict is Verdict.FAILED
     shown = result.examples[0].requests[0]
@@ -117,7 +124,7 @@ def test_identity_policies_not_read_are_taken_as_the_worst_case(
         else r
         for r in infra.roles
     )
-    results = prove(replace(infra, roles=roles, whole=False), allowlist, only=["tls"])
+    results = _prove(replace(infra, roles=roles, whole=False), allowlist, only=["tls"])
     deployed = _result(results, "tls/bucket-and-objects", Variant.DEPLOYED)
     assert deployed.verdict is Verdict.PROVEN
     assert any("AmazonS3FullAccess" in note for note in deployed.assumptions)

@@ -23,7 +23,7 @@ def test_placeholders_replace_names_longest_first() -> None:
 
 
 def test_a_fault_fixture_leaves_a_replay_module() -> None:
-    [proof] = of_files([FIXTURE], limit=1)
+    [proof] = of_files([FIXTURE])
     text = proof.replay_module(project_path("reports", "x.py"))
     assert text is not None
     tree = ast.parse(text)
