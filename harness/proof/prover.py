@@ -30,7 +30,7 @@ from harness.proof.system import Document, System
 from harness.proof.text import literal
 
 COUNTEREXAMPLES = 3  # per failing property, each from another kind or account of principal
-FIRST_TRY_MS = 2_000  # then one question per kind of principal, each with TIMEOUT_MS
+FIRST_TRY_MS = 500  # then one question per kind of principal, each with TIMEOUT_MS
 PREFERENCE_MS = 500  # a preference the solver does not settle this fast is passed over
 TIMEOUT_MS = 30_000
 
