@@ -7,6 +7,7 @@ that differ from the infra's are its own). :func:`of_target` proves what a deplo
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +31,7 @@ from harness.targets import OUTSIDER, Target
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ACCOUNT_FILES = ("shared-services.yaml", "training.yaml", "production.yaml")
 SUFFIXES = (".yaml", ".yml", ".json", ".template")
+_TEMPLATE_MARK = re.compile(r"AWSTemplateFormatVersion|^Resources\s*:|\"Resources\"\s*:", re.M)
 EPHEMERAL = {"local"}  # targets whose deployment ends with the process
 RESULTS: Cache = {}  # this process's results, reused while what they read is unchanged
 
@@ -77,21 +79,28 @@ def _allowlist(values: dict[str, str], prefix: str) -> Allowlist:
     return load_allowlist(project_path("policies", "access", "allowlist.yaml"), values, prefix)
 
 
-def _templates(paths: Iterable[Path]) -> list[Path]:
-    found: list[Path] = []
+def _templates(paths: Iterable[Path]) -> tuple[list[Path], dict[Path, str]]:
+    """The templates under ``paths``, and the files that cannot be read with why: a file
+    named on its own, or one that says it is a template (a policy file under a folder that
+    is not YAML cfn-lint reads is no template, and no loss)."""
+    found: list[tuple[Path, bool]] = []
     for path in paths:
         if path.is_dir():
-            found += sorted(p for p in path.rglob("*") if p.suffix in SUFFIXES and p.is_file())
+            files = sorted(p for p in path.rglob("*") if p.suffix in SUFFIXES and p.is_file())
+            found += [(p, False) for p in files]
         elif path.is_file():
-            found.append(path)
+            found.append((path, True))
         else:
             raise FileNotFoundError(f"no such file or directory: {path}")
-    templates = []
-    for path in found:
+    templates, unreadable = [], {}
+    for path, named in found:
         content, errors = decode(str(path))
-        if not errors and isinstance(content, dict) and isinstance(content.get("Resources"), dict):
+        if errors:
+            if named or _TEMPLATE_MARK.search(path.read_text(errors="replace")):
+                unreadable[path] = f"cannot be read: {errors[0].message}"
+        elif isinstance(content, dict) and isinstance(content.get("Resources"), dict):
             templates.append(path)
-    return templates
+    return templates, unreadable
 
 
 def _shown(path: Path) -> str:
@@ -133,6 +142,13 @@ def _proof(
     return Proof(source, results, locate, names, fault, about, rendered.locations)
 
 
+def _unproven(path: Path, why: str) -> Proof:
+    """A file nothing could be claimed of, and why."""
+    return Proof(
+        _shown(path), [], lambda _ref: None, Placeholders({}, "mlops"), about=(path,), notes=[why]
+    )
+
+
 def of_files(
     paths: Iterable[Path],
     cache: Cache | None = None,
@@ -143,16 +159,16 @@ def of_files(
     counterexamples per failing property. Results are kept in ``cache`` (by default, for
     the process: the infra's properties are proven once however many calls prove fragments
     put into it)."""
-    templates = _templates(paths)
+    templates, unreadable = _templates(paths)
+    proofs = [_unproven(path, why) for path, why in unreadable.items()]
     if not templates:
-        return []
+        return proofs
     renderer = Renderer(account_templates())
     allowlist = _allowlist(static_bindings(DEFAULT_ACCOUNTS), renderer.prefix)
     accounts = [*DEFAULT_ACCOUNTS.values(), DEFAULT_OUTSIDER]
     cache = RESULTS if cache is None else cache
     base = _proof(renderer.infra(), allowlist, accounts, cache, only, limit)
     verdicts = {(r.property.id, r.variant): r.verdict for r in base.results}
-    proofs = []
     if any(p.resolve() in renderer.base_files for p in templates):
         proofs.append(base)
     for path in templates:
@@ -161,17 +177,7 @@ def of_files(
         try:
             rendered = renderer.with_fragment(path)
         except CannotRender as error:
-            note = str(error)
-            proofs.append(
-                Proof(
-                    _shown(path),
-                    [],
-                    lambda _ref: None,
-                    base.placeholders,
-                    about=(path,),
-                    notes=[note],
-                )
-            )
+            proofs.append(_unproven(path, str(error)))
             continue
         if rendered is None:
             continue
