@@ -4,8 +4,10 @@ Where checkov judges a statement by its shape, the proof decides what the polici
 every principal and request: it finds a bucket policy that lets an unencrypted put, a put
 under another key or a request without TLS through, or lets anyone read objects, however the
 statements are written. Each property that does not hold (or cannot be decided) is one
-finding, at the file and line of the statement at fault: the statement that allows the
-counterexample, else the policy that should have refused it.
+finding, at the file and line of the statement at fault: for a promise kept by a deny
+(encryption, TLS), the deny on the counterexample's action that failed to refuse it; else
+the resource-side statement that allows the counterexample; else the policy that should
+have refused it.
 """
 
 from __future__ import annotations
@@ -20,6 +22,10 @@ from harness.prove.proofs import Proof, of_files
 from harness.prove.report import caller_context
 
 _RESOURCE_SIDE = ("key", "resource", "trust")
+_KEPT_BY_A_DENY = {  # group -> the condition keys its deny tests (lower case)
+    "encryption": "s3:x-amz-server-side-encryption",
+    "tls": "aws:securetransport",
+}
 
 
 @dataclass(frozen=True)
@@ -83,6 +89,37 @@ def _statement_at(proof: Proof, result: Result) -> tuple[str, Path, int] | None:
     return None
 
 
+def _wanted(proof: Proof) -> dict[str, str]:
+    """The value each deny-tested key must have for the promise to hold (lower-case keys)."""
+    key_arn = next((v for v, name in proof.placeholders.values.items() if name == "${KeyArn}"), "")
+    return {
+        "s3:x-amz-server-side-encryption": "aws:kms",
+        "s3:x-amz-server-side-encryption-aws-kms-key-id": key_arn,
+        "aws:securetransport": "true",
+    }
+
+
+def _deny_at(proof: Proof, result: Result) -> tuple[str, Path, int] | None:
+    """For a promise kept by a deny, the deny (in a policy the property reads, on the first
+    counterexample's action, testing the promise's condition keys) that let it through:
+    first one testing a key the counterexample sets wrong, else the first such deny."""
+    keys = _KEPT_BY_A_DENY.get(result.property.group)
+    found: list[tuple[bool, str, Path, int]] = []
+    for example in result.examples[:1] if keys else ():
+        request = example.requests[0].request
+        context = {k.lower(): str(v).lower() for k, v in request.context}
+        wrong = {k for k, v in _wanted(proof).items() if context.get(k) != v.lower()}
+        for document in result.property.reads:
+            where = proof.locations.get(document.name)
+            for statement in document.policy.statements if where else ():
+                named = statement.actions.match(request.action) is not None
+                tested = {t.key for t in statement.conditions if t.key.startswith(keys)}
+                if not statement.allow and named != statement.not_action and tested:
+                    line = where.of(statement.index)
+                    found.append((not tested & wrong, document.name, where.file, line))
+    return min(found, key=lambda f: f[0])[1:] if found else None
+
+
 def _policy_at(proof: Proof, result: Result) -> tuple[str, Path, int | None]:
     """The policy the property reads (that should have refused), else the file proven."""
     for document in result.property.reads:
@@ -113,7 +150,9 @@ def findings(proofs: Sequence[Proof]) -> list[Finding]:
     for proof in proofs:
         for result in proof.failed:
             rule = UNDECIDED if result.verdict is Verdict.UNKNOWN else RULES[result.property.group]
-            policy, file, line = _statement_at(proof, result) or _policy_at(proof, result)
+            policy, file, line = (
+                _deny_at(proof, result) or _statement_at(proof, result) or _policy_at(proof, result)
+            )
             places.setdefault((rule.id, policy, str(file), line), []).append(result)
     found = []
     for (rule_id, policy, file, line), results in places.items():
