@@ -90,24 +90,9 @@ def replayed(proven: tuple[Path, list[dict], str]) -> dict[str, dict[str, Outcom
     report, _, _ = proven
     modules = sorted(str(p) for p in report.glob("test_counterexamples_*.py"))
     junit = report / "replay" / "junit.xml"
-    done = _run(
-        "-m",
-        "pytest",
-        "-p",
-        "harness.pytest_plugin",
-        "-p",
-        "no:cacheprovider",
-        "-q",
-        *modules,
-        "--target",
-        "local",
-        "--allow-unproven",
-        "--junitxml",
-        str(junit),
-        "--harness-report",
-        str(report / "replay"),
-        timeout=900,
-    )
+    plugin = "-m pytest -p harness.pytest_plugin -p no:cacheprovider -q --target local"
+    reports = ["--junitxml", str(junit), "--harness-report", str(report / "replay")]
+    done = _run(*plugin.split(), "--allow-unproven", *reports, *modules, timeout=900)
     assert done.returncode == 1, done.stdout[-3000:] + done.stderr[-3000:]
     summary = (report / "replay" / "summary.md").read_text()
     assert summary.rstrip().endswith("## Teardown\n\n- nothing left"), summary[-2000:]
