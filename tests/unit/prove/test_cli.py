@@ -49,3 +49,12 @@ def test_templates_and_a_target_together_are_refused() -> None:
 def test_the_harness_command_lists_prove(capsys: pytest.CaptureFixture[str]) -> None:
     harness_main(["--help"])
     assert "prove" in capsys.readouterr().out
+
+
+def test_a_template_that_cannot_be_read_is_unproven_with_why(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("Resources:\n  Policy:\n    Condition: {Null: {a: b}}\n")
+    assert main([str(broken), "--report", str(tmp_path / "report")]) == 3
+    assert "NOT PROVEN: cannot be read: " in capsys.readouterr().out
