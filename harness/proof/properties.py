@@ -45,6 +45,7 @@ from harness.proof.text import literal, pattern_matches, pattern_regex
 ASSUME_ACTIONS = ("sts:AssumeRole", "sts:AssumeRoleWithSAML", "sts:AssumeRoleWithWebIdentity")
 SSE = "s3:x-amz-server-side-encryption"
 SSE_KEY = "s3:x-amz-server-side-encryption-aws-kms-key-id"
+OTHER_KEY_ID = "00000000-0000-4000-8000-0000000000ff"  # a key that is not the artifact key
 VIA = "kms:ViaService"
 TLS = "aws:SecureTransport"
 _BOOLEAN = ("true", "false")
@@ -220,6 +221,26 @@ class Properties:
                 preferences.append(context.has_value(TLS, "true"))
         return preferences
 
+    def _sendable(self, check: Check) -> z3.BoolRef:
+        """Encryption headers a put can send, so a replay can make the request: none,
+        ``AES256`` alone, or ``aws:kms`` with no key id, this key's ARN or another key's."""
+        context = check.request.context
+        no_key = context.count(SSE_KEY.lower()) == 0
+        account = self.system.key_arn.split(":")[4]
+        other = f"arn:aws:kms:{self.system.region}:{account}:key/{OTHER_KEY_ID}"
+        return z3.Or(
+            z3.And(context.count(SSE.lower()) == 0, no_key),
+            z3.And(context.has_value(SSE, "AES256"), no_key),
+            z3.And(
+                context.has_value(SSE, "aws:kms"),
+                z3.Or(
+                    no_key,
+                    context.has_value(SSE_KEY, self.system.key_arn),
+                    context.has_value(SSE_KEY, other),
+                ),
+            ),
+        )
+
     # Requests over classes of objects and actions --------------------------------------------
     def _objects(
         self, query: Query, action: str, extra: Sequence[Pattern] = (), bucket: bool = False
@@ -345,6 +366,7 @@ class Properties:
             preferences = [
                 z3.Or(*(principal.is_named_by(arn) for arn in writers)),
                 *self._who(principal),
+                self._sendable(check),
                 *self._plain(check),
             ]
             violation = all_of((check.allowed, negate(encrypted)))

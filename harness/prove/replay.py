@@ -5,7 +5,10 @@ A case names a concrete request (principal, action, resource, context) with plac
 (``${A}``, ``${KeyArn}``, ``${Bucket}``, ``${Prefix}``...) bound to the deployment it runs
 against. It passes when the target decides as the property claims (a safety property: the
 request is refused; a liveness cell: it is allowed) and fails otherwise: a counterexample
-*confirmed* live. Where the proof assumed an identity policy allowing everything, such a
+*confirmed* live. A request the target refuses only at the KMS call S3 makes on the caller's
+behalf (an object under the key, for a principal the key refuses) confirms a counterexample
+too, where the target's decision log shows its own action allowed: the properties are of the
+policy deciding that action. Where the proof assumed an identity policy allowing everything, such a
 policy is attached to the principal's role for the request (and removed). Where the proof
 ran on files that differ from what is deployed (a fault fixture), the proven key, bucket and
 trust policies are put in place for the request and the deployed ones restored after.
@@ -28,6 +31,8 @@ from botocore.exceptions import ClientError
 from harness.access import DEFAULT_OUTSIDER
 from harness.deploy import Deployment
 from harness.deploy.principals import Missing, PrincipalSessions, ServiceSessions, Unavailable
+from harness.evidence.explain import HasDecisionLog
+from harness.evidence.model import DecisionEvidence
 from harness.policy import Principal, Request, evaluate
 from harness.probes.calls import Attempt, attempt
 from harness.probes.prober import admin_like
@@ -264,6 +269,16 @@ def make(
     return _outcome(lambda: invoke(client))
 
 
+def _own_decision(case: Case, target: Target, outcome: Attempt) -> DecisionEvidence | None:
+    """The target's logged decision of the case's own action for the request (not of a call
+    an AWS service made on the caller's behalf); None where the target keeps no log."""
+    if not isinstance(target, HasDecisionLog) or outcome.request_id is None:
+        return None
+    entries = target.decision_log.for_request(outcome.request_id)
+    own = [e for e in entries if str(e["action"]).lower() == case.action.lower()]
+    return DecisionEvidence.from_log(own[0]) if own else None
+
+
 def replay(
     case: Case,
     fault: Fault,
@@ -291,9 +306,17 @@ def replay(
         outcome = make(case, target, principals, lambda: bytes(blob))
     request = f"{case.action} on {case.resource} as {case.principal}"
     if case.expect == "denied":
+        decided_by = ", ".join(case.decided_by) or "no resource statement"
         assert not outcome.allowed, (
             f"confirmed: the proof's counterexample to {case.property} is allowed live: "
-            f"{request}; decided by {', '.join(case.decided_by) or 'no resource statement'}"
+            f"{request}; decided by {decided_by}"
+        )
+        own = _own_decision(case, target, outcome)
+        assert own is None or not own.allowed, (
+            f"confirmed: the proof's counterexample to {case.property} is allowed live: "
+            f"{request}; decided by {decided_by} (the target allows {case.action} itself, "
+            f"{own.describe()}; only a call made on the caller's behalf refused it: "
+            f"{outcome.detail})"
         )
     else:
         assert outcome.allowed, (
