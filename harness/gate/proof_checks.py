@@ -4,10 +4,10 @@ Where checkov judges a statement by its shape, the proof decides what the polici
 every principal and request: it finds a bucket policy that lets an unencrypted put, a put
 under another key or a request without TLS through, or lets anyone read objects, however the
 statements are written. Each property that does not hold (or cannot be decided) is one
-finding, at the file and line of the statement at fault: for a promise kept by a deny
-(encryption, TLS), the deny on the counterexample's action that failed to refuse it; else
-the resource-side statement that allows the counterexample; else the policy that should
-have refused it.
+finding, at the file and line of the statement at fault: for a property not decided, the
+statement its reason names; for a promise kept by a deny (encryption, TLS), the deny on the
+counterexample's action that failed to refuse it; else the resource-side statement that
+allows the counterexample; else the policy that should have refused it.
 """
 
 from __future__ import annotations
@@ -120,6 +120,18 @@ def _deny_at(proof: Proof, result: Result) -> tuple[str, Path, int] | None:
     return min(found, key=lambda f: f[0])[1:] if found else None
 
 
+def _named_at(proof: Proof, result: Result) -> tuple[str, Path, int] | None:
+    """For a property that could not be decided, the statement its reason names."""
+    if result.verdict is not Verdict.UNKNOWN:
+        return None
+    for document in result.property.reads:
+        where = proof.locations.get(document.name)
+        for statement in document.policy.statements if where else ():
+            if statement.label in result.reason:
+                return document.name, where.file, where.of(statement.index)
+    return None
+
+
 def _policy_at(proof: Proof, result: Result) -> tuple[str, Path, int | None]:
     """The policy the property reads (that should have refused), else the file proven."""
     for document in result.property.reads:
@@ -151,7 +163,10 @@ def findings(proofs: Sequence[Proof]) -> list[Finding]:
         for result in proof.failed:
             rule = UNDECIDED if result.verdict is Verdict.UNKNOWN else RULES[result.property.group]
             policy, file, line = (
-                _deny_at(proof, result) or _statement_at(proof, result) or _policy_at(proof, result)
+                _named_at(proof, result)
+                or _deny_at(proof, result)
+                or _statement_at(proof, result)
+                or _policy_at(proof, result)
             )
             places.setdefault((rule.id, policy, str(file), line), []).append(result)
     found = []
