@@ -67,8 +67,14 @@ def test_a_key_granted_to_an_account_is_refuted(infra: System, allowlist: Allowl
     }
     assert infra.key_policy is not None
     system = replace(infra, key_policy=_with(infra.key_policy, grant), whole=False)
+    one = _result(
+        _prove(system, allowlist, only=["key-use"], limit=1), "key-use/kms:Decrypt/others"
+    )
     result = _result(_prove(system, allowlist, only=["key-use"]), "key-use/kms:Decrypt/others")
     assert result.verdict is Verdict.FAILED
+    assert len(one.examples) == 1 < len(result.examples), "a kept result of fewer is not reused"
+    again = _result(_prove(system, allowlist, only=["key-use"], limit=2), result.property.id)
+    assert again.examples == result.examples[:2], "a kept result of more serves fewer"
     decided = result.examples[0].requests[0]
     assert decided.request.principal.account == B and decided.decision.allowed
     assert decided.decision.statements[0].sid == "WholeAccountB"
