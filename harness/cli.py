@@ -13,7 +13,7 @@ from collections.abc import Callable
 from importlib.metadata import version
 from pathlib import Path
 
-from harness import access, config, rules, run, serve, training_data
+from harness import access, config, prove, rules, run, serve, training_data
 from harness.exit_codes import BY_COMMAND, exit_codes_help
 from harness.gate import main as gate_main
 from harness.mutate.cli import main as mutate_main
@@ -66,6 +66,7 @@ COMMANDS: dict[str, tuple[Callable[[list[str]], int], str]] = {
     "serve": (serve.main, "the local target as a server for the aws CLI, boto3, Terraform, CDK"),
     "gate": (gate_main, "static gate: cfn-lint and checkov with our policies on templates"),
     "rules": (rules.main, "the gate's rules and the live checks: id, severity, docs, fix"),
+    "prove": (prove.main, "prove the promises for every principal and context (SMT), or refute"),
     "render": (_render, "render the pipeline and source bundle from stack outputs"),
     "access-matrix": (access.main, "who may use the key, bucket and roles, vs the allow-list"),
     "mutate": (mutate_main, "mutation testing: does the suite kill every policy mutant?"),

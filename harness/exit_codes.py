@@ -41,6 +41,12 @@ BY_COMMAND: dict[str, ExitCodes] = {
             "baseline that does not exist) or " + USAGE,
         ),
     ),
+    "prove": (
+        ("0", "every property proven"),
+        ("1", "a property fails (its counterexample printed and written as a replayable case)"),
+        ("2", "cannot run (a template that cannot be rendered, a deployment missing) or " + USAGE),
+        ("3", "a property is UNKNOWN or a file could not be proven (the output says why)"),
+    ),
     "rules": (("0", "listed"), ("2", "an unknown rule id, a broken rule file, or " + USAGE)),
     "render": (
         ("0", "written"),

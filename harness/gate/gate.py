@@ -1,4 +1,5 @@
-"""The static policy gate: cfn-lint, checkov with our checks, and the gate's own checks.
+"""The static policy gate: cfn-lint, checkov with our checks, the gate's own checks, and the
+proof of the promises (``harness prove``) on the templates.
 
 ``run_gate`` checks every CloudFormation template (and CodePipeline definition) under the
 given paths and writes SARIF and JUnit reports; ``main`` is the ``harness gate`` command.
@@ -14,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness.exit_codes import exit_codes_help
-from harness.gate import baseline, cfnlint_runner, checkov_runner, document_checks
+from harness.gate import baseline, cfnlint_runner, checkov_runner, document_checks, proof_checks
 from harness.gate.findings import Finding
 from harness.gate.report import write_junit, write_sarif
 from harness.gate.skips import Skipped, inline_skips, select
@@ -35,6 +36,7 @@ class GateResult:
     reports: dict[str, Path] = field(default_factory=dict)
     skipped: list[Skipped] = field(default_factory=list)
     baseline_fixed: int = 0  # accepted findings of the baseline that are gone
+    notes: list[str] = field(default_factory=list)  # what the proof could not prove, and why
 
     @property
     def passed(self) -> bool:
@@ -72,6 +74,8 @@ def run_gate(
     findings += checkov_runner.scan(templates, policies / "checks", skip_list)
     for document in documents:
         findings += document_checks.check(document)
+    proved, proven, notes = proof_checks.check(templates)
+    findings += proved
     inline = inline_skips(documents)
     findings, skipped = inline.apply(findings)
     findings, deselected = select(findings, checks, skip_checks)
@@ -91,9 +95,14 @@ def run_gate(
     reports = {"sarif": report_dir / "gate.sarif", "junit": report_dir / "gate-junit.xml"}
     root = Path.cwd().resolve()
     write_sarif(findings, skipped, reports["sarif"], root)
-    checked = {"cfn-lint": templates, "checkov": templates, "gate": [d.path for d in documents]}
+    checked = {
+        "cfn-lint": templates,
+        "checkov": templates,
+        "gate": [d.path for d in documents],
+        "prove": proven,
+    }
     write_junit(findings, skipped, checked, reports["junit"], root)
-    return GateResult(findings, documents, reports, skipped, fixed)
+    return GateResult(findings, documents, reports, skipped, fixed, notes)
 
 
 def _position(finding: Finding) -> tuple[str, int, str, str]:
@@ -178,6 +187,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     for finding in result.findings:
         print(finding.line_text())
+    for note in result.notes:
+        print(f"note: {note}")
     for skip in result.skipped:
         if skip.by == "inline":
             print(skip.line_text())

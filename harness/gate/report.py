@@ -10,7 +10,7 @@ from harness.gate.findings import Finding
 from harness.gate.skips import Skipped
 from harness.rules import gate_rules
 
-TOOLS = ("cfn-lint", "checkov", "gate")
+TOOLS = ("cfn-lint", "checkov", "gate", "prove")
 
 
 def write_sarif(findings: list[Finding], skipped: list[Skipped], target: Path, root: Path) -> None:

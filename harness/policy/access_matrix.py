@@ -55,6 +55,8 @@ class Allowlist:
     bucket_actions: tuple[str, ...]
     objects: Mapping[str, str]  # label -> object key
     principals: tuple[Expected, ...]
+    object_keys: Mapping[str, str] = field(default_factory=dict)  # label -> key pattern
+    services: Mapping[str, frozenset[str]] = field(default_factory=dict)  # service -> roles
     key_administrators: frozenset[str] = frozenset()  # names that may administer the key
 
     def expected(self, arn: str) -> Expected | None:
@@ -108,6 +110,9 @@ def parse_allowlist(data: Mapping[str, Any], path: str) -> Allowlist:
     for label in {lbl for p in principals for lbl in p.bucket}:
         if label not in objects:
             raise PolicyError(f"{path}: bucket object {label!r} is not listed under objects")
+    object_keys = dict(data.get("object-keys") or {})
+    if set(object_keys) - set(objects):
+        raise PolicyError(f"{path}: object-keys names labels not under objects")
     names = {p.name for p in principals}
     administrators = frozenset(data.get("key-administrators") or ())
     if administrators - names:
@@ -119,6 +124,8 @@ def parse_allowlist(data: Mapping[str, Any], path: str) -> Allowlist:
         tuple(data["actions"]["bucket"]),
         objects,
         tuple(principals),
+        object_keys,
+        {name: frozenset(roles) for name, roles in (data.get("services") or {}).items()},
         administrators,
     )
 

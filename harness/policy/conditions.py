@@ -28,7 +28,7 @@ from harness.policy.errors import PolicyError
 from harness.policy.patterns import Lookup, Pattern
 
 ValueTest = Callable[[str, Lookup], bool]
-"""Does one request value match any of the operator's policy values?"""
+"""Does one request value match any of the operator's policy values? (the classes below)"""
 
 
 def as_text(value: object) -> str:
@@ -38,7 +38,8 @@ def as_text(value: object) -> str:
     return str(value)
 
 
-def _number(text: str) -> float | None:
+def parse_number(text: str) -> float | None:
+    """A request or policy value read as Numeric* operators read it (None: not a number)."""
     try:
         return float(text)
     except ValueError:
@@ -46,8 +47,9 @@ def _number(text: str) -> float | None:
 
 
 @lru_cache(maxsize=4096)  # request values repeat; parsing one costs a raised ValueError
-def _date(text: str) -> float | None:
-    number = _number(text)
+def parse_date(text: str) -> float | None:
+    """A value read as Date* operators read it: epoch seconds, or an ISO 8601 date-time."""
+    number = parse_number(text)
     if number is not None:
         return number
     try:
@@ -57,58 +59,93 @@ def _date(text: str) -> float | None:
     return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
 
 
-def _binary(text: str) -> bytes:
+def parse_binary(text: str) -> bytes:
+    """A BinaryEquals value: base64 when it decodes as such, else its own bytes."""
     try:
         return base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError):
         return text.encode()
 
 
-def _patterns(
-    values: Sequence[str], *, ignore_case: bool, wildcards: bool, arn: bool, variables: bool
-) -> ValueTest:
-    compiled = [
-        Pattern(v, ignore_case=ignore_case, wildcards=wildcards, arn=arn, variables=variables)
-        for v in values
-    ]
-    return lambda value, lookup: any(p.matches(value, lookup) for p in compiled)
+# Value tests: does one request value match any of the operator's policy values? Each is a
+# small structure rather than a closure, so the SMT model (harness.proof) encodes the very
+# values the engine compares with.
+@dataclass(frozen=True, slots=True)
+class PatternTest:
+    """String* and Arn* operators: the value matches one of the policy's patterns."""
+
+    patterns: tuple[Pattern, ...]
+
+    def __call__(self, value: str, lookup: Lookup) -> bool:
+        return any(p.matches(value, lookup) for p in self.patterns)
+
+
+@dataclass(frozen=True, slots=True)
+class OrderedTest:
+    """Numeric* and Date* operators: the parsed value compares with one policy value
+    (policy values that do not parse are ignored, as a value that does not parse fails)."""
+
+    parse: Callable[[str], float | None]
+    compare: Callable[[float, float], bool]
+    wanted: tuple[float, ...]
+
+    def __call__(self, value: str, _lookup: Lookup) -> bool:
+        got = self.parse(value)
+        return got is not None and any(self.compare(got, want) for want in self.wanted)
+
+
+@dataclass(frozen=True, slots=True)
+class BoolTest:
+    """Bool: the value equals one of the policy's, ignoring case."""
+
+    wanted: frozenset[str]  # lower case
+
+    def __call__(self, value: str, _lookup: Lookup) -> bool:
+        return value.lower() in self.wanted
+
+
+@dataclass(frozen=True, slots=True)
+class BinaryTest:
+    """BinaryEquals: the decoded value equals one of the policy's decoded values."""
+
+    wanted: frozenset[bytes]
+
+    def __call__(self, value: str, _lookup: Lookup) -> bool:
+        return parse_binary(value) in self.wanted
+
+
+@dataclass(frozen=True, slots=True)
+class IpTest:
+    """IpAddress: the value is an address inside one of the policy's networks."""
+
+    networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
+
+    def __call__(self, value: str, _lookup: Lookup) -> bool:
+        address = _address(value)
+        if address is None:
+            return False
+        return any(address.version == n.version and address in n for n in self.networks)
 
 
 def _ordered(
     parse: Callable[[str], float | None], compare: Callable[[float, float], bool]
 ) -> Callable[..., ValueTest]:
     def build(values: Sequence[str], **_: bool) -> ValueTest:
-        parsed = [p for p in map(parse, values) if p is not None]
-
-        def test(value: str, _lookup: Lookup) -> bool:
-            got = parse(value)
-            return got is not None and any(compare(got, want) for want in parsed)
-
-        return test
+        return OrderedTest(parse, compare, tuple(p for p in map(parse, values) if p is not None))
 
     return build
 
 
 def _bool(values: Sequence[str], **_: bool) -> ValueTest:
-    wanted = {v.lower() for v in values}
-    return lambda value, _lookup: value.lower() in wanted
+    return BoolTest(frozenset(v.lower() for v in values))
 
 
 def _binary_equals(values: Sequence[str], **_: bool) -> ValueTest:
-    wanted = {_binary(v) for v in values}
-    return lambda value, _lookup: _binary(value) in wanted
+    return BinaryTest(frozenset(parse_binary(v) for v in values))
 
 
 def _ip(values: Sequence[str], **_: bool) -> ValueTest:
-    networks = [ipaddress.ip_network(v, strict=False) for v in values]
-
-    def test(value: str, _lookup: Lookup) -> bool:
-        address = _address(value)
-        if address is None:
-            return False
-        return any(address.version == n.version and address in n for n in networks)
-
-    return test
+    return IpTest(tuple(ipaddress.ip_network(v, strict=False) for v in values))
 
 
 @lru_cache(maxsize=4096)  # request values repeat (a caller's address on every request)
@@ -123,8 +160,13 @@ def _string(
     ignore_case: bool = False, wildcards: bool = False, arn: bool = False
 ) -> Callable[..., ValueTest]:
     def build(values: Sequence[str], *, variables: bool) -> ValueTest:
-        return _patterns(
-            values, ignore_case=ignore_case, wildcards=wildcards, arn=arn, variables=variables
+        return PatternTest(
+            tuple(
+                Pattern(
+                    v, ignore_case=ignore_case, wildcards=wildcards, arn=arn, variables=variables
+                )
+                for v in values
+            )
         )
 
     return build
@@ -138,18 +180,18 @@ OPERATORS: dict[str, tuple[Callable[..., ValueTest], bool]] = {
     "StringNotEqualsIgnoreCase": (_string(ignore_case=True), True),
     "StringLike": (_string(wildcards=True), False),
     "StringNotLike": (_string(wildcards=True), True),
-    "NumericEquals": (_ordered(_number, operator.eq), False),
-    "NumericNotEquals": (_ordered(_number, operator.eq), True),
-    "NumericLessThan": (_ordered(_number, operator.lt), False),
-    "NumericLessThanEquals": (_ordered(_number, operator.le), False),
-    "NumericGreaterThan": (_ordered(_number, operator.gt), False),
-    "NumericGreaterThanEquals": (_ordered(_number, operator.ge), False),
-    "DateEquals": (_ordered(_date, operator.eq), False),
-    "DateNotEquals": (_ordered(_date, operator.eq), True),
-    "DateLessThan": (_ordered(_date, operator.lt), False),
-    "DateLessThanEquals": (_ordered(_date, operator.le), False),
-    "DateGreaterThan": (_ordered(_date, operator.gt), False),
-    "DateGreaterThanEquals": (_ordered(_date, operator.ge), False),
+    "NumericEquals": (_ordered(parse_number, operator.eq), False),
+    "NumericNotEquals": (_ordered(parse_number, operator.eq), True),
+    "NumericLessThan": (_ordered(parse_number, operator.lt), False),
+    "NumericLessThanEquals": (_ordered(parse_number, operator.le), False),
+    "NumericGreaterThan": (_ordered(parse_number, operator.gt), False),
+    "NumericGreaterThanEquals": (_ordered(parse_number, operator.ge), False),
+    "DateEquals": (_ordered(parse_date, operator.eq), False),
+    "DateNotEquals": (_ordered(parse_date, operator.eq), True),
+    "DateLessThan": (_ordered(parse_date, operator.lt), False),
+    "DateLessThanEquals": (_ordered(parse_date, operator.le), False),
+    "DateGreaterThan": (_ordered(parse_date, operator.gt), False),
+    "DateGreaterThanEquals": (_ordered(parse_date, operator.ge), False),
     "Bool": (_bool, False),
     "BinaryEquals": (_binary_equals, False),
     "IpAddress": (_ip, False),

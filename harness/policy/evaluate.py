@@ -131,7 +131,7 @@ def _matching(policy_list: Iterable[Policy], request: Request) -> list[Statement
     return [s for p in policy_list for s in p.for_action(action) if s.holds_for(resource, lookup)]
 
 
-def _check_principal_elements(policy_list: Iterable[Policy], resource_based: bool) -> None:
+def check_principal_elements(policy_list: Iterable[Policy], resource_based: bool) -> None:
     """AWS rejects resource policies without, and other policies with, a principal element."""
     for policy in policy_list:
         for statement in policy.statements:
@@ -148,7 +148,7 @@ def _checked(policy_list: tuple[Policy, ...], resource_based: bool) -> tuple[Pol
     """``policy_list``, its principal elements checked once per policy and use."""
     for policy in policy_list:
         if resource_based not in policy.checked_as:
-            _check_principal_elements((policy,), resource_based)
+            check_principal_elements((policy,), resource_based)
             policy.checked_as.add(resource_based)
     return policy_list
 
@@ -238,8 +238,11 @@ def evaluate(
         first = denies[0].label
         return decided(Decision(False, f"Denied: explicit Deny in {first} ({what}).", denies))
 
+    # SCPs restrict the principals of the organization's accounts; a service, web identity
+    # or anonymous caller is not one (scp_hits is empty for it). RCPs guard every caller.
+    scp_levels = scp_policies if applies_to_identity else ()
     levels: list[tuple[Policy, list[Statement], PolicyKind]] = [
-        *((p, hits, "scp") for p, hits in zip(scp_policies, scp_hits, strict=False)),
+        *((p, hits, "scp") for p, hits in zip(scp_levels, scp_hits, strict=True)),
         *((p, hits, "rcp") for p, hits in zip(rcp_policies, rcp_hits, strict=True)),
     ]
     for policy, hits, level_kind in levels:

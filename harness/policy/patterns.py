@@ -32,6 +32,23 @@ class _Part:
     default: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Token:
+    """One element of a compiled pattern. The regex and the SMT model
+    (``harness.proof``) are both built from these, so they read a pattern the same way.
+
+    ``kind`` is ``text`` (literal characters), ``any`` (``*``: a run of characters),
+    ``one`` (``?``: one character) or ``variable`` (``text`` is the context key, lower case,
+    substituted literally). ``within_component``: the wildcard is in an ARN component before
+    the resource and does not match a colon.
+    """
+
+    kind: str
+    text: str = ""
+    within_component: bool = False
+    default: str | None = None
+
+
 def _parse(pattern: str, variables: bool) -> tuple[_Part, ...]:
     if not variables or "${" not in pattern:
         return (_Part("glob", pattern),)
@@ -55,22 +72,54 @@ def _parse(pattern: str, variables: bool) -> tuple[_Part, ...]:
     return tuple(parts)
 
 
-def _glob_source(text: str, colons_seen: int, arn: bool, wildcards: bool = True) -> tuple[str, int]:
-    """Regex source for glob text; in ARN mode wildcards stop at colons until the resource."""
-    out: list[str] = []
+def _glob_tokens(
+    text: str, colons_seen: int, arn: bool, wildcards: bool = True
+) -> tuple[list[Token], int]:
+    """Tokens of glob text; in ARN mode wildcards stop at colons until the resource."""
+    out: list[Token] = []
     for ch in text:
         in_prefix = arn and colons_seen < _ARN_COMPONENTS_BEFORE_RESOURCE
-        if not wildcards and ch in "*?":
-            out.append(re.escape(ch))
-        elif ch == "*":
-            out.append("[^:]*" if in_prefix else ".*")
-        elif ch == "?":
-            out.append("[^:]" if in_prefix else ".")
+        if wildcards and ch in "*?":
+            out.append(Token("any" if ch == "*" else "one", within_component=in_prefix))
+            continue
+        if ch == ":":
+            colons_seen += 1
+        if out and out[-1].kind == "text":
+            out[-1] = Token("text", out[-1].text + ch)
         else:
-            if ch == ":":
-                colons_seen += 1
-            out.append(re.escape(ch))
-    return "".join(out), colons_seen
+            out.append(Token("text", ch))
+    return out, colons_seen
+
+
+def _tokens(parts: tuple[_Part, ...], arn: bool, wildcards: bool) -> tuple[Token, ...]:
+    out: list[Token] = []
+    colons = 0
+    for part in parts:
+        if part.kind == "glob":
+            tokens, colons = _glob_tokens(part.text, colons, arn, wildcards)
+            out += tokens
+        elif part.kind == "literal":
+            out.append(Token("text", part.text))
+        else:
+            out.append(Token("variable", part.text, default=part.default))
+    return tuple(out)
+
+
+_WILDCARD_SOURCE = {("any", True): "[^:]*", ("any", False): ".*", ("one", True): "[^:]"}
+
+
+def _source(tokens: tuple[Token, ...], values: tuple[str, ...] = ()) -> str:
+    """Regex source of tokens, with ``values`` substituted for the variables in order."""
+    out: list[str] = []
+    substitutions = iter(values)
+    for token in tokens:
+        if token.kind == "text":
+            out.append(re.escape(token.text))
+        elif token.kind == "variable":
+            out.append(re.escape(next(substitutions)))
+        else:
+            out.append(_WILDCARD_SOURCE.get((token.kind, token.within_component), "."))
+    return "".join(out)
 
 
 @lru_cache(maxsize=65536)
@@ -85,7 +134,7 @@ def _is_arn_pattern(pattern: str) -> bool:
 class Pattern:
     """A compiled IAM pattern; ``matches`` substitutes variables from the request context."""
 
-    __slots__ = ("_arn", "_ignore_case", "_parts", "_regex", "_wildcards", "match_all", "text")
+    __slots__ = ("_regex", "ignore_case", "match_all", "text", "tokens")
 
     def __init__(
         self,
@@ -98,51 +147,29 @@ class Pattern:
     ) -> None:
         self.text = text
         self.match_all = wildcards and text == "*"
-        self._wildcards = wildcards
-        self._ignore_case = ignore_case
-        self._arn = arn and _is_arn_pattern(text)
-        self._parts = _parse(text, variables)
+        self.ignore_case = ignore_case
+        self.tokens = _tokens(_parse(text, variables), arn and _is_arn_pattern(text), wildcards)
         self._regex = (
-            _compile(self._source(()), ignore_case)
-            if all(p.kind != "variable" for p in self._parts)
-            else None
+            _compile(_source(self.tokens), ignore_case) if not self.has_variables else None
         )
 
     @property
     def has_variables(self) -> bool:
-        return self._regex is None
-
-    def _source(self, values: tuple[str, ...]) -> str:
-        out: list[str] = []
-        colons = 0
-        substitutions = iter(values)
-        for part in self._parts:
-            if part.kind == "glob":
-                source, colons = _glob_source(part.text, colons, self._arn, self._wildcards)
-                out.append(source)
-            elif part.kind == "literal":
-                out.append(re.escape(part.text))
-            else:
-                out.append(re.escape(next(substitutions)))
-        return "".join(out)
+        return any(token.kind == "variable" for token in self.tokens)
 
     def resolve(self, lookup: Lookup) -> re.Pattern[str] | None:
         """The regex with variables filled in, or None if a variable has no value."""
         if self._regex is not None:
             return self._regex
         values: list[str] = []
-        for part in self._parts:
-            if part.kind != "variable":
+        for token in self.tokens:
+            if token.kind != "variable":
                 continue
-            value = lookup(part.text)
-            if isinstance(value, list | tuple):
-                value = value[0] if len(value) == 1 else None
-            if value is None:
-                value = part.default
+            value = variable_value(token, lookup)
             if value is None:
                 return None
             values.append(value)
-        return _compile(self._source(tuple(values)), self._ignore_case)
+        return _compile(_source(self.tokens, tuple(values)), self.ignore_case)
 
     def matches(self, value: str, lookup: Lookup) -> bool:
         """True if ``value`` matches; an unresolvable variable never matches."""
@@ -155,8 +182,17 @@ class Pattern:
         return f"Pattern({self.text!r})"
 
 
+def variable_value(token: Token, lookup: Lookup) -> str | None:
+    """What a variable token stands for: the key's one value, else its default, else None
+    (a key with several values cannot be substituted)."""
+    value = lookup(token.text)
+    if isinstance(value, list | tuple):
+        value = value[0] if len(value) == 1 else None
+    return token.default if value is None else value
+
+
 def alternation(patterns: tuple[str, ...], *, ignore_case: bool) -> re.Pattern[str]:
     """One regex matching any of several variable-free wildcard patterns (used for actions)."""
-    sources = [_glob_source(p, 0, False)[0] for p in patterns]
+    sources = [_source(tuple(_glob_tokens(p, 0, False)[0])) for p in patterns]
     body = "|".join(f"(?:{s})" for s in sources) or "(?!)"
     return _compile(f"(?:{body})", ignore_case)

@@ -138,7 +138,8 @@ class Statement:
     allow: bool
     principal: PrincipalSpec | None
     not_principal: bool
-    actions: re.Pattern[str]
+    actions: re.Pattern[str]  # all of ``action_patterns`` in one regex, for speed
+    action_patterns: tuple[Pattern, ...]
     not_action: bool
     resources: tuple[Pattern, ...] | None
     not_resource: bool
@@ -244,6 +245,7 @@ def _compile_statement(raw: object, index: int, policy: str, variables: bool) ->
         principal=None if principal_raw is None else PrincipalSpec.parse(principal_raw, where),
         not_principal="NotPrincipal" in raw,
         actions=alternation(actions, ignore_case=True),
+        action_patterns=tuple(Pattern(a, ignore_case=True) for a in actions),
         not_action="NotAction" in raw,
         resources=resources,
         not_resource="NotResource" in raw,

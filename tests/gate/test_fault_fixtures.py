@@ -58,3 +58,22 @@ def test_accepted_patterns_pass_the_whole_gate(gate_run: GateResult) -> None:
         if Path(f.file).resolve().parent == PASSING.resolve()
     ]
     assert passing == []
+
+
+PROVEN_FAULTS = {  # fault fixtures that bear on the key, bucket or a trust: the proof's rule
+    "CKV_XACCT_002-key-use-to-account-roots.yaml": "PROOF_KEY_USE",
+    "CKV_XACCT_003-pipeline-role-key-admin.yaml": "PROOF_KEY_USE",
+    "CKV_XACCT_004-pipeline-role-trusts-account-roots.yaml": "PROOF_TRUST",
+    "CKV_XACCT_006-tls-deny-objects-only.yaml": "PROOF_TLS",
+}
+
+
+def test_the_gate_runs_the_proof(gate_run: GateResult) -> None:
+    """``harness gate`` proves the promises on what it checks, and cites the statement."""
+    for name, rule in PROVEN_FAULTS.items():
+        lines = [
+            f.line
+            for f in gate_run.findings
+            if f.tool == "prove" and f.check_id == rule and Path(f.file).name == name
+        ]
+        assert lines and all(lines), f"{name}: no {rule} finding at a line"

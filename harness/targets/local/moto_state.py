@@ -260,6 +260,8 @@ def kms_key(reference: str, region: str, caller_account: str) -> KeyInfo | None:
     account_id, region_name, name = caller_account, region, reference
     if reference.startswith("arn:"):
         parts = reference.split(":", 5)
+        if len(parts) < 6:  # no key has a malformed ARN
+            return None
         region_name, account_id, name = parts[3], parts[4], parts[5]
     backend = kms_backends[account_id][region_name]
     if name.startswith("alias/"):

@@ -134,7 +134,12 @@ def test_the_gate_writes_the_same_valid_sarif(tmp_path: Path) -> None:
     )  # fmt: skip
     write_gate_sarif([finding], [], tmp_path / "gate.sarif", REPO)
     runs = _validate(tmp_path / "gate.sarif")["runs"]
-    assert [run["tool"]["driver"]["name"] for run in runs] == ["cfn-lint", "checkov", "gate"]
+    assert [run["tool"]["driver"]["name"] for run in runs] == [
+        "cfn-lint",
+        "checkov",
+        "gate",
+        "prove",
+    ]
     [result] = runs[1]["results"]
     assert result["level"] == "warning"
     assert result["locations"][0]["physicalLocation"]["region"] == {"startLine": 12}

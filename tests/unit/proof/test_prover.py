@@ -1,0 +1,145 @@
+"""The promises on the rendered infra: proven; with a fault put in, refuted by a
+counterexample the engine confirms; with a construct the model cannot encode, not claimed."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from harness.access import DEFAULT_ACCOUNTS, DEFAULT_OUTSIDER, load_allowlist, static_bindings
+from harness.policy.access_matrix import Allowlist
+from harness.proof import Document, System, Variant, Verdict, prove
+from harness.prove.proofs import RESULTS, account_templates, project_path
+from harness.prove.rendered import Renderer
+
+B = DEFAULT_ACCOUNTS["B"]
+ACCOUNTS = [*DEFAULT_ACCOUNTS.values(), DEFAULT_OUTSIDER]  # as harness prove asks
+
+
+@pytest.fixture(scope="module")
+def infra() -> System:
+    return Renderer(account_templates()).infra().system
+
+
+@pytest.fixture(scope="module")
+def allowlist() -> Allowlist:
+    path = project_path("policies", "access", "allowlist.yaml")
+    return load_allowlist(path, static_bindings(DEFAULT_ACCOUNTS))
+
+
+def _with(document: Document, *statements: dict[str, Any], drop: tuple[str, ...] = ()) -> Document:
+    text = copy.deepcopy(dict(document.text))  # type: ignore[arg-type]
+    text["Statement"] = [s for s in text["Statement"] if s.get("Sid") not in drop]
+    text["Statement"] += list(statements)
+    return Document(document.name, text)
+
+
+def _prove(system: System, allowlist: Allowlist, **options: Any) -> list:
+    """``prove``, reusing this process's results of properties whose documents are unchanged
+    (as ``harness prove`` does): each test pays only for what its edit changes."""
+    return prove(system, allowlist, ACCOUNTS, cache=RESULTS, **options)
+
+
+def _result(results: list, prop: str, variant: Variant = Variant.RESOURCE_SIDE):
+    return next(r for r in results if r.property.id == prop and r.variant is variant)
+
+
+def test_the_infra_keeps_every_promise(infra: System, allowlist: Allowlist) -> None:
+    results = _prove(infra, allowlist)
+    assert {r.verdict for r in results} == {Verdict.PROVEN}
+    groups = {r.property.group for r in results}
+    assert groups == {"key-use", "encryption", "tls", "object-access", "trust", "liveness"}
+    assert {r.variant for r in results} == set(Variant)
+    witness = _result(results, "liveness/key/pipeline-role/kms:Decrypt").examples[0]
+    assert witness.requests[0].decision.allowed
+
+
+def test_a_key_granted_to_an_account_is_refuted(infra: System, allowlist: Allowlist) -> None:
+    grant = {
+        "Sid": "WholeAccountB",
+        "Effect": "Allow",
+        "Principal": {"AWS": f"arn:aws:iam::{B}:root"},
+        "Action": "kms:Decrypt",
+        "Resource": "*",
+    }
+    assert infra.key_policy is not None
+    system = replace(infra, key_policy=_with(infra.key_policy, grant), whole=False)
+    one = _result(
+        _prove(system, allowlist, only=["key-use"], limit=1), "key-use/kms:Decrypt/others"
+    )
+    result = _result(_prove(system, allowlist, only=["key-use"]), "key-use/kms:Decrypt/others")
+    assert result.verdict is Verdict.FAILED
+    assert len(one.examples) == 1 < len(result.examples), "a kept result of fewer is not reused"
+    again = _result(_prove(system, allowlist, only=["key-use"], limit=2), result.property.id)
+    assert again.examples == result.examples[:2], "a kept result of more serves fewer"
+    decided = result.examples[0].requests[0]
+    assert decided.request.principal.account == B and decided.decision.allowed
+    assert decided.decision.statements[0].sid == "WholeAccountB"
+
+
+def test_a_bucket_policy_without_the_kms_deny_is_refuted(
+    infra: System, allowlist: Allowlist
+) -> None:
+    assert infra.bucket_policy is not None
+    bucket = _with(infra.bucket_policy, drop=("DenyPutNotEncryptedWithKms",))
+    system = replace(infra, bucket_policy=bucket, whole=False)
+    result = _result(_prove(system, allowlist, only=["encryption"]), "encryption/put")
+    assert result.verdict is Verdict.FAILED
+    context = dict(result.examples[0].requests[0].request.context)
+    assert context.get("s3:x-amz-server-side-encryption") != "aws:kms"
+
+
+def test_a_construct_the_model_cannot_encode_is_not_claimed(
+    infra: System, allowlist: Allowlist
+) -> None:
+    binary = {
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:PutObject",
+        "Resource": "*",
+        "Condition": {"BinaryEquals": {"s3:x-amz-meta-key": "QUJD"}},
+    }
+    assert infra.bucket_policy is not None
+    system = replace(infra, bucket_policy=_with(infra.bucket_policy, binary), whole=False)
+    result = _result(_prove(system, allowlist, only=["encryption"]), "encryption/put")
+    assert result.verdict is Verdict.UNKNOWN
+    assert "BinaryEquals cannot be encoded" in result.reason
+
+
+def test_a_cell_no_request_satisfies_shows_the_request_it_needs(
+    infra: System, allowlist: Allowlist
+) -> None:
+    assert infra.key_policy is not None
+    key = _with(infra.key_policy, drop=("KeyDecryptByProductionReaders",))
+    results = _prove(replace(infra, key_policy=key), allowlist, only=["liveness"])
+    result = _result(results, "liveness/key/production-deploy-function-role/kms:Decrypt")
+    assert result.verdict is Verdict.FAILED
+    shown = result.examples[0].requests[0]
+    assert not shown.decision.allowed and shown.request.action == "kms:Decrypt"
+
+
+def test_identity_policies_not_read_are_taken_as_the_worst_case(
+    infra: System, allowlist: Allowlist
+) -> None:
+    roles = tuple(
+        replace(r, unread=("arn:aws:iam::aws:policy/AmazonS3FullAccess",))
+        if r.arn.endswith("-pipeline")
+        else r
+        for r in infra.roles
+    )
+    results = _prove(replace(infra, roles=roles, whole=False), allowlist, only=["tls"])
+    deployed = _result(results, "tls/bucket-and-objects", Variant.DEPLOYED)
+    assert deployed.verdict is Verdict.PROVEN
+    assert any("AmazonS3FullAccess" in note for note in deployed.assumptions)
+
+
+def test_results_are_reused_while_what_they_read_is_unchanged(
+    infra: System, allowlist: Allowlist
+) -> None:
+    cache: dict = {}
+    first = prove(infra, allowlist, only=["trust"], cache=cache)
+    again = prove(infra, allowlist, only=["trust"], cache=cache)
+    assert all(a is b for a, b in zip(first, again, strict=True))
