@@ -7,6 +7,7 @@ so loading goes through cfn-lint's decoder, which every target already depends o
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +45,7 @@ def decode_template(path: Path) -> Any:
 
 def plain(node: Any) -> Any:
     """Turn cfn-lint's node subclasses into builtin dicts, lists and strings."""
-    if isinstance(node, dict):
+    if isinstance(node, Mapping):
         return {str(k): plain(v) for k, v in node.items()}
     if isinstance(node, list):
         return [plain(v) for v in node]

@@ -12,19 +12,9 @@ from cfnlint.decode import decode_str
 from harness.cloudformation.errors import ValidationError
 from harness.cloudformation.intrinsics import FUNCTION_NAMES
 from harness.cloudformation.schemas import is_known_type
+from harness.templates import plain
 
 Template = dict[str, Any]
-
-
-def plain(value: Any) -> Any:
-    """Copy cfn-lint's position-carrying nodes into plain dicts, lists and strings."""
-    if isinstance(value, Mapping):
-        return {str(k): plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [plain(v) for v in value]
-    if isinstance(value, str):
-        return str(value)
-    return value
 
 
 def load_template(source: str | Mapping[str, Any]) -> Template:
