@@ -41,8 +41,8 @@ from harness.report import (
     RunRecord,
     junit_properties,
     summary_text,
-    write_reports,
 )
+from harness.report_writer import write_reports
 from harness.run_sarif import Locate, write_run_sarif
 from harness.targets import Target
 from harness.targets.registry import TARGETS

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from harness import config
-from harness.access import allowlist_path
+from harness.allowlist import allowlist_path
 from harness.deploy import TARGETS, DeployError, Settings, deploy, make_target, teardown
 from harness.exit_codes import exit_codes_help
 from harness.promises import ALLOW_UNPROVEN_HELP

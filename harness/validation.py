@@ -205,7 +205,7 @@ def _templates(inputs: Inputs) -> Iterator[Problem]:
 
 
 def _allowlist(inputs: Inputs) -> Iterator[Problem]:
-    from harness.access import DEFAULT_ACCOUNTS, load_allowlist, static_bindings
+    from harness.allowlist import DEFAULT_ACCOUNTS, load_allowlist, static_bindings
 
     path = Path(str(inputs.allowlist))
     try:

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from harness.access import DEPLOYER_ROLE, STACK_ACCOUNT, resolve_account_stacks
+from harness.access import STACK_ACCOUNT, resolve_account_stacks
+from harness.allowlist import DEPLOYER_ROLE
 from harness.cloudformation import ResolvedTemplate
 from harness.deploy import Deployment
 from harness.evidence import PolicyKind, StatementCited

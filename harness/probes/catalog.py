@@ -7,13 +7,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from harness.access import (
+from harness.access import resolve_account_stacks
+from harness.allowlist import (
     DEFAULT_ACCOUNTS,
     DEFAULT_OUTSIDER,
     DEPLOYER_ROLE,
     allowlist_path,
     load_allowlist,
-    resolve_account_stacks,
     static_bindings,
 )
 from harness.deploy.deploy import template_path

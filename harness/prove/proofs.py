@@ -14,7 +14,7 @@ from pathlib import Path
 
 from cfnlint.decode import decode
 
-from harness.access import DEFAULT_ACCOUNTS, DEFAULT_OUTSIDER, load_allowlist, static_bindings
+from harness.allowlist import DEFAULT_ACCOUNTS, DEFAULT_OUTSIDER, load_allowlist, static_bindings
 from harness.deploy import Deployment, Settings, adopt, make_target, teardown
 from harness.deploy.deploy import deploy_stacks, deployer_role_arn
 from harness.policy.access_matrix import Allowlist

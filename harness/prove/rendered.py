@@ -20,7 +20,8 @@ from typing import Any
 
 from cfnlint.decode import decode
 
-from harness.access import DEFAULT_ACCOUNTS, DEFAULT_OUTSIDER, STACK_ACCOUNT, resolve_account_stacks
+from harness.access import STACK_ACCOUNT, resolve_account_stacks
+from harness.allowlist import DEFAULT_ACCOUNTS, DEFAULT_OUTSIDER
 from harness.cloudformation import ResolvedTemplate, ValidationError
 from harness.proof import Document, Role, System
 from harness.templates import ACCOUNT_TEMPLATES, plain

@@ -28,7 +28,7 @@ import pytest
 from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 
-from harness.access import DEFAULT_OUTSIDER
+from harness.allowlist import DEFAULT_OUTSIDER
 from harness.deploy import Deployment
 from harness.deploy.principals import Missing, PrincipalSessions, ServiceSessions, Unavailable
 from harness.evidence.explain import HasDecisionLog

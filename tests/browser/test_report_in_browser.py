@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from harness.report import write_reports
+from harness.report_writer import write_reports
 from tests.unit.harness.html_record import html_record
 
 CHROMIUM = Path("/usr/bin/chromium")

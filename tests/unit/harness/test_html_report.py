@@ -8,7 +8,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 from harness.html_report import render_html
-from harness.report import write_reports
+from harness.report_writer import write_reports
 from tests.unit.harness.html_record import HOSTILE, html_record
 
 VOID = {"meta", "br", "img", "link", "input", "hr"}

@@ -16,8 +16,8 @@ from harness.report import (
     probe_grid,
     summary_markdown,
     summary_text,
-    write_reports,
 )
+from harness.report_writer import write_reports
 
 
 def _record() -> RunRecord:

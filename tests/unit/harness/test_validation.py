@@ -11,7 +11,7 @@ import pytest
 import harness.gate.gate
 import harness.run
 from harness import validation
-from harness.access import ALLOWLIST
+from harness.allowlist import ALLOWLIST
 from harness.cli import main
 from harness.validation import Inputs, problems
 

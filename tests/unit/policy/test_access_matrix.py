@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from harness.access import load_allowlist, static_bindings
+from harness.allowlist import load_allowlist, static_bindings
 from harness.policy import Policy, PolicyError, StatementRef
 from harness.policy.access_matrix import (
     Bucket,

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from harness.access import DEFAULT_ACCOUNTS, DEFAULT_OUTSIDER, load_allowlist, static_bindings
+from harness.allowlist import DEFAULT_ACCOUNTS, DEFAULT_OUTSIDER, load_allowlist, static_bindings
 from harness.policy.access_matrix import Allowlist
 from harness.proof import Document, System, Variant, Verdict, prove
 from harness.prove.proofs import RESULTS, account_templates, project_path
