@@ -22,11 +22,14 @@ import threading
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from harness.exit_codes import exit_codes_help
 from harness.targets import ACCOUNT_ROLES, OUTSIDER
-from harness.targets.local import DEFAULT_ACCOUNTS, LocalTarget
 from harness.validation import Inputs, Problem, problems, refuse, writable_problem
+
+if TYPE_CHECKING:
+    from harness.targets.local import LocalTarget
 
 PROG = "harness serve"
 PROFILE_PREFIX = "harness-"
@@ -34,7 +37,7 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 ACCOUNT_NAMES = (*ACCOUNT_ROLES, OUTSIDER)
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(defaults: Mapping[str, str]) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
         description="Serve the local target (the enforcing local AWS of `harness run`) on "
@@ -51,7 +54,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--accounts",
         help="comma-separated 12-digit ids of shared-services, training, production and "
-        "optionally the outsider (default: " + ",".join(DEFAULT_ACCOUNTS.values()) + ")",
+        "optionally the outsider (default: " + ",".join(defaults.values()) + ")",
     )
     parser.add_argument("--region", default="us-east-1", help="the profiles' region")
     parser.add_argument(
@@ -66,10 +69,10 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _accounts(given: str | None) -> dict[str, str]:
+def _accounts(given: str | None, defaults: Mapping[str, str]) -> dict[str, str]:
     """The accounts by name; ids beyond the outsider get a name too, so the count is checked."""
     if given is None:
-        return dict(DEFAULT_ACCOUNTS)
+        return dict(defaults)
     ids = [part.strip() for part in given.split(",")]
     extra = [f"account {n}" for n in range(len(ACCOUNT_NAMES) + 1, len(ids) + 1)]
     return dict(zip([*ACCOUNT_NAMES, *extra], ids, strict=False))
@@ -151,8 +154,12 @@ def _wait_for_stop_signal() -> str:
 
 
 def main(argv: list[str]) -> int:
-    args = _parser().parse_args(argv)
-    accounts = _accounts(args.accounts)
+    # Imported here: the `harness` command must start where the local target's dependencies
+    # are not installed (the gate's env); serving needs them.
+    from harness.targets.local import DEFAULT_ACCOUNTS, LocalTarget
+
+    args = _parser(DEFAULT_ACCOUNTS).parse_args(argv)
+    accounts = _accounts(args.accounts, DEFAULT_ACCOUNTS)
     refused = refuse(PROG, Inputs(loopback=True), _problems(args, accounts))
     if refused is not None:
         return refused

@@ -62,3 +62,17 @@ def test_the_aws_target_runs_without_cfn_lint() -> None:
     )
     completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert completed.returncode == 0, completed.stderr
+
+
+def test_the_harness_command_starts_without_the_test_extra() -> None:
+    """The gate's env installs the package without the `test` extra (moto, cheroot,
+    cryptography): `harness gate` must start there, so no command imports the local target at
+    module level."""
+    code = (
+        "import sys\n"
+        "for name in ('moto', 'cheroot', 'cryptography', 'OpenSSL'): sys.modules[name] = None\n"
+        "import harness.cli\n"
+        "assert not any(m.startswith('harness.targets.local') for m in sys.modules)\n"
+    )
+    completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert completed.returncode == 0, completed.stderr
