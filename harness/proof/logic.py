@@ -23,30 +23,28 @@ def _build(make: Callable[..., object], terms: list[z3.BoolRef]) -> z3.BoolRef:
     return z3.BoolRef(make(ctx.ref(), len(terms), array), ctx)
 
 
-def all_of(terms: Iterable[Term]) -> Term:
-    """Conjunction: False if any is, True if all are."""
+def _fold(terms: Iterable[Term], absorbing: bool, make: Callable[..., object]) -> Term:
+    """``terms`` joined by ``make``, Python booleans folded away: ``absorbing`` decides the
+    whole at once, its negation is the identity and drops out."""
     kept: list[z3.BoolRef] = []
     for term in terms:
-        if term is False:
-            return False
-        if term is not True:
+        if term is absorbing:
+            return absorbing
+        if term is not (not absorbing):
             kept.append(term)  # type: ignore[arg-type]
     if not kept:
-        return True
-    return kept[0] if len(kept) == 1 else _build(z3core.Z3_mk_and, kept)
+        return not absorbing
+    return kept[0] if len(kept) == 1 else _build(make, kept)
+
+
+def all_of(terms: Iterable[Term]) -> Term:
+    """Conjunction: False if any is, True if all are."""
+    return _fold(terms, False, z3core.Z3_mk_and)
 
 
 def any_of(terms: Iterable[Term]) -> Term:
     """Disjunction: True if any is, False if none is."""
-    kept: list[z3.BoolRef] = []
-    for term in terms:
-        if term is True:
-            return True
-        if term is not False:
-            kept.append(term)  # type: ignore[arg-type]
-    if not kept:
-        return False
-    return kept[0] if len(kept) == 1 else _build(z3core.Z3_mk_or, kept)
+    return _fold(terms, True, z3core.Z3_mk_or)
 
 
 def negate(term: Term) -> Term:

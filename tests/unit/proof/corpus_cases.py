@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 
 from harness.policy import Principal, Request
+from tests.unit.policy.corpus_cases import principal_of
 
 CORPUS = Path(__file__).parent / "corpus"
 FOUND = CORPUS / "found.yaml"
@@ -29,16 +30,6 @@ def principal_text(principal: Principal) -> str:
     if kind == "Anonymous":
         return "anonymous"
     return principal.arn
-
-
-def principal_of(text: str) -> Principal:
-    if text == "anonymous":
-        return Principal.anonymous()
-    if text.startswith("service:"):
-        return Principal.service(text.removeprefix("service:"))
-    if text.startswith("federated:"):
-        return Principal.federated(text.removeprefix("federated:"))
-    return Principal.from_arn(text)
 
 
 def request_of(scenario: dict[str, Any]) -> Request:
