@@ -20,6 +20,9 @@ import pytest
 from harness.templates import ACCOUNT_TEMPLATES, load_template
 from tests.drills.suite import run_suite
 
+# Evidence that the suite or the proof catches a fault: `tox -e evidence` runs these.
+pytestmark = pytest.mark.evidence
+
 Template = dict[str, Any]
 
 

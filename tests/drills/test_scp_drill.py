@@ -17,6 +17,9 @@ import pytest
 from tests.drills.suite import REPO, run_suite
 from tests.drills.test_fault_drills import _failures
 
+# Evidence that the suite or the proof catches a fault: `tox -e evidence` runs these.
+pytestmark = pytest.mark.evidence
+
 EXAMPLES = REPO / "policies" / "examples"
 SELECTION = "test_training or test_pipeline"
 
