@@ -18,7 +18,7 @@ from pathlib import Path
 
 from harness.gate.findings import Finding
 from harness.proof import Result, Verdict
-from harness.prove.proofs import Proof, of_files
+from harness.prove.proofs import Proof, account_templates, of_files
 from harness.prove.report import caller_context
 
 _RESOURCE_SIDE = ("key", "resource", "trust")
@@ -184,6 +184,17 @@ def check(templates: Sequence[Path]) -> tuple[list[Finding], list[Path], list[st
     """Findings of the proof of ``templates``, the files it proved, and why any other
     template holding policies was not proven (a fragment that cannot be put into the infra
     is not a fault of the file: it is reported, not a finding)."""
+    bases = account_templates()
+    missing = sorted(str(path) for path in bases.values() if not path.is_file())
+    if missing:  # the gate run on other templates, away from a checkout of this project
+        return (
+            [],
+            [],
+            [
+                f"the proof did not run: it puts templates into this project's infra, "
+                f"and {', '.join(missing)} is not here (run from a checkout)"
+            ],
+        )
     proofs = of_files(templates, limit=1)  # a finding shows one counterexample
     proven = sorted({f for p in proofs if not p.unproven for f in p.about})
     notes = [f"{p.source}: not proven: {note}" for p in proofs for note in p.notes]
