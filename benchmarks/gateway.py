@@ -25,7 +25,6 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import boto3
 from botocore.client import BaseClient
@@ -180,20 +179,15 @@ def through_gateway(path: Scenario, rounds: int) -> float:
         return sequence(clients, path, rounds)
 
 
-def bare_app() -> Callable[..., Any]:
+def bare_app() -> moto_state.GatewayAuthorized:
     """moto's app as the gateway forwards to it: the same dispatcher, with moto's own
     bucket-policy check left out as the gateway leaves it out (it has decided already)."""
-    dispatcher = MotoDispatcher()
-
-    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
-        with moto_state.authorized_by_gateway():
-            return list(dispatcher(environ, start_response))
-
-    return app
+    return moto_state.GatewayAuthorized(MotoDispatcher())
 
 
 def bare_moto(path: Scenario, rounds: int) -> float:
-    listener = Listener(bare_app())
+    app = bare_app()
+    listener = Listener(app)
     try:
         session = boto3.Session(
             aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
@@ -219,6 +213,7 @@ def bare_moto(path: Scenario, rounds: int) -> float:
         return sequence(clients, path, rounds)
     finally:
         listener.close()
+        app.close()
 
 
 def main() -> None:
