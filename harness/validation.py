@@ -14,7 +14,7 @@ import re
 import socket
 import sys
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -304,6 +304,11 @@ def target_inputs(target: str, prefix: str | None, **given: object) -> Inputs:
         environ=dict(os.environ) if target == "aws" else None,
         **given,  # type: ignore[arg-type]
     )
+
+
+def given_paths(paths: Sequence[Path]) -> dict[str, tuple[PathKind, Path]]:
+    """A command's positional paths as inputs: each must be an existing file or folder."""
+    return {f"path {i + 1}": ("file or folder", path) for i, path in enumerate(paths)}
 
 
 def deployed_templates(folder: Path | None) -> dict[str, Path]:

@@ -22,7 +22,7 @@ from harness.gate.skips import Skipped, inline_skips, select
 from harness.gate.sources import Document, discover, load
 from harness.project_policies import policies_dir
 from harness.rules import gate_rules
-from harness.validation import Inputs, refuse
+from harness.validation import Inputs, given_paths, refuse
 
 UNPARSABLE = gate_rules()["GATE_001"]
 
@@ -166,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.update_baseline and args.baseline is None:
         parser.error("--update-baseline needs --baseline FILE")
     inputs = Inputs(
-        paths={f"path {i + 1}": ("file or folder", path) for i, path in enumerate(args.paths)},
+        paths=given_paths(args.paths),
         report=args.report_dir,
         regions=tuple(args.regions) if args.regions else None,
     )

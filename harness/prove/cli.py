@@ -24,7 +24,7 @@ from harness.prove.proofs import Proof, of_files, of_target
 from harness.prove.rendered import CannotRender
 from harness.prove.replay import Fault
 from harness.prove.report import as_json, describe, summary
-from harness.validation import Inputs, refuse
+from harness.validation import Inputs, given_paths, refuse
 
 GROUPS = ("key-use", "encryption", "tls", "object-access", "trust", "liveness")
 _BEGAN = time.monotonic()
@@ -89,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.target and args.paths:
         parser.error("give templates or --target, not both")
     inputs = Inputs(
-        paths={f"path {i + 1}": ("file or folder", path) for i, path in enumerate(args.paths)},
+        paths=given_paths(args.paths),
         report=args.report,
         prefix=args.prefix,
     )

@@ -51,28 +51,32 @@ def test_no_import_against_the_layers(where: str, module: str) -> None:
     assert offending == []
 
 
+def _runs_clean(blocked: tuple[str, ...], code: str) -> None:
+    """``code`` runs in a fresh interpreter where the ``blocked`` modules cannot be imported."""
+    prelude = f"import sys\nfor name in {blocked!r}: sys.modules[name] = None\n"
+    completed = subprocess.run(
+        [sys.executable, "-c", prelude + code], capture_output=True, text=True
+    )
+    assert completed.returncode == 0, completed.stderr
+
+
 def test_the_aws_target_runs_without_cfn_lint() -> None:
     """Not even indirectly: cfn-lint is the gate's and the local target's, not a runtime need."""
-    code = (
-        "import sys; sys.modules['cfnlint'] = None\n"
+    _runs_clean(
+        ("cfnlint",),
         "from harness.targets.aws import AwsTarget\n"
         "from harness.targets.capabilities import registered_targets\n"
         "assert registered_targets(['aws'])['aws'] is AwsTarget\n"
-        "assert not any(m.startswith('harness.deploy') for m in sys.modules)\n"
+        "assert not any(m.startswith('harness.deploy') for m in sys.modules)\n",
     )
-    completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert completed.returncode == 0, completed.stderr
 
 
 def test_the_harness_command_starts_without_the_test_extra() -> None:
     """The gate's env installs the package without the `test` extra (moto, cheroot,
     cryptography): `harness gate` must start there, so no command imports the local target at
     module level."""
-    code = (
-        "import sys\n"
-        "for name in ('moto', 'cheroot', 'cryptography', 'OpenSSL'): sys.modules[name] = None\n"
+    _runs_clean(
+        ("moto", "cheroot", "cryptography", "OpenSSL"),
         "import harness.cli\n"
-        "assert not any(m.startswith('harness.targets.local') for m in sys.modules)\n"
+        "assert not any(m.startswith('harness.targets.local') for m in sys.modules)\n",
     )
-    completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert completed.returncode == 0, completed.stderr
