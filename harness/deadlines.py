@@ -24,6 +24,9 @@ BOUNDS_S: dict[str, float] = {
     "pipeline_run": 300.0,  # one pipeline execution followed by the harness
     "approval": 7 * 24 * 3600.0,  # a manual approval, as CodePipeline's seven days
     "training_job": 900.0,  # createTrainingJob.sync in a local state machine
+    # a pipeline's Step Functions action: its execution's training job and the steps around
+    # it, so the training job's own bound fires first and names the job
+    "state_machine_execution": 960.0,
     "endpoint_start": 300.0,  # Creating -> InService of a local endpoint
     "lambda_job": 900.0,  # a Lambda action's job result (its function's own timeout is less)
     "stop": 5.0,  # a worker thread joined when its owner stops

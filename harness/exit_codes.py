@@ -61,7 +61,9 @@ BY_COMMAND: dict[str, ExitCodes] = {
     "mutate": (
         ("0", "no mutant survived"),
         ("1", "a mutant survived, the suite failed unmutated, or teardown left resources"),
-        ("2", "interrupted (the mutant in place restored, everything torn down) or " + USAGE),
+        ("2", USAGE),
+        ("130", "interrupted by SIGINT: the mutant in place restored, everything torn down"),
+        ("143", "interrupted by SIGTERM, as 130"),
     ),
     "data": (("0", "the training data is written"), ("2", USAGE)),
     "config": (

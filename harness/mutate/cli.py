@@ -1,8 +1,9 @@
 """``harness mutate``: mutation testing of the compliance suite on one live deployment.
 
 Exit codes: 0 no mutant survived; 1 a mutant survived, or the suite does not pass unmutated
-(mutants would prove nothing), or something failed; 2 interrupted or bad usage. The mutant in
-place is restored and the deployment torn down at the end, also on failure or Ctrl-C.
+(mutants would prove nothing), or something failed; 2 bad usage; 130/143 interrupted by
+SIGINT/SIGTERM (as ``harness run``). The mutant in place is restored and the deployment torn
+down at the end, also on failure or a signal (a signal during teardown does not stop it).
 """
 
 from __future__ import annotations
@@ -10,11 +11,13 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from harness.deploy import TARGETS, DeployError, Settings, deploy, make_target, teardown
 from harness.deploy.pipeline import PipelineTimeout
 from harness.exit_codes import exit_codes_help
+from harness.interrupts import Interrupts
 from harness.mutate.apply import RestoreFailed
 from harness.mutate.baseline import BaselineFailed, baseline
 from harness.mutate.examine import examine
@@ -54,10 +57,18 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _mutate(
-    target: Target, settings: Settings, only: Kind | None, timeout_s: float, score: Score
+    target: Target,
+    settings: Settings,
+    only: Kind | None,
+    timeout_s: float,
+    score: Score,
+    enter: Callable[[str], None],
 ) -> None:
-    """Deploy, establish the baseline, and examine every mutant into ``score``."""
+    """Deploy, establish the baseline, and examine every mutant into ``score``; ``enter`` is
+    told each phase (what an interruption names)."""
+    enter("deploy")
     deployment = deploy(target, settings, _progress)
+    enter("mutants")
     sites = [s for s in infra_sites(deployment) if only in (None, s.kind)]
     generated = generate(sites)
     mutants = generated.mutants + (training_mutants() if only in (None, Kind.TRAINING) else [])
@@ -82,29 +93,47 @@ def main(argv: list[str]) -> int:
     only = Kind(args.only) if args.only else None
     score = Score()
     failed = interrupted = False
-    with make_target(args.target) as target:
-        settings = Settings.for_target(target, args.prefix)
-        try:
-            _mutate(target, settings, only, args.pipeline_timeout, score)
-        except (BaselineFailed, DeployError, PipelineTimeout, RestoreFailed) as error:
-            print(f"harness mutate: {error}", file=sys.stderr)
-            failed = True
-        except KeyboardInterrupt:
-            print("harness mutate: interrupted; the mutant in place was restored", file=sys.stderr)
-            interrupted = True
-        finally:
-            score.seconds = time.monotonic() - _BEGAN
-            if args.report is not None and score.results:
-                write_reports(score, args.report)
-            left = teardown(target, settings, _progress)
-            if not left.clean:
+    interrupts = Interrupts()
+    interrupts.install()
+    try:
+        with make_target(args.target) as target:
+            settings = Settings.for_target(target, args.prefix)
+            try:
+                _mutate(
+                    target,
+                    settings,
+                    only,
+                    args.pipeline_timeout,
+                    score,
+                    lambda phase: setattr(interrupts, "phase", phase),
+                )
+            except (BaselineFailed, DeployError, PipelineTimeout, RestoreFailed) as error:
+                print(f"harness mutate: {error}", file=sys.stderr)
                 failed = True
-                print("harness mutate: teardown left " + "; ".join(left.left + left.errors))
+            except KeyboardInterrupt:
+                interrupted = True
+            finally:
+                with interrupts.shielded("teardown"):
+                    score.seconds = time.monotonic() - _BEGAN
+                    if args.report is not None and score.results:
+                        write_reports(score, args.report)
+                    left = teardown(target, settings, _progress)
+                if not left.clean:
+                    failed = True
+                    print("harness mutate: teardown left " + "; ".join(left.left + left.errors))
+    finally:
+        interrupts.restore()
     for survivor in score.survivors:
         print(f"SURVIVED: {survivor.mutant.id}: {survivor.detail}")
     if args.report is not None and score.results:
         print(f"reports in {args.report}/ (summary.md, mutants.json, junit.xml)")
     print(score.line)
-    if interrupted:
-        return 2
+    if interrupted or interrupts.received is not None:
+        received = interrupts.received
+        said = received.describe() if received else "interrupted"
+        print(
+            f"harness mutate: {said}; the mutant in place was restored, teardown ran",
+            file=sys.stderr,
+        )
+        return received.exit_code if received else 130
     return 1 if failed or score.survivors else 0

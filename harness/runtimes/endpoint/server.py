@@ -23,10 +23,12 @@ MAX_PAYLOAD = 6 * 1024 * 1024  # InvokeEndpoint's request limit
 
 
 class ModelServer:
-    """Serves `GET /ping` and `POST /invocations` for one booster on 127.0.0.1."""
+    """Serves `GET /ping` and `POST /invocations` for one booster on 127.0.0.1. An unhealthy
+    one (a drill's stuck container) answers `/ping` with 503, as a server still loading."""
 
-    def __init__(self, booster: xgb.Booster) -> None:
+    def __init__(self, booster: xgb.Booster, healthy: bool = True) -> None:
         self._booster = booster
+        self.healthy = healthy
         self._predict_lock = threading.Lock()  # Booster.predict is not thread-safe
         self._http = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self._thread = threading.Thread(
@@ -76,7 +78,8 @@ def _handler_for(server: ModelServer) -> type[BaseHTTPRequestHandler]:
 
         def do_GET(self) -> None:
             if self.path == "/ping":
-                self._send(Reply(HTTPStatus.OK))
+                ok = server.healthy
+                self._send(Reply(HTTPStatus.OK if ok else HTTPStatus.SERVICE_UNAVAILABLE))
             else:
                 self._send(Reply(HTTPStatus.NOT_FOUND, b"not found"))
 

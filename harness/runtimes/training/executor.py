@@ -16,7 +16,7 @@ import sys
 import tarfile
 import tempfile
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import replace
 from pathlib import Path
@@ -52,8 +52,10 @@ class TrainingJob:
         role_access: RoleAccess,
         on_status: StatusObserver | None = None,
         work_root: Path | None = None,
+        algorithm: Sequence[str] | None = None,
     ) -> None:
         self.request = request
+        self._algorithm = algorithm  # a command in place of the image's (a drill's stuck one)
         self.name: str = request["TrainingJobName"]
         self._role_access = role_access
         self._on_status = on_status
@@ -204,7 +206,11 @@ class TrainingJob:
             # OpenMP threads spinning against each other there cost far more than they gain.
             "OMP_NUM_THREADS": "1",
         }
-        command = [sys.executable, "-m", f"harness.runtimes.training.{module}", str(layout.root)]
+        command = (
+            [*self._algorithm]
+            if self._algorithm is not None
+            else [sys.executable, "-m", f"harness.runtimes.training.{module}", str(layout.root)]
+        )
         with self._log_file.open("wb") as log:
             process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
             with self._lock:
@@ -302,6 +308,7 @@ def start_training_job(
     role_access: RoleAccess,
     on_status: StatusObserver | None = None,
     work_root: Path | None = None,
+    algorithm: Sequence[str] | None = None,
 ) -> TrainingJob:
     """Start `request` (CreateTrainingJob's parameters) in the background; poll the result."""
-    return TrainingJob(request, role_access, on_status, work_root).start()
+    return TrainingJob(request, role_access, on_status, work_root, algorithm).start()

@@ -7,17 +7,30 @@ validation refuses a run with it set, so no fault can reach real accounts.
                             unexpected error (as a provider bug would), so the stack rolls back
 ``stack-hangs:<type>``      creating a resource of that type (``AWS::S3::Bucket``) never
                             returns, as a stuck service call would, until the target stops
+``training-hangs``          a training job's algorithm process never ends (as a deadlocked
+                            trainer), until the job is stopped
+``endpoint-hangs``          an endpoint's container never passes its ping health check (as a
+                            server stuck loading), so the endpoint stays Creating
 """
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from harness.validation import FAULT_VARIABLE
 
 VARIABLE = FAULT_VARIABLE
-KINDS = ("provider-raises:<n>", "stack-hangs:<resource type>")
+KINDS = (
+    "provider-raises:<n>",
+    "stack-hangs:<resource type>",
+    "training-hangs",
+    "endpoint-hangs",
+)
+STUCK_ALGORITHM = (sys.executable, "-c", "import threading; threading.Event().wait()")
+"""An algorithm process that waits forever; StopTrainingJob kills it as it kills any."""
 
 
 class DrillFault(RuntimeError):
@@ -47,14 +60,33 @@ class BeforeProvider:
         self._released.set()
 
 
-def before_provider(environ: Mapping[str, str]) -> BeforeProvider | None:
-    """The fault ``HARNESS_FAULT`` names, or None when it names none."""
+@dataclass(frozen=True)
+class Fault:
+    """Where the fault ``HARNESS_FAULT`` names goes in: the CloudFormation engine's hook, the
+    training jobs' algorithm command, or the endpoints' health."""
+
+    before_provider: BeforeProvider | None = None
+    algorithm: tuple[str, ...] | None = None
+    endpoints_healthy: bool = True
+
+    def release(self) -> None:
+        """End every hang the fault holds (the target is stopping)."""
+        if self.before_provider is not None:
+            self.before_provider.release()
+
+
+def from_environment(environ: Mapping[str, str]) -> Fault:
+    """The fault ``HARNESS_FAULT`` names (none when it is unset)."""
     spec = environ.get(VARIABLE, "")
     if not spec:
-        return None
+        return Fault()
     kind, _, argument = spec.partition(":")
     if kind == "provider-raises" and argument.isdigit():
-        return BeforeProvider(raise_at=int(argument))
+        return Fault(before_provider=BeforeProvider(raise_at=int(argument)))
     if kind == "stack-hangs" and argument.startswith("AWS::"):
-        return BeforeProvider(hang_on=argument)
+        return Fault(before_provider=BeforeProvider(hang_on=argument))
+    if spec == "training-hangs":
+        return Fault(algorithm=STUCK_ALGORITHM)
+    if spec == "endpoint-hangs":
+        return Fault(endpoints_healthy=False)
     raise ValueError(f"{VARIABLE}={spec!r}: the local target knows {', '.join(KINDS)}")

@@ -137,7 +137,7 @@ class LocalTarget(Target):
         self.pipelines: PipelineServices | None = None
         self._moto: moto_state.GatewayAuthorized | None = None
         self.stuck_workers: list[str] = []  # named by the last stop
-        self._fault: faults.BeforeProvider | None = None  # a drill's, from HARNESS_FAULT
+        self._fault = faults.Fault()  # a drill's, from HARNESS_FAULT
         self._log: logging.FileHandler | None = None
 
     # lifecycle ---------------------------------------------------------------------------
@@ -175,9 +175,9 @@ class LocalTarget(Target):
             moto_organizations.bootstrap(
                 self.account_id("shared-services"), self.accounts.values(), self.region
             )
-        self._fault = faults.before_provider(os.environ)
+        self._fault = faults.from_environment(os.environ)
         self.cloudformation = CloudFormationService(
-            self._stack_clients, before_provider=self._fault
+            self._stack_clients, before_provider=self._fault.before_provider
         )
         self._moto = moto_state.GatewayAuthorized(MotoDispatcher())
         backend = self._moto
@@ -216,8 +216,7 @@ class LocalTarget(Target):
                 stuck += self.pipelines.stop()
             if self.runtimes is not None:
                 stuck += self.runtimes.stop()
-            if self._fault is not None:
-                self._fault.release()  # a hung drill step ends now, making no more calls
+            self._fault.release()  # a hung drill step ends now, making no more calls
             for listener in self._listeners:
                 listener.close()
             if self._moto is not None:
@@ -396,6 +395,7 @@ class LocalTarget(Target):
                 lambda: self.endpoint_url,
                 lambda: str(self.ca_bundle),
                 backend,
+                self._fault,
             )
         )
 

@@ -60,11 +60,16 @@ def host(
     image: str = IMAGE,
     url: str | None = None,
     access: AwsAccess | None = None,
+    healthy: bool = True,
 ) -> tuple[HostedEndpoint, list[EndpointState]]:
     seen: list[EndpointState] = []
     model = ModelSpec(image, url or trained.model_data_url, HOSTING_ROLE)
     endpoint = HostedEndpoint(
-        f"endpoint-{next(_names)}", model, access or trained.artifacts.access, seen.append
+        f"endpoint-{next(_names)}",
+        model,
+        access or trained.artifacts.access,
+        seen.append,
+        healthy=healthy,
     )
     endpoint.start().wait(30)
     return endpoint, seen
@@ -236,3 +241,31 @@ def test_an_artifact_without_a_loadable_model_leaves_the_endpoint_failed(
     assert endpoint.state.status == "Failed"
     assert reason in (endpoint.state.failure_reason or "")
     endpoint.stop()
+
+
+def test_a_container_that_never_passes_its_ping_fails_the_endpoint_at_the_bound(
+    trained: Trained, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HARNESS_BOUND_ENDPOINT_START", "1")
+    endpoint, seen = host(trained, healthy=False)
+
+    assert [state.status for state in seen] == ["Creating", "Failed"]
+    assert endpoint.state.failure_reason == (
+        "The primary container did not pass the ping health check: endpoint "
+        f"{endpoint.name} to pass its ping health check (GET /ping): gave up after 1 s (bound)"
+    )
+    assert endpoint.stop(0.5)
+
+
+def test_stopping_an_endpoint_whose_ping_is_awaited_ends_its_start_at_once(
+    trained: Trained,
+) -> None:
+    seen: list[EndpointState] = []
+    model = ModelSpec(IMAGE, trained.model_data_url, HOSTING_ROLE)
+    endpoint = HostedEndpoint("stuck", model, trained.artifacts.access, seen.append, healthy=False)
+    endpoint.start().wait(1)  # the model is loaded; the ping is awaited (300 s bound)
+
+    assert endpoint.stop(2)
+
+    assert [state.status for state in seen] == ["Creating", "Failed"]
+    assert "deleted while Creating" in (seen[-1].failure_reason or "")

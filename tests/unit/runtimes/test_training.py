@@ -12,6 +12,7 @@ import xgboost as xgb
 from harness.runtimes.aws import AwsAccess
 from harness.runtimes.training.executor import TrainingJob, start_training_job
 from harness.runtimes.training.status import TrainingStatus
+from harness.targets.local.faults import STUCK_ALGORITHM
 from tests.unit.runtimes.conftest import (
     INFRA,
     Artifacts,
@@ -225,3 +226,15 @@ def test_trains_through_a_tls_target_trusting_its_ca_bundle(
     job, _ = run(artifacts, request, access=over_tls)
 
     assert job.status.job_status == "Completed", job.status.failure_reason
+
+
+def test_a_stuck_algorithm_runs_until_the_job_is_stopped(artifacts: Artifacts) -> None:
+    job = start_training_job(
+        training_request(artifacts), lambda _arn: artifacts.access, algorithm=STUCK_ALGORITHM
+    )
+    assert not job.wait(1).done  # the algorithm neither ends nor fails on its own
+
+    job.stop()
+    status = job.wait(TIMEOUT)
+
+    assert (status.job_status, status.secondary_status) == ("Stopped", "Stopped")

@@ -17,6 +17,7 @@ import boto3
 
 from harness.deadlines import Workers
 from harness.runtimes.aws import AwsAccess
+from harness.targets.local.faults import Fault
 from harness.targets.local.services.wire import Answer, WsgiApp, forward
 
 # (role ARN, service principal) -> a session for the role; PermissionError when its trust
@@ -33,7 +34,9 @@ class ServiceContext:
         endpoint_url: Callable[[], str],
         ca_bundle: Callable[[], str],
         backend: WsgiApp,
+        fault: Fault | None = None,
     ) -> None:
+        self.fault = fault or Fault()  # a drill's, put into the runtimes it names
         self._assume = assume_as_service
         self._endpoint_url = endpoint_url
         self._ca_bundle = ca_bundle

@@ -118,7 +118,9 @@ class SageMaker:
         def record(status: TrainingStatus) -> None:
             moto_state.set_training_job_status(account, region, name, status.describe_fields())
 
-        job = start_training_job(params, lambda _role: access, record)
+        job = start_training_job(
+            params, lambda _role: access, record, algorithm=self._context.fault.algorithm
+        )
         with self._lock:
             self._jobs[(account, region, name)] = job
         return answer
@@ -213,7 +215,8 @@ class SageMaker:
             if state.status != "Creating":
                 self._settle(key, hosted, state.status, state.failure_reason, model.variant_name)
 
-        hosted = HostedEndpoint(key[2], spec, access, observe)
+        healthy = self._context.fault.endpoints_healthy
+        hosted = HostedEndpoint(key[2], spec, access, observe, healthy=healthy)
         with self._lock:
             endpoint = self._endpoints.get(key)
             if endpoint is not None:

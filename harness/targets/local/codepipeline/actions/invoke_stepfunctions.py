@@ -26,7 +26,7 @@ def run(context: ActionContext) -> ActionOutcome:
     context.run.external_id = execution_arn
     what = f"execution {execution_arn} of state machine {state_machine} to end"
     try:
-        for _ in poll(what, bound("training_job")):
+        for _ in poll(what, bound("state_machine_execution")):
             described = stepfunctions.describe_execution(executionArn=execution_arn)
             if described["status"] != "RUNNING":
                 break
