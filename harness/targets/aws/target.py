@@ -25,6 +25,7 @@ from botocore.client import BaseClient
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from harness.deadlines import bound
 from harness.targets.aws import guards, sweep
 from harness.targets.aws.settings import AwsSettings
 from harness.targets.base import Capability, Target
@@ -163,6 +164,8 @@ class AwsTarget(Target):
             return
         if self._timer is not None:
             self._timer.cancel()
+            self._timer.join(bound("stop"))
+            self._timer = None
         self.stack_timeout_seconds = _TEARDOWN_STACK_SECONDS  # teardown outlives the run bound
         errors: list[str] = []
         try:

@@ -20,11 +20,11 @@ from moto.core.request import (
 )
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
+from harness.deadlines import bound
 from harness.gateway.tls import TlsMaterial
 
 HOST = "127.0.0.1"
 WORKERS = 16
-STOP_BOUND_S = 5.0
 SELECT_INTERVAL_S = 0.05
 """How long cheroot's connection loop waits in select(): it sees a stop request only between
 two waits, so this bounds how long closing a listener takes (cheroot's default is 0.5 s)."""
@@ -92,7 +92,7 @@ class Listener:
             app,
             numthreads=WORKERS,
             server_name=HOST,
-            shutdown_timeout=STOP_BOUND_S,
+            shutdown_timeout=bound("stop"),
         )
         self._server.gateway = _Gateway
         self._server.expiration_interval = SELECT_INTERVAL_S
@@ -108,4 +108,4 @@ class Listener:
 
     def close(self) -> None:
         self._server.stop()
-        self._thread.join(STOP_BOUND_S)
+        self._thread.join(bound("stop"))
