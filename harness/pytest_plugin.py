@@ -118,6 +118,7 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         "promise(number): the promise of DESIGN.md section 1 (1-4) a check gives evidence for",
     )
+    _refuse_workers(config)
     _refuse_bad_inputs(config)
     config.stash[SCPS] = _guardrails(config)
     config.stash[RECORD] = RunRecord(
@@ -136,6 +137,18 @@ def _enter(config: pytest.Config, phase: str) -> None:
     if interrupts.phase != phase:
         interrupts.phase = phase
         progress_writer(config)(f"phase: {phase}")
+
+
+def _refuse_workers(config: pytest.Config) -> None:
+    """pytest-xdist's workers would each deploy their own copy (one deployment per session)
+    and each judge the promises on its share of the checks, writing the same report files:
+    the suite runs in one process, and two runs at once are two suites (usage error, exit 4)."""
+    if getattr(config.option, "numprocesses", None) or hasattr(config, "workerinput"):
+        raise pytest.UsageError(
+            "harness: -n/--numprocesses (pytest-xdist): the compliance suite deploys once per "
+            "session and judges each promise on all of its checks, so it runs in one process; "
+            "to run suites at once, start each with its own --prefix and --harness-report"
+        )
 
 
 def _refuse_bad_inputs(config: pytest.Config) -> None:

@@ -11,28 +11,33 @@ REPO = Path(__file__).resolve().parents[2]
 SUITE = REPO / "tests" / "integration"
 
 
+def suite_command(report: Path, *options: str) -> list[str]:
+    """The suite with the harness plugin and ``options``, its JUnit file and reports in
+    ``report``."""
+    return [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-p",
+        "harness.pytest_plugin",
+        "-p",
+        "no:cacheprovider",
+        "-q",
+        str(SUITE),
+        *options,
+        "--junitxml",
+        str(report / "junit.xml"),
+        "--harness-report",
+        str(report),
+    ]
+
+
 def run_suite(
     report: Path, *options: str, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """The suite with the harness plugin and ``options`` (and ``env`` added to the
-    environment), its JUnit file and reports in ``report``."""
+    """:func:`suite_command` run to its end (``env`` added to the environment)."""
     return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-p",
-            "harness.pytest_plugin",
-            "-p",
-            "no:cacheprovider",
-            "-q",
-            str(SUITE),
-            *options,
-            "--junitxml",
-            str(report / "junit.xml"),
-            "--harness-report",
-            str(report),
-        ],
+        suite_command(report, *options),
         cwd=REPO,
         capture_output=True,
         text=True,
