@@ -3,9 +3,10 @@ duration, then ``drills_passed=<n> of=<m>``.
 
     python benchmarks/drills.py [--nightly] [pytest args, e.g. -k provider]
 
-The drills of ``tox -e drills``; with ``--nightly`` also the slow ones of ``tox -e
-drills-nightly`` (interrupts at the checks and at teardown, two runs at once). The outcomes and
-durations are pytest's own, read from the JUnit file of one run.
+The drills of ``tox -e drills`` (the aws target's guards against the local stand-in among
+them); with ``--nightly`` also the slow ones of ``tox -e drills-nightly`` (interrupts at the
+checks and at teardown, a stuck training job and endpoint start, two suites and two runs at
+once). The outcomes and durations are pytest's own, read from the JUnit file of one run.
 """
 
 from __future__ import annotations
