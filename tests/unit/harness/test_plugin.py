@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from harness.run import SUITE, suite_args
-from harness.targets.registry import TARGETS
 from harness.validation import Inputs, problems
 from tests.unit.harness.fake_suite import run_fake_suite
 
@@ -73,24 +72,9 @@ def test_an_unknown_report_format_is_refused_by_the_plugins_input_rules() -> Non
 def test_xdist_workers_are_refused_naming_how_to_run_suites_at_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setitem(TARGETS, "fake", "tests.unit.harness.fake_suite:FakeTarget")
-    (tmp_path / "test_nothing.py").write_text("def test_nothing():\n    pass\n")
-    code = pytest.main(
-        [
-            str(tmp_path),
-            "-p",
-            "harness.pytest_plugin",
-            "-p",
-            "no:cacheprovider",
-            "--rootdir",
-            str(tmp_path),
-            "--target",
-            "fake",
-            "-n",
-            "2",
-        ]
+    run = run_fake_suite(
+        tmp_path, monkeypatch, capsys, "def test_nothing():\n    pass\n", "-n", "2"
     )
-    assert code == pytest.ExitCode.USAGE_ERROR
-    said = capsys.readouterr().err
-    assert "the compliance suite deploys once per session" in said
-    assert "its own --prefix and --harness-report" in said
+    assert run.code == pytest.ExitCode.USAGE_ERROR
+    assert "the compliance suite deploys once per session" in run.output
+    assert "its own --prefix and --harness-report" in run.output
