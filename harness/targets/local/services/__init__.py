@@ -21,7 +21,7 @@ class LocalRuntimes:
     """The runtime-backed services of one local target, and their shutdown."""
 
     def __init__(self, context: ServiceContext) -> None:
-        self._context = context
+        self.context = context
         self.sagemaker = SageMaker(context)
         self.stepfunctions = StepFunctions(context)
         self._services: dict[str, LocalService] = {
@@ -39,5 +39,5 @@ class LocalRuntimes:
         """Abort executions, then wait for background work, then stop jobs and endpoints,
         each within the bound; the workers still running."""
         self.stepfunctions.stop()
-        stuck = self._context.join(bound_s)
+        stuck = self.context.join(bound_s)
         return stuck + self.sagemaker.stop(bound_s)

@@ -16,6 +16,7 @@ from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 
 from harness.targets.local import LocalTarget
+from harness.targets.local.faults import Fault
 from tests.unit.targets.services.conftest import (
     SAGEMAKER,
     Stacks,
@@ -150,6 +151,32 @@ def handler(event, context):
         raise ValueError("asked to fail")
     return {"arn": boto3.client("sts").get_caller_identity()["Arn"], "echo": event}
 """
+
+
+def test_a_container_that_never_passes_its_ping_fails_the_endpoint_at_its_bound(
+    target: LocalTarget,
+    stacks: Stacks,
+    trained: dict[str, Any],
+    deployer: boto3.Session,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert target.runtimes is not None
+    monkeypatch.setattr(target.runtimes.context, "fault", Fault(endpoints_healthy=False))
+    monkeypatch.setenv("HARNESS_BOUND_ENDPOINT_START", "1")
+    sagemaker = target.client("sagemaker", deployer)
+    _create_model(sagemaker, stacks, "mlops-model-stuck", json.loads(trained["output"]))
+
+    sagemaker.create_endpoint(EndpointName="mlops-stuck", EndpointConfigName="mlops-model-stuck")
+
+    described = _status(sagemaker, "mlops-stuck")
+    assert (described["EndpointStatus"], described["FailureReason"]) == (
+        "Failed",
+        "The primary container did not pass the ping health check: endpoint mlops-stuck to "
+        "pass its ping health check (GET /ping): gave up after 1 s (bound)",
+    )
+    target.client("sagemaker", target.session("production")).delete_endpoint(
+        EndpointName="mlops-stuck"
+    )
 
 
 def test_lambda_invoke_runs_the_function_as_its_role(target: LocalTarget) -> None:

@@ -9,6 +9,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from harness.targets.local import LocalTarget
+from harness.targets.local.faults import STUCK_ALGORITHM, Fault
 from tests.unit.targets.services.conftest import (
     INPUT,
     SAGEMAKER,
@@ -109,6 +110,28 @@ def test_stopping_the_execution_stops_its_job(target: LocalTarget, stacks: Stack
     assert described["status"] == "ABORTED"
     job = wait_for(
         lambda: sagemaker.describe_training_job(TrainingJobName="mlops-stopped"),
+        lambda j: j["TrainingJobStatus"] not in ("InProgress", "Stopping"),
+    )
+    assert job["TrainingJobStatus"] == "Stopped"
+
+
+def test_a_stuck_training_job_fails_the_execution_at_its_bound_naming_it_and_is_stopped(
+    target: LocalTarget, stacks: Stacks, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert target.runtimes is not None
+    monkeypatch.setattr(target.runtimes.context, "fault", Fault(algorithm=STUCK_ALGORITHM))
+    monkeypatch.setenv("HARNESS_BOUND_TRAINING_JOB", "1")
+
+    described = run_training(target, stacks, "mlops-stuck")
+
+    assert described["status"] == "FAILED"
+    assert (described["error"], described["cause"]) == (
+        "States.Timeout",
+        "training job mlops-stuck to end: gave up after 1 s (bound)",
+    )
+    sagemaker = target.client("sagemaker", target.session("training"))
+    job = wait_for(
+        lambda: sagemaker.describe_training_job(TrainingJobName="mlops-stuck"),
         lambda j: j["TrainingJobStatus"] not in ("InProgress", "Stopping"),
     )
     assert job["TrainingJobStatus"] == "Stopped"
