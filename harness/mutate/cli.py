@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 from harness.deploy import TARGETS, DeployError, Settings, deploy, make_target, teardown
@@ -62,13 +61,13 @@ def _mutate(
     only: Kind | None,
     timeout_s: float,
     score: Score,
-    enter: Callable[[str], None],
+    interrupts: Interrupts,
 ) -> None:
-    """Deploy, establish the baseline, and examine every mutant into ``score``; ``enter`` is
-    told each phase (what an interruption names)."""
-    enter("deploy")
+    """Deploy, establish the baseline, and examine every mutant into ``score``, keeping
+    ``interrupts`` told the phase (what an interruption names)."""
+    interrupts.phase = "deploy"
     deployment = deploy(target, settings, _progress)
-    enter("mutants")
+    interrupts.phase = "mutants"
     sites = [s for s in infra_sites(deployment) if only in (None, s.kind)]
     generated = generate(sites)
     mutants = generated.mutants + (training_mutants() if only in (None, Kind.TRAINING) else [])
@@ -99,14 +98,7 @@ def main(argv: list[str]) -> int:
         with make_target(args.target) as target:
             settings = Settings.for_target(target, args.prefix)
             try:
-                _mutate(
-                    target,
-                    settings,
-                    only,
-                    args.pipeline_timeout,
-                    score,
-                    lambda phase: setattr(interrupts, "phase", phase),
-                )
+                _mutate(target, settings, only, args.pipeline_timeout, score, interrupts)
             except (BaselineFailed, DeployError, PipelineTimeout, RestoreFailed) as error:
                 print(f"harness mutate: {error}", file=sys.stderr)
                 failed = True
