@@ -5,7 +5,7 @@ duration, then ``drills_passed=<n> of=<m>``.
 
 The drills of ``tox -e drills`` (the aws target's guards against the local stand-in among
 them); with ``--nightly`` also the slow ones of ``tox -e drills-nightly`` (interrupts at the
-checks and at teardown, a stuck training job and endpoint start, two suites and two runs at
+checks and at teardown and at mutate's deploy, a stuck training job and endpoint start, two suites and two runs at
 once). The outcomes and durations are pytest's own, read from the JUnit file of one run.
 """
 

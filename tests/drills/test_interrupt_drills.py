@@ -44,11 +44,22 @@ def _lines(stream: queue.Queue[str | None], process: subprocess.Popen[str]) -> N
     stream.put(None)
 
 
-def interrupt_run(report: Path, number: signal.Signals, after: tuple[str, ...]) -> Interrupted:
-    """Start ``harness run``, wait for the progress lines ``after`` in that order, send
+def interrupt_run(
+    report: Path, number: signal.Signals, after: tuple[str, ...], command: str = "run"
+) -> Interrupted:
+    """Start ``harness <command>``, wait for the progress lines ``after`` in that order, send
     ``number``, and wait for the process to end."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "harness.cli", "run", "--target", "local", "--report", str(report)],
+        [
+            sys.executable,
+            "-m",
+            "harness.cli",
+            command,
+            "--target",
+            "local",
+            "--report",
+            str(report),
+        ],
         cwd=REPO,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -117,3 +128,13 @@ def test_interrupt_tears_down_and_says_where(phase: str, tmp_path: Path) -> None
     phases = json.loads((tmp_path / "phases.json").read_text())["phases"]
     assert "teardown" in phases, phases
     assert "Traceback" not in run.output.split("phase: teardown", 1)[-1], run.output[-4000:]
+
+
+@pytest.mark.nightly
+def test_mutate_interrupted_at_deploy_tears_down_and_exits_143(tmp_path: Path) -> None:
+    run = interrupt_run(tmp_path, signal.SIGTERM, ("deploying",), command="mutate")
+    assert run.code == 143, run.output[-4000:]
+    assert run.exit_seconds < EXIT_WITHIN_S
+    said = "harness mutate: interrupted by SIGTERM during deploy; the mutant in place was restored"
+    assert said in run.output, run.output[-4000:]
+    assert "teardown left" not in run.output, run.output[-4000:]
