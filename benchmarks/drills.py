@@ -5,8 +5,9 @@ duration, then ``drills_passed=<n> of=<m>``.
 
 The drills of ``tox -e drills`` (the aws target's guards against the local stand-in among
 them); with ``--nightly`` also the slow ones of ``tox -e drills-nightly`` (interrupts at the
-checks and at teardown and at mutate's deploy, a stuck training job and endpoint start, two suites and two runs at
-once). The outcomes and durations are pytest's own, read from the JUnit file of one run.
+checks, at teardown and at mutate's deploy, a stuck training job and endpoint start, two suites
+and two runs at once). The outcomes and durations are pytest's own, read from the JUnit file of
+one run.
 """
 
 from __future__ import annotations

@@ -149,6 +149,20 @@ def _accounts(inputs: Inputs) -> Iterator[Problem]:
         yield Problem(f"account id {account_id}", f"given to {', '.join(named)}: must differ")
 
 
+def _drill_fault(inputs: Inputs) -> Iterator[Problem]:
+    """The local target reads a drill's fault when it starts: one it does not know is named
+    before anything starts."""
+    spec = (inputs.environ or {}).get(FAULT_VARIABLE)
+    if inputs.target != "local" or not spec:
+        return
+    from harness.targets.local.faults import UnknownFault, from_environment
+
+    try:
+        from_environment({FAULT_VARIABLE: spec})
+    except UnknownFault as unknown:
+        yield Problem(f"{FAULT_VARIABLE} {spec!r} (a drill's fault)", unknown.rule)
+
+
 def _remote_settings(inputs: Inputs) -> Iterator[Problem]:
     """The ``aws`` target's settings come from the environment; read them as it will."""
     if inputs.target != "aws":
@@ -267,6 +281,7 @@ RULES: tuple[Rule, ...] = (
     Rule("regions", lambda i: i.regions is not None, _regions),
     Rule("accounts", lambda i: i.accounts is not None, _accounts),
     Rule("aws settings", lambda i: i.environ is not None, _remote_settings),
+    Rule("drill fault", lambda i: i.environ is not None, _drill_fault),
     Rule("report", lambda i: i.report is not None, _report),
     Rule("templates", lambda i: i.templates is not None, _templates),
     Rule("allowlist", lambda i: i.allowlist is not None, _allowlist),

@@ -33,6 +33,14 @@ STUCK_ALGORITHM = (sys.executable, "-c", "import threading; threading.Event().wa
 """An algorithm process that waits forever; StopTrainingJob kills it as it kills any."""
 
 
+class UnknownFault(ValueError):
+    """``HARNESS_FAULT`` names no fault this target knows."""
+
+    def __init__(self, spec: str) -> None:
+        self.rule = f"must be one of {', '.join(KINDS)}"
+        super().__init__(f"{VARIABLE}={spec!r}: {self.rule}")
+
+
 class DrillFault(RuntimeError):
     """The error a drill puts in; anything else that fails is a real failure."""
 
@@ -89,4 +97,4 @@ def from_environment(environ: Mapping[str, str]) -> Fault:
         return Fault(algorithm=STUCK_ALGORITHM)
     if spec == "endpoint-hangs":
         return Fault(endpoints_healthy=False)
-    raise ValueError(f"{VARIABLE}={spec!r}: the local target knows {', '.join(KINDS)}")
+    raise UnknownFault(spec)

@@ -71,6 +71,11 @@ def test_good_inputs_have_no_problem(tmp_path: Path) -> None:
             "aws target settings (HARNESS_AWS_*)",
             "HARNESS_AWS_ACCOUNTS is not set",
         ),
+        (
+            Inputs(target="local", environ={"HARNESS_FAULT": "training-hang"}),
+            "HARNESS_FAULT 'training-hang' (a drill's fault)",
+            "must be one of provider-raises:<n>, stack-hangs:<resource type>, training-hangs",
+        ),
     ],
 )
 def test_each_rule_names_the_input_and_the_rule(inputs: Inputs, named: str, rule: str) -> None:

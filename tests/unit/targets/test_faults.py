@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from harness.targets.local.faults import STUCK_ALGORITHM, VARIABLE, Fault, from_environment
+from harness.targets.local.faults import (
+    STUCK_ALGORITHM,
+    VARIABLE,
+    Fault,
+    UnknownFault,
+    from_environment,
+)
 
 
 def test_no_fault_changes_nothing() -> None:
@@ -23,5 +29,5 @@ def test_each_kind_puts_its_fault_where_it_belongs() -> None:
 
 @pytest.mark.parametrize("spec", ["training-hangs:x", "endpoint-hang", "stack-hangs:Bucket"])
 def test_an_unknown_fault_is_refused_naming_the_known_ones(spec: str) -> None:
-    with pytest.raises(ValueError, match=r"knows provider-raises:<n>, .*endpoint-hangs"):
+    with pytest.raises(UnknownFault, match=r"must be one of provider-raises:<n>, .*endpoint-hangs"):
         from_environment({VARIABLE: spec})
