@@ -47,7 +47,7 @@ from harness.run_sarif import Locate, write_run_sarif
 from harness.targets import Target
 from harness.targets.registry import TARGETS
 from harness.templates import ACCOUNT_TEMPLATES, TemplateError, load_template
-from harness.validation import Inputs, deployed_templates, problems
+from harness.validation import Inputs, deployed_templates, problems, target_environ
 
 RECORD = pytest.StashKey[RunRecord]()
 INTERRUPTS = pytest.StashKey[Interrupts]()
@@ -163,6 +163,7 @@ def _refuse_bad_inputs(config: pytest.Config) -> None:
         templates=None
         if config.getoption("reuse_deployment")
         else deployed_templates(config.getoption("templates")),
+        environ=target_environ(config.getoption("target")),
     )
     found = problems(inputs)
     if found:

@@ -45,7 +45,7 @@ class Inputs:
     allowlist: Path | None = None
     paths: Mapping[str, tuple[PathKind, Path]] | None = None  # option -> what it must name
     loopback: bool = False  # the command opens loopback listeners (local targets)
-    environ: Mapping[str, str] | None = None  # the environment a remote target reads
+    environ: Mapping[str, str] | None = None  # what the target reads from the environment
     scps: tuple[Path, ...] | None = None  # SCP files to attach before deploy (``--scp``)
     formats: tuple[str, ...] | None = None  # report formats to write
 
@@ -316,9 +316,15 @@ def target_inputs(target: str, prefix: str | None, **given: object) -> Inputs:
         target=target,
         prefix=prefix,
         loopback=target in {"local", "localstack"},
-        environ=dict(os.environ) if target == "aws" else None,
+        environ=target_environ(target),
         **given,  # type: ignore[arg-type]
     )
+
+
+def target_environ(target: str | None) -> dict[str, str] | None:
+    """The environment as an input where the target reads it: the ``aws`` target's settings,
+    the ``local`` target's drill fault."""
+    return dict(os.environ) if target in {"aws", "local"} else None
 
 
 def given_paths(paths: Sequence[Path]) -> dict[str, tuple[PathKind, Path]]:

@@ -31,6 +31,16 @@ def test_good_inputs_have_no_problem(tmp_path: Path) -> None:
     assert problems(inputs) == []
 
 
+def test_the_local_target_s_drill_fault_is_read_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("HARNESS_FAULT", "training-hangs")
+    assert problems(validation.target_inputs("local", None)) == []
+    monkeypatch.setenv("HARNESS_FAULT", "bogus")
+    [line] = lines(validation.target_inputs("local", None))
+    assert line.startswith("harness x: HARNESS_FAULT 'bogus' (a drill's fault): must be one of")
+
+
 @pytest.mark.parametrize(
     ("inputs", "named", "rule"),
     [
