@@ -165,6 +165,22 @@ def _remote_settings(inputs: Inputs) -> Iterator[Problem]:
     yield from _regions(Inputs(regions=(settings.region,)))
 
 
+def _served(inputs: Inputs) -> Iterator[Problem]:
+    """A local target served by another process (``harness serve``), named by the
+    environment or ``--endpoint``: reachable as the served target expects, and nothing asked
+    of it that only a target started by this command can do."""
+    from harness.targets.served import attached_problems
+
+    for name, rule in attached_problems(inputs.environ or {}):
+        yield Problem(name, rule)
+    if inputs.scps:
+        yield Problem(
+            "--scp with a served local target",
+            "SCPs are attached before deploy to a target this command starts; run "
+            "`harness run --scp` without --endpoint, or attach them with the Organizations API",
+        )
+
+
 def writable_problem(folder: Path) -> str | None:
     """Why nothing can be written in ``folder`` (it may not exist yet), or None.
 
@@ -252,6 +268,12 @@ def _formats(inputs: Inputs) -> Iterator[Problem]:
         )
 
 
+def _serving(inputs: Inputs) -> bool:
+    from harness.targets.served import ENDPOINT_VARIABLE
+
+    return bool((inputs.environ or {}).get(ENDPOINT_VARIABLE))
+
+
 def _loopback(inputs: Inputs) -> Iterator[Problem]:
     """The local targets' listeners take free loopback ports; one must be free to bind."""
     try:
@@ -267,6 +289,7 @@ RULES: tuple[Rule, ...] = (
     Rule("regions", lambda i: i.regions is not None, _regions),
     Rule("accounts", lambda i: i.accounts is not None, _accounts),
     Rule("aws settings", lambda i: i.environ is not None, _remote_settings),
+    Rule("served local target", lambda i: i.target == "local" and _serving(i), _served),
     Rule("report", lambda i: i.report is not None, _report),
     Rule("templates", lambda i: i.templates is not None, _templates),
     Rule("allowlist", lambda i: i.allowlist is not None, _allowlist),
@@ -301,7 +324,7 @@ def target_inputs(target: str, prefix: str | None, **given: object) -> Inputs:
         target=target,
         prefix=prefix,
         loopback=target in {"local", "localstack"},
-        environ=dict(os.environ) if target == "aws" else None,
+        environ=dict(os.environ) if target in {"aws", "local"} else None,
         **given,  # type: ignore[arg-type]
     )
 
