@@ -111,22 +111,21 @@ class AttachedLocalTarget(LocalEndpoints):
         self, role_arn: str, service: str, session_name: str | None
     ) -> Mapping[str, Any]:
         body = {"role_arn": role_arn, "service": service, "session_name": session_name}
-        try:
-            credentials: Mapping[str, Any] = self._call("POST", "service-session", body)[
-                "credentials"
-            ]
-        except _Forbidden as denied:
-            raise ServiceRoleDenied(str(denied)) from denied
-        return credentials
+        return self._issued("service-session", body, ServiceRoleDenied)
 
     def _forward_credentials(self, caller: Mapping[str, Any], service: str) -> Mapping[str, Any]:
-        body = {"caller": dict(caller), "service": service}
+        return self._issued(
+            "forward-access", {"caller": dict(caller), "service": service}, ValueError
+        )
+
+    def _issued(
+        self, path: str, body: Mapping[str, Any], refusal: type[Exception]
+    ) -> Mapping[str, Any]:
+        """Credentials the served target issues, or ``refusal`` with its reason."""
         try:
-            credentials: Mapping[str, Any] = self._call("POST", "forward-access", body)[
-                "credentials"
-            ]
+            credentials: Mapping[str, Any] = self._call("POST", path, body)["credentials"]
         except _Forbidden as refused:
-            raise ValueError(str(refused)) from refused
+            raise refusal(str(refused)) from refused
         return credentials
 
     def _call(self, method: str, path: str, body: Mapping[str, Any] | None = None) -> Any:
