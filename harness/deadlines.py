@@ -30,6 +30,7 @@ BOUNDS_S: dict[str, float] = {
     "endpoint_start": 300.0,  # Creating -> InService of a local endpoint
     "lambda_job": 900.0,  # a Lambda action's job result (its function's own timeout is less)
     "stop": 5.0,  # a worker thread joined when its owner stops
+    "admin_call": 30.0,  # one call to a served local target's admin API (harness serve)
 }
 
 

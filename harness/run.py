@@ -24,6 +24,7 @@ from harness.deploy import TARGETS, DeployError, Settings, deploy, make_target, 
 from harness.exit_codes import exit_codes_help
 from harness.promises import ALLOW_UNPROVEN_HELP
 from harness.report import FORMATS
+from harness.targets.served import CA_VARIABLE, ENDPOINT_VARIABLE, TOKEN_VARIABLE
 from harness.validation import deployed_templates, refuse, target_inputs
 
 SUITE = Path(__file__).resolve().parent.parent / "tests" / "integration"
@@ -36,6 +37,25 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--prefix", help="name prefix of every resource (default: the target's run id, else mlops)"
     )
+    parser.add_argument(
+        "--endpoint",
+        help=f"target local: the one `harness serve` serves at this URL, with {TOKEN_VARIABLE} "
+        f"and {CA_VARIABLE} as it prints them (default: ${ENDPOINT_VARIABLE}, else a target "
+        "of this command's own)",
+    )
+
+
+def _served_by_endpoint(endpoint: str | None) -> None:
+    """``--endpoint`` names the served target the way its environment variable does, so
+    every layer below (validation, the pytest plugin, the target registry) reads one input."""
+    if endpoint is not None:
+        os.environ[ENDPOINT_VARIABLE] = endpoint
+
+
+def _ephemeral(target: str) -> bool:
+    """Whether the target's resources end with this process: an embedded local target's do,
+    one that `harness serve` keeps does not."""
+    return target in EPHEMERAL and not os.environ.get(ENDPOINT_VARIABLE)
 
 
 _BEGAN = time.monotonic()
@@ -99,6 +119,7 @@ def _run_suite(argv: list[str], prog: str, description: str, reuse: bool) -> int
         )
     parser.set_defaults(target=None)  # not given: the config file or HARNESS_TARGET decides
     args = parser.parse_args(argv)
+    _served_by_endpoint(args.endpoint)
     given = ("target", "prefix", "report", "templates", "formats")
     flags = {name: getattr(args, name, None) for name in given}
     flags["unproven"] = "allow" if args.allow_unproven else None
@@ -118,10 +139,11 @@ def _run_suite(argv: list[str], prog: str, description: str, reuse: bool) -> int
     refused = refuse(prog, target_inputs(args.target, args.prefix, **inputs), found)
     if refused is not None:
         return refused
-    if reuse and args.target in EPHEMERAL:
+    if reuse and _ephemeral(args.target):
         print(
             f"{prog}: nothing outlives a process on target {args.target}; "
-            "use `harness run` there (it deploys, checks and tears down in one go)",
+            "use `harness run` there (it deploys, checks and tears down in one go), or "
+            "`harness serve` and --endpoint",
             file=sys.stderr,
         )
         return 2
@@ -174,13 +196,15 @@ def deploy_main(argv: list[str]) -> int:
     _common(parser)
     parser.add_argument("--outputs", type=Path, help="write the stack outputs here as JSON")
     args = parser.parse_args(argv)
+    _served_by_endpoint(args.endpoint)
     outputs_folder = None if args.outputs is None else args.outputs.parent
     inputs = target_inputs(
         args.target, args.prefix, templates=deployed_templates(None), report=outputs_folder
     )
     if (refused := refuse("harness deploy", inputs)) is not None:
         return refused
-    if args.target in EPHEMERAL:
+    ephemeral = _ephemeral(args.target)
+    if ephemeral:
         _progress(f"target {args.target} ends with this process: this only proves the deploy")
     with make_target(args.target) as target:
         settings = Settings.for_target(target, args.prefix)
@@ -195,7 +219,7 @@ def deploy_main(argv: list[str]) -> int:
         if args.outputs:
             args.outputs.write_text(text + "\n")
         print(text)
-        if args.target in EPHEMERAL:
+        if ephemeral:
             report = teardown(target, settings, _progress)
             return 0 if report.clean else 1
     return 0
@@ -210,6 +234,7 @@ def destroy_main(argv: list[str]) -> int:
     )
     _common(parser)
     args = parser.parse_args(argv)
+    _served_by_endpoint(args.endpoint)
     if (refused := refuse("harness destroy", target_inputs(args.target, args.prefix))) is not None:
         return refused
     with make_target(args.target) as target:

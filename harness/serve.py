@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
+import shlex
 import shutil
 import signal
 import socket
@@ -26,6 +28,7 @@ from typing import TYPE_CHECKING
 
 from harness.exit_codes import exit_codes_help
 from harness.targets import ACCOUNT_ROLES, OUTSIDER
+from harness.targets.served import CA_VARIABLE, ENDPOINT_VARIABLE, TOKEN_VARIABLE
 from harness.validation import Inputs, Problem, problems, refuse, writable_problem
 
 if TYPE_CHECKING:
@@ -33,6 +36,7 @@ if TYPE_CHECKING:
 
 PROG = "harness serve"
 PROFILE_PREFIX = "harness-"
+ENVIRONMENT_FILE = "harness.env"
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 ACCOUNT_NAMES = (*ACCOUNT_ROLES, OUTSIDER)
 
@@ -132,6 +136,20 @@ def profiles(target: LocalTarget, ca_bundle: Path) -> tuple[str, str]:
     return "\n".join(config), "\n".join(credentials)
 
 
+def environment(target: LocalTarget, folder: Path, ca_bundle: Path) -> str:
+    """Shell exports that point the aws CLI at the profiles and the harness's commands at
+    this server (its endpoint, admin token and CA); kept in a file, never printed, as the
+    token is a secret."""
+    exports = {
+        "AWS_CONFIG_FILE": folder / "config",
+        "AWS_SHARED_CREDENTIALS_FILE": folder / "credentials",
+        ENDPOINT_VARIABLE: target.endpoint_url,
+        TOKEN_VARIABLE: target.admin_token,
+        CA_VARIABLE: ca_bundle,
+    }
+    return "".join(f"export {name}={shlex.quote(str(value))}\n" for name, value in exports.items())
+
+
 def _write(path: Path, text: str) -> None:
     path.touch(mode=0o600)
     path.write_text(text, encoding="utf-8")
@@ -173,6 +191,7 @@ def main(argv: list[str]) -> int:
         workdir=folder / "target",
         port=args.port,
         decisions=args.decisions,
+        admin_token=secrets.token_urlsafe(32),
     )
     try:
         target.start()
@@ -185,10 +204,15 @@ def main(argv: list[str]) -> int:
         config, credentials = profiles(target, ca_bundle)
         _write(folder / "config", config)
         _write(folder / "credentials", credentials)
+        _write(folder / ENVIRONMENT_FILE, environment(target, folder, ca_bundle))
         print(f"# harness serve: {target.endpoint_url} (HTTP: {target.http_endpoint_url})")
         print(f"# decision log: {target.decision_log.path}")
         print(f"# export AWS_CONFIG_FILE={folder / 'config'}")
         print(f"# export AWS_SHARED_CREDENTIALS_FILE={folder / 'credentials'}")
+        print(
+            f"# source {folder / ENVIRONMENT_FILE}: the profiles, and `harness deploy|check|"
+            "destroy --target local` on this server"
+        )
         print(f"# ~/.aws/config\n{config}\n# ~/.aws/credentials\n{credentials}")
         if os.environ.get("AWS_CA_BUNDLE"):
             print(

@@ -179,6 +179,22 @@ def _remote_settings(inputs: Inputs) -> Iterator[Problem]:
     yield from _regions(Inputs(regions=(settings.region,)))
 
 
+def _served(inputs: Inputs) -> Iterator[Problem]:
+    """A local target served by another process (``harness serve``), named by the
+    environment or ``--endpoint``: reachable as the served target expects, and nothing asked
+    of it that only a target started by this command can do."""
+    from harness.targets.served import attached_problems
+
+    for name, rule in attached_problems(inputs.environ or {}):
+        yield Problem(name, rule)
+    if inputs.scps:
+        yield Problem(
+            "--scp with a served local target",
+            "SCPs are attached before deploy to a target this command starts; run "
+            "`harness run --scp` without --endpoint, or attach them with the Organizations API",
+        )
+
+
 def writable_problem(folder: Path) -> str | None:
     """Why nothing can be written in ``folder`` (it may not exist yet), or None.
 
@@ -266,6 +282,12 @@ def _formats(inputs: Inputs) -> Iterator[Problem]:
         )
 
 
+def _serving(inputs: Inputs) -> bool:
+    from harness.targets.served import ENDPOINT_VARIABLE
+
+    return bool((inputs.environ or {}).get(ENDPOINT_VARIABLE))
+
+
 def _loopback(inputs: Inputs) -> Iterator[Problem]:
     """The local targets' listeners take free loopback ports; one must be free to bind."""
     try:
@@ -282,6 +304,7 @@ RULES: tuple[Rule, ...] = (
     Rule("accounts", lambda i: i.accounts is not None, _accounts),
     Rule("aws settings", lambda i: i.environ is not None, _remote_settings),
     Rule("drill fault", lambda i: i.environ is not None, _drill_fault),
+    Rule("served local target", lambda i: i.target == "local" and _serving(i), _served),
     Rule("report", lambda i: i.report is not None, _report),
     Rule("templates", lambda i: i.templates is not None, _templates),
     Rule("allowlist", lambda i: i.allowlist is not None, _allowlist),
@@ -323,7 +346,7 @@ def target_inputs(target: str, prefix: str | None, **given: object) -> Inputs:
 
 def target_environ(target: str | None) -> dict[str, str] | None:
     """The environment as an input where the target reads it: the ``aws`` target's settings,
-    the ``local`` target's drill fault."""
+    the ``local`` target's drill fault and the served target it names."""
     return dict(os.environ) if target in {"aws", "local"} else None
 
 

@@ -59,6 +59,11 @@ class Credential:
     session_policies: tuple[tuple[str, str], ...] = ()
     source_identity: str | None = None
 
+    def as_sts(self) -> dict[str, str]:
+        """The key in the shape STS answers with, as boto3 sessions take it."""
+        shape = {"AccessKeyId": self.access_key_id, "SecretAccessKey": self.secret_access_key}
+        return shape | ({"SessionToken": self.session_token} if self.session_token else {})
+
     @property
     def via_service(self) -> str | None:
         """The service calling on the principal's behalf (the last of ``called_via``)."""

@@ -8,12 +8,11 @@ also starts each target whose capabilities are measured and prints what its prob
 from __future__ import annotations
 
 import argparse
-import importlib
 from collections.abc import Mapping, Sequence
 
 from harness.targets.base import Capability, Target
 from harness.targets.localstack.probes import ProbeResult
-from harness.targets.registry import TARGETS
+from harness.targets.registry import TARGETS, load
 
 YES, NO, MEASURED = "yes", "no", "measured at start"
 
@@ -45,8 +44,7 @@ def registered_targets(names: Sequence[str] | None = None) -> dict[str, type[Tar
     registry; only the chosen ones are imported."""
     classes = {}
     for name in names or TARGETS:
-        module, attribute = TARGETS[name].split(":")
-        classes[name] = getattr(importlib.import_module(module), attribute)
+        classes[name] = load(TARGETS[name])
     return classes
 
 

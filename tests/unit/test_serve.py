@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import signal
 import socket
 import subprocess
@@ -20,6 +21,7 @@ import pytest
 
 from harness import serve
 from harness.deadlines import poll
+from harness.targets.served import ENDPOINT_VARIABLE, TOKEN_VARIABLE
 
 REPO = Path(__file__).resolve().parents[2]
 AWS = Path(sys.executable).parent / "aws"  # awscli, from the test extra
@@ -172,6 +174,34 @@ def _listening_addresses() -> dict[int, set[str]]:
         dotted = socket.inet_ntoa(bytes.fromhex(address)[::-1])
         found.setdefault(int(port, 16), set()).add(dotted)
     return found
+
+
+def _exports(path: Path) -> dict[str, str]:
+    """What ``source harness.env`` would export."""
+    lines = [line.removeprefix("export ") for line in path.read_text().splitlines()]
+    return {name: shlex.split(value)[0] for name, value in (line.split("=", 1) for line in lines)}
+
+
+def test_harness_commands_reach_it_through_its_environment_file(served: Served) -> None:
+    env_file = served.folder / "serve" / serve.ENVIRONMENT_FILE
+    assert env_file.stat().st_mode & 0o777 == 0o600
+    exports = _exports(env_file)
+    assert exports[ENDPOINT_VARIABLE].startswith("https://127.0.0.1:")
+    assert exports[TOKEN_VARIABLE] not in served.output()  # a secret: in the file only
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "HARNESS_"))}
+    decided_before = len(served.decisions.read_text().splitlines())
+    destroyed = subprocess.run(
+        [sys.executable, "-m", "harness.cli", "destroy", "--target", "local", "--prefix", "none"],
+        cwd=REPO,
+        env={**environ, **exports},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert destroyed.returncode == 0, destroyed.stderr
+    assert destroyed.stdout.splitlines()[-1] == "nothing left"
+    # its teardown looked for leftovers on the served target, not on one of its own
+    assert len(served.decisions.read_text().splitlines()) > decided_before
 
 
 def test_ctrl_c_stops_it_cleanly_and_exits_0(served: Served) -> None:

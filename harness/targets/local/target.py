@@ -20,24 +20,23 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import boto3
 from botocore.client import BaseClient
-from botocore.config import Config
 
 from harness.cloudformation import Caller, CloudFormationApi, CloudFormationService, ValidationError
 from harness.cloudformation.providers.base import ClientFactory
 from harness.deadlines import bound
 from harness.gateway.credentials import Credential, CredentialStore
 from harness.gateway.tls import TlsMaterial, generate_tls_material
-from harness.targets.base import Capability, Target
 from harness.targets.local import faults, moto_organizations, moto_state
+from harness.targets.local.admin import AdminApi, with_admin
 from harness.targets.local.codepipeline.local import PipelineServices
 from harness.targets.local.decision_log import DecisionLog
+from harness.targets.local.endpoints import LocalEndpoints, ServiceRoleDenied
 from harness.targets.local.gateway import Gateway, whole_service
 from harness.targets.local.policy_simulator import PolicySimulator
 from harness.targets.local.server import Listener, MotoDispatcher
 from harness.targets.local.services import LocalRuntimes, ServiceContext
-from harness.targets.sessions import new_session, session_from
+from harness.targets.sessions import session_from
 
 DEFAULT_ACCOUNTS: Mapping[str, str] = {
     "shared-services": "111111111111",
@@ -59,26 +58,9 @@ _ADMINISTRATOR = {
 }
 _LOG_FORMAT = "%(asctime)s %(threadName)s %(name)s: %(message)s"
 _LONG_SESSION = datetime.timedelta(hours=12)
-_CLIENT_CONFIG = Config(
-    retries={"max_attempts": 2, "mode": "standard"},
-    s3={"addressing_style": "path"},
-    connect_timeout=5,
-    read_timeout=60,
-)
-# Presigned S3 URLs would otherwise use SigV2 against a custom endpoint; AWS and the gateway
-# accept only SigV4.
-_S3_CONFIG = _CLIENT_CONFIG.merge(Config(signature_version="s3v4"))
 
 
-def _config(service: str) -> Config:
-    return _S3_CONFIG if service == "s3" else _CLIENT_CONFIG
-
-
-class ServiceRoleDenied(PermissionError):
-    """A service principal may not assume the role: its trust policy does not allow it."""
-
-
-class LocalTarget(Target):
+class LocalTarget(LocalEndpoints):
     """See the module docstring. ``workdir`` keeps TLS material and the decision log.
 
     With ``organization``, the accounts form an AWS organization at start: A (shared
@@ -87,27 +69,10 @@ class LocalTarget(Target):
     Organizations API and enforced by the gateway.
 
     ``port`` fixes the HTTPS listener's port (HTTP takes the next one; 0: any free ports), and
-    ``decisions`` the decision log's file (default: in ``workdir``), for ``harness serve``.
+    ``decisions`` the decision log's file (default: in ``workdir``), for ``harness serve``;
+    with ``admin_token``, the HTTPS listener also answers the admin API
+    (:mod:`harness.targets.local.admin`) to that token, for suites run in other processes.
     """
-
-    name = "local"
-    stack_poll_seconds = 0.1
-    stack_timeout_seconds = 300.0
-    capabilities = frozenset(
-        {
-            Capability.ENFORCES_BUCKET_POLICY,
-            Capability.ENFORCES_KEY_POLICY,
-            Capability.ENFORCES_TRUST_POLICY,
-            Capability.ENFORCES_IDENTITY_POLICY,
-            Capability.ENFORCES_TLS_CONDITION,
-            Capability.APPLIES_TEMPLATE_SETTINGS,
-            Capability.RUNS_TRAINING,
-            Capability.HOSTS_ENDPOINTS,
-            Capability.RUNS_LAMBDA,
-            Capability.RUNS_PIPELINE,
-            Capability.SIMULATES_POLICIES,
-        }
-    )
 
     def __init__(
         self,
@@ -117,11 +82,14 @@ class LocalTarget(Target):
         organization: bool = False,
         port: int = 0,
         decisions: Path | None = None,
+        admin_token: str | None = None,
     ) -> None:
+        super().__init__()
         self.accounts = dict(accounts or DEFAULT_ACCOUNTS)
         self.organization = organization
         self._port = port
         self._decisions = decisions
+        self.admin_token = admin_token
         self.region = region
         self._given_workdir = Path(workdir) if workdir is not None else None
         self.workdir: Path | None = None
@@ -196,7 +164,10 @@ class LocalTarget(Target):
             },
             DecisionLog(self._decisions or self.workdir / "decisions.jsonl"),
         )
-        https = Listener(self.gateway, self._tls, self._port)
+        served: Any = self.gateway
+        if self.admin_token is not None:  # HTTPS only: the token never travels in clear
+            served = with_admin(self.gateway, AdminApi(self, self.admin_token))
+        https = Listener(served, self._tls, self._port)
         try:  # a fixed port may be taken: close the first listener with the failure
             http = Listener(self.gateway, port=self._port and self._port + 1)
         except BaseException:
@@ -285,12 +256,10 @@ class LocalTarget(Target):
     # endpoints -----------------------------------------------------------------------------
     @property
     def endpoint_url(self) -> str:
-        """The HTTPS listener (clients trust ``ca_bundle``)."""
         return self._listener(0).url
 
     @property
     def http_endpoint_url(self) -> str:
-        """The plain HTTP listener: requests there have ``aws:SecureTransport`` false."""
         return self._listener(1).url
 
     @property
@@ -310,67 +279,44 @@ class LocalTarget(Target):
             raise RuntimeError("the local target is not started")
         return self._listeners[index]
 
-    def client_settings(self, service: str) -> dict[str, Any]:
-        return {
-            "endpoint_url": self.endpoint_url,
-            "verify": str(self.ca_bundle),
-            "config": _config(service),
-        }
+    # credentials, as the sessions of LocalEndpoints take them --------------------------------
+    def _deployer(self, account_id: str) -> Mapping[str, Any]:
+        return self._deployers[account_id].as_sts()
 
-    def insecure_client(self, service: str, session: boto3.Session) -> BaseClient:
-        """A client on the plain HTTP listener, to prove requests without TLS are refused."""
-        return session.client(
-            service,
-            region_name=self.region,
-            endpoint_url=self.http_endpoint_url,
-            config=_config(service),
-        )
-
-    # sessions ------------------------------------------------------------------------------
-    def session(
-        self, account: str, role_arn: str | None = None, session_name: str = "harness"
-    ) -> boto3.Session:
-        deployer = _session_of(self._deployers[self.account_id(account)], self.region)
-        if role_arn is None:
-            return deployer
-        sts = self.client("sts", deployer)
-        response = sts.assume_role(RoleArn=role_arn, RoleSessionName=session_name)
-        credentials = response["Credentials"]
-        return session_from(credentials, self.region)
+    def _root(self, account_id: str) -> Mapping[str, Any]:
+        return self.root_credential(account_id).as_sts()
 
     def deployer_credential(self, account: str) -> Credential:
         """The account's deployer session (administrator, 12 hours), e.g. for a profile."""
         return self._deployers[self.account_id(account)]
 
-    def root_session(self, account: str) -> boto3.Session:
-        """A session as the account's root user (long-term key, no identity policies)."""
-        return _session_of(self._roots[self.account_id(account)], self.region)
+    def root_credential(self, account: str) -> Credential:
+        """The account root's long-term key."""
+        return self._roots[self.account_id(account)]
 
-    def session_as_service(
-        self, role_arn: str, service: str, session_name: str | None = None
-    ) -> boto3.Session:
-        """A session for ``role_arn`` as AWS service ``service`` (e.g.
-        ``codepipeline.amazonaws.com``) obtains it: only if the role's trust policy allows
-        that service principal, with ``aws:SourceAccount`` set to the role's account."""
-        return _session_of(self._assume_as_service(role_arn, service, session_name), self.region)
+    def _service_credentials(
+        self, role_arn: str, service: str, session_name: str | None
+    ) -> Mapping[str, Any]:
+        return self.assume_as_service(role_arn, service, session_name).as_sts()
 
-    def session_via_service(self, session: boto3.Session, service: str) -> boto3.Session:
-        """A session for AWS service ``service`` (``sagemaker.amazonaws.com``) calling on behalf
-        of ``session``'s principal with its credentials (a forward access session): the same
-        principal, with ``aws:ViaAWSService``, ``aws:CalledVia`` and ``kms:ViaService`` set."""
-        credentials = session.get_credentials()
-        frozen = credentials.get_frozen_credentials() if credentials is not None else None
-        issued = self.store.lookup(frozen.access_key) if frozen is not None else None
+    def _forward_credentials(self, caller: Mapping[str, Any], service: str) -> Mapping[str, Any]:
+        return self.forward_access(caller, service).as_sts()
+
+    def forward_access(self, caller: Mapping[str, Any], service: str) -> Credential:
+        """A forward access session for ``service`` with ``caller``'s credentials (STS's
+        shape), issued only if this target issued them."""
+        issued = self.store.lookup(str(caller.get("AccessKeyId", "")))
         if (
-            frozen is None
-            or issued is None
-            or not secrets.compare_digest(issued.secret_access_key, frozen.secret_key)
-            or issued.session_token != frozen.token
+            issued is None
+            or not secrets.compare_digest(
+                issued.secret_access_key, caller.get("SecretAccessKey", "")
+            )
+            or issued.session_token != caller.get("SessionToken")
         ):
             raise ValueError("the session's credentials were not issued by this local target")
-        return _session_of(self.store.issue_forward_access(issued, service), self.region)
+        return self.store.issue_forward_access(issued, service)
 
-    def _assume_as_service(
+    def assume_as_service(
         self, role_arn: str, service: str, session_name: str | None = None
     ) -> Credential:
         decision, credential = self._started_gateway().assume_role_as_service(
@@ -411,7 +357,7 @@ class LocalTarget(Target):
         by cloudformation.amazonaws.com, so its trust policy is honoured) or as the caller."""
         if role_arn is not None:
             try:
-                credential = self._assume_as_service(role_arn, "cloudformation.amazonaws.com")
+                credential = self.assume_as_service(role_arn, "cloudformation.amazonaws.com")
             except ServiceRoleDenied as denied:
                 raise ValidationError(
                     f"Role {role_arn} is invalid or cannot be assumed: {denied}"
@@ -421,7 +367,7 @@ class LocalTarget(Target):
             if found is None:
                 raise ValidationError("The security token included in the request is invalid.")
             credential = found
-        session = _session_of(credential, caller.region)
+        session = session_from(credential.as_sts(), caller.region)
         cache: dict[str, BaseClient] = {}
         lock = threading.Lock()
 
@@ -434,12 +380,3 @@ class LocalTarget(Target):
                 return cache[service]
 
         return client
-
-
-def _session_of(credential: Credential, region: str) -> boto3.Session:
-    return new_session(
-        aws_access_key_id=credential.access_key_id,
-        aws_secret_access_key=credential.secret_access_key,
-        aws_session_token=credential.session_token,
-        region_name=region,
-    )
