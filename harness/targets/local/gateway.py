@@ -530,14 +530,15 @@ def _resource_policy_name(check: Check) -> str:
 
 def _moto_account(checks: list[Check], credential: Credential) -> str:
     """The account moto should act in: the caller's, except for a KMS call on another
-    account's key (moto looks keys up only in the account it acts in)."""
+    account's key or a Lambda call on another account's function (moto looks keys and
+    functions up only in the account it acts in)."""
     for check in checks:
-        on_key = check.resource_kind == "kms-key" or ":key/" in check.call.resource
+        resource = check.call.resource
+        on_key = check.resource_kind == "kms-key" or ":key/" in resource
+        on_function = resource.startswith("arn:aws:lambda:") and ":function:" in resource
         if (
-            on_key
-            and check.call.resource.startswith("arn:aws:kms:")
-            and not check.call.on_behalf_of
-        ):
+            (on_key and resource.startswith("arn:aws:kms:")) or on_function
+        ) and not check.call.on_behalf_of:
             return check.resource_account
     return credential.account_id
 

@@ -571,3 +571,35 @@ def state_machine(arn: str) -> StoredStateMachine | None:
     if found is None:
         return None
     return StoredStateMachine(found.arn, found.name, found.definition, found.roleArn)
+
+
+def lambda_function_policy(function_arn: str) -> str | None:
+    """The function policy AddPermission built for the function ``function_arn`` names (its
+    account's, whatever account asks), as AWS stores it; None without one.
+
+    moto keeps an account id or an ARN given as ``Principal`` as the bare string; AWS stores
+    ``{"AWS": "arn:aws:iam::<id>:root"}`` or ``{"AWS": <arn>}`` (Lambda developer guide,
+    "Granting function access to other accounts",
+    https://docs.aws.amazon.com/lambda/latest/dg/permissions-function-cross-account.html).
+    Doubtful: a qualified ARN (version or alias) is given the unqualified function's policy;
+    moto keeps one policy per function, AWS one per version and alias.
+    """
+    parts = function_arn.split(":")
+    if len(parts) < 7 or parts[5] != "function":
+        return None
+    try:
+        function = lambda_backends[parts[4]][parts[3]].get_function(parts[6])
+    except UnknownFunctionException:
+        return None
+    statements = [_aws_principal(dict(s)) for s in function.policy.statements]
+    if not statements:
+        return None
+    return json.dumps({"Version": "2012-10-17", "Id": "default", "Statement": statements})
+
+
+def _aws_principal(statement: dict[str, Any]) -> dict[str, Any]:
+    principal = statement.get("Principal")
+    if isinstance(principal, str) and principal != "*":
+        arn = f"arn:{PARTITION}:iam::{principal}:root" if principal.isdigit() else principal
+        statement["Principal"] = {"AWS": arn}
+    return statement
