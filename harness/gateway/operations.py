@@ -21,7 +21,7 @@ from urllib.parse import unquote
 
 import botocore.session
 from botocore.model import OperationModel, ServiceModel, Shape, StructureShape
-from botocore.parsers import BaseCBORParser, ResponseParserError
+from botocore.parsers import BaseCBORParser, ResponseParserError, RestXMLParser
 
 from harness.gateway.errors import WireProtocol
 from harness.gateway.sigv4 import header, query_pairs, raw_path
@@ -195,6 +195,18 @@ def _rest_json_body(shape: StructureShape, body: bytes) -> dict[str, Any]:
         return {}
     parsed = _decode_body(body, json.loads)
     return {payload: parsed} if payload is not None else _rename_top_level(shape, parsed)
+
+
+def _rest_xml_body(shape: StructureShape, body: bytes) -> dict[str, Any]:
+    """The structure a rest-xml request carries as its payload (PutObjectTagging's tag set,
+    PutPublicAccessBlock's settings, an ACL), read with botocore's own XML parser; nothing for
+    a raw payload (a bucket policy, an object's bytes) or a body that is not XML."""
+    payload = shape.serialization.get("payload")
+    if payload is None or shape.members[payload].type_name != "structure":
+        return {}
+    response = {"body": body, "headers": {}, "status_code": 200}
+    parsed = _decode_body(body, lambda _: RestXMLParser().parse(response, shape))
+    return {payload: parsed[payload]} if payload in parsed else {}
 
 
 def _read_metadata(loader: Any, service: str) -> dict[str, Any]:
@@ -492,4 +504,6 @@ class OperationMapper:
                     params[name] = found
         if protocol == "rest-json" and body:
             params.update(_rest_json_body(shape, body))
+        elif protocol == "rest-xml" and body:
+            params.update(_rest_xml_body(shape, body))
         return params

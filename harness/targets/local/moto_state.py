@@ -239,17 +239,32 @@ def bucket_default_kms_key(bucket: str) -> str | None:
     return None
 
 
-def object_kms_key(bucket: str, key: str, version_id: str | None = None) -> str | None:
-    """The KMS key an existing object was encrypted under, or None (no object or no SSE-KMS)."""
+def _object(bucket: str, key: str, version_id: str | None) -> Any:
+    """The object version ``version_id`` names, else the latest; None if there is none."""
     found = _bucket(bucket)
     if found is None:
         return None
     versions = found.keys.getlist(key, [])
     chosen = next((v for v in versions if version_id and v.version_id == version_id), None)
-    current = chosen or (versions[-1] if versions else None)
+    return chosen or (versions[-1] if versions else None)
+
+
+def object_kms_key(bucket: str, key: str, version_id: str | None = None) -> str | None:
+    """The KMS key an existing object was encrypted under, or None (no object or no SSE-KMS)."""
+    current = _object(bucket, key, version_id)
     if current is None or getattr(current, "encryption", None) != "aws:kms":
         return None
     return current.kms_key_id
+
+
+def object_tags(bucket: str, key: str, version_id: str | None = None) -> dict[str, str] | None:
+    """The tags of an existing object (version), or None when there is no such object."""
+    current = _object(bucket, key, version_id)
+    account_id = bucket_account(bucket)
+    if current is None or account_id is None:
+        return None
+    tagger = s3_backends[account_id][PARTITION].tagger
+    return dict(tagger.get_tag_dict_for_resource(current.arn))
 
 
 def kms_key(reference: str, region: str, caller_account: str) -> KeyInfo | None:
@@ -303,6 +318,9 @@ class MotoResourceState:
 
     def object_kms_key(self, bucket: str, key: str, version_id: str | None) -> str | None:
         return object_kms_key(bucket, key, version_id)
+
+    def object_tags(self, bucket: str, key: str, version_id: str | None) -> dict[str, str] | None:
+        return object_tags(bucket, key, version_id)
 
     def multipart_upload_kms_key(self, bucket: str, key: str, upload_id: str) -> str | None:
         found = _bucket(bucket)
