@@ -401,7 +401,7 @@ class AuthorizationMapper:
         """All authorization requests for ``call`` by ``credential``, direct ones first;
         :class:`UnmappedOperationError` when a resource cannot be worked out."""
         prefix = call.signing_name
-        service = self._table.get(prefix, {})
+        service = self._table.get(call.service_name) or self._table.get(prefix, {})
         spec = service.get("operations", {}).get(call.operation, {})
         if spec.get("no_authorization"):
             return []

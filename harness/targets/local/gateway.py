@@ -39,7 +39,13 @@ from harness.gateway.sigv4 import parse_signature, verify
 from harness.policy import Decision, Policy, PolicyError, Principal, Request, evaluate
 from harness.policy.evaluate import RESOURCE_POLICY_NAME
 from harness.policy.grants import with_grants
-from harness.targets.local import moto_organizations, moto_state, object_ownership, sts
+from harness.targets.local import (
+    moto_organizations,
+    moto_state,
+    object_ownership,
+    public_access,
+    sts,
+)
 from harness.targets.local.authorization import Check, check_for, trust_check
 from harness.targets.local.decision_log import DecisionLog, LoggedDecision
 
@@ -212,6 +218,29 @@ class Gateway:
                 return render_service_error(
                     protocol, code, message, 400, request_id=request_id, method=method
                 )
+        blocked = public_access.blocked(call, credential.account_id)
+        if blocked is not None and checks:
+            refused = checks[0].call
+            self.log.record(
+                LoggedDecision.of(
+                    blocked,
+                    request_id=request_id,
+                    principal=principal.arn,
+                    action=refused.action,
+                    resource=refused.resource,
+                    operation=exchange.operation,
+                    transport=exchange.transport,
+                )
+            )
+            return render_access_denied(
+                protocol,
+                caller_arn=credential.arn,
+                action=refused.action,
+                resource=refused.resource,
+                reason=blocked.reason,
+                request_id=request_id,
+                method=method,
+            )
         if object_ownership.acl_refused(call):
             return render_service_error(
                 protocol,
@@ -318,6 +347,7 @@ class Gateway:
             )
             if check.grants:
                 decision = with_grants(decision, request, check.grants, check.creating)
+            decision = public_access.restricted(decision, principal, check)
         except PolicyError as error:
             decision = Decision(False, f"Denied: a policy that applies cannot be read: {error}")
         caller = principal.arn

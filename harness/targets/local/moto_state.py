@@ -26,6 +26,7 @@ from moto.iam.access_control import PermissionResult
 from moto.iam.models import iam_backends
 from moto.kms.models import kms_backends
 from moto.s3.models import FakeBucket, s3_backends
+from moto.s3control.models import s3control_backends
 from moto.sagemaker.models import sagemaker_backends
 from moto.stepfunctions.models import stepfunctions_backends
 
@@ -223,6 +224,29 @@ def bucket_object_ownership(bucket: str) -> str | None:
     """The bucket's Object Ownership setting (``BucketOwnerEnforced``, ...), if it has one."""
     found = _bucket(bucket)
     return found.ownership_rule if found is not None else None
+
+
+def bucket_public_access_block(bucket: str) -> dict[str, bool]:
+    """The bucket's Block Public Access settings that are on, by API name."""
+    found = _bucket(bucket)
+    return _public_access_settings(found.public_access_block if found is not None else None)
+
+
+def account_public_access_block(account_id: str) -> dict[str, bool]:
+    """The account's Block Public Access settings (S3 Control) that are on, by API name."""
+    return _public_access_settings(s3control_backends[account_id][PARTITION].public_access_block)
+
+
+def _public_access_settings(block: Any) -> dict[str, bool]:
+    if block is None:
+        return {}
+    settings = {
+        "BlockPublicAcls": block.block_public_acls,
+        "IgnorePublicAcls": block.ignore_public_acls,
+        "BlockPublicPolicy": block.block_public_policy,
+        "RestrictPublicBuckets": block.restrict_public_buckets,
+    }
+    return {name: True for name, on in settings.items() if on}
 
 
 def bucket_default_kms_key(bucket: str) -> str | None:

@@ -19,6 +19,7 @@ import threading
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import boto3
 from botocore.client import BaseClient
@@ -318,6 +319,12 @@ class LocalTarget(Target):
             "config": _config(service),
         }
 
+    def client(self, service: str, session: boto3.Session) -> BaseClient:
+        client = super().client(service, session)
+        if service == "s3control":
+            client.meta.events.register("before-sign.s3-control", _on_own_host)
+        return client
+
     def insecure_client(self, service: str, session: boto3.Session) -> BaseClient:
         """A client on the plain HTTP listener, to prove requests without TLS are refused."""
         return session.client(
@@ -434,6 +441,16 @@ class LocalTarget(Target):
                 return cache[service]
 
         return client
+
+
+def _on_own_host(request: Any, **_: Any) -> None:
+    """S3 Control puts the account id before the endpoint's host (``<id>.s3-control…``); the
+    target's host is an address, so the request goes to it as it is (the id is also in the
+    ``x-amz-account-id`` header, where the gateway reads it)."""
+    parts = urlsplit(request.url)
+    account, _, host = parts.netloc.partition(".")
+    if account.isdigit() and len(account) == 12:
+        request.url = urlunsplit(parts._replace(netloc=host))
 
 
 def _session_of(credential: Credential, region: str) -> boto3.Session:

@@ -691,7 +691,7 @@ def test_table_names_only_real_operations_resource_types_and_resolvers(mapper: O
     for prefix, service in load_table().items():
         operations = {
             name
-            for botocore_name in mapper.services_for(prefix)
+            for botocore_name in mapper.services_for(prefix) or [prefix]
             for name in mapper.service_model(botocore_name).operation_names
         }
         assert operations, prefix
