@@ -28,38 +28,24 @@ def target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalTarget]:
         yield started
 
 
+def _policy(bucket: str, sid: str, principal: str | dict[str, str]) -> str:
+    """A bucket policy letting ``principal`` read the bucket's objects."""
+    statement = {
+        "Sid": sid,
+        "Effect": "Allow",
+        "Principal": principal,
+        "Action": "s3:GetObject",
+        "Resource": f"arn:aws:s3:::{bucket}/*",
+    }
+    return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+
+
 def _public_read(bucket: str) -> str:
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "Everyone",
-                    "Effect": "Allow",
-                    "Principal": "*",
-                    "Action": "s3:GetObject",
-                    "Resource": f"arn:aws:s3:::{bucket}/*",
-                }
-            ],
-        }
-    )
+    return _policy(bucket, "Everyone", "*")
 
 
 def _read_by_account(bucket: str, account: str) -> str:
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "Training",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
-                    "Action": "s3:GetObject",
-                    "Resource": f"arn:aws:s3:::{bucket}/*",
-                }
-            ],
-        }
-    )
+    return _policy(bucket, "Training", {"AWS": f"arn:aws:iam::{account}:root"})
 
 
 def _bucket(target: LocalTarget, name: str, **settings: bool) -> Any:

@@ -21,21 +21,12 @@ from botocore.exceptions import ClientError
 
 from harness.gateway.authz_map import AuthzCall
 from harness.policy import Principal
-from harness.targets.local import DEPLOYER_ROLE, LocalTarget
+from harness.targets.local import LocalTarget
 from harness.targets.local.authorization import check_for
 from harness.targets.local.gateway import Exchange
+from tests.unit.targets.roles import deployer_role, trust
 
 C, B = "production", "training"
-TRUST = {
-    "Version": "2012-10-17",
-    "Statement": [
-        {
-            "Effect": "Allow",
-            "Principal": {"Service": "lambda.amazonaws.com"},
-            "Action": "sts:AssumeRole",
-        }
-    ],
-}
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +39,8 @@ def _function(target: LocalTarget, name: str) -> str:
     """A function of C; its ARN."""
     session = target.session(C)
     role = target.client("iam", session).create_role(
-        RoleName=name, AssumeRolePolicyDocument=json.dumps(TRUST)
+        RoleName=name,
+        AssumeRolePolicyDocument=json.dumps(trust({"Service": "lambda.amazonaws.com"})),
     )
     code = io.BytesIO()
     with zipfile.ZipFile(code, "w") as archive:
@@ -109,16 +101,8 @@ def test_the_caller_identity_policy_must_allow_too(target: LocalTarget) -> None:
         Action="lambda:InvokeFunction",
         Principal=target.account_id(B),
     )
-    iam = target.client("iam", target.session(B))
-    deployer = f"arn:aws:iam::{target.account_id(B)}:role/{DEPLOYER_ROLE}"
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {"Effect": "Allow", "Principal": {"AWS": deployer}, "Action": "sts:AssumeRole"}
-        ],
-    }
-    role = iam.create_role(RoleName="no-lambda", AssumeRolePolicyDocument=json.dumps(trust))
-    caller = target.client("lambda", target.session(B, role["Role"]["Arn"]))
+    role = deployer_role(target, B, "no-lambda", [])
+    caller = target.client("lambda", target.session(B, role))
     with pytest.raises(ClientError) as refused:
         caller.invoke(FunctionName=function, InvocationType="DryRun")
     assert refused.value.response["Error"]["Code"] == "AccessDeniedException"

@@ -8,14 +8,14 @@ https://docs.aws.amazon.com/AmazonS3/latest/userguide/tagging-and-policies.html 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
-from harness.targets.local import DEPLOYER_ROLE, LocalTarget
+from harness.targets.local import LocalTarget
+from tests.unit.targets.roles import deployer_role
 
 A = "shared-services"
 BUCKET = "tagged-objects"
@@ -30,18 +30,8 @@ def target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalTarget]:
 
 def _s3_as(target: LocalTarget, name: str, statement: dict[str, Any]) -> Any:
     """An S3 client of a new role of A whose only permission is ``statement``."""
-    iam = target.client("iam", target.session(A))
-    deployer = f"arn:aws:iam::{target.account_id(A)}:role/{DEPLOYER_ROLE}"
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {"Effect": "Allow", "Principal": {"AWS": deployer}, "Action": "sts:AssumeRole"}
-        ],
-    }
-    arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
-    policy = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", **statement}]}
-    iam.put_role_policy(RoleName=name, PolicyName="own", PolicyDocument=json.dumps(policy))
-    return target.client("s3", target.session(A, arn))
+    role = deployer_role(target, A, name, [{"Effect": "Allow", **statement}])
+    return target.client("s3", target.session(A, role))
 
 
 def _denied(call: Any) -> None:
