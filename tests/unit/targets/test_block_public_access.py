@@ -100,8 +100,14 @@ def test_the_account_level_setting_covers_every_bucket_of_the_account(target: Lo
             lambda: s3.put_bucket_policy(Bucket="bpa-account", Policy=_public_read("bpa-account"))
         )
         assert f"BlockPublicPolicy (account level of {account})" in message
+        s3control.put_public_access_block(
+            AccountId=account, PublicAccessBlockConfiguration={"BlockPublicAcls": True}
+        )
+        message = _denied(lambda: s3.create_bucket(Bucket="bpa-new", ACL="public-read"))
+        assert f"BlockPublicAcls (account level of {account})" in message
+        s3.create_bucket(Bucket="bpa-new")  # the control: no ACL
         got = s3control.get_public_access_block(AccountId=account)
-        assert got["PublicAccessBlockConfiguration"]["BlockPublicPolicy"] is True
+        assert got["PublicAccessBlockConfiguration"]["BlockPublicAcls"] is True
     finally:
         s3control.delete_public_access_block(AccountId=account)
     s3.put_bucket_policy(Bucket="bpa-account", Policy=_public_read("bpa-account"))
@@ -109,11 +115,27 @@ def test_the_account_level_setting_covers_every_bucket_of_the_account(target: Lo
 
 def test_block_public_acls_refuses_public_acls(target: LocalTarget) -> None:
     s3 = _bucket(target, "bpa-acls", BlockPublicAcls=True)
+    s3.put_object(Bucket="bpa-acls", Key="k", Body=b"x")
+    owner = s3.get_object_acl(Bucket="bpa-acls", Key="k")["Owner"]
+    acl = {
+        "Owner": owner,
+        "Grants": [
+            {
+                "Grantee": {
+                    "Type": "Group",
+                    "URI": "http://acs.amazonaws.com/groups/global/AllUsers",
+                },
+                "Permission": "READ",
+            }
+        ],
+    }
     all_users = 'uri="http://acs.amazonaws.com/groups/global/AllUsers"'
     for refused in (
         lambda: s3.put_object(Bucket="bpa-acls", Key="k", Body=b"x", ACL="public-read"),
         lambda: s3.put_bucket_acl(Bucket="bpa-acls", GrantRead=all_users),
         lambda: s3.put_bucket_acl(Bucket="bpa-acls", ACL="authenticated-read"),
+        lambda: s3.put_object_acl(Bucket="bpa-acls", Key="k", ACL="public-read"),
+        lambda: s3.put_object_acl(Bucket="bpa-acls", Key="k", AccessControlPolicy=acl),
     ):
         assert "BlockPublicAcls (bucket level)" in _denied(refused)
     # the controls: a private ACL, no ACL, and a public ACL on a bucket without the setting
