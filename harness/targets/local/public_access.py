@@ -12,7 +12,7 @@ and the API's PublicAccessBlockConfiguration
   service principals get access through it: every other caller is refused.
 - IgnorePublicAcls is not modelled: the local target grants nothing through ACLs at all, so a
   public ACL is ignored with or without it.
-"What "public" is" is :mod:`harness.policy.public`'s. Doubtful: the refusals' message text
+What "public" is, is :mod:`harness.policy.public`'s. Doubtful: the refusals' message text
 (AWS answers a bare "Access Denied").
 """
 
@@ -61,8 +61,8 @@ def blocked(call: OperationCall, caller_account: str) -> Decision | None:
     account = moto_state.bucket_account(bucket) or caller_account  # CreateBucket: the caller's
     if call.operation == "PutBucketPolicy":
         level = _in_force("BlockPublicPolicy", bucket, account)
-        statements = _public_statements(call.params.get("Policy"))
-        if level and statements:
+        statements = _public_statements(call.params.get("Policy")) if level else ()
+        if statements:
             return _refusal(
                 f"Block Public Access BlockPublicPolicy ({level}) refuses a public bucket "
                 f"policy for {bucket}: statement {statements[0]} grants public access"
@@ -90,8 +90,8 @@ def restricted(decision: Decision, principal: Principal, check: Check) -> Decisi
         return decision
     bucket = resource.removeprefix("arn:aws:s3:::").split("/", 1)[0]
     level = _in_force("RestrictPublicBuckets", bucket, check.resource_account)
-    statements = _public_statements(check.resource_policy)
-    if not level or not statements:
+    statements = _public_statements(check.resource_policy) if level else ()
+    if not statements:
         return decision
     return _refusal(
         f"Block Public Access RestrictPublicBuckets ({level}) limits {bucket}, whose bucket "
