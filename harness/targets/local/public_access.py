@@ -13,7 +13,10 @@ and the API's PublicAccessBlockConfiguration
 - IgnorePublicAcls is not modelled: the local target grants nothing through ACLs at all, so a
   public ACL is ignored with or without it.
 What "public" is, is :mod:`harness.policy.public`'s. Doubtful: the refusals' message text
-(AWS answers a bare "Access Denied").
+(AWS answers a bare "Access Denied"); that RestrictPublicBuckets leaves the owner's account's
+decisions as they are ("authorized users within the bucket owner's account" keep access) and
+holds a caller reaching the bucket through an AWS service with its own credentials (forward
+access) to the rule, as it is not a service principal.
 """
 
 from __future__ import annotations
