@@ -416,7 +416,7 @@ class AuthorizationMapper:
             state=self._state,
         )
         context = _principal_context(credential, facts, call.region, now)
-        context.update(self._service_context(service, spec, env))
+        context.update(self._service_context(service, spec, call.operation, env))
         context.update(self._existing_object_tags(service, call.operation, env))
 
         operation = f"{prefix}:{call.operation}"
@@ -473,7 +473,7 @@ class AuthorizationMapper:
 
     @staticmethod
     def _service_context(
-        service: Mapping[str, Any], spec: Mapping[str, Any], env: _Env
+        service: Mapping[str, Any], spec: Mapping[str, Any], operation: str, env: _Env
     ) -> dict[str, ContextValue]:
         context: dict[str, ContextValue] = {}
         templates = {**service.get("context", {}), **spec.get("context", {})}
@@ -488,6 +488,8 @@ class AuthorizationMapper:
                     context[f"{key_prefix}:{name}"] = str(value)
                 context[f"{key_prefix}Keys"] = [str(name) for name in mapping]
         for key_prefix, tag_list in service.get("context_tag_lists", {}).items():
+            if operation not in tag_list.get("only_for", (operation,)):
+                continue
             placeholder = _PLACEHOLDER.fullmatch(tag_list["tags"])
             assert placeholder is not None, f"{key_prefix}: tags must be one placeholder"
             given = _lookup(placeholder[1], placeholder[2], env) or ()

@@ -231,6 +231,11 @@ def test_object_tag_condition_keys(authz):
     assert tagging["s3:RequestObjectTag/team"] == "ml"
     assert tagging["s3:RequestObjectTagKeys"] == ["team"]
     assert tagging["s3:ExistingObjectTag/stage"] == "prod"
+    # a bucket's tags are not an object's
+    bucket_tagging = authz("s3", lambda c: c.put_bucket_tagging(Bucket="art", Tagging=tag_set))[
+        0
+    ].context
+    assert not any(key.startswith("s3:RequestObjectTag") for key in bucket_tagging)
 
 
 def test_copy_object_reads_the_source_and_writes_the_target(authz):
