@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any, Protocol
-from urllib.parse import unquote
+from urllib.parse import parse_qsl, unquote
 
 import yaml
 
@@ -91,6 +91,9 @@ class ResourceState(Protocol):
     def ciphertext_kms_key(self, ciphertext: bytes) -> str | None:
         """The KMS key that produced a ciphertext blob (Decrypt without ``KeyId``)."""
 
+    def object_tags(self, bucket: str, key: str, version_id: str | None) -> dict[str, str] | None:
+        """The tags of an existing object (``s3:ExistingObjectTag/<key>``)."""
+
     def grant_key_arn(self, grant_token: str) -> str | None:
         """The key of the grant a grant token stands for (RetireGrant by token)."""
 
@@ -117,6 +120,9 @@ class NoResourceState:
         return None
 
     def ciphertext_kms_key(self, ciphertext: bytes) -> str | None:
+        return None
+
+    def object_tags(self, bucket: str, key: str, version_id: str | None) -> dict[str, str] | None:
         return None
 
     def grant_key_arn(self, grant_token: str) -> str | None:
@@ -221,6 +227,17 @@ def _s3_copy_source(value: Any, env: _Env) -> str | None:
     return unquote(str(value).split("?", 1)[0]).lstrip("/")
 
 
+def _s3_tagging(value: Any, env: _Env) -> list[dict[str, str]] | None:
+    """The tags an S3 request sets: the ``x-amz-tagging`` header is URL-encoded
+    (``k=v&k2=v2``), PutObjectTagging's body a ``TagSet``."""
+    if isinstance(value, str):
+        pairs = parse_qsl(value, keep_blank_values=True)
+        return [{"Key": key, "Value": tag_value} for key, tag_value in pairs]
+    if isinstance(value, Mapping):
+        return list(value.get("TagSet") or ())
+    return None
+
+
 def _iam_role(value: Any, env: _Env) -> str | None:
     if value is None:
         return None
@@ -280,13 +297,14 @@ def _lower(value: Any, env: _Env) -> str | None:
     return None if value is None else str(value).lower()
 
 
-_RESOLVERS: dict[str, Callable[[Any, _Env], str | list[str] | None]] = {
+_RESOLVERS: dict[str, Callable[[Any, _Env], Any]] = {
     "kms_key": _kms_key,
     "kms_alias": _kms_alias,
     "kms_ciphertext_key": _kms_ciphertext_key,
     "kms_grant_key": _kms_grant_key,
     "names": _names,
     "s3_copy_source": _s3_copy_source,
+    "s3_tagging": _s3_tagging,
     "iam_role": _iam_role,
     "iam_path": _iam_path,
     "lambda_function": _lambda_function,
@@ -383,7 +401,7 @@ class AuthorizationMapper:
         """All authorization requests for ``call`` by ``credential``, direct ones first;
         :class:`UnmappedOperationError` when a resource cannot be worked out."""
         prefix = call.signing_name
-        service = self._table.get(prefix, {})
+        service = self._table.get(call.service_name) or self._table.get(prefix, {})
         spec = service.get("operations", {}).get(call.operation, {})
         if spec.get("no_authorization"):
             return []
@@ -398,7 +416,8 @@ class AuthorizationMapper:
             state=self._state,
         )
         context = _principal_context(credential, facts, call.region, now)
-        context.update(self._service_context(service, spec, env))
+        context.update(self._service_context(service, spec, call.operation, env))
+        context.update(self._existing_object_tags(service, call.operation, env))
 
         operation = f"{prefix}:{call.operation}"
         action = self._action(prefix, spec.get("action", call.operation), spec, env)
@@ -454,7 +473,7 @@ class AuthorizationMapper:
 
     @staticmethod
     def _service_context(
-        service: Mapping[str, Any], spec: Mapping[str, Any], env: _Env
+        service: Mapping[str, Any], spec: Mapping[str, Any], operation: str, env: _Env
     ) -> dict[str, ContextValue]:
         context: dict[str, ContextValue] = {}
         templates = {**service.get("context", {}), **spec.get("context", {})}
@@ -468,13 +487,33 @@ class AuthorizationMapper:
                 for name, value in mapping.items():
                     context[f"{key_prefix}:{name}"] = str(value)
                 context[f"{key_prefix}Keys"] = [str(name) for name in mapping]
-        for key_prefix, member in service.get("context_tag_lists", {}).items():
-            tags = [t for t in env.param(member) or () if isinstance(t, Mapping) and "Key" in t]
+        for key_prefix, tag_list in service.get("context_tag_lists", {}).items():
+            if operation not in tag_list.get("only_for", (operation,)):
+                continue
+            placeholder = _PLACEHOLDER.fullmatch(tag_list["tags"])
+            assert placeholder is not None, f"{key_prefix}: tags must be one placeholder"
+            given = _lookup(placeholder[1], placeholder[2], env) or ()
+            tags = [t for t in given if isinstance(t, Mapping) and "Key" in t]
             for tag in tags:
                 context[f"{key_prefix}/{tag['Key']}"] = str(tag.get("Value", ""))
             if tags:
-                context["aws:TagKeys"] = [str(tag["Key"]) for tag in tags]
+                context[tag_list["keys"]] = [str(tag["Key"]) for tag in tags]
         return context
+
+    def _existing_object_tags(
+        self, service: Mapping[str, Any], operation: str, env: _Env
+    ) -> dict[str, ContextValue]:
+        """``<prefix>/<key>`` for each tag of the object the request names, where the table
+        says the operation gets them."""
+        existing = service.get("existing_object_tags")
+        key = env.param("Key")
+        if not existing or operation in existing["not_for"] or key is None:
+            return {}
+        version = env.param("VersionId")
+        tags = self._state.object_tags(
+            str(env.param("Bucket")), str(key), None if version is None else str(version)
+        )
+        return {f"{existing['prefix']}/{name}": value for name, value in (tags or {}).items()}
 
     def _implied_kms_call(
         self,

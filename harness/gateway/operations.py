@@ -21,7 +21,7 @@ from urllib.parse import unquote
 
 import botocore.session
 from botocore.model import OperationModel, ServiceModel, Shape, StructureShape
-from botocore.parsers import BaseCBORParser, ResponseParserError
+from botocore.parsers import BaseCBORParser, ResponseParserError, RestXMLParser
 
 from harness.gateway.errors import WireProtocol
 from harness.gateway.sigv4 import header, query_pairs, raw_path
@@ -197,6 +197,21 @@ def _rest_json_body(shape: StructureShape, body: bytes) -> dict[str, Any]:
     return {payload: parsed} if payload is not None else _rename_top_level(shape, parsed)
 
 
+def _rest_xml_body(shape: StructureShape, body: bytes) -> dict[str, Any]:
+    """The payload of a rest-xml request: a structure (PutObjectTagging's tag set,
+    PutPublicAccessBlock's settings, an ACL) read with botocore's own XML parser, or a text
+    (PutBucketPolicy's policy); nothing for bytes (an object's) or a body that is not XML."""
+    payload = shape.serialization.get("payload")
+    kind = shape.members[payload].type_name if payload is not None else None
+    if payload is not None and kind == "string":
+        return {payload: body.decode("utf-8", errors="replace")}
+    if payload is None or kind != "structure":
+        return {}
+    response = {"body": body, "headers": {}, "status_code": 200}
+    parsed = _decode_body(body, lambda _: RestXMLParser().parse(response, shape))
+    return {payload: parsed[payload]} if payload in parsed else {}
+
+
 def _read_metadata(loader: Any, service: str) -> dict[str, Any]:
     """A service model's ``metadata`` without parsing the whole (often megabyte) model.
 
@@ -254,17 +269,26 @@ class OperationMapper:
                 self._models[service_name] = model
             return model
 
-    def services_for(self, signing_name: str, host: str | None = None) -> list[str]:
+    def services_for(
+        self, signing_name: str, host: str | None = None, account_header: bool = False
+    ) -> list[str]:
         """botocore service names that sign as ``signing_name``, most likely first.
 
         Several services share a signing name (``sagemaker`` and ``sagemaker-runtime``); a
         host naming an endpoint prefix (``runtime.sagemaker.<region>…``) puts that service
-        first, then the service named like the signing name.
+        first, then the service named like the signing name. S3 Control signs as ``s3`` and
+        its host starts with the account id; an ``x-amz-account-id`` header
+        (``account_header``), which every S3 Control call and no S3 call carries, puts it
+        first even where the host is the target's own.
         """
         hostname = (host or "").rsplit(":", 1)[0].lower()
         candidates = sorted(
             self._signing_index().get(signing_name, []),
-            key=lambda item: (not hostname.startswith(item[1] + "."), item[0] != signing_name),
+            key=lambda item: (
+                not (account_header and item[0] == "s3control"),
+                not hostname.startswith(item[1] + "."),
+                item[0] != signing_name,
+            ),
         )
         return [service for service, _ in candidates]
 
@@ -289,7 +313,11 @@ class OperationMapper:
         self, environ: Mapping[str, Any], body: bytes, signing_name: str, region: str
     ) -> OperationCall:
         """The operation a request calls, or :class:`UnknownOperationError`."""
-        services = self.services_for(signing_name, header(environ, "Host"))
+        services = self.services_for(
+            signing_name,
+            header(environ, "Host"),
+            account_header=header(environ, "x-amz-account-id") is not None,
+        )
         form = self._form_pairs(environ, body)
         for service in services:
             model = self.service_model(service)
@@ -492,4 +520,6 @@ class OperationMapper:
                     params[name] = found
         if protocol == "rest-json" and body:
             params.update(_rest_json_body(shape, body))
+        elif protocol == "rest-xml" and body:
+            params.update(_rest_xml_body(shape, body))
         return params

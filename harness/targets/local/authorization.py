@@ -1,7 +1,8 @@
 """Pair each authorization request of the gateway's mapper with the resource-side policy
 that governs it, read from moto's state: the bucket policy for S3, the key policy and grants
 for KMS (``resource_kind="kms-key"``: the key policy must allow), the trust policy for
-AssumeRole. Also the key state, which refuses cryptographic use of a disabled key.
+AssumeRole, the function policy for Lambda. Also the key state, which refuses cryptographic
+use of a disabled key.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from harness.policy.grants import CONTEXT_OPERATIONS, Grant
 from harness.targets.local import moto_state
 
 _S3_ARN = "arn:aws:s3:::"
+_LAMBDA_FUNCTION_ARN = "arn:aws:lambda:"
 # What a role's trust policy decides: assuming it, and tagging or naming the session.
 _TRUST_ACTIONS = frozenset({"sts:AssumeRole", "sts:TagSession", "sts:SetSourceIdentity"})
 
@@ -118,6 +120,11 @@ def check_for(
         return Check(call, owner, moto_state.bucket_policy(bucket))
     if resource.startswith("arn:aws:kms:"):
         return _kms_check(call, caller_account, region, params or {})
+    if resource.startswith(_LAMBDA_FUNCTION_ARN):
+        # Lambda developer guide, "Using resource-based policies in Lambda"
+        # (https://docs.aws.amazon.com/lambda/latest/dg/access-control-resource-based.html).
+        account = _account_of(resource, caller_account)
+        return Check(call, account, moto_state.lambda_function_policy(resource))
     return Check(call, _account_of(resource, caller_account))
 
 

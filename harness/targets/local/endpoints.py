@@ -14,6 +14,7 @@ from abc import abstractmethod
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import boto3
 from botocore.client import BaseClient
@@ -100,6 +101,12 @@ class LocalEndpoints(Target):
         raises ``ValueError`` if the serving target did not issue them."""
 
     # clients -------------------------------------------------------------------------------
+    def client(self, service: str, session: boto3.Session) -> BaseClient:
+        client = super().client(service, session)
+        if service == "s3control":
+            client.meta.events.register("before-sign.s3-control", _on_own_host)
+        return client
+
     def client_settings(self, service: str) -> dict[str, Any]:
         return {
             "endpoint_url": self.endpoint_url,
@@ -165,6 +172,16 @@ class LocalEndpoints(Target):
             "SessionToken": frozen.token,
         }
         return session_from(self._forward_credentials(caller, service), self.region)
+
+
+def _on_own_host(request: Any, **_: Any) -> None:
+    """S3 Control puts the account id before the endpoint's host (``<id>.s3-control…``); the
+    target's host is an address, so the request goes to it as it is (the id is also in the
+    ``x-amz-account-id`` header, where the gateway reads it)."""
+    parts = urlsplit(request.url)
+    account, _, host = parts.netloc.partition(".")
+    if account.isdigit() and len(account) == 12:
+        request.url = urlunsplit(parts._replace(netloc=host))
 
 
 class ServiceRoleDenied(PermissionError):

@@ -39,7 +39,13 @@ from harness.gateway.sigv4 import parse_signature, verify
 from harness.policy import Decision, Policy, PolicyError, Principal, Request, evaluate
 from harness.policy.evaluate import RESOURCE_POLICY_NAME
 from harness.policy.grants import with_grants
-from harness.targets.local import moto_organizations, moto_state, object_ownership, sts
+from harness.targets.local import (
+    moto_organizations,
+    moto_state,
+    object_ownership,
+    public_access,
+    sts,
+)
 from harness.targets.local.authorization import Check, check_for, trust_check
 from harness.targets.local.decision_log import DecisionLog, LoggedDecision
 
@@ -212,6 +218,29 @@ class Gateway:
                 return render_service_error(
                     protocol, code, message, 400, request_id=request_id, method=method
                 )
+        blocked = public_access.blocked(call, credential.account_id)
+        if blocked is not None and checks:
+            refused = checks[0].call
+            self.log.record(
+                LoggedDecision.of(
+                    blocked,
+                    request_id=request_id,
+                    principal=principal.arn,
+                    action=refused.action,
+                    resource=refused.resource,
+                    operation=exchange.operation,
+                    transport=exchange.transport,
+                )
+            )
+            return render_access_denied(
+                protocol,
+                caller_arn=credential.arn,
+                action=refused.action,
+                resource=refused.resource,
+                reason=blocked.reason,
+                request_id=request_id,
+                method=method,
+            )
         if object_ownership.acl_refused(call):
             return render_service_error(
                 protocol,
@@ -318,6 +347,7 @@ class Gateway:
             )
             if check.grants:
                 decision = with_grants(decision, request, check.grants, check.creating)
+            decision = public_access.restricted(decision, principal, check)
         except PolicyError as error:
             decision = Decision(False, f"Denied: a policy that applies cannot be read: {error}")
         caller = principal.arn
@@ -530,14 +560,15 @@ def _resource_policy_name(check: Check) -> str:
 
 def _moto_account(checks: list[Check], credential: Credential) -> str:
     """The account moto should act in: the caller's, except for a KMS call on another
-    account's key (moto looks keys up only in the account it acts in)."""
+    account's key or a Lambda call on another account's function (moto looks keys and
+    functions up only in the account it acts in)."""
     for check in checks:
-        on_key = check.resource_kind == "kms-key" or ":key/" in check.call.resource
+        resource = check.call.resource
+        on_key = check.resource_kind == "kms-key" or ":key/" in resource
+        on_function = resource.startswith("arn:aws:lambda:") and ":function:" in resource
         if (
-            on_key
-            and check.call.resource.startswith("arn:aws:kms:")
-            and not check.call.on_behalf_of
-        ):
+            (on_key and resource.startswith("arn:aws:kms:")) or on_function
+        ) and not check.call.on_behalf_of:
             return check.resource_account
     return credential.account_id
 

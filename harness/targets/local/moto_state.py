@@ -26,6 +26,7 @@ from moto.iam.access_control import PermissionResult
 from moto.iam.models import iam_backends
 from moto.kms.models import kms_backends
 from moto.s3.models import FakeBucket, s3_backends
+from moto.s3control.models import s3control_backends
 from moto.sagemaker.models import sagemaker_backends
 from moto.stepfunctions.models import stepfunctions_backends
 
@@ -225,6 +226,29 @@ def bucket_object_ownership(bucket: str) -> str | None:
     return found.ownership_rule if found is not None else None
 
 
+def bucket_public_access_block(bucket: str) -> dict[str, bool]:
+    """The bucket's Block Public Access settings that are on, by API name."""
+    found = _bucket(bucket)
+    return _public_access_settings(found.public_access_block if found is not None else None)
+
+
+def account_public_access_block(account_id: str) -> dict[str, bool]:
+    """The account's Block Public Access settings (S3 Control) that are on, by API name."""
+    return _public_access_settings(s3control_backends[account_id][PARTITION].public_access_block)
+
+
+def _public_access_settings(block: Any) -> dict[str, bool]:
+    if block is None:
+        return {}
+    settings = {
+        "BlockPublicAcls": block.block_public_acls,
+        "IgnorePublicAcls": block.ignore_public_acls,
+        "BlockPublicPolicy": block.block_public_policy,
+        "RestrictPublicBuckets": block.restrict_public_buckets,
+    }
+    return {name: True for name, on in settings.items() if on}
+
+
 def bucket_default_kms_key(bucket: str) -> str | None:
     """The key of the bucket's default SSE-KMS encryption as configured (id, ARN or alias;
     ``alias/aws/s3`` when it names none); None without an SSE-KMS default."""
@@ -239,17 +263,32 @@ def bucket_default_kms_key(bucket: str) -> str | None:
     return None
 
 
-def object_kms_key(bucket: str, key: str, version_id: str | None = None) -> str | None:
-    """The KMS key an existing object was encrypted under, or None (no object or no SSE-KMS)."""
+def _object(bucket: str, key: str, version_id: str | None) -> Any:
+    """The object version ``version_id`` names, else the latest; None if there is none."""
     found = _bucket(bucket)
     if found is None:
         return None
     versions = found.keys.getlist(key, [])
     chosen = next((v for v in versions if version_id and v.version_id == version_id), None)
-    current = chosen or (versions[-1] if versions else None)
+    return chosen or (versions[-1] if versions else None)
+
+
+def object_kms_key(bucket: str, key: str, version_id: str | None = None) -> str | None:
+    """The KMS key an existing object was encrypted under, or None (no object or no SSE-KMS)."""
+    current = _object(bucket, key, version_id)
     if current is None or getattr(current, "encryption", None) != "aws:kms":
         return None
     return current.kms_key_id
+
+
+def object_tags(bucket: str, key: str, version_id: str | None = None) -> dict[str, str] | None:
+    """The tags of an existing object (version), or None when there is no such object."""
+    current = _object(bucket, key, version_id)
+    account_id = bucket_account(bucket)
+    if current is None or account_id is None:
+        return None
+    tagger = s3_backends[account_id][PARTITION].tagger
+    return dict(tagger.get_tag_dict_for_resource(current.arn))
 
 
 def kms_key(reference: str, region: str, caller_account: str) -> KeyInfo | None:
@@ -303,6 +342,9 @@ class MotoResourceState:
 
     def object_kms_key(self, bucket: str, key: str, version_id: str | None) -> str | None:
         return object_kms_key(bucket, key, version_id)
+
+    def object_tags(self, bucket: str, key: str, version_id: str | None) -> dict[str, str] | None:
+        return object_tags(bucket, key, version_id)
 
     def multipart_upload_kms_key(self, bucket: str, key: str, upload_id: str) -> str | None:
         found = _bucket(bucket)
@@ -571,3 +613,35 @@ def state_machine(arn: str) -> StoredStateMachine | None:
     if found is None:
         return None
     return StoredStateMachine(found.arn, found.name, found.definition, found.roleArn)
+
+
+def lambda_function_policy(function_arn: str) -> str | None:
+    """The function policy AddPermission built for the function ``function_arn`` names (its
+    account's, whatever account asks), as AWS stores it; None without one.
+
+    moto keeps an account id or an ARN given as ``Principal`` as the bare string; AWS stores
+    ``{"AWS": "arn:aws:iam::<id>:root"}`` or ``{"AWS": <arn>}`` (Lambda developer guide,
+    "Granting function access to other accounts",
+    https://docs.aws.amazon.com/lambda/latest/dg/permissions-function-cross-account.html).
+    Doubtful: a qualified ARN (version or alias) is given the unqualified function's policy;
+    moto keeps one policy per function, AWS one per version and alias.
+    """
+    parts = function_arn.split(":")
+    if len(parts) < 7 or parts[5] != "function":
+        return None
+    try:
+        function = lambda_backends[parts[4]][parts[3]].get_function(parts[6])
+    except UnknownFunctionException:
+        return None
+    statements = [_aws_principal(dict(s)) for s in function.policy.statements]
+    if not statements:
+        return None
+    return json.dumps({"Version": "2012-10-17", "Id": "default", "Statement": statements})
+
+
+def _aws_principal(statement: dict[str, Any]) -> dict[str, Any]:
+    principal = statement.get("Principal")
+    if isinstance(principal, str) and principal != "*":
+        arn = f"arn:{PARTITION}:iam::{principal}:root" if principal.isdigit() else principal
+        statement["Principal"] = {"AWS": arn}
+    return statement

@@ -52,6 +52,9 @@ class FakeState:
     uploads: dict[str, str] = field(default_factory=lambda: {"up-1": KEY_ARN})
     ciphertexts: dict[bytes, str] = field(default_factory=lambda: {b"blob-of-artifacts": KEY_ARN})
     roles: dict[str, str] = field(default_factory=lambda: {"TrainingRole": CALLER_ROLE})
+    tags: dict[tuple[str, str], dict[str, str]] = field(
+        default_factory=lambda: {("art", "model.tar.gz"): {"stage": "prod"}}
+    )
 
     def kms_key_arn(self, key_ref: str, *, account_id: str, region: str) -> str | None:
         return self.keys.get(key_ref)
@@ -70,6 +73,9 @@ class FakeState:
 
     def role_arn(self, account_id: str, role_name: str) -> str | None:
         return self.roles.get(role_name)
+
+    def object_tags(self, bucket: str, key: str, version_id: str | None) -> dict[str, str] | None:
+        return self.tags.get((bucket, key))
 
 
 @pytest.fixture
@@ -200,6 +206,36 @@ def test_reading_an_sse_kms_object_needs_decrypt(authz, call, action):
 def test_reading_an_unencrypted_object_needs_no_kms(authz):
     calls = authz("s3", lambda c: c.get_object(Bucket="art", Key="plain.txt"))
     assert _pairs(calls) == [("s3:GetObject", "arn:aws:s3:::art/plain.txt", None)]
+
+
+# S3 user guide, "Tagging and access control policies"
+# (https://docs.aws.amazon.com/AmazonS3/latest/userguide/tagging-and-policies.html).
+def test_object_tag_condition_keys(authz):
+    read = authz("s3", lambda c: c.get_object_tagging(Bucket="art", Key="model.tar.gz"))
+    assert read[0].context["s3:ExistingObjectTag/stage"] == "prod"
+    # PUT Object does not get the existing tags; it gets the tags it sets
+    put = authz(
+        "s3",
+        lambda c: c.put_object(Bucket="art", Key="model.tar.gz", Body=b"", Tagging="a=1&b="),
+    )
+    assert "s3:ExistingObjectTag/stage" not in put[0].context
+    assert (put[0].context["s3:RequestObjectTag/a"], put[0].context["s3:RequestObjectTag/b"]) == (
+        "1",
+        "",
+    )
+    assert put[0].context["s3:RequestObjectTagKeys"] == ["a", "b"]
+    tag_set = {"TagSet": [{"Key": "team", "Value": "ml"}]}
+    tagging = authz(
+        "s3", lambda c: c.put_object_tagging(Bucket="art", Key="model.tar.gz", Tagging=tag_set)
+    )[0].context
+    assert tagging["s3:RequestObjectTag/team"] == "ml"
+    assert tagging["s3:RequestObjectTagKeys"] == ["team"]
+    assert tagging["s3:ExistingObjectTag/stage"] == "prod"
+    # a bucket's tags are not an object's
+    bucket_tagging = authz("s3", lambda c: c.put_bucket_tagging(Bucket="art", Tagging=tag_set))[
+        0
+    ].context
+    assert not any(key.startswith("s3:RequestObjectTag") for key in bucket_tagging)
 
 
 def test_copy_object_reads_the_source_and_writes_the_target(authz):
@@ -660,7 +696,7 @@ def test_table_names_only_real_operations_resource_types_and_resolvers(mapper: O
     for prefix, service in load_table().items():
         operations = {
             name
-            for botocore_name in mapper.services_for(prefix)
+            for botocore_name in mapper.services_for(prefix) or [prefix]
             for name in mapper.service_model(botocore_name).operation_names
         }
         assert operations, prefix
