@@ -174,7 +174,7 @@ def boto_session() -> boto3.session.Session:
     return boto3.session.Session()
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def make_client(
     boto_session: boto3.session.Session,
     http_endpoint: str,
@@ -182,7 +182,10 @@ def make_client(
     tls_material: TlsMaterial,
     role_session: Credential,
 ) -> ClientFactory:
-    """``make_client(service, secure=True, credential=role_session, **config)``."""
+    """``make_client(service, secure=True, credential=role_session, **config)``: one client
+    per distinct set of arguments, reused (making one costs more than the calls the tests
+    make with it; the tests only call it, never change it)."""
+    made: dict[tuple[Any, ...], Any] = {}
 
     def factory(
         service: str,
@@ -192,6 +195,19 @@ def make_client(
         secret: str | None = None,
         token: str | None = None,
         **config: Any,
+    ) -> Any:
+        key = (service, secure, credential, secret, token, repr(sorted(config.items())))
+        if key not in made:
+            made[key] = _client(service, secure, credential, secret, token, config)
+        return made[key]
+
+    def _client(
+        service: str,
+        secure: bool,
+        credential: Credential,
+        secret: str | None,
+        token: str | None,
+        config: dict[str, Any],
     ) -> Any:
         return boto_session.client(
             service,

@@ -18,14 +18,19 @@ def local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalTarget]:
         yield target
 
 
-def test_every_probe_measures_the_local_targets_enforcement(local):
-    results = probes.measure(local)
-    assert {r.capability for r in results} == set(probes.PROBES)
-    assert [r for r in results if not r.enforced] == []
+@pytest.fixture(scope="module")
+def measured(local: LocalTarget) -> list[probes.ProbeResult]:
+    """One measurement serves both tests: what it found and what it left."""
+    return probes.measure(local)
 
 
-def test_probes_leave_nothing_behind(local):
-    probes.measure(local)
+def test_every_probe_measures_the_local_targets_enforcement(measured):
+    assert {r.capability for r in measured} == set(probes.PROBES)
+    assert [r for r in measured if not r.enforced] == []
+
+
+def test_probes_leave_nothing_behind(local, measured):
+    assert measured, "the probes ran"
     for account in local.accounts:
         session = local.root_session(account)
         roles = local.client("iam", session).list_roles()["Roles"]

@@ -5,7 +5,7 @@ stand-ins for Step Functions and the deploy function (see ``stand_ins``)."""
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,8 @@ from tests.unit.targets.conftest import PREFIX
 from tests.unit.targets.pipeline.stand_ins import DeployFunctionStandIn, StepFunctionsStandIn
 
 FINAL = {"Succeeded", "Failed", "Stopped", "Superseded"}
+POLL_S = 0.05
+"""Between two looks at an execution: its actions take tens of milliseconds on the target."""
 
 
 @dataclass
@@ -28,13 +30,19 @@ class Project:
     stepfunctions: StepFunctionsStandIn
     function: DeployFunctionStandIn
     source: Path
+    clients: dict[tuple[str, str], BaseClient] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
         return self.wiring.Prefix
 
     def client(self, service: str, account: str = "shared-services") -> BaseClient:
-        return self.target.client(service, self.target.session(account))
+        """One client per service and account: making one costs more than most calls."""
+        if (service, account) not in self.clients:
+            self.clients[service, account] = self.target.client(
+                service, self.target.session(account)
+            )
+        return self.clients[service, account]
 
     def push(self, message: str, change: str = "") -> str:
         """Commit the rendered source bundle (plus a CHANGES file) to main; the commit id."""
@@ -72,7 +80,7 @@ class Project:
                 revisions = [r["revisionId"] for r in summary.get("sourceRevisions", [])]
                 if commit_id in revisions:
                     return str(summary["pipelineExecutionId"])
-            time.sleep(0.1)
+            time.sleep(POLL_S)
         raise AssertionError(f"no execution read commit {commit_id}")
 
     def wait_until(self, execution_id: str, done: Any, timeout: float = 60.0) -> dict[str, Any]:
@@ -87,7 +95,7 @@ class Project:
                 return dict(execution)
             if time.monotonic() > deadline:
                 raise AssertionError(f"execution still {execution['status']}: {execution}")
-            time.sleep(0.1)
+            time.sleep(POLL_S)
 
     def finished(self, execution_id: str) -> dict[str, Any]:
         return self.wait_until(execution_id, lambda e: e["status"] in FINAL)
@@ -121,7 +129,7 @@ class Project:
             )["pipelineExecution"]
             if execution["status"] in FINAL:
                 raise AssertionError(f"execution ended before its approval: {execution}")
-            time.sleep(0.1)
+            time.sleep(POLL_S)
         raise AssertionError("the approval never waited")
 
     def actions(self, execution_id: str) -> dict[str, dict[str, Any]]:
