@@ -91,7 +91,7 @@ def cases(results: Sequence[Result], names: Placeholders) -> list[Case]:
                     action=request.action,
                     resource=names(request.resource),
                     context=names(context),
-                    admin_like=identity == (ALLOW_ALL,),
+                    admin_like=identity.policies == (ALLOW_ALL,),
                     decided_by=tuple(names(ref.label) for ref in decided.decision.statements),
                 )
             )
