@@ -173,7 +173,7 @@ class Properties:
         names = ", ".join(d.name for d in self.system.scps)
         members = ", ".join(a for a in org.parents if a != org.management_account)
         yield (
-            f"the SCPs {names} attached to accounts {members} (FullAWSAccess at every level; "
+            f"{names} attached to accounts {members} (FullAWSAccess at every level; "
             f"{org.management_account}, the management account, exempt), as harness run "
             "--scp attaches them"
         )
