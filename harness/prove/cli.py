@@ -58,12 +58,12 @@ def _report(proof: Proof, directory: Path, verbose: bool) -> Path | None:
     elif not proof.notes:
         print("every property is as proven for the infra")
     path = directory / f"test_counterexamples_{_slug(proof)}.py"
-    text = proof.replay_module(path)
-    if text is None:
+    replay = proof.replay_module(path)
+    if replay is None:
         return None
     directory.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
-    print(f"replay: pytest -p harness.pytest_plugin {path} --target local")
+    path.write_text(replay[0])
+    print(f"replay: {replay[1]}")
     return path
 
 

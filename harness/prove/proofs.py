@@ -21,7 +21,7 @@ from harness.deploy.guardrails import Scp, attach_scps
 from harness.policy.access_matrix import Allowlist, guarded_organization
 from harness.proof import Document, Result, System, Verdict, prove
 from harness.proof.prover import COUNTEREXAMPLES, Cache
-from harness.prove.cases import Placeholders, cases, module
+from harness.prove.cases import Placeholders, cases, command, module
 from harness.prove.deployed import deployed_system
 from harness.prove.rendered import CannotRender, Location, Rendered, Renderer, statement_lines
 from harness.prove.replay import Fault
@@ -71,9 +71,12 @@ class Proof:
         """Nothing could be claimed (the notes say why)."""
         return bool(self.notes) and not self.results
 
-    def replay_module(self, path: Path) -> str | None:
+    def replay_module(self, path: Path) -> tuple[str, str] | None:
+        """The pytest module replaying the counterexamples, and the command that runs it."""
         found = cases(self.results, self.placeholders)
-        return module(found, self.fault, self.source, str(path)) if found else None
+        if not found:
+            return None
+        return module(found, self.fault, self.source, str(path)), command(found, str(path))
 
 
 def _allowlist(values: dict[str, str], prefix: str) -> Allowlist:
