@@ -9,16 +9,7 @@ from moto import mock_aws
 
 from harness.prove.deployed import _role
 
-TRUST = {
-    "Version": "2012-10-17",
-    "Statement": [
-        {
-            "Effect": "Allow",
-            "Principal": {"Service": "lambda.amazonaws.com"},
-            "Action": "sts:AssumeRole",
-        }
-    ],
-}
+TRUST = {"Statement": [{"Effect": "Allow", "Principal": {"AWS": "123456789012"}, "Action": "*"}]}
 NO_KEY = {
     "Version": "2012-10-17",
     "Statement": [{"Effect": "Allow", "NotAction": "kms:*", "Resource": "*"}],
