@@ -6,7 +6,10 @@ variants together), then what a fault fixture put into the infra costs once the 
 results are kept (what the gate pays per fixture). The goal is under 10 s on 2 cores. Last
 line: ``prove_s=<median wall seconds> properties=<n>``.
 
-    .tox/unit/bin/python benchmarks/prove.py [--repeat 3] [--slowest 10]
+    .tox/unit/bin/python benchmarks/prove.py [--repeat 3] [--slowest 10] [--scp FILE ...]
+
+With ``--scp``, everything is proven under those SCPs (attached to B and C as ``harness prove
+--scp`` attaches them), to show what guardrails cost.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from harness.deploy.guardrails import Scp, read_scp  # noqa: E402
 from harness.proof import Result  # noqa: E402
 from harness.prove.proofs import of_files  # noqa: E402
 
@@ -28,9 +32,9 @@ GOAL_S = 10.0
 FIXTURE = ROOT / "tests" / "gate" / "fixtures" / "CKV_XACCT_002-key-use-to-account-roots.yaml"
 
 
-def _timed(paths: list[Path], cache: dict) -> tuple[float, float, list[Result]]:
+def _timed(paths: list[Path], cache: dict, scps: list[Scp]) -> tuple[float, float, list[Result]]:
     wall, cpu = time.perf_counter(), time.process_time()
-    proofs = of_files(paths, cache=cache)
+    proofs = of_files(paths, cache=cache, scps=scps)
     results = [r for p in proofs for r in p.results]
     return time.perf_counter() - wall, time.process_time() - cpu, results
 
@@ -39,9 +43,11 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--slowest", type=int, default=10)
+    parser.add_argument("--scp", type=Path, action="append", default=[])
     args = parser.parse_args(argv)
+    scps = [read_scp(path) for path in args.scp]
 
-    runs = [_timed([ROOT / "infra"], {}) for _ in range(args.repeat)]
+    runs = [_timed([ROOT / "infra"], {}, scps) for _ in range(args.repeat)]
     wall, cpu, results = sorted(runs, key=lambda r: r[0])[len(runs) // 2]
     per_property: dict[str, float] = defaultdict(float)
     per_group: dict[str, float] = defaultdict(float)
@@ -65,8 +71,8 @@ def main(argv: list[str] | None = None) -> None:
     print(f"per property: mean {mean:.3f} s, median {median:.3f} s")
 
     cache: dict = {}
-    _timed([ROOT / "infra"], cache)
-    fixture_wall, fixture_cpu, _ = _timed([FIXTURE], cache)
+    _timed([ROOT / "infra"], cache, scps)
+    fixture_wall, fixture_cpu, _ = _timed([FIXTURE], cache, scps)
     print(
         f"{FIXTURE.name} put into the proven infra: {fixture_wall:.2f} s "
         f"(CPU {fixture_cpu:.2f} s) vs the infra from scratch {wall:.2f} s: "

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,6 +37,7 @@ from harness.policy.access_matrix import (
     Role,
     compute_matrix,
     diff,
+    guarded_organization,
     subjects_from_allowlist,
 )
 from harness.targets import OUTSIDER
@@ -55,6 +56,10 @@ def deployment_allowlist(
     return load_allowlist(allowlist_path(), values, prefix=prefix)
 
 
+SCP_HELP = (
+    "an SCP (JSON) attached to the training and production accounts, as harness run --scp "
+    "attaches it (A, the management account, is exempt); repeatable"
+)
 # A key id for the resolved key ARN: any well-formed id will do, nothing is created.
 STATIC_KEY_ID = "0b1e5e6c-0000-4000-8000-00000000a11c"
 STACK_ACCOUNT = {"shared-services": "A", "training": "B", "production": "C"}
@@ -119,10 +124,20 @@ def project_access(
     region: str = "us-east-1",
     templates: Mapping[str, dict[str, Any]] | None = None,
     allowlist_path: Path = ALLOWLIST,
+    scps: Sequence[Policy] = (),
 ) -> AccessReport:
-    """Compute the matrix of the rendered infra and diff it with the allow-list."""
+    """Compute the matrix of the rendered infra and diff it with the allow-list; ``scps``
+    attached to B and C as ``harness run --scp`` attaches them (A, the management account,
+    is exempt)."""
     stacks = resolve_account_stacks(accounts, prefix, region, templates)
+    managed = {  # customer managed policies of the templates, by ARN (their Ref)
+        policy.physical_id: Policy.parse(
+            policy.properties["PolicyDocument"], name=f"managed policy {policy.physical_id}"
+        )
+        for _, policy in _of_type(stacks, "AWS::IAM::ManagedPolicy")
+    }
     identities: dict[str, list[Policy]] = {}
+    boundaries: dict[str, Policy] = {}
     roles = []
     for stack_name, role in _of_type(stacks, "AWS::IAM::Role"):
         arn = role.attributes["Arn"]
@@ -133,12 +148,19 @@ def project_access(
             Policy.parse(p["PolicyDocument"], name=f"policy {p['PolicyName']} of {where}")
             for p in role.properties.get("Policies", [])
         ]
+        identities[arn] += [
+            managed[a] for a in role.properties.get("ManagedPolicyArns", []) if a in managed
+        ]
+        boundary = managed.get(role.properties.get("PermissionsBoundary", ""))
+        if boundary is not None:
+            boundaries[arn] = boundary
     [(_, key)] = list(_of_type(stacks, "AWS::KMS::Key"))
     [(_, bucket_policy)] = list(_of_type(stacks, "AWS::S3::BucketPolicy"))
     bucket_name = bucket_policy.properties["Bucket"]
     allowlist = load_allowlist(allowlist_path, static_bindings(accounts), prefix=prefix)
+    organization = guarded_organization(accounts["A"], [accounts["B"], accounts["C"]], scps)
     matrix = compute_matrix(
-        subjects_from_allowlist(allowlist, identities),
+        subjects_from_allowlist(allowlist, identities, boundaries=boundaries),
         Key(key.attributes["Arn"], Policy.parse(key.properties["KeyPolicy"], name="key policy")),
         Bucket(
             bucket_name,
@@ -148,6 +170,7 @@ def project_access(
         roles,
         allowlist,
         region,
+        organization,
     )
     return AccessReport(matrix, diff(matrix, allowlist), accounts)
 
@@ -189,6 +212,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--prefix", default="mlops")
     parser.add_argument("--region", default="us-east-1")
     parser.add_argument("--json", type=Path, help="also write the matrix as JSON here")
+    parser.add_argument("--scp", type=Path, action="append", default=[], help=SCP_HELP)
     args = parser.parse_args(argv)
     ids = args.accounts.split(",")
     accounts = {("ABC"[n] if n < 3 else f"#{n + 1}"): i for n, i in enumerate(ids)}
@@ -200,10 +224,14 @@ def main(argv: list[str] | None = None) -> int:
         templates=dict(ACCOUNT_TEMPLATES),
         allowlist=ALLOWLIST,
         report=None if args.json is None else args.json.parent,
+        scps=tuple(args.scp),
     )
     if (refused := refuse("harness access-matrix", inputs)) is not None:
         return refused
-    report = project_access(accounts, args.prefix, args.region)
+    from harness.deploy.guardrails import read_scp  # the deploy layer, only when asked
+
+    scps = [read_scp(path).policy for path in args.scp]
+    report = project_access(accounts, args.prefix, args.region, scps=scps)
     print(format_table(report.matrix))
     if args.json:
         cells = [

@@ -36,6 +36,11 @@ class Scp:
     content: str
     path: Path
 
+    @property
+    def policy(self) -> Policy:
+        """The SCP as the engine reads it, cited as ``SCP <file name>``."""
+        return Policy.parse(self.content, f"SCP {self.path.name}")
+
 
 def read_scp(path: Path) -> Scp:
     """Read and check one SCP file: JSON, a valid policy, no Principal (an SCP has none)."""

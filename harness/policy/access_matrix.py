@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.policy.errors import PolicyError
-from harness.policy.evaluate import Decision, Request, evaluate
+from harness.policy.evaluate import Decision, Request, ResourceKind, evaluate
+from harness.policy.organization import Organization
 from harness.policy.policy import Policy, StatementRef
 from harness.policy.principal import Principal
 
@@ -30,6 +31,33 @@ S3_KMS_CALL = {"s3:PutObject": "kms:GenerateDataKey", "s3:GetObject": "kms:Decry
 KEY_CALL_CONTEXT: dict[str, dict[str, str]] = {
     "kms:CreateGrant": {"kms:GrantIsForAWSResource": "true"},
 }
+
+
+_EVERYTHING = {"Effect": "Allow", "Action": "*", "Resource": "*"}
+FULL_AWS_ACCESS = Policy.parse(
+    {"Version": "2012-10-17", "Statement": [_EVERYTHING]}, name="FullAWSAccess"
+)
+RCP_FULL_AWS_ACCESS = Policy.parse(
+    {"Version": "2012-10-17", "Statement": [{**_EVERYTHING, "Principal": "*"}]},
+    name="RCPFullAWSAccess",
+)
+
+
+def guarded_organization(
+    management: str, guarded: Sequence[str], scps: Sequence[Policy]
+) -> Organization | None:
+    """The organization ``harness run --scp`` makes: ``management`` (A) its management
+    account, the ``guarded`` accounts (B, C) members under the root, ``FullAWSAccess`` at
+    the root and on each member, and the given SCPs attached to each guarded account beside
+    it (so their denies, not their allows, limit); ``RCPFullAWSAccess`` alone on the RCP
+    side. None without SCPs."""
+    if not scps:
+        return None
+    root = "r-guardrails"
+    attached = {root: (FULL_AWS_ACCESS,)} | {a: (FULL_AWS_ACCESS, *scps) for a in guarded}
+    rcps = {target: (RCP_FULL_AWS_ACCESS,) for target in (root, *guarded)}
+    parents = {account: () for account in guarded}
+    return Organization("o-guardrails", root, management, parents, attached, rcps)
 
 
 @dataclass(frozen=True)
@@ -132,12 +160,43 @@ def parse_allowlist(data: Mapping[str, Any], path: str) -> Allowlist:
 
 @dataclass(frozen=True)
 class Subject:
-    """A principal to put in the matrix, with the identity policies it holds."""
+    """A principal to put in the matrix, with the identity policies it holds, its
+    permissions boundary and the session policies its session was made with."""
 
     name: str
     principal: Principal
     identity: tuple[Policy, ...] = ()
     boundary: Policy | None = None
+    session: tuple[Policy, ...] = ()
+
+    def decide(
+        self,
+        request: Request,
+        resource: Policy | None,
+        resource_account: str | None = None,
+        resource_kind: ResourceKind = "generic",
+        organization: Organization | None = None,
+    ) -> Decision:
+        """The engine's decision of the subject's ``request``, with every policy that
+        applies to it: the SCPs over its account and the RCPs over the resource's, where an
+        ``organization`` attaches them."""
+        scps: list[Policy] = []
+        rcps: list[Policy] = []
+        if organization is not None:
+            scps = organization.scps_for(self.principal)
+            account = resource_account or request.resource.split(":")[4]
+            rcps = organization.rcps_for(request.action, account)
+        return evaluate(
+            request,
+            self.identity,
+            resource,
+            resource_account,
+            resource_kind,
+            boundary=self.boundary,
+            scps=scps,
+            session=self.session,
+            rcps=rcps,
+        )
 
 
 @dataclass(frozen=True)
@@ -191,19 +250,24 @@ def subjects_from_allowlist(
     allowlist: Allowlist,
     identities: Mapping[str, Sequence[Policy]] | None = None,
     extra: Iterable[Subject] = (),
+    boundaries: Mapping[str, Policy] | None = None,
 ) -> list[Subject]:
     """Every allow-list principal and canary, with the identity policies known for it.
 
-    ``identities`` maps a principal ARN to its (rendered or live) identity policies; a
-    canary also holds the admin-like policy the allow-list gives it.
+    ``identities`` maps a principal ARN to its (rendered or live) identity policies, and
+    ``boundaries`` to its permissions boundary; a canary also holds the admin-like policy
+    the allow-list gives it.
     """
     identities = identities or {}
+    boundaries = boundaries or {}
     subjects = []
     for expected in allowlist.principals:
         held = list(identities.get(expected.arn, ()))
         if expected.identity is not None:
             held.append(expected.identity)
-        subjects.append(Subject(expected.name, Principal.from_arn(expected.arn), tuple(held)))
+        principal = Principal.from_arn(expected.arn)
+        boundary = boundaries.get(expected.arn)
+        subjects.append(Subject(expected.name, principal, tuple(held), boundary))
     return subjects + list(extra)
 
 
@@ -231,6 +295,7 @@ def _bucket_cell(
     key: Key,
     bucket: Bucket,
     region: str,
+    organization: Organization | None,
 ) -> Cell:
     principal = subject.principal
     object_arn = f"arn:aws:s3:::{bucket.name}/{object_key}"
@@ -240,12 +305,11 @@ def _bucket_cell(
             "s3:x-amz-server-side-encryption": "aws:kms",
             "s3:x-amz-server-side-encryption-aws-kms-key-id": key.arn,
         }
-    s3 = evaluate(
+    s3 = subject.decide(
         Request(principal, action, object_arn, s3_context),
-        subject.identity,
         bucket.policy,
         bucket.account,
-        boundary=subject.boundary,
+        organization=organization,
     )
     kms_action = S3_KMS_CALL[action]
     kms_context = {
@@ -255,12 +319,11 @@ def _bucket_cell(
         "kms:EncryptionContextKeys": ["aws:s3:arn"],
         "kms:EncryptionContext:aws:s3:arn": object_arn,
     }
-    kms = evaluate(
+    kms = subject.decide(
         Request(principal, kms_action, key.arn, kms_context),
-        subject.identity,
         key.policy,
         resource_kind="kms-key",
-        boundary=subject.boundary,
+        organization=organization,
     )
     if not s3.allowed:
         reason = f"S3: {s3.reason}"
@@ -289,8 +352,10 @@ def compute_matrix(
     roles: Iterable[Role],
     allowlist: Allowlist,
     region: str = "us-east-1",
+    organization: Organization | None = None,
 ) -> Matrix:
-    """Decide every (subject, action, resource) the allow-list speaks about."""
+    """Decide every (subject, action, resource) the allow-list speaks about (under the
+    ``organization``'s SCPs and RCPs, when given)."""
     cells: list[Cell] = []
     role_list = list(roles)
     for subject in subjects:
@@ -298,27 +363,26 @@ def compute_matrix(
         for action in allowlist.key_actions:
             context = {"aws:SecureTransport": "true", "kms:CallerAccount": principal.account or ""}
             context |= KEY_CALL_CONTEXT.get(action, {})
-            decision = evaluate(
+            decision = subject.decide(
                 Request(principal, action, key.arn, context),
-                subject.identity,
                 key.policy,
                 resource_kind="kms-key",
-                boundary=subject.boundary,
+                organization=organization,
             )
             cells.append(_cell(subject, "key", action, key.arn, key.arn, decision))
         for label, object_key in allowlist.objects.items():
             for action in allowlist.bucket_actions:
-                cells.append(_bucket_cell(subject, action, label, object_key, key, bucket, region))
+                cells.append(
+                    _bucket_cell(
+                        subject, action, label, object_key, key, bucket, region, organization
+                    )
+                )
         for role in role_list:
             request = Request(
                 principal, "sts:AssumeRole", role.arn, {"aws:SecureTransport": "true"}
             )
-            decision = evaluate(
-                request,
-                subject.identity,
-                role.trust,
-                resource_kind="role-trust",
-                boundary=subject.boundary,
+            decision = subject.decide(
+                request, role.trust, resource_kind="role-trust", organization=organization
             )
             cells.append(_cell(subject, "assume", "sts:AssumeRole", role.arn, role.arn, decision))
     return Matrix(tuple(cells))

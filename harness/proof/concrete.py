@@ -9,7 +9,7 @@ import z3
 
 from harness.policy.evaluate import PolicyInput, Request, ResourceKind, check_principal_elements
 from harness.policy.policy import Policy, policies
-from harness.proof.decision import Identity, Query, allowed
+from harness.proof.decision import Guardrails, Held, Identity, Query, allowed
 from harness.proof.errors import ModelMismatch
 from harness.proof.logic import term
 from harness.proof.principals import KINDS, SymbolicPrincipal
@@ -24,24 +24,30 @@ def query_of(
     resource_kind: ResourceKind = "generic",
     boundary: PolicyInput | None = None,
     scps: Sequence[PolicyInput] = (),
+    session: Sequence[PolicyInput] = (),
+    rcps: Sequence[PolicyInput] = (),
 ) -> Query:
     """The query ``evaluate`` would decide with these arguments (validated alike)."""
     identity_policies = policies(identity, "identity policy")
     scp_policies = policies(scps, "SCP")
+    session_policies = policies(session, "session policy")
+    rcp_policies = policies(rcps, "RCP")
     resource_policy = None if resource is None else Policy.coerce(resource, "resource policy")
     boundary_policy = None if boundary is None else Policy.coerce(boundary, "boundary")
-    check_principal_elements((*identity_policies, *scp_policies), resource_based=False)
+    not_resource_based = (*identity_policies, *scp_policies, *session_policies)
+    check_principal_elements(not_resource_based, resource_based=False)
+    check_principal_elements(rcp_policies, resource_based=True)
     if boundary_policy is not None:
         check_principal_elements((boundary_policy,), resource_based=False)
     if resource_policy is not None:
         check_principal_elements((resource_policy,), resource_based=True)
     return Query(
-        Identity(identity_policies),
+        Identity(Held(identity_policies, boundary_policy, session_policies)),
         resource_policy,
         resource_account,
         resource_kind,
-        boundary_policy,
-        scp_policies,
+        Guardrails(scp_policies),
+        rcp_policies,
     )
 
 

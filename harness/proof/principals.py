@@ -96,6 +96,10 @@ class SymbolicPrincipal:
     def is_root(self) -> z3.BoolRef:
         return self.of_kind(Kind.ROOT)
 
+    def role_arn_contains(self, text: str) -> z3.BoolRef:
+        """The ARN of its role (of a role or role session) contains ``text``."""
+        return self._memoized(("role_arn", text), lambda: z3.Contains(self.role_arn, literal(text)))
+
     def domain(self) -> z3.BoolRef:
         """Every principal AWS can authenticate, with the ARNs AWS gives it (built once per
         set of kinds, then copied onto each principal's variables)."""

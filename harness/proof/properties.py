@@ -31,10 +31,9 @@ import z3
 from harness.policy.access_matrix import KEY_CALL_CONTEXT, S3_KMS_CALL, Allowlist, Expected
 from harness.policy.evaluate import Request, ResourceKind
 from harness.policy.patterns import Pattern
-from harness.policy.policy import Policy
 from harness.policy.principal import Kind, Principal
 from harness.proof.context import CALLER_ACCOUNT, Pin
-from harness.proof.decision import Identity, Query, allowed
+from harness.proof.decision import Guardrails, Held, Identity, Query, allowed
 from harness.proof.logic import Term, all_of, any_of, negate
 from harness.proof.partition import representatives
 from harness.proof.principals import SymbolicPrincipal
@@ -140,31 +139,53 @@ class Properties:
 
     # Identities -----------------------------------------------------------------------------
     def identity(self, variant: Variant) -> tuple[Identity, tuple[str, ...]]:
-        """Who holds which identity policies, and what the proof assumed about it."""
+        """Who holds which identity policies and boundaries, and what the proof assumed
+        about it (and about the SCPs)."""
+        assumed = list(self._guardrail_notes())
         if variant is Variant.RESOURCE_SIDE:
-            return Identity((ALLOW_ALL,)), ()
-        holders: list[tuple[str, tuple[Policy, ...]]] = []
-        assumed = []
+            return Identity(Held((ALLOW_ALL,))), tuple(assumed)
+        holders: list[tuple[str, Held]] = []
         for role in self.system.roles:
+            policies = tuple(d.policy for d in role.identity)
             if role.unread:
                 assumed.append(
                     f"{role.arn} holds {', '.join(role.unread)}, not read: taken as allowing "
                     "everything"
                 )
-                holders.append((role.arn, (ALLOW_ALL,)))
-            else:
-                holders.append((role.arn, tuple(d.policy for d in role.identity)))
+                policies = (ALLOW_ALL,)
+            if role.unread_boundary:
+                assumed.append(
+                    f"{role.arn} has the permissions boundary {role.unread_boundary}, not "
+                    "read: taken as no boundary"
+                )
+            boundary = None if role.boundary is None else role.boundary.policy
+            holders.append((role.arn, Held(policies, boundary)))
         system_roles = {role.arn for role in self.system.roles}
         for expected in self.allowlist.principals:
             if expected.identity is not None and expected.arn not in system_roles:
-                holders.append((expected.arn, (expected.identity,)))
-        return Identity((ALLOW_ALL,), tuple(holders)), tuple(assumed)
+                holders.append((expected.arn, Held((expected.identity,))))
+        return Identity(Held((ALLOW_ALL,)), tuple(holders)), tuple(assumed)
+
+    def _guardrail_notes(self) -> Iterator[str]:
+        org = self.system.organization
+        if org is None:
+            return
+        names = ", ".join(d.name for d in self.system.scps)
+        members = ", ".join(a for a in org.parents if a != org.management_account)
+        yield (
+            f"{names} attached to accounts {members} (FullAWSAccess at every level; "
+            f"{org.management_account}, the management account, exempt), as harness run "
+            "--scp attaches them"
+        )
 
     def _query(
         self, variant: Variant, document: Document | None, account: str, kind: ResourceKind
     ) -> Query:
         identity, _ = self.identity(variant)
-        return Query(identity, None if document is None else document.policy, account, kind)
+        policy = None if document is None else document.policy
+        return Query(
+            identity, policy, account, kind, Guardrails(organization=self.system.organization)
+        )
 
     def _key_query(self, variant: Variant) -> Query:
         account = self.system.key_arn.split(":")[4]

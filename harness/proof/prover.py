@@ -74,14 +74,17 @@ class Result:
 
 
 def _decide(query: Query, request: Request) -> Decision:
+    held = query.identity.of(request.principal)
     return evaluate(
         request,
-        identity=query.identity.of(request.principal),
+        identity=held.policies,
         resource=query.resource,
         resource_account=query.resource_account,
         resource_kind=query.resource_kind,
-        boundary=query.boundary,
-        scps=query.scps,
+        boundary=held.boundary,
+        scps=query.scps.of(request.principal),
+        session=held.session,
+        rcps=query.rcps,
     )
 
 
@@ -222,19 +225,21 @@ def _speaks_of(document: Document, services: frozenset[str]) -> bool:
 def _cache_key(
     prop: Property, variant: Variant, system: System, asked: tuple[str, ...]
 ) -> tuple[str, ...]:
-    """What a result depends on: the documents the property reads, for the deployed
-    identities every identity policy that may speak of the property's actions, and what was
-    asked (:func:`prove`'s allow-list and accounts)."""
+    """What a result depends on: the documents the property reads, the SCPs, for the
+    deployed identities every identity policy and boundary that may speak of the property's
+    actions, and what was asked (:func:`prove`'s allow-list and accounts)."""
     identities: tuple[str, ...] = ()
     if variant is Variant.DEPLOYED:
         identities = tuple(
-            f"{role.arn}:{','.join(role.unread)}:"
+            f"{role.arn}:{','.join(role.unread)}:{role.unread_boundary}:"
+            f"{role.boundary.digest if role.boundary else ''}:"  # it caps what it omits too
             + ",".join(d.digest for d in role.identity if _speaks_of(d, prop.services))
             for role in system.roles
         )
     names = (system.key_arn, system.bucket, system.region)
-    reads = (d.digest for d in prop.reads)
-    return (prop.id, variant.value, *asked, *names, *reads, *identities)
+    reads = (d.digest for d in (*prop.reads, *system.scps))
+    organization = repr(system.organization.parents) if system.organization else ""
+    return (prop.id, variant.value, *asked, *names, organization, *reads, *identities)
 
 
 def prove(

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+from harness.policy.organization import Organization
 from harness.policy.policy import Policy
 
 ALLOW_ALL = Policy.parse(
@@ -46,19 +47,25 @@ class Role:
 
     ``unread`` names identity policies whose text the proof does not have (an AWS managed
     policy of rendered templates): the proof takes the role's identity as allowing everything
-    where that is the worst case, and says so.
+    where that is the worst case, and says so. ``boundary``: its permissions boundary, which
+    caps the identity policies; ``unread_boundary`` names one whose text the proof lacks
+    (taken as no boundary, the worst case for what it keeps out, and said so).
     """
 
     arn: str
     trust: Document
     identity: tuple[Document, ...] = ()
     unread: tuple[str, ...] = ()
+    boundary: Document | None = None
+    unread_boundary: str | None = None
 
 
 @dataclass(frozen=True)
 class System:
     """What the properties are proven on. ``whole``: every account's policies are there (a
-    fragment overlaid on the infra is proven for its safety properties only)."""
+    fragment overlaid on the infra is proven for its safety properties only).
+    ``organization``: the SCPs over the accounts, when given (``scps``: their documents,
+    as decisions cite them)."""
 
     region: str
     key_arn: str
@@ -69,6 +76,8 @@ class System:
     roles: tuple[Role, ...] = ()
     whole: bool = True
     notes: tuple[str, ...] = field(default=())
+    organization: Organization | None = None
+    scps: tuple[Document, ...] = ()
 
     @property
     def bucket_arn(self) -> str:
@@ -84,3 +93,6 @@ class System:
         for role in self.roles:
             yield role.trust
             yield from role.identity
+            if role.boundary is not None:
+                yield role.boundary
+        yield from self.scps

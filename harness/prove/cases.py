@@ -14,7 +14,9 @@ from pprint import pformat
 from typing import Any
 
 from harness.proof import ALLOW_ALL, Result, Variant, Verdict
-from harness.prove.replay import Case, Fault
+from harness.prove.replay import EXTRA_ACCOUNTS, Case, Fault
+
+_ACCOUNT = re.compile(r"arn:aws:(?:iam|sts)::\d{12}:")
 
 _MODULE = '''"""Counterexamples of `harness prove` on {source}, replayed live.
 
@@ -22,7 +24,7 @@ Each case makes a request the proof decided, as its principal, on a deployed tar
 fails when the target decides as the proof found (the counterexample is confirmed) and
 passes when the target decides as the property claims. Run:
 
-    pytest -p harness.pytest_plugin {path} --target local [--reuse-deployment]
+    {command} [--reuse-deployment]
 """
 
 import pytest
@@ -91,18 +93,26 @@ def cases(results: Sequence[Result], names: Placeholders) -> list[Case]:
                     action=request.action,
                     resource=names(request.resource),
                     context=names(context),
-                    admin_like=identity == (ALLOW_ALL,),
+                    admin_like=identity.policies == (ALLOW_ALL,),
                     decided_by=tuple(names(ref.label) for ref in decided.decision.statements),
                 )
             )
     return found
 
 
+def command(found: Sequence[Case], path: str) -> str:
+    """How to replay ``found`` on the local target: with the accounts of principals outside
+    the deployment's (their ids are not placeholders) added to it."""
+    accounts = sorted({c.principal.split(":")[4] for c in found if _ACCOUNT.match(c.principal)})
+    given = f"{EXTRA_ACCOUNTS}={','.join(accounts)} " if accounts else ""
+    return f"{given}pytest -p harness.pytest_plugin {path} --target local"
+
+
 def module(found: Sequence[Case], fault: Fault, source: str, path: str) -> str:
     """The text of the pytest module replaying ``found``."""
     return _MODULE.format(
         source=source,
-        path=path,
+        command=command(found, path),
         fault=pformat(fault, width=96, sort_dicts=False),
         cases=pformat(list(found), width=96, sort_dicts=False),
     )

@@ -16,8 +16,10 @@ import sys
 import time
 from pathlib import Path
 
+from harness.access import SCP_HELP
 from harness.cloudformation import ValidationError
 from harness.deploy import TARGETS, DeployError
+from harness.deploy.guardrails import read_scp
 from harness.exit_codes import exit_codes_help
 from harness.proof import Verdict
 from harness.prove.proofs import Proof, of_files, of_target
@@ -56,12 +58,12 @@ def _report(proof: Proof, directory: Path, verbose: bool) -> Path | None:
     elif not proof.notes:
         print("every property is as proven for the infra")
     path = directory / f"test_counterexamples_{_slug(proof)}.py"
-    text = proof.replay_module(path)
-    if text is None:
+    replay = proof.replay_module(path)
+    if replay is None:
         return None
     directory.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
-    print(f"replay: pytest -p harness.pytest_plugin {path} --target local")
+    path.write_text(replay[0])
+    print(f"replay: {replay[1]}")
     return path
 
 
@@ -83,6 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--target", choices=sorted(TARGETS), help="prove a deployment instead")
     parser.add_argument("--prefix", help="the deployment's name prefix (--target)")
     parser.add_argument("--only", action="append", choices=GROUPS, help="prove these groups")
+    parser.add_argument("--scp", type=Path, action="append", default=[], help=SCP_HELP)
     parser.add_argument("--report", type=Path, default=Path("reports/prove"), help="output folder")
     parser.add_argument("-v", "--verbose", action="store_true", help="list proven properties too")
     args = parser.parse_args(argv)
@@ -92,14 +95,18 @@ def main(argv: list[str] | None = None) -> int:
         paths=given_paths(args.paths),
         report=args.report,
         prefix=args.prefix,
+        target=args.target,
+        scps=tuple(args.scp),
     )
     if (refused := refuse("harness prove", inputs)) is not None:
         return refused
+    scps = [read_scp(path) for path in args.scp]  # checked with the other inputs
+    only = args.only or ()
     try:
         if args.target:
-            proofs = [of_target(args.target, args.prefix, _progress, args.only or ())]
+            proofs = [of_target(args.target, args.prefix, _progress, only, scps)]
         else:
-            proofs = of_files(args.paths or [Path("infra")], only=args.only or ())
+            proofs = of_files(args.paths or [Path("infra")], only=only, scps=scps)
     except (CannotRender, DeployError, FileNotFoundError, ValidationError) as error:
         print(f"harness prove: cannot run: {error}", file=sys.stderr)
         return 2

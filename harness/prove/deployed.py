@@ -2,8 +2,8 @@
 
 As each account's deployer: the key policy, the bucket policy, and every role of the
 deployment (named ``<prefix>-*``, canaries aside) with its trust policy, inline policies and
-attached managed policies (one that cannot be read is named, and the proof takes it as
-allowing everything where that is the worst case).
+attached managed policies and permissions boundary (one that cannot be read is named, and
+the proof takes it as allowing everything, or as no boundary, the worst case).
 """
 
 from __future__ import annotations
@@ -22,6 +22,16 @@ def _document(text: Any) -> Any:
     return json.loads(text) if isinstance(text, str) else text
 
 
+def _managed(iam: Any, policy_arn: str) -> Any | None:
+    """A managed policy's default version, or None when it cannot be read."""
+    try:
+        version = iam.get_policy(PolicyArn=policy_arn)["Policy"]["DefaultVersionId"]
+        text = iam.get_policy_version(PolicyArn=policy_arn, VersionId=version)
+    except ClientError:
+        return None
+    return _document(text["PolicyVersion"]["Document"])
+
+
 def _role(iam: Any, role: dict[str, Any]) -> Role:
     name, arn = role["RoleName"], role["Arn"]
     trust = Document(f"trust policy of {arn}", _document(role["AssumeRolePolicyDocument"]))
@@ -34,16 +44,21 @@ def _role(iam: Any, role: dict[str, Any]) -> Role:
     ]
     unread = []
     for attached in iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"]:
-        policy_arn = attached["PolicyArn"]
-        try:
-            version = iam.get_policy(PolicyArn=policy_arn)["Policy"]["DefaultVersionId"]
-            text = iam.get_policy_version(PolicyArn=policy_arn, VersionId=version)
-        except ClientError:
-            unread.append(policy_arn)
-            continue
-        document = _document(text["PolicyVersion"]["Document"])
-        identity.append(Document(f"{attached['PolicyName']} of {arn}", document))
-    return Role(arn, trust, tuple(identity), tuple(unread))
+        document = _managed(iam, attached["PolicyArn"])
+        if document is None:
+            unread.append(attached["PolicyArn"])
+        else:
+            identity.append(Document(f"{attached['PolicyName']} of {arn}", document))
+    boundary_arn = (role.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn")
+    boundary = None if boundary_arn is None else _managed(iam, boundary_arn)
+    return Role(
+        arn,
+        trust,
+        tuple(identity),
+        tuple(unread),
+        None if boundary is None else Document(f"boundary {boundary_arn} of {arn}", boundary),
+        boundary_arn if boundary_arn is not None and boundary is None else None,
+    )
 
 
 def deployed_system(target: Target, deployment: Deployment) -> System:

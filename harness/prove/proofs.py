@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from cfnlint.decode import decode
@@ -17,12 +17,13 @@ from cfnlint.decode import decode
 from harness.allowlist import DEFAULT_ACCOUNTS, DEFAULT_OUTSIDER, load_allowlist, static_bindings
 from harness.deploy import Deployment, Settings, adopt, make_target, teardown
 from harness.deploy.deploy import deploy_stacks, deployer_role_arn
-from harness.policy.access_matrix import Allowlist
-from harness.proof import Result, Verdict, prove
+from harness.deploy.guardrails import Scp, attach_scps
+from harness.policy.access_matrix import Allowlist, guarded_organization
+from harness.proof import Document, Result, System, Verdict, prove
 from harness.proof.prover import COUNTEREXAMPLES, Cache
-from harness.prove.cases import Placeholders, cases, module
+from harness.prove.cases import Placeholders, cases, command, module
 from harness.prove.deployed import deployed_system
-from harness.prove.rendered import CannotRender, Location, Rendered, Renderer
+from harness.prove.rendered import CannotRender, Location, Rendered, Renderer, statement_lines
 from harness.prove.replay import Fault
 from harness.prove.report import Locate, locator
 from harness.render import Wiring
@@ -70,9 +71,12 @@ class Proof:
         """Nothing could be claimed (the notes say why)."""
         return bool(self.notes) and not self.results
 
-    def replay_module(self, path: Path) -> str | None:
+    def replay_module(self, path: Path) -> tuple[str, str] | None:
+        """The pytest module replaying the counterexamples, and the command that runs it."""
         found = cases(self.results, self.placeholders)
-        return module(found, self.fault, self.source, str(path)) if found else None
+        if not found:
+            return None
+        return module(found, self.fault, self.source, str(path)), command(found, str(path))
 
 
 def _allowlist(values: dict[str, str], prefix: str) -> Allowlist:
@@ -123,6 +127,26 @@ def _fault(rendered: Rendered, names: Placeholders) -> Fault:
     return Fault(mine(system.key_policy), mine(system.bucket_policy), trusts)
 
 
+def guarded(system: System, scps: Sequence[Scp], accounts: Mapping[str, str]) -> System:
+    """``system`` under ``scps``, attached to B and C as ``harness run --scp`` attaches them
+    (:func:`guarded_organization`)."""
+    if not scps:
+        return system
+    documents = tuple(Document(scp.policy.name, scp.content) for scp in scps)
+    policies = [d.policy for d in documents]
+    organization = guarded_organization(accounts["A"], [accounts["B"], accounts["C"]], policies)
+    return replace(system, organization=organization, scps=documents)
+
+
+def scp_locations(scps: Sequence[Scp]) -> dict[str, Location]:
+    """Where each SCP's statements are written, for findings that cite them."""
+    found = {}
+    for scp in scps:
+        decoded, _ = decode(str(scp.path))  # read_scp has checked it is JSON
+        found[scp.policy.name] = Location(scp.path, 1, statement_lines(decoded))
+    return found
+
+
 def _proof(
     rendered: Rendered,
     allowlist: Allowlist,
@@ -130,7 +154,10 @@ def _proof(
     cache: Cache,
     only: Iterable[str],
     limit: int,
+    scps: Sequence[Scp] = (),
 ) -> Proof:
+    rendered.system = guarded(rendered.system, scps, DEFAULT_ACCOUNTS)
+    rendered.locations |= scp_locations(scps)
     names = Placeholders(rendered.bindings, "mlops")
     results = prove(rendered.system, allowlist, accounts, cache=cache, only=only, limit=limit)
     source = " + ".join(_shown(p) for p in rendered.files)
@@ -154,11 +181,12 @@ def of_files(
     cache: Cache | None = None,
     only: Iterable[str] = (),
     limit: int = COUNTEREXAMPLES,
+    scps: Sequence[Scp] = (),
 ) -> list[Proof]:
     """Proofs of the templates under ``paths`` (see the module docstring); ``limit``
-    counterexamples per failing property. Results are kept in ``cache`` (by default, for
-    the process: the infra's properties are proven once however many calls prove fragments
-    put into it)."""
+    counterexamples per failing property, under ``scps`` (:func:`guarded`). Results are
+    kept in ``cache`` (by default, for the process: the infra's properties are proven once
+    however many calls prove fragments put into it)."""
     templates, unreadable = _templates(paths)
     proofs = [_unproven(path, why) for path, why in unreadable.items()]
     if not templates:
@@ -167,7 +195,7 @@ def of_files(
     allowlist = _allowlist(static_bindings(DEFAULT_ACCOUNTS), renderer.prefix)
     accounts = [*DEFAULT_ACCOUNTS.values(), DEFAULT_OUTSIDER]
     cache = RESULTS if cache is None else cache
-    base = _proof(renderer.infra(), allowlist, accounts, cache, only, limit)
+    base = _proof(renderer.infra(), allowlist, accounts, cache, only, limit, scps)
     verdicts = {(r.property.id, r.variant): r.verdict for r in base.results}
     if any(p.resolve() in renderer.base_files for p in templates):
         proofs.append(base)
@@ -181,7 +209,7 @@ def of_files(
             continue
         if rendered is None:
             continue
-        proof = _proof(rendered, allowlist, accounts, cache, only, limit)
+        proof = _proof(rendered, allowlist, accounts, cache, only, limit, scps)
         proof.results = [
             r
             for r in proof.results
@@ -202,12 +230,19 @@ def _deployment(target: Target, settings: Settings, progress: Callable[[str], No
 
 
 def of_target(
-    name: str, prefix: str | None, progress: Callable[[str], None], only: Iterable[str] = ()
+    name: str,
+    prefix: str | None,
+    progress: Callable[[str], None],
+    only: Iterable[str] = (),
+    scps: Sequence[Scp] = (),
 ) -> Proof:
     """The proof of the deployment on target ``name`` (made for the purpose, and torn down,
-    on an ephemeral target)."""
-    with make_target(name) as target:
+    on an ephemeral target, with ``scps`` attached before deploy as ``harness run --scp``
+    attaches them, and proven under them)."""
+    with make_target(name, **({"organization": True} if scps else {})) as target:
         settings = Settings.for_target(target, prefix)
+        if scps:
+            attach_scps(target, list(scps))
         try:
             deployment = _deployment(target, settings, progress)
             progress("reading the key, bucket and role policies of the deployment")
@@ -221,8 +256,10 @@ def of_target(
     by_letter["Outsider"] = accounts.get(OUTSIDER, DEFAULT_OUTSIDER)
     deployers = {f"Deployer{k}": deployment.deployer_arns[r] for k, r in letters.items()}
     allowlist = _allowlist(by_letter | deployers, settings.prefix)
+    system = guarded(system, scps, by_letter)
     results = prove(system, allowlist, list(accounts.values()), only=only)
     bound = {system.key_arn: "${KeyArn}", system.bucket: "${Bucket}"}
     bound |= {value: f"${{{letter}}}" for letter, value in by_letter.items()}
     names = Placeholders(bound, settings.prefix)
-    return Proof(f"the deployment {settings.prefix} on {name}", results, lambda _ref: None, names)
+    locate = locator(system, scp_locations(scps))
+    return Proof(f"the deployment {settings.prefix} on {name}", results, locate, names)

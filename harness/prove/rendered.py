@@ -26,7 +26,13 @@ from harness.cloudformation import ResolvedTemplate, ValidationError
 from harness.proof import Document, Role, System
 from harness.templates import ACCOUNT_TEMPLATES, plain
 
-POLICY_TYPES = ("AWS::KMS::Key", "AWS::S3::BucketPolicy", "AWS::IAM::Role", "AWS::IAM::Policy")
+POLICY_TYPES = (
+    "AWS::KMS::Key",
+    "AWS::S3::BucketPolicy",
+    "AWS::IAM::Role",
+    "AWS::IAM::Policy",
+    "AWS::IAM::ManagedPolicy",
+)
 
 
 class CannotRender(ValueError):
@@ -67,7 +73,7 @@ def _has(node: dict[str, Any] | list[Any], step: Any) -> bool:
     return isinstance(step, int) and step < len(node)
 
 
-def _statement_lines(document: Any) -> tuple[int, ...]:
+def statement_lines(document: Any) -> tuple[int, ...]:
     statements = document.get("Statement") if isinstance(document, dict) else None
     if isinstance(statements, list):
         return tuple(_line(s) for s in statements)
@@ -249,8 +255,10 @@ class Renderer:
             template = merged[stack]
             self._add_parameters(path, fragment, template, values)
             given = _named_role_arns(plain(resource), template["Resources"], fragment.resources)
-            elsewhere = {
-                r: self._base_stacks[p].resources[r] for r, p in placed.items() if p != stack
+            elsewhere = {  # the infra's resources of other accounts, by their values there
+                r: self._base_stacks[p].resources[r]
+                for r, p in placed.items()
+                if p != stack and r in self._base_stacks[p].resources
             }
             given = _wired(given, elsewhere)
             existing = template["Resources"].get(rid)
@@ -265,7 +273,8 @@ class Renderer:
 
     def _placement(self, fragment: _Source) -> dict[str, str]:
         """The account template each of a fragment's resources goes into: the one with that
-        logical id, else the one holding what it refers to, else the fragment's best match.
+        logical id, else the one holding what it refers to or what refers to it (a role's
+        boundary goes with the role), else the fragment's best match.
         A new resource no policy refers to is left out (a state machine, a pipeline...)."""
         needed = {r for r, res in fragment.resources.items() if res.get("Type") in POLICY_TYPES}
         grown = needed
@@ -287,13 +296,7 @@ class Renderer:
         pending = [rid for rid in needed if rid not in placed]
         while pending:
             settled = [
-                (
-                    rid,
-                    next(
-                        (placed[r] for r in _references(fragment.resources[rid]) if r in placed),
-                        None,
-                    ),
-                )
+                (rid, next((placed[r] for r in self._related(fragment, rid) if r in placed), None))
                 for rid in pending
             ]
             found = [(rid, stack) for rid, stack in settled if stack is not None]
@@ -301,6 +304,13 @@ class Renderer:
                 placed[rid] = stack
             pending = [rid for rid in pending if rid not in placed]
         return placed
+
+    @staticmethod
+    def _related(fragment: _Source, rid: str) -> list[str]:
+        """What resource ``rid`` refers to, then what refers to it."""
+        resources = fragment.resources
+        referring = [r for r, resource in resources.items() if rid in _references(resource)]
+        return [*sorted(_references(resources[rid])), *referring]
 
     @staticmethod
     def _add_parameters(
@@ -338,8 +348,8 @@ class Renderer:
                         node[step] if isinstance(node, dict | list) and _has(node, step) else None
                     )
                 if node is not None:
-                    lines = _statement_lines(node)
-                    count = len(_statement_lines(resolved)) if isinstance(resolved, dict) else 0
+                    lines = statement_lines(node)
+                    count = len(statement_lines(resolved)) if isinstance(resolved, dict) else 0
                     kept = lines if len(lines) == count else ()
                     locations[name] = Location(source.path, _line(node), kept)
                     break
@@ -348,6 +358,18 @@ class Renderer:
         key_arn = bucket = bucket_account = ""
         key_policy = bucket_policy = None
         roles: dict[str, dict[str, Any]] = {}
+        managed = {  # the customer managed policies the templates make, by ARN (their Ref)
+            resource.physical_id: located(
+                f"managed policy {resource.physical_id}",
+                stack_name,
+                rid,
+                ("PolicyDocument",),
+                resource.properties["PolicyDocument"],
+            )
+            for stack_name, stack in stacks.items()
+            for rid, resource in stack.resources.items()
+            if resource.type == "AWS::IAM::ManagedPolicy"
+        }
         for stack_name, stack in stacks.items():
             account = self.accounts[STACK_ACCOUNT[stack_name]]
             for rid, resource in stack.resources.items():
@@ -387,24 +409,35 @@ class Renderer:
                                 inline["PolicyDocument"],
                             )
                         )
-                    entry["unread"] += list(props.get("ManagedPolicyArns", []))
+                    for policy_arn in props.get("ManagedPolicyArns", []):
+                        if policy_arn in managed:
+                            entry["identity"].append(managed[policy_arn])
+                        else:
+                            entry["unread"].append(policy_arn)
+                    boundary = props.get("PermissionsBoundary")
+                    entry["boundary"] = managed.get(boundary)
+                    entry["unread_boundary"] = None if boundary in managed else boundary
         for stack_name, stack in stacks.items():
             for rid, resource in stack.resources.items():
-                if resource.type != "AWS::IAM::Policy":
+                if resource.type not in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
                     continue
                 props = resource.properties
                 for role_name in props.get("Roles", []):
                     arn = next((a for a in roles if a.rsplit("/", 1)[-1] == role_name), None)
-                    if arn is not None:
-                        roles[arn]["identity"].append(
-                            located(
-                                f"policy {props['PolicyName']} of {arn}",
-                                stack_name,
-                                rid,
-                                ("PolicyDocument",),
-                                props["PolicyDocument"],
-                            )
+                    if arn is None:
+                        continue
+                    if resource.type == "AWS::IAM::ManagedPolicy":
+                        roles[arn]["identity"].append(managed[resource.physical_id])
+                        continue
+                    roles[arn]["identity"].append(
+                        located(
+                            f"policy {props['PolicyName']} of {arn}",
+                            stack_name,
+                            rid,
+                            ("PolicyDocument",),
+                            props["PolicyDocument"],
                         )
+                    )
         system = System(
             region=self.region,
             key_arn=key_arn,
@@ -413,7 +446,14 @@ class Renderer:
             bucket_account=bucket_account,
             bucket_policy=bucket_policy,
             roles=tuple(
-                Role(arn, r["trust"], tuple(r["identity"]), tuple(r["unread"]))
+                Role(
+                    arn,
+                    r["trust"],
+                    tuple(r["identity"]),
+                    tuple(r["unread"]),
+                    r["boundary"],
+                    r["unread_boundary"],
+                )
                 for arn, r in roles.items()
                 if "trust" in r
             ),

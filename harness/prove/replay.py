@@ -30,6 +30,7 @@ from botocore.exceptions import ClientError
 
 from harness.allowlist import DEFAULT_OUTSIDER
 from harness.deploy import Deployment
+from harness.deploy.deploy import deployer_role_arn
 from harness.deploy.principals import Missing, PrincipalSessions, ServiceSessions, Unavailable
 from harness.evidence.explain import HasDecisionLog
 from harness.evidence.model import DecisionEvidence
@@ -39,6 +40,9 @@ from harness.probes.prober import admin_like
 from harness.targets import OUTSIDER, Target
 
 _PLACEHOLDER = re.compile(r"\$\{(A|B|C|Outsider|KeyArn|Bucket|Prefix|Region)\}")
+EXTRA_ACCOUNTS = "HARNESS_LOCAL_EXTRA_ACCOUNTS"
+"""The local target's setting that adds accounts (``harness.targets.local.target``, not
+imported here: it brings moto, which ``harness prove`` does without)."""
 _ACCOUNT_LETTERS = {"A": "shared-services", "B": "training", "C": "production"}
 
 
@@ -164,6 +168,33 @@ def _trust_in_place(target: Target, role_arn: str, trust: Mapping[str, Any]) -> 
     finally:
         document = old if isinstance(old, str) else json.dumps(old)
         iam.update_assume_role_policy(RoleName=name, PolicyDocument=document)
+
+
+@contextmanager
+def _stand_in(
+    target: Target, deployment: Deployment, account: str, role: str | None
+) -> Iterator[PrincipalSessions]:
+    """Sessions that reach an account the target has but the deployment does not use (one
+    it was given for a replay): the principal's role made there for the block, trusting the
+    account's deployer, then deleted."""
+    deployer = deployer_role_arn(target, account)
+    sessions = PrincipalSessions(target, {**deployment.deployer_arns, account: deployer})
+    if role is None or ":role/" not in role:
+        yield sessions
+        return
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": deployer}, "Action": "sts:AssumeRole"}
+        ],
+    }
+    iam = target.client("iam", target.session(account))
+    name = role.rsplit("/", 1)[-1]
+    iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))
+    try:
+        yield sessions
+    finally:
+        iam.delete_role(RoleName=name)
 
 
 def _role_of(principal: str) -> str | None:
@@ -298,9 +329,14 @@ def replay(
     role = _role_of(case.principal)
     account = case.principal.split(":")[4] if case.principal.startswith("arn:") else None
     if account is not None and account not in target.accounts.values():
-        pytest.skip(f"the account {account} of {case.principal} is not one of the target's")
+        pytest.skip(
+            f"the account {account} of {case.principal} is not one of the target's "
+            f"(on local, {EXTRA_ACCOUNTS}={account} adds it)"
+        )
     with ExitStack() as stack:
         stack.enter_context(in_place(fault, deployment, target))
+        if account is not None and account not in deployment.settings.accounts.values():
+            principals = stack.enter_context(_stand_in(target, deployment, account, role))
         if case.admin_like and role is not None and ":role/" in role:
             stack.enter_context(admin_like(target, role))
         outcome = make(case, target, principals, lambda: bytes(blob))

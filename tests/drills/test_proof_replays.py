@@ -12,6 +12,7 @@ checks and the live encryption checks catch them.
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -20,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from harness.prove.replay import EXTRA_ACCOUNTS
 
 # Evidence that the suite or the proof catches a fault: `tox -e evidence` runs these.
 pytestmark = pytest.mark.evidence
@@ -31,7 +34,6 @@ GATE = REPO / "tests" / "gate"
 @dataclass(frozen=True)
 class Fixture:
     groups: frozenset[str]  # the property groups the proof must find failing
-    replayable: bool = True  # the counterexample's principal is in one of the target's accounts
 
 
 KEY, BUCKET, TRUST = frozenset({"key-use"}), frozenset({"encryption"}), frozenset({"trust"})
@@ -45,9 +47,9 @@ DRILLS = {  # under tests/gate/
     "fixtures/CKV_XACCT_004-source-repo-role-trusts-account.yaml": Fixture(TRUST),
     "fixtures/CKV_XACCT_006-tls-deny-objects-only.yaml": Fixture(TLS),
     "fixtures/CKV_XACCT_011-cfn-role-reused-for-sagemaker.yaml": Fixture(TRUST),
-    # The foreign account the fault trusts is none of the local target's: the proof's
-    # counterexample is its role, which the replay skips with that reason.
-    "fixtures/CKV_XACCT_013-hardcoded-foreign-account.yaml": Fixture(TRUST, replayable=False),
+    # The foreign account the fault trusts is none of the deployment's: the proof asks the
+    # local target for it (HARNESS_LOCAL_EXTRA_ACCOUNTS), and the replay acts as its role.
+    "fixtures/CKV_XACCT_013-hardcoded-foreign-account.yaml": Fixture(TRUST),
     "proof_fixtures/PROOF_ENCRYPTION-any-key.yaml": Fixture(BUCKET),
     "proof_fixtures/PROOF_ENCRYPTION-kms-not-required.yaml": Fixture(BUCKET),
     "proof_fixtures/PROOF_ENCRYPTION-only-headerless-puts-denied.yaml": Fixture(BUCKET),
@@ -80,10 +82,23 @@ def _outcomes(junit: Path) -> dict[str, dict[str, Outcome]]:
     return found
 
 
-def _run(*args: str, timeout: int) -> subprocess.CompletedProcess[str]:
+def _run(
+    *args: str, timeout: int, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, *args], cwd=REPO, capture_output=True, text=True, timeout=timeout
+        [sys.executable, *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=None if env is None else {**os.environ, **env},
     )
+
+
+def _accounts_asked(output: str) -> str:
+    """The accounts the proof's replay commands ask the local target for."""
+    asked = re.findall(rf"^replay: {EXTRA_ACCOUNTS}=(\S+) ", output, re.M)
+    return ",".join(sorted({a for found in asked for a in found.split(",")}))
 
 
 @pytest.fixture(scope="module")
@@ -99,12 +114,13 @@ def proven(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[dict], 
 @pytest.fixture(scope="module")
 def replayed(proven: tuple[Path, list[dict], str]) -> dict[str, dict[str, Outcome]]:
     """Every replay module the proof wrote, run on one local deployment."""
-    report, _, _ = proven
+    report, _, output = proven
     modules = sorted(str(p) for p in report.glob("test_counterexamples_*.py"))
     junit = report / "replay" / "junit.xml"
     plugin = "-m pytest -p harness.pytest_plugin -p no:cacheprovider -q --target local"
     reports = ["--junitxml", str(junit), "--harness-report", str(report / "replay")]
-    done = _run(*plugin.split(), "--allow-unproven", *reports, *modules, timeout=900)
+    accounts = {EXTRA_ACCOUNTS: _accounts_asked(output)}
+    done = _run(*plugin.split(), "--allow-unproven", *reports, *modules, timeout=900, env=accounts)
     assert done.returncode == 1, done.stdout[-3000:] + done.stderr[-3000:]
     summary = (report / "replay" / "summary.md").read_text()
     assert summary.rstrip().endswith("## Teardown\n\n- nothing left"), summary[-2000:]
@@ -128,11 +144,19 @@ def test_the_proof_fails_the_fixture_with_a_counterexample(
     assert (report / f"{_module(name)}.py").is_file(), output[-3000:]
 
 
-@pytest.mark.parametrize("name", sorted(n for n, f in DRILLS.items() if f.replayable))
+def test_the_proof_asks_the_local_target_for_the_foreign_account(
+    proven: tuple[Path, list[dict], str],
+) -> None:
+    assert _accounts_asked(proven[2]) == "444455556666", proven[2][-3000:]
+
+
+@pytest.mark.parametrize("name", sorted(DRILLS))
 def test_the_replay_confirms_every_counterexample_on_local(
     name: str, replayed: dict[str, dict[str, Outcome]]
 ) -> None:
-    """Each case the target can make fails as confirmed; the others skip with the reason."""
+    """Each case the target can make fails as confirmed. A case is skipped only for a kind
+    of principal no replay acts as (an IAM user, a federated user: the local target issues
+    no credentials for them), never for an account the target lacks."""
     cases = replayed[_module(name)]
     made = {i: o for i, o in cases.items() if o.status != "skipped"}
     assert made, f"no counterexample of {name} could be made live: {cases}"
@@ -140,12 +164,16 @@ def test_the_replay_confirms_every_counterexample_on_local(
         assert outcome.status == "failed" and outcome.message.startswith(
             "AssertionError: confirmed: the proof's counterexample"
         ), f"{case} {outcome.status}: {outcome.message[:2000]}"
+    for case, outcome in cases.items():
+        if outcome.status == "skipped":
+            assert re.search(
+                r"no replay for \S+ as arn:aws:(iam::\d+:user|sts::\d+:federated-user)/",
+                outcome.message,
+            ), f"{case}: {outcome.message[:2000]}"
 
 
-def test_a_counterexample_the_target_cannot_make_is_skipped_with_its_reason(
+def test_the_foreign_account_counterexample_is_made_live(
     replayed: dict[str, dict[str, Outcome]],
 ) -> None:
-    for name in (n for n, f in DRILLS.items() if not f.replayable):
-        cases = replayed[_module(name)].values()
-        assert cases and {o.status for o in cases} == {"skipped"}, cases
-        assert all("is not one of the target's" in o.message for o in cases), cases
+    cases = replayed[_module("fixtures/CKV_XACCT_013-hardcoded-foreign-account.yaml")]
+    assert cases and {o.status for o in cases.values()} == {"failed"}, cases

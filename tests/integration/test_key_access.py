@@ -11,14 +11,12 @@ Then the matrix computed from the deployed policies must equal the allow-list to
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 
 import pytest
 
 from harness.access import format_table
 from harness.deploy import Deployment
-from harness.policy import Policy
 from harness.policy.access_matrix import (
     Allowlist,
     Bucket,
@@ -26,12 +24,15 @@ from harness.policy.access_matrix import (
     Role,
     compute_matrix,
     diff,
+    guarded_organization,
     subjects_from_allowlist,
 )
 from harness.probes.cells import World, role_label
 from harness.probes.judge import Verdict
+from harness.prove.deployed import deployed_system
+from harness.pytest_plugin import SCPS
 from harness.report import RunRecord
-from harness.targets import ACCOUNT_ROLES, Capability, Target
+from harness.targets import Capability, Target
 from tests.integration.conftest import rendered_roles
 from tests.integration.evidence import conclude
 
@@ -66,75 +67,40 @@ def test_every_role_of_the_deployment_is_in_the_matrix(
     )
 
 
-def _live_roles(
-    target: Target, prefix: str, canary: str
-) -> tuple[list[Role], dict[str, list[Policy]]]:
-    """Every role of the deployment (the harness's canaries aside) in the three accounts:
-    trust policy and identity policies."""
-    roles, identities = [], {}
-    for account in ACCOUNT_ROLES:
-        iam = target.client("iam", target.session(account))
-        for page in iam.get_paginator("list_roles").paginate():
-            for role in page["Roles"]:
-                name = role["RoleName"]
-                if not name.startswith(f"{prefix}-") or name == canary:
-                    continue
-                arn = role["Arn"]
-                where = f"role {name} in {account}"
-                trust = iam.get_role(RoleName=name)["Role"]["AssumeRolePolicyDocument"]
-                roles.append(Role(arn, Policy.parse(trust, name=f"trust policy of {where}")))
-                policies = [
-                    Policy.parse(
-                        iam.get_role_policy(RoleName=name, PolicyName=policy)["PolicyDocument"],
-                        name=f"policy {policy} of {where}",
-                    )
-                    for policy in iam.list_role_policies(RoleName=name)["PolicyNames"]
-                ]
-                for attached in iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"]:
-                    managed = iam.get_policy(PolicyArn=attached["PolicyArn"])["Policy"]
-                    document = iam.get_policy_version(
-                        PolicyArn=attached["PolicyArn"], VersionId=managed["DefaultVersionId"]
-                    )["PolicyVersion"]["Document"]
-                    policies.append(
-                        Policy.parse(document, name=f"{attached['PolicyName']} of {where}")
-                    )
-                identities[arn] = policies
-    return roles, identities
-
-
 # Computed, not measured: the engine decides every cell from the deployed policies, so the
 # target need not enforce them, only hold them as written. The live probes above measure.
 @pytest.mark.requires(Capability.APPLIES_TEMPLATE_SETTINGS)
 def test_matrix_computed_from_the_deployed_policies_equals_allowlist(
+    pytestconfig: pytest.Config,
     deployment: Deployment,
     allowlist: Allowlist,
     harness_target: Target,
     harness_record: RunRecord,
 ) -> None:
-    """The matrix computed from the deployed policies (GetKeyPolicy, GetBucketPolicy, GetRole
-    and role policies) by the same engine as ``harness access-matrix``: what the policies
-    mean, for every principal the allow-list names, including the cells no live probe makes
-    on this target."""
-    a = harness_target.session("shared-services")
-    key_policy = harness_target.client("kms", a).get_key_policy(
-        KeyId=deployment.key_arn, PolicyName="default"
-    )["Policy"]
-    bucket_policy = harness_target.client("s3", a).get_bucket_policy(Bucket=deployment.bucket)[
-        "Policy"
-    ]
-    settings = deployment.settings
-    roles, identities = _live_roles(harness_target, settings.prefix, settings.canary_role_name)
+    """The matrix computed from the deployed policies (GetKeyPolicy, GetBucketPolicy, GetRole,
+    role policies and boundaries, as ``harness prove --target`` reads them) by the same engine
+    as ``harness access-matrix``, under the run's ``--scp`` files: what the policies mean, for
+    every principal the allow-list names, including the cells no live probe makes on this
+    target."""
+    system = deployed_system(harness_target, deployment)
+    unread = [(r.arn, r.unread, r.unread_boundary) for r in system.roles]
+    assert not [u for u in unread if u[1] or u[2]], f"policies that cannot be read: {unread}"
+    assert system.key_policy is not None and system.bucket_policy is not None
+    accounts = deployment.settings.accounts
+    scps = [scp.policy for scp in pytestconfig.stash[SCPS]]
+    guarded = [accounts["training"], accounts["production"]]
     matrix = compute_matrix(
-        subjects_from_allowlist(allowlist, identities),
-        Key(deployment.key_arn, Policy.parse(json.loads(key_policy), name="live key policy")),
-        Bucket(
-            deployment.bucket,
-            deployment.settings.accounts["shared-services"],
-            Policy.parse(json.loads(bucket_policy), name="live bucket policy"),
+        subjects_from_allowlist(
+            allowlist,
+            {r.arn: [d.policy for d in r.identity] for r in system.roles},
+            boundaries={r.arn: r.boundary.policy for r in system.roles if r.boundary},
         ),
-        roles,
+        Key(deployment.key_arn, system.key_policy.policy),
+        Bucket(deployment.bucket, accounts["shared-services"], system.bucket_policy.policy),
+        [Role(r.arn, r.trust.policy) for r in system.roles],
         allowlist,
         deployment.settings.region,
+        guarded_organization(accounts["shared-services"], guarded, scps),
     )
     findings = diff(matrix, allowlist)
     harness_record.matrix_cells = [

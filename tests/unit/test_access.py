@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from harness.access import main, project_access
+from harness.policy import Policy
 from harness.templates import ACCOUNT_TEMPLATES, load_template
 
 
@@ -86,3 +87,55 @@ def test_cli_refuses_malformed_account_ids(capsys) -> None:
     err = capsys.readouterr().err
     assert "accounts 1, 2: must be one id for each of A, B, C" in err
     assert "account id of B '2': must be exactly 12 digits" in err
+
+
+def test_an_scp_on_b_and_c_denies_their_cells_naming_it_and_spares_a(templates) -> None:
+    scp = Policy.parse(
+        {
+            "Statement": [
+                {"Sid": "NoDecrypt", "Effect": "Deny", "Action": "kms:Decrypt", "Resource": "*"}
+            ]
+        },
+        name="SCP no-decrypt.json",
+    )
+    findings = project_access(templates=templates, scps=[scp]).findings
+    denied = {(f.subject, f.action) for f in findings if f.expected and not f.actual}
+    assert ("production-deploy-function-role", "kms:Decrypt") in denied
+    assert ("production-sagemaker-hosting-role", "s3:GetObject") in denied  # S3's Decrypt call
+    assert not {s for s, _ in denied} & {"pipeline-role", "data-publisher-role"}  # A: exempt
+    finding = next(f for f in findings if f.subject == "production-deploy-function-role")
+    assert "'NoDecrypt' of SCP no-decrypt.json" in finding.reason
+    assert "SCP" in finding.reason.rsplit("[decided by: ", 1)[1]
+
+
+def test_a_permissions_boundary_from_the_templates_caps_its_role(templates) -> None:
+    bounded = copy.deepcopy(templates)
+    resources = bounded["production"]["Resources"]
+    resources["DeployFunctionBoundary"] = {
+        "Type": "AWS::IAM::ManagedPolicy",
+        "Properties": {
+            "PolicyDocument": {
+                "Statement": [
+                    {"Sid": "NoKey", "Effect": "Allow", "NotAction": "kms:*", "Resource": "*"}
+                ]
+            }
+        },
+    }
+    role = resources["DeployFunctionRole"]["Properties"]
+    role["PermissionsBoundary"] = {"Ref": "DeployFunctionBoundary"}
+    findings = project_access(templates=bounded).findings
+    assert {(f.subject, f.action) for f in findings} == {
+        ("production-deploy-function-role", "kms:Decrypt"),
+        ("production-deploy-function-role", "s3:GetObject"),
+    }
+    assert all("permissions boundary" in f.reason for f in findings), findings
+
+
+def test_cli_takes_scp_files_as_harness_run_does(tmp_path, capsys) -> None:
+    scp = tmp_path / "no-decrypt.json"
+    scp.write_text('{"Statement": [{"Effect": "Deny", "Action": "kms:Decrypt", "Resource": "*"}]}')
+    assert main(["--scp", str(scp)]) == 1
+    assert "statement #0 of SCP no-decrypt.json" in capsys.readouterr().out
+    scp.write_text("not json")
+    assert main(["--scp", str(scp)]) == 2
+    assert f"--scp {scp}: not JSON" in capsys.readouterr().err

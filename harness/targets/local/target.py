@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime
 import logging
 import os
+import re
 import secrets
 import shutil
 import sys
@@ -46,6 +47,22 @@ DEFAULT_ACCOUNTS: Mapping[str, str] = {
 }
 """Account ids used unless the caller gives others (any 12-digit ids work); the outsider
 belongs to nobody in the design (see :data:`harness.targets.base.OUTSIDER`)."""
+
+EXTRA_ACCOUNTS = "HARNESS_LOCAL_EXTRA_ACCOUNTS"
+"""Comma-separated ids of more accounts to make besides the given ones, each with its deployer
+and root like the others (a deployment does not use them): a replayed counterexample of
+``harness prove`` whose principal is in such an account can then act as it."""
+_ACCOUNT_ID = re.compile(r"\d{12}")
+
+
+def extra_accounts(environ: Mapping[str, str]) -> dict[str, str]:
+    """The accounts :data:`EXTRA_ACCOUNTS` names, each under its own id."""
+    listed = [i.strip() for i in environ.get(EXTRA_ACCOUNTS, "").split(",") if i.strip()]
+    wrong = [i for i in listed if not _ACCOUNT_ID.fullmatch(i)]
+    if wrong:
+        raise ValueError(f"{EXTRA_ACCOUNTS} {', '.join(wrong)}: must be 12-digit account ids")
+    return {account: account for account in listed}
+
 
 DEPLOYER_ROLE = "harness-deployer"
 _ACCOUNTS_IN_USE: set[str] = set()
@@ -86,6 +103,9 @@ class LocalTarget(LocalEndpoints):
     ) -> None:
         super().__init__()
         self.accounts = dict(accounts or DEFAULT_ACCOUNTS)
+        for account in extra_accounts(os.environ):
+            if account not in self.accounts.values():
+                self.accounts[account] = account
         self.organization = organization
         self._port = port
         self._decisions = decisions

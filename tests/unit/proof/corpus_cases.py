@@ -8,13 +8,19 @@ scenario to ``corpus/found.yaml`` for a person to confirm, explain and keep.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from harness.policy import Principal, Request
+from harness.policy.organization import Organization
+from harness.policy.policy import policies
+from harness.proof.concrete import query_of
+from harness.proof.decision import Guardrails, Query
 from tests.unit.policy.corpus_cases import principal_of
+from tests.unit.proof.strategies import ACCOUNTS
 
 CORPUS = Path(__file__).parent / "corpus"
 FOUND = CORPUS / "found.yaml"
@@ -39,15 +45,46 @@ def request_of(scenario: dict[str, Any]) -> Request:
     return Request(principal, scenario["action"], scenario["resource"], scenario["context"])
 
 
+def organization_of(scenario: dict[str, Any]) -> Organization | None:
+    """The scenario's organization: its management account, every other account of the
+    pool a member under the root; the first SCP attached to the root, the rest (or the
+    first again) to each member."""
+    spec = scenario.get("organization")
+    if spec is None:
+        return None
+    scps = policies(spec["scps"], "SCP")
+    members = [a for a in ACCOUNTS if a != spec["management"]]
+    attached = {"r-proof": scps[:1], **{m: scps[1:] or scps[:1] for m in members}}
+    return Organization(
+        "o-proof", "r-proof", spec["management"], dict.fromkeys(members, ()), attached
+    )
+
+
 def evaluate_kwargs(scenario: dict[str, Any]) -> dict[str, Any]:
+    organization = organization_of(scenario)
+    scps = scenario.get("scps") or []
+    if organization is not None:
+        scps = organization.scps_for(request_of(scenario).principal)
     return {
         "identity": scenario["identity"],
         "resource": scenario["resource_policy"],
         "resource_account": scenario["resource_account"],
         "resource_kind": scenario["resource_kind"],
         "boundary": scenario["boundary"],
-        "scps": scenario["scps"],
+        "scps": scps,
+        "session": scenario.get("session") or [],
+        "rcps": scenario.get("rcps") or [],
     }
+
+
+def query(scenario: dict[str, Any]) -> Query:
+    """The model's query for the scenario: its SCPs chosen by the caller's account, as an
+    organization attaches them, where the scenario has one."""
+    found = query_of(**evaluate_kwargs(scenario))
+    organization = organization_of(scenario)
+    if organization is None:
+        return found
+    return replace(found, scps=Guardrails(organization=organization))
 
 
 def as_case(scenario: dict[str, Any], engine: str, model: str) -> dict[str, Any]:

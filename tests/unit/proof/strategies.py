@@ -18,7 +18,7 @@ from harness.policy import Principal
 ACCOUNTS = ("111111111111", "222222222222")
 NAMES = ("app", "ops", "a.b")
 SESSIONS = ("s1", "x@y")
-PATHS = ("", "div/")
+PATHS = ("", "div/", "aws-service-role/")  # the last: a service-linked role
 SERVICES = ("s3.amazonaws.com", "sagemaker.amazonaws.com")
 PROVIDERS = ("cognito-identity.amazonaws.com", "arn:aws:iam::111111111111:saml-provider/idp")
 
@@ -236,13 +236,26 @@ CONTEXTS = st.fixed_dictionaries(
 )
 """Request contexts; keys derived from the principal are never given (AWS sets them)."""
 _IDENTITIES = st.lists(IDENTITY_POLICIES, max_size=2)
-_SCPS = st.one_of(st.just([]), st.just([]), st.lists(IDENTITY_POLICIES, min_size=1, max_size=2))
+_SOME = st.lists(IDENTITY_POLICIES, min_size=1, max_size=2)
+_SCPS = st.one_of(st.just([]), st.just([]), _SOME)
+_SESSIONS = st.one_of(st.just([]), st.just([]), _SOME)  # inline and managed session policies
 _BOUNDARIES = st.one_of(st.none(), st.none(), IDENTITY_POLICIES)
+_RCP_STATEMENTS = _statement(False).map(lambda s: {**s, "Principal": "*"})  # always "*"
+_RCPS = st.one_of(st.just([]), st.just([]), st.lists(_policy(_RCP_STATEMENTS), max_size=2))
+_ORGANIZATIONS = st.one_of(
+    st.none(),
+    st.none(),
+    st.fixed_dictionaries(
+        # a management account outside the pool: every account of the pool is a member
+        {"management": st.sampled_from((*ACCOUNTS, "999999999999")), "scps": _SOME}
+    ),
+)
 
 
 @st.composite
 def scenarios(draw: st.DrawFn) -> dict[str, Any]:
-    """A request and every policy ``evaluate`` takes, as keyword arguments."""
+    """A request and every policy ``evaluate`` takes, as keyword arguments (``scps`` unless
+    an ``organization`` attaches them)."""
     resource = draw(st.sampled_from(RESOURCES))
     kind = "generic"
     if ":kms:" in resource:
@@ -260,4 +273,7 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
         "resource_kind": kind,
         "boundary": draw(_BOUNDARIES),
         "scps": draw(_SCPS),
+        "session": draw(_SESSIONS),
+        "rcps": draw(_RCPS),
+        "organization": draw(_ORGANIZATIONS),  # then its SCPs, by the caller's account
     }

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from harness.policy import evaluate
-from harness.proof.concrete import query_of, smt_allows
+from harness.proof.concrete import smt_allows
 from tests.unit.proof import corpus_cases
 
 CASES = corpus_cases.load()
@@ -29,4 +29,4 @@ def test_case(case: dict[str, Any], symbolic: bool) -> None:
     kwargs = corpus_cases.evaluate_kwargs(case)
     expected = case["expect"] == "allow"
     assert evaluate(request, **kwargs).allowed is expected
-    assert smt_allows(request, query_of(**kwargs), symbolic, symbolic) is expected
+    assert smt_allows(request, corpus_cases.query(case), symbolic, symbolic) is expected

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from hypothesis.control import current_build_context
 
 from harness.policy import evaluate
-from harness.proof.concrete import query_of, smt_allows
+from harness.proof.concrete import smt_allows
 from tests.unit.proof import corpus_cases
 from tests.unit.proof.strategies import scenarios
 
@@ -36,7 +36,9 @@ def _compare(scenario: dict[str, Any], symbolic_action: bool, symbolic_resource:
     kwargs = corpus_cases.evaluate_kwargs(scenario)
     engine = _outcome(lambda: evaluate(request, **kwargs).allowed)
     model = _outcome(
-        lambda: smt_allows(request, query_of(**kwargs), symbolic_action, symbolic_resource)
+        lambda: smt_allows(
+            request, corpus_cases.query(scenario), symbolic_action, symbolic_resource
+        )
     )
     if engine != model:
         message = f"engine and model disagree: engine {engine}; model {model}"

@@ -24,8 +24,10 @@ def test_placeholders_replace_names_longest_first() -> None:
 
 def test_a_fault_fixture_leaves_a_replay_module() -> None:
     [proof] = of_files([FIXTURE])
-    text = proof.replay_module(project_path("reports", "x.py"))
-    assert text is not None
+    replay = proof.replay_module(project_path("reports", "x.py"))
+    assert replay is not None
+    text, command = replay
+    assert command.startswith("pytest -p harness.pytest_plugin "), "no account to add"
     tree = ast.parse(text)
     assert any(
         isinstance(n, ast.FunctionDef) and n.name == "test_counterexample" for n in tree.body
@@ -43,3 +45,15 @@ def test_placeholders_bind_to_a_deployment() -> None:
     values = {"A": "710000000001", "Prefix": "unit", "KeyArn": "arn:k"}
     bound = bind({"principal": "arn:aws:iam::${A}:role/${Prefix}-x", "key": ["${KeyArn}"]}, values)
     assert bound == {"principal": "arn:aws:iam::710000000001:role/unit-x", "key": ["arn:k"]}
+
+
+def test_a_principal_of_another_account_asks_the_target_for_it() -> None:
+    foreign = project_path(
+        "tests", "gate", "fixtures", "CKV_XACCT_013-hardcoded-foreign-account.yaml"
+    )
+    [proof] = of_files([foreign], only=["trust"])
+    replay = proof.replay_module(project_path("reports", "x.py"))
+    assert replay is not None
+    text, command = replay
+    assert command.startswith("HARNESS_LOCAL_EXTRA_ACCOUNTS=444455556666 pytest -p ")
+    assert command in text, "the module says how to run it"

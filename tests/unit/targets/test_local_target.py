@@ -22,7 +22,7 @@ from botocore.exceptions import ClientError
 from harness.render import PIPELINE_DIR, Wiring, render_training_config
 from harness.targets import Capability, StackFailed
 from harness.targets.local import LocalTarget
-from harness.targets.local.target import ServiceRoleDenied
+from harness.targets.local.target import EXTRA_ACCOUNTS, ServiceRoleDenied
 from tests.unit.targets.conftest import PREFIX
 
 Outputs = dict[str, dict[str, str]]
@@ -53,6 +53,19 @@ def test_starts_and_stops_in_about_a_second(tmp_path) -> None:  # type: ignore[n
     assert time.monotonic() - began < 2.0
     assert identity["Account"] == "555555555555"
     assert identity["Arn"] == "arn:aws:sts::555555555555:assumed-role/harness-deployer/harness"
+
+
+def test_a_setting_adds_accounts_a_deployment_does_not_use(monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A replayed counterexample may act as a principal of another account."""
+    monkeypatch.setenv(EXTRA_ACCOUNTS, "444455556666")
+    with LocalTarget(OTHER_ACCOUNTS, workdir=tmp_path) as target:
+        session = target.session("444455556666")
+        identity = target.client("sts", session).get_caller_identity()
+        assert target.account_roles == ("shared-services", "training", "production")
+    assert identity["Arn"] == "arn:aws:sts::444455556666:assumed-role/harness-deployer/harness"
+    monkeypatch.setenv(EXTRA_ACCOUNTS, "4444,555555555555")
+    with pytest.raises(ValueError, match=f"{EXTRA_ACCOUNTS} 4444: must be 12-digit account ids"):
+        LocalTarget()
 
 
 def test_each_start_is_empty_and_accounts_are_not_shared() -> None:
