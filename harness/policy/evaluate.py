@@ -9,7 +9,8 @@ rule that role trust policies, like key policies, must allow the caller explicit
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Literal
 
 from harness.policy.conditions import as_text
@@ -126,6 +127,28 @@ def _refs(statements: Iterable[Statement], kind: PolicyKind) -> tuple[StatementR
     return tuple([s.cite(kind) for s in statements])
 
 
+@lru_cache(maxsize=256)
+def _decided_by(kinds: tuple[PolicyKind, ...]) -> str:
+    """The end of a reason naming the kinds of policy that decided (``kinds`` in order, with
+    repeats): the same few texts decision after decision."""
+    names = ", ".join(KIND_NAMES[kind] for kind in dict.fromkeys(kinds))
+    return f" [decided by: {names}]" if names else ""
+
+
+def _decision(
+    allowed: bool,
+    reason: str,
+    matched: tuple[StatementRef, ...],
+    statements: tuple[StatementRef, ...] = (),
+    lacking: tuple[PolicyKind, ...] = (),
+) -> Decision:
+    """A decision of ``evaluate``, its reason ending with the kinds that decided (those of the
+    deciding statements, else those whose allow was missing: ``Decision.deciding_kinds``),
+    made once."""
+    kinds = tuple([ref.kind for ref in statements]) if statements else lacking
+    return Decision(allowed, reason + _decided_by(kinds), statements, matched, lacking)
+
+
 def _matching(policy_list: Iterable[Policy], request: Request) -> list[Statement]:
     action, resource, lookup = request.action, request.resource, request._lookup.get
     return [s for p in policy_list for s in p.for_action(action) if s.holds_for(resource, lookup)]
@@ -190,26 +213,33 @@ def evaluate(
     rcp_policies = policies(rcps, "RCP")
     resource_policy = None if resource is None else Policy.coerce(resource, "resource policy")
     account = _resource_account(request, resource_account)
-    _checked((*identity_policies, *scp_policies, *session_policies), resource_based=False)
-    _checked(rcp_policies, resource_based=True)
-    if boundary_policy is not None:
-        _checked((boundary_policy,), resource_based=False)
-    if resource_policy is not None:
-        _checked((resource_policy,), resource_based=True)
+    for checked, resource_based in (
+        (identity_policies, False),
+        (scp_policies, False),
+        (session_policies, False),
+        (rcp_policies, True),
+        (() if boundary_policy is None else (boundary_policy,), False),
+        (() if resource_policy is None else (resource_policy,), True),
+    ):
+        _checked(checked, resource_based)
 
     applies_to_identity = principal.has_identity_policies
     root = principal.is_root
+    holder_kind = RESOURCE_POLICY_KIND[resource_kind]
+    # Each kind's statements that apply, cited in this order: identity, boundary, SCPs,
+    # session, RCPs, resource policy. SCPs restrict the principals of the organization's
+    # accounts; a service, web identity or anonymous caller is not one. RCPs guard the
+    # resource whoever calls, service principals included (``Principal`` is always "*").
     identity_hits = _matching(identity_policies, request) if applies_to_identity else []
     boundary_hits = (
-        _matching([boundary_policy], request)
+        _matching((boundary_policy,), request)
         if boundary_policy is not None and applies_to_identity and not root
         else []
     )
-    scp_hits = [_matching([p], request) for p in scp_policies] if applies_to_identity else []
+    scp_levels = scp_policies if applies_to_identity else ()
+    scp_hits = [_matching((p,), request) for p in scp_levels]
     session_hits = _matching(session_policies, request) if applies_to_identity and not root else []
-    # RCPs guard the resource whoever calls, service principals included (``Principal`` is
-    # always "*" in them).
-    rcp_hits = [_matching([p], request) for p in rcp_policies]
+    rcp_hits = [_matching((p,), request) for p in rcp_policies]
     resource_hits: list[tuple[Statement, Match]] = []
     if resource_policy is not None:
         lookup = request._lookup.get
@@ -218,74 +248,63 @@ def evaluate(
             for s, level in resource_policy.for_caller(request.action, principal)
             if s.holds_for(request.resource, lookup)
         ]
-    holder_kind = RESOURCE_POLICY_KIND[resource_kind]
-    matched = (
-        _refs(identity_hits, "identity")
-        + _refs(boundary_hits, "boundary")
-        + _refs((s for hits in scp_hits for s in hits), "scp")
-        + _refs(session_hits, "session")
-        + _refs((s for hits in rcp_hits for s in hits), "rcp")
-        + _refs((s for s, _ in resource_hits), holder_kind)
-    )
+    matched = _refs(identity_hits, "identity")
+    for hits, kind in (
+        (boundary_hits, "boundary"),
+        *((hits, "scp") for hits in scp_hits),
+        (session_hits, "session"),
+        *((hits, "rcp") for hits in rcp_hits),
+        ([s for s, _ in resource_hits], holder_kind),
+    ):
+        if hits:
+            matched += _refs(hits, kind)
 
-    def decided(decision: Decision) -> Decision:
-        kinds = ", ".join(KIND_NAMES[kind] for kind in decision.deciding_kinds)
-        reason = f"{decision.reason} [decided by: {kinds}]" if kinds else decision.reason
-        return replace(decision, reason=reason, matched=matched)
-
-    denies = tuple(ref for ref in matched if ref.effect == "Deny")
+    denies = tuple([ref for ref in matched if ref.effect == "Deny"])
     if denies:
-        first = denies[0].label
-        return decided(Decision(False, f"Denied: explicit Deny in {first} ({what}).", denies))
+        return _decision(
+            False, f"Denied: explicit Deny in {denies[0].label} ({what}).", matched, denies
+        )
 
-    # SCPs restrict the principals of the organization's accounts; a service, web identity
-    # or anonymous caller is not one (scp_hits is empty for it). RCPs guard every caller.
-    scp_levels = scp_policies if applies_to_identity else ()
-    levels: list[tuple[Policy, list[Statement], PolicyKind]] = [
-        *((p, hits, "scp") for p, hits in zip(scp_levels, scp_hits, strict=True)),
-        *((p, hits, "rcp") for p, hits in zip(rcp_policies, rcp_hits, strict=True)),
-    ]
-    for policy, hits, level_kind in levels:
-        if not any(s.allow for s in hits):
-            return decided(
-                Decision(
+    for level_policies, level_hits, level_kind in (
+        (scp_levels, scp_hits, "scp"),
+        (rcp_policies, rcp_hits, "rcp"),
+    ):
+        for policy, hits in zip(level_policies, level_hits, strict=True):
+            if not any(s.allow for s in hits):
+                return _decision(
                     False,
                     f"Denied: {policy.name} allows no statement for {what} "
                     f"(an {KIND_NAMES[level_kind]} must allow, implicit deny).",
+                    matched,
                     lacking=(level_kind,),
                 )
-            )
 
-    allows_identity = [s for s in identity_hits if s.allow]
     if resource_kind == "role-trust" and root:
-        return decided(
-            Decision(
-                False,
-                f"Denied: the account root user cannot assume roles ({what}).",
-                lacking=("rule",),
-            )
+        return _decision(
+            False,
+            f"Denied: the account root user cannot assume roles ({what}).",
+            matched,
+            lacking=("rule",),
         )
     direct = [s for s, level in resource_hits if s.allow and level is Match.DIRECT]
     rp_name = resource_policy.name if resource_policy else "the resource"
     if not applies_to_identity:
         if direct:
-            return decided(
-                Decision(
-                    True,
-                    f"Allowed: {direct[0].label} names the {principal.kind.value} principal "
-                    f"({what}).",
-                    _refs(direct, holder_kind),
-                )
+            return _decision(
+                True,
+                f"Allowed: {direct[0].label} names the {principal.kind.value} principal ({what}).",
+                matched,
+                _refs(direct, holder_kind),
             )
-        return decided(
-            Decision(
-                False,
-                f"Denied: no statement of {rp_name} names this "
-                f"{principal.kind.value} principal (implicit deny; {what}).",
-                lacking=(holder_kind,),
-            )
+        return _decision(
+            False,
+            f"Denied: no statement of {rp_name} names this "
+            f"{principal.kind.value} principal (implicit deny; {what}).",
+            matched,
+            lacking=(holder_kind,),
         )
 
+    allows_identity = [s for s in identity_hits if s.allow]
     boundary_ok = boundary_policy is None or root or any(s.allow for s in boundary_hits)
     session_ok = not session_policies or root or any(s.allow for s in session_hits)
     # A direct resource grant bypasses a boundary or session policy only when it names the
@@ -295,51 +314,71 @@ def evaluate(
         what=what,
         account=account,
         rp_name=rp_name,
-        holder=RESOURCE_POLICY_NAME[resource_kind],
+        resource_kind=resource_kind,
         holder_kind=holder_kind,
-        strict=resource_kind in ("kms-key", "role-trust"),
         has_resource_policy=resource_policy is not None,
         direct=direct,
-        direct_ok=[s for s in direct if (boundary_ok and session_ok) or s.names_exactly(principal)],
+        direct_ok=(
+            direct
+            if boundary_ok and session_ok
+            else [s for s in direct if s.names_exactly(principal)]
+        ),
         delegated=[s for s, level in resource_hits if s.allow and level is Match.ACCOUNT],
         allows_identity=allows_identity,
+        root=root,
         identity_ok=root or bool(allows_identity),
         boundary_ok=boundary_ok,
         session_ok=session_ok,
-        # Every level of the organization, the boundary and the session policies must allow
-        # too: their allows are part of any grant.
-        also_granting=tuple(r for r in matched if r.kind in ("scp", "rcp", "boundary", "session")),
-        identity_text=(
-            allows_identity[0].label if allows_identity else "the account root user's own rights"
-        ),
-        boundary_text=_limits_text(boundary_policy is not None, bool(session_policies), root),
+        has_boundary=boundary_policy is not None,
+        has_session=bool(session_policies),
+        matched=matched,
     )
     if principal.account == account:
-        return decided(_same_account(sides))
-    return decided(_cross_account(sides, principal.account or ""))
+        return _same_account(sides)
+    return _cross_account(sides, principal.account or "")
 
 
 @dataclass(slots=True)  # not frozen: made for every decision, and never changed
 class _Sides:
-    """What each side (resource policy, identity policies, boundary) says about a request."""
+    """What each side (resource policy, identity policies, boundary) says about a request;
+    what only reasons read is worked out when a reason asks."""
 
     what: str
     account: str
     rp_name: str
-    holder: str
+    resource_kind: ResourceKind
     holder_kind: PolicyKind
-    strict: bool  # key policies and trust policies must allow, even in the same account
     has_resource_policy: bool
     direct: list[Statement]
     direct_ok: list[Statement]
     delegated: list[Statement]
     allows_identity: list[Statement]
+    root: bool
     identity_ok: bool
     boundary_ok: bool
     session_ok: bool
-    also_granting: tuple[StatementRef, ...]
-    identity_text: str
-    boundary_text: str
+    has_boundary: bool
+    has_session: bool
+    matched: tuple[StatementRef, ...]
+
+    @property
+    def holder(self) -> str:
+        return RESOURCE_POLICY_NAME[self.resource_kind]
+
+    @property
+    def strict(self) -> bool:
+        """Key policies and trust policies must allow, even in the same account."""
+        return self.resource_kind in ("kms-key", "role-trust")
+
+    @property
+    def identity_text(self) -> str:
+        if self.allows_identity:
+            return self.allows_identity[0].label
+        return "the account root user's own rights"
+
+    @property
+    def boundary_text(self) -> str:
+        return _limits_text(self.has_boundary, self.has_session, self.root)
 
     @property
     def identity_side(self) -> bool:
@@ -357,18 +396,24 @@ class _Sides:
 
     def grant(self, reason: str, resource: Iterable[Statement], identity: bool) -> Decision:
         """An allow, citing the resource statements given, the identity allows if the
-        identity side took part, and the SCP and boundary allows."""
+        identity side took part, and the SCP and boundary allows: every level of the
+        organization, the boundary and the session policies must allow too, so their allows
+        are part of any grant."""
         refs = _refs(resource, self.holder_kind)
         if identity:
             refs += _refs(self.allows_identity, "identity")
-        return Decision(True, reason, refs + self.also_granting)
+        also = tuple([r for r in self.matched if r.kind in _ALSO_GRANTING])
+        return _decision(True, reason, self.matched, refs + also)
 
     def refuse(self, reason: str, resource_side: bool) -> Decision:
         """An implicit deny, naming the kinds of policy whose allow was missing."""
         lacking: list[PolicyKind] = [self.holder_kind] if resource_side else []
         if not self.identity_ok:
             lacking.append("identity")
-        return Decision(False, reason, lacking=tuple(lacking + self.limits_lacking))
+        return _decision(False, reason, self.matched, lacking=tuple(lacking + self.limits_lacking))
+
+
+_ALSO_GRANTING = frozenset(("scp", "rcp", "boundary", "session"))
 
 
 def _same_account(s: _Sides) -> Decision:
@@ -396,7 +441,7 @@ def _same_account(s: _Sides) -> Decision:
             identity=True,
         )
     if s.direct:  # granted to the role, but the boundary or a session policy does not allow it
-        return Decision(False, _implicit_reason(s), lacking=tuple(s.limits_lacking))
+        return _decision(False, _implicit_reason(s), s.matched, lacking=tuple(s.limits_lacking))
     # A key or trust policy must allow; a bucket policy could have, had the identity not.
     resource_side = not s.delegated if s.strict else s.has_resource_policy and not s.identity_ok
     return s.refuse(_implicit_reason(s), resource_side)
