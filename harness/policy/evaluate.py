@@ -31,17 +31,12 @@ ContextValue = str | bool | int | float | Sequence[str]
 PolicyInput = Policy | str | Mapping[str, Any]
 
 
-def _freeze(context: Mapping[str, ContextValue]) -> dict[str, str | tuple[str, ...]]:
-    """Lower-case keys; values become strings (JSON scalars as AWS writes them) or tuples."""
-    frozen: dict[str, str | tuple[str, ...]] = {}
-    for key, value in context.items():
-        if type(value) is str:
-            frozen[key.lower()] = value
-        elif isinstance(value, list | tuple | set | frozenset):
-            frozen[key.lower()] = tuple(as_text(v) for v in value)
-        else:
-            frozen[key.lower()] = as_text(value)
-    return frozen
+def _frozen(value: ContextValue) -> str | tuple[str, ...]:
+    """A context value as conditions read it: a string (JSON scalars as AWS writes them) or
+    a tuple of strings."""
+    if isinstance(value, list | tuple | set | frozenset):
+        return tuple([as_text(v) for v in value])
+    return as_text(value)
 
 
 @dataclass(frozen=True)
@@ -68,10 +63,11 @@ class Request:
         resource: str,
         context: Mapping[str, ContextValue] | None = None,
     ) -> None:
-        merged: dict[str, str | tuple[str, ...]] = dict(principal.context())
-        if context:
-            merged.update(_freeze(context))
-        frozen = tuple([(key, merged[key]) for key in sorted(merged)])  # keys are unique
+        merged: dict[str, str | tuple[str, ...]] = principal.context()  # a new dict
+        if context:  # keys lower case; values strings, or tuples of strings
+            for key, value in context.items():
+                merged[key.lower()] = value if type(value) is str else _frozen(value)
+        frozen = tuple(sorted(merged.items()))  # keys are unique: values are never compared
         # Frozen: fields are set through the instance dict, in one call (a request is made
         # for every decision).
         vars(self).update(
@@ -167,13 +163,13 @@ def check_principal_elements(policy_list: Iterable[Policy], resource_based: bool
                 raise PolicyError(f"{statement.label}: {kind} Principal or NotPrincipal")
 
 
-def _checked(policy_list: tuple[Policy, ...], resource_based: bool) -> tuple[Policy, ...]:
-    """``policy_list``, its principal elements checked once per policy and use."""
-    for policy in policy_list:
-        if resource_based not in policy.checked_as:
-            check_principal_elements((policy,), resource_based)
-            policy.checked_as.add(resource_based)
-    return policy_list
+def _checked(resource_based: bool, *policy_lists: tuple[Policy, ...]) -> None:
+    """Check the principal elements of each policy once per use (resource-based or not)."""
+    for policy_list in policy_lists:
+        for policy in policy_list:
+            if resource_based not in policy.checked_as:
+                check_principal_elements((policy,), resource_based)
+                policy.checked_as.add(resource_based)
 
 
 def _resource_account(request: Request, given: str | None) -> str:
@@ -213,15 +209,12 @@ def evaluate(
     rcp_policies = policies(rcps, "RCP")
     resource_policy = None if resource is None else Policy.coerce(resource, "resource policy")
     account = _resource_account(request, resource_account)
-    for checked, resource_based in (
-        (identity_policies, False),
-        (scp_policies, False),
-        (session_policies, False),
-        (rcp_policies, True),
-        (() if boundary_policy is None else (boundary_policy,), False),
-        (() if resource_policy is None else (resource_policy,), True),
-    ):
-        _checked(checked, resource_based)
+    _checked(False, identity_policies, scp_policies, session_policies)
+    _checked(True, rcp_policies)
+    if boundary_policy is not None:
+        _checked(False, (boundary_policy,))
+    if resource_policy is not None:
+        _checked(True, (resource_policy,))
 
     applies_to_identity = principal.has_identity_policies
     root = principal.is_root
@@ -249,15 +242,16 @@ def evaluate(
             if s.holds_for(request.resource, lookup)
         ]
     matched = _refs(identity_hits, "identity")
-    for hits, kind in (
-        (boundary_hits, "boundary"),
-        *((hits, "scp") for hits in scp_hits),
-        (session_hits, "session"),
-        *((hits, "rcp") for hits in rcp_hits),
-        ([s for s, _ in resource_hits], holder_kind),
-    ):
-        if hits:
-            matched += _refs(hits, kind)
+    if boundary_hits:
+        matched += _refs(boundary_hits, "boundary")
+    for hits in scp_hits:
+        matched += _refs(hits, "scp")
+    if session_hits:
+        matched += _refs(session_hits, "session")
+    for hits in rcp_hits:
+        matched += _refs(hits, "rcp")
+    if resource_hits:
+        matched += tuple([s.cite(holder_kind) for s, _ in resource_hits])
 
     denies = tuple([ref for ref in matched if ref.effect == "Deny"])
     if denies:

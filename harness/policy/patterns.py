@@ -12,7 +12,7 @@ context at evaluation time; the substituted text is literal, never a wildcard.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -178,8 +178,42 @@ class Pattern:
         regex = self._regex or self.resolve(lookup)
         return regex is not None and regex.match(value) is not None
 
+    @property
+    def literal(self) -> str | None:
+        """The one value this pattern matches, if it has neither wildcards nor variables and
+        compares case-sensitively (then equality is the whole test)."""
+        if self.ignore_case or any(token.kind != "text" for token in self.tokens):
+            return None
+        return "".join(token.text for token in self.tokens)
+
     def __repr__(self) -> str:
         return f"Pattern({self.text!r})"
+
+
+class PatternSet:
+    """Several patterns as one test, "does a value match any of them?", compiled for it:
+    literal patterns become one set lookup and other variable-free ones their regexes, so
+    that only patterns with variables are resolved per request."""
+
+    __slots__ = ("literals", "match_all", "regexes", "variable")
+
+    def __init__(self, patterns: Iterable[Pattern]) -> None:
+        patterns = tuple(patterns)
+        self.match_all = any(p.match_all for p in patterns)
+        self.literals = frozenset(literal for p in patterns if (literal := p.literal) is not None)
+        self.regexes = tuple(
+            p._regex.match for p in patterns if p._regex is not None and p.literal is None
+        )
+        self.variable = tuple(p for p in patterns if p._regex is None)
+
+    def matches(self, value: str, lookup: Lookup) -> bool:
+        """True if ``value`` matches one of the patterns (``Pattern.matches``)."""
+        if self.match_all or value in self.literals:
+            return True
+        for match in self.regexes:
+            if match(value) is not None:
+                return True
+        return any(pattern.matches(value, lookup) for pattern in self.variable)
 
 
 def variable_value(token: Token, lookup: Lookup) -> str | None:

@@ -14,7 +14,7 @@ import yaml
 
 from harness.policy.conditions import KeyTest, compile_condition
 from harness.policy.errors import PolicyError
-from harness.policy.patterns import Lookup, Pattern, alternation
+from harness.policy.patterns import Lookup, Pattern, PatternSet, alternation
 from harness.policy.principal import Principal, principal_level
 
 VARIABLES_VERSION = "2012-10-17"  # policy variables are literal text under older versions
@@ -147,6 +147,11 @@ class Statement:
     _cited: dict[PolicyKind, StatementRef] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
+    _resource_test: PatternSet | None = field(default=None, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.resources is not None:  # frozen: set once, from the fields it derives from
+            object.__setattr__(self, "_resource_test", PatternSet(self.resources))
 
     @property
     def ref(self) -> str | int:
@@ -177,16 +182,11 @@ class Statement:
 
     def holds_for(self, resource: str, lookup: Lookup) -> bool:
         """Resource and conditions apply (see ``Policy.for_action`` for the action)."""
-        # Loops rather than any()/all() over generators: this runs for every statement of
-        # every request, and a generator costs more than the test it wraps.
-        if self.resources is not None:
-            hit = False
-            for pattern in self.resources:
-                if pattern.match_all or pattern.matches(resource, lookup):
-                    hit = True
-                    break
-            if hit == self.not_resource:
-                return False
+        # A loop rather than all() over a generator: this runs for every statement of every
+        # request, and a generator costs more than the test it wraps.
+        resources = self._resource_test
+        if resources is not None and resources.matches(resource, lookup) == self.not_resource:
+            return False
         for test in self.conditions:  # noqa: SIM110
             if not test.holds(lookup):
                 return False
@@ -353,6 +353,7 @@ def _parse_text(text: str, name: str) -> Policy:
 def policies(values: Iterable[Policy | str | Mapping[str, Any]], kind: str) -> tuple[Policy, ...]:
     """Coerce a list of policies, naming unparsed ones ``<kind> #i``."""
     coerced = tuple(values)
-    if not coerced or all(type(v) is Policy for v in coerced):  # usual: compiled already
-        return coerced
-    return tuple(Policy.coerce(v, f"{kind} #{i}") for i, v in enumerate(coerced))
+    for value in coerced:  # usually compiled already (a loop: cheaper than all() here)
+        if type(value) is not Policy:
+            return tuple(Policy.coerce(v, f"{kind} #{i}") for i, v in enumerate(coerced))
+    return coerced
