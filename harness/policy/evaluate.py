@@ -45,13 +45,14 @@ class Request:
 
     ``context`` holds condition keys (any case) with a string or a list of strings; keys
     derived from the principal (``aws:PrincipalArn``, ``aws:PrincipalAccount``,
-    ``aws:username``, ...) are added unless given.
+    ``aws:username``, ...) are added unless given. As a field it is the keys (lower case)
+    and values, sorted.
     """
 
     principal: Principal
     action: str
     resource: str
-    context: tuple[tuple[str, str | tuple[str, ...]], ...] = ()
+    context: tuple[tuple[str, str | tuple[str, ...]], ...]  # sorted when first read
     _lookup: dict[str, str | tuple[str, ...]] = field(
         default_factory=dict, init=False, repr=False, compare=False, hash=False
     )
@@ -67,12 +68,18 @@ class Request:
         if context:  # keys lower case; values strings, or tuples of strings
             for key, value in context.items():
                 merged[key.lower()] = value if type(value) is str else _frozen(value)
-        frozen = tuple(sorted(merged.items()))  # keys are unique: values are never compared
         # Frozen: fields are set through the instance dict, in one call (a request is made
-        # for every decision).
-        vars(self).update(
-            principal=principal, action=action, resource=resource, context=frozen, _lookup=merged
-        )
+        # for every decision); ``context`` is left to ``__getattr__``.
+        vars(self).update(principal=principal, action=action, resource=resource, _lookup=merged)
+
+    def __getattr__(self, name: str) -> Any:
+        """``context``, sorted when first read: deciding reads ``_lookup``, only hashing,
+        comparing and showing a request read ``context`` (called for unset names only)."""
+        if name != "context":
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        # Keys are unique: the sort never compares values.
+        frozen = vars(self)["context"] = tuple(sorted(self._lookup.items()))
+        return frozen
 
     def get(self, key: str) -> str | tuple[str, ...] | None:
         """A condition key's value; keys are case-insensitive."""
@@ -147,7 +154,12 @@ def _decision(
 
 def _matching(policy_list: Iterable[Policy], request: Request) -> list[Statement]:
     action, resource, lookup = request.action, request.resource, request._lookup.get
-    return [s for p in policy_list for s in p.for_action(action) if s.holds_for(resource, lookup)]
+    return [
+        s
+        for p in policy_list
+        for s in p.for_action(action)
+        if s.unconditional or s.holds_for(resource, lookup)
+    ]
 
 
 def check_principal_elements(policy_list: Iterable[Policy], resource_based: bool) -> None:
@@ -239,7 +251,7 @@ def evaluate(
         resource_hits = [
             (s, level)
             for s, level in resource_policy.for_caller(request.action, principal)
-            if s.holds_for(request.resource, lookup)
+            if s.unconditional or s.holds_for(request.resource, lookup)
         ]
     matched = _refs(identity_hits, "identity")
     if boundary_hits:

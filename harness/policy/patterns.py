@@ -12,8 +12,8 @@ context at evaluation time; the substituted text is literal, never a wildcard.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 _VARIABLE = re.compile(r"\$\{([^}]*)\}")
@@ -190,21 +190,32 @@ class Pattern:
         return f"Pattern({self.text!r})"
 
 
+@dataclass(frozen=True, slots=True)
 class PatternSet:
     """Several patterns as one test, "does a value match any of them?", compiled for it:
     literal patterns become one set lookup and other variable-free ones their regexes, so
     that only patterns with variables are resolved per request."""
 
-    __slots__ = ("literals", "match_all", "regexes", "variable")
+    patterns: tuple[Pattern, ...]
+    match_all: bool = field(init=False, repr=False, compare=False)
+    literals: frozenset[str] = field(init=False, repr=False, compare=False)
+    regexes: tuple[Callable[[str], re.Match[str] | None], ...] = field(
+        init=False, repr=False, compare=False
+    )
+    variable: tuple[Pattern, ...] = field(init=False, repr=False, compare=False)
 
-    def __init__(self, patterns: Iterable[Pattern]) -> None:
-        patterns = tuple(patterns)
-        self.match_all = any(p.match_all for p in patterns)
-        self.literals = frozenset(literal for p in patterns if (literal := p.literal) is not None)
-        self.regexes = tuple(
-            p._regex.match for p in patterns if p._regex is not None and p.literal is None
-        )
-        self.variable = tuple(p for p in patterns if p._regex is None)
+    def __post_init__(self) -> None:
+        patterns = self.patterns
+        derived = {  # frozen: set once, from the patterns
+            "match_all": any(p.match_all for p in patterns),
+            "literals": frozenset(p.literal for p in patterns if p.literal is not None),
+            "regexes": tuple(
+                p._regex.match for p in patterns if p._regex is not None and p.literal is None
+            ),
+            "variable": tuple(p for p in patterns if p._regex is None),
+        }
+        for name, value in derived.items():
+            object.__setattr__(self, name, value)
 
     def matches(self, value: str, lookup: Lookup) -> bool:
         """True if ``value`` matches one of the patterns (``Pattern.matches``)."""

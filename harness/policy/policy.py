@@ -148,10 +148,16 @@ class Statement:
         default_factory=dict, init=False, repr=False, compare=False
     )
     _resource_test: PatternSet | None = field(default=None, init=False, repr=False, compare=False)
+    """The Resource/NotResource element as one test; None when it holds for every resource."""
+    unconditional: bool = field(default=False, init=False, repr=False, compare=False)
+    """Holds for every resource and context (``holds_for`` need not be asked)."""
 
     def __post_init__(self) -> None:
-        if self.resources is not None:  # frozen: set once, from the fields it derives from
-            object.__setattr__(self, "_resource_test", PatternSet(self.resources))
+        resources = None if self.resources is None else PatternSet(self.resources)
+        if resources is not None and (self.not_resource or not resources.match_all):
+            object.__setattr__(self, "_resource_test", resources)  # frozen: set once
+        unconditional = self._resource_test is None and not self.conditions
+        object.__setattr__(self, "unconditional", unconditional)
 
     @property
     def ref(self) -> str | int:
