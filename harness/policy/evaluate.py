@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from harness.policy.conditions import as_text
 from harness.policy.errors import PolicyError
+from harness.policy.patterns import Lookup
 from harness.policy.policy import (
     KIND_NAMES,
     Match,
@@ -152,8 +153,9 @@ def _decision(
     return Decision(allowed, reason + _decided_by(kinds), statements, matched, lacking)
 
 
-def _matching(policy_list: Iterable[Policy], request: Request) -> list[Statement]:
-    action, resource, lookup = request.action, request.resource, request._lookup.get
+def _matching(
+    policy_list: Iterable[Policy], action: str, resource: str, lookup: Lookup
+) -> list[Statement]:
     return [
         s
         for p in policy_list
@@ -235,23 +237,30 @@ def evaluate(
     # session, RCPs, resource policy. SCPs restrict the principals of the organization's
     # accounts; a service, web identity or anonymous caller is not one. RCPs guard the
     # resource whoever calls, service principals included (``Principal`` is always "*").
-    identity_hits = _matching(identity_policies, request) if applies_to_identity else []
+    action, target, lookup = request.action, request.resource, request._lookup.get
+    capped = applies_to_identity and not root  # by a boundary and session policies
+    identity_hits = (
+        _matching(identity_policies, action, target, lookup) if applies_to_identity else []
+    )
     boundary_hits = (
-        _matching((boundary_policy,), request)
-        if boundary_policy is not None and applies_to_identity and not root
+        _matching((boundary_policy,), action, target, lookup)
+        if boundary_policy is not None and capped
         else []
     )
     scp_levels = scp_policies if applies_to_identity else ()
-    scp_hits = [_matching((p,), request) for p in scp_levels]
-    session_hits = _matching(session_policies, request) if applies_to_identity and not root else []
-    rcp_hits = [_matching((p,), request) for p in rcp_policies]
+    scp_hits = [_matching((p,), action, target, lookup) for p in scp_levels] if scp_levels else []
+    session_hits = (
+        _matching(session_policies, action, target, lookup) if session_policies and capped else []
+    )
+    rcp_hits = (
+        [_matching((p,), action, target, lookup) for p in rcp_policies] if rcp_policies else []
+    )
     resource_hits: list[tuple[Statement, Match]] = []
     if resource_policy is not None:
-        lookup = request._lookup.get
         resource_hits = [
             (s, level)
-            for s, level in resource_policy.for_caller(request.action, principal)
-            if s.unconditional or s.holds_for(request.resource, lookup)
+            for s, level in resource_policy.for_caller(action, principal)
+            if s.unconditional or s.holds_for(target, lookup)
         ]
     matched = _refs(identity_hits, "identity")
     if boundary_hits:

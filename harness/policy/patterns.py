@@ -224,6 +224,8 @@ class PatternSet:
         for match in self.regexes:
             if match(value) is not None:
                 return True
+        if not self.variable:  # usual: no generator made for nothing
+            return False
         return any(pattern.matches(value, lookup) for pattern in self.variable)
 
 
