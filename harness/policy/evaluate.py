@@ -9,7 +9,7 @@ rule that role trust policies, like key policies, must allow the caller explicit
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from typing import Any, Literal
 
@@ -116,6 +116,22 @@ class Decision:
     matched: tuple[StatementRef, ...] = ()
     lacking: tuple[PolicyKind, ...] = ()
 
+    def __init__(
+        self,
+        allowed: bool,
+        reason: str,
+        statements: tuple[StatementRef, ...] = (),
+        matched: tuple[StatementRef, ...] = (),
+        lacking: tuple[PolicyKind, ...] = (),
+    ) -> None:
+        # The generated __init__ of a frozen class calls object.__setattr__ per field; the
+        # slots' own setters cost less, and a decision is made per request.
+        _set_allowed(self, allowed)
+        _set_reason(self, reason)
+        _set_statements(self, statements)
+        _set_matched(self, matched)
+        _set_lacking(self, lacking)
+
     def __bool__(self) -> bool:
         return self.allowed
 
@@ -125,6 +141,12 @@ class Decision:
         implicit deny) those whose allow was missing."""
         kinds = [ref.kind for ref in self.statements] or list(self.lacking)
         return tuple(dict.fromkeys(kinds))
+
+
+# Decision's slot setters, in field order (see ``Decision.__init__``).
+_set_allowed, _set_reason, _set_statements, _set_matched, _set_lacking = (
+    vars(Decision)[f.name].__set__ for f in fields(Decision)
+)
 
 
 def _refs(statements: Iterable[Statement], kind: PolicyKind) -> tuple[StatementRef, ...]:
@@ -149,7 +171,10 @@ def _decision(
     """A decision of ``evaluate``, its reason ending with the kinds that decided (those of the
     deciding statements, else those whose allow was missing: ``Decision.deciding_kinds``),
     made once."""
-    kinds = tuple([ref.kind for ref in statements]) if statements else lacking
+    if len(statements) == 1:  # usual: one deciding statement
+        kinds: tuple[PolicyKind, ...] = (statements[0].kind,)
+    else:
+        kinds = tuple([ref.kind for ref in statements]) if statements else lacking
     return Decision(allowed, reason + _decided_by(kinds), statements, matched, lacking)
 
 
