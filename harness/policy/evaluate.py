@@ -243,13 +243,15 @@ def evaluate(
     what = f"{request.action} on {request.resource} by {principal.arn}"
     identity_policies = policies(identity, "identity policy")
     boundary_policy = None if boundary is None else Policy.coerce(boundary, "permissions boundary")
-    scp_policies = policies(scps, "SCP")
-    session_policies = policies(session, "session policy")
-    rcp_policies = policies(rcps, "RCP")
+    # Usually none of these (no call made for nothing: this runs for every request).
+    scp_policies = policies(scps, "SCP") if scps else ()
+    session_policies = policies(session, "session policy") if session else ()
+    rcp_policies = policies(rcps, "RCP") if rcps else ()
     resource_policy = None if resource is None else Policy.coerce(resource, "resource policy")
     account = _resource_account(request, resource_account)
     _checked(False, identity_policies, scp_policies, session_policies)
-    _checked(True, rcp_policies)
+    if rcp_policies:
+        _checked(True, rcp_policies)
     if boundary_policy is not None:
         _checked(False, (boundary_policy,))
     if resource_policy is not None:

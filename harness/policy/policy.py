@@ -122,10 +122,11 @@ class StatementRef:
     kind: PolicyKind
     sid: str | int  # the Sid, or the statement's index when it has none
     effect: str  # "Allow" or "Deny"
+    label: str = field(init=False, repr=False, compare=False)
+    """What reasons call it (worked out once: a reason names its statement every time)."""
 
-    @property
-    def label(self) -> str:
-        return _label(self.sid, self.policy)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "label", _label(self.sid, self.policy))  # frozen: set once
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,8 +152,11 @@ class Statement:
     """The Resource/NotResource element as one test; None when it holds for every resource."""
     unconditional: bool = field(default=False, init=False, repr=False, compare=False)
     """Holds for every resource and context (``holds_for`` need not be asked)."""
+    label: str = field(default="", init=False, repr=False, compare=False)
+    """What reports call it (worked out once: reasons name statements every time)."""
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "label", _label(self.ref, self.policy))  # frozen: set once
         resources = None if self.resources is None else PatternSet(self.resources)
         if resources is not None and (self.not_resource or not resources.match_all):
             object.__setattr__(self, "_resource_test", resources)  # frozen: set once
@@ -162,10 +166,6 @@ class Statement:
     @property
     def ref(self) -> str | int:
         return self.sid if self.sid else self.index
-
-    @property
-    def label(self) -> str:
-        return _label(self.ref, self.policy)
 
     def cite(self, kind: PolicyKind) -> StatementRef:
         """The reference decisions cite, made once per kind (every decision cites it)."""
@@ -284,8 +284,8 @@ class Policy:
     _by_action: dict[str, tuple[Statement, ...]] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
-    _by_caller: dict[tuple[str, Principal], tuple[tuple[Statement, Match], ...]] = field(
-        default_factory=dict, init=False, repr=False, compare=False
+    _by_caller: dict[tuple[str, int], tuple[Principal, tuple[tuple[Statement, Match], ...]]] = (
+        field(default_factory=dict, init=False, repr=False, compare=False)
     )
     checked_as: set[bool] = field(default_factory=set, init=False, repr=False, compare=False)
     """The principal-element checks passed (True: as a resource-based policy), run once each."""
@@ -337,18 +337,20 @@ class Policy:
     def for_caller(self, action: str, principal: Principal) -> tuple[tuple[Statement, Match], ...]:
         """For a resource-based policy: the statements that act on ``action`` and name
         ``principal``, with how they name it; worked out once per action and caller."""
-        key = (action, principal)
+        # Keyed by the principal's id, whose object the entry keeps (so the id is not reused)
+        # and is checked against: hashing a principal is a Python call, an id is not.
+        key = (action, id(principal))
         found = self._by_caller.get(key)
-        if found is None:
+        if found is None or found[0] is not principal:
             if len(self._by_caller) >= _ACTIONS_REMEMBERED:
                 self._by_caller.clear()
-            found = tuple(
+            statements = tuple(
                 (s, level)
                 for s in self.for_action(action)
                 if (level := s.principal_match(principal)) is not None
             )
-            self._by_caller[key] = found
-        return found
+            found = self._by_caller[key] = (principal, statements)
+        return found[1]
 
 
 @lru_cache(maxsize=4096)
