@@ -352,28 +352,24 @@ def evaluate(
     # A direct resource grant bypasses a boundary or session policy only when it names the
     # session or user ARN itself, not the role (IAM guide, "Permissions boundaries" and
     # "Session policies": resource-based policies).
-    sides = _Sides(
-        what=what,
-        account=account,
-        rp_name=rp_name,
-        resource_kind=resource_kind,
-        holder_kind=holder_kind,
-        has_resource_policy=resource_policy is not None,
-        direct=direct,
-        direct_ok=(
-            direct
-            if boundary_ok and session_ok
-            else [s for s in direct if s.names_exactly(principal)]
-        ),
-        delegated=[s for s, level in resource_hits if s.allow and level is Match.ACCOUNT],
-        allows_identity=allows_identity,
-        root=root,
-        identity_ok=root or bool(allows_identity),
-        boundary_ok=boundary_ok,
-        session_ok=session_ok,
-        has_boundary=boundary_policy is not None,
-        has_session=bool(session_policies),
-        matched=matched,
+    sides = _Sides(  # positional, in field order: keywords cost twice as much here
+        what,
+        account,
+        rp_name,
+        resource_kind,
+        holder_kind,
+        resource_policy is not None,
+        direct,
+        direct if boundary_ok and session_ok else [s for s in direct if s.names_exactly(principal)],
+        [s for s, level in resource_hits if s.allow and level is Match.ACCOUNT],
+        allows_identity,
+        root,
+        root or bool(allows_identity),
+        boundary_ok,
+        session_ok,
+        boundary_policy is not None,
+        bool(session_policies),
+        matched,
     )
     if principal.account == account:
         return _same_account(sides)
