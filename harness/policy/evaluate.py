@@ -150,7 +150,10 @@ _set_allowed, _set_reason, _set_statements, _set_matched, _set_lacking = (
 
 
 def _refs(statements: Iterable[Statement], kind: PolicyKind) -> tuple[StatementRef, ...]:
-    return tuple([s.cite(kind) for s in statements])
+    refs = []  # a loop, as in _matching
+    for s in statements:
+        refs.append(s.cite(kind))
+    return tuple(refs)
 
 
 @lru_cache(maxsize=256)
@@ -181,12 +184,14 @@ def _decision(
 def _matching(
     policy_list: Iterable[Policy], action: str, resource: str, lookup: Lookup
 ) -> list[Statement]:
-    return [
-        s
-        for p in policy_list
-        for s in p.for_action(action)
-        if s.unconditional or s.holds_for(resource, lookup)
-    ]
+    # Loops, not a comprehension: one is a call of its own (before Python 3.12), and the
+    # lists here are short.
+    hits = []
+    for policy in policy_list:
+        for s in policy.for_action(action):
+            if s.unconditional or s.holds_for(resource, lookup):
+                hits.append(s)
+    return hits
 
 
 def check_principal_elements(policy_list: Iterable[Policy], resource_based: bool) -> None:
@@ -283,12 +288,10 @@ def evaluate(
         [_matching((p,), action, target, lookup) for p in rcp_policies] if rcp_policies else []
     )
     resource_hits: list[tuple[Statement, Match]] = []
-    if resource_policy is not None:
-        resource_hits = [
-            (s, level)
-            for s, level in resource_policy.for_caller(action, principal)
-            if s.unconditional or s.holds_for(target, lookup)
-        ]
+    if resource_policy is not None:  # a loop, as in _matching
+        for hit in resource_policy.for_caller(action, principal):
+            if hit[0].unconditional or hit[0].holds_for(target, lookup):
+                resource_hits.append(hit)
     matched = _refs(identity_hits, "identity")
     if boundary_hits:
         matched += _refs(boundary_hits, "boundary")
@@ -301,7 +304,10 @@ def evaluate(
     if resource_hits:
         matched += tuple([s.cite(holder_kind) for s, _ in resource_hits])
 
-    denies = tuple([ref for ref in matched if ref.effect == "Deny"])
+    denies = ()
+    for ref in matched:  # a loop, as in _matching
+        if ref.effect == "Deny":
+            denies += (ref,)
     if denies:
         return _decision(
             False, f"Denied: explicit Deny in {denies[0].label} ({what}).", matched, denies
