@@ -254,7 +254,9 @@ def evaluate(
     rcp_policies = policies(rcps, "RCP") if rcps else ()
     resource_policy = None if resource is None else Policy.coerce(resource, "resource policy")
     account = _resource_account(request, resource_account)
-    _checked(False, identity_policies, scp_policies, session_policies)
+    _checked(False, identity_policies)
+    if scp_policies or session_policies:
+        _checked(False, scp_policies, session_policies)
     if rcp_policies:
         _checked(True, rcp_policies)
     if boundary_policy is not None:
@@ -544,6 +546,8 @@ def _implicit_reason(s: _Sides) -> str:
 
 def _limits_text(boundary: bool, session: bool, root: bool) -> str:
     """How an identity allow's reason names the caps it passed."""
+    if root or not (boundary or session):  # usual: no caps to name
+        return ""
     caps = [
         name
         for name, given in (("permissions boundary", boundary), ("session policies", session))
