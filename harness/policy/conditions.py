@@ -20,12 +20,12 @@ import binascii
 import ipaddress
 import operator
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
 
 from harness.policy.errors import PolicyError
-from harness.policy.patterns import Lookup, Pattern
+from harness.policy.patterns import Lookup, Pattern, PatternSet
 
 ValueTest = Callable[[str, Lookup], bool]
 """Does one request value match any of the operator's policy values? (the classes below)"""
@@ -71,13 +71,10 @@ def parse_binary(text: str) -> bytes:
 # small structure rather than a closure, so the SMT model (harness.proof) encodes the very
 # values the engine compares with.
 @dataclass(frozen=True, slots=True)
-class PatternTest:
-    """String* and Arn* operators: the value matches one of the policy's patterns."""
+class PatternTest(PatternSet):
+    """String* and Arn* operators: the value matches one of the policy's ``patterns``."""
 
-    patterns: tuple[Pattern, ...]
-
-    def __call__(self, value: str, lookup: Lookup) -> bool:
-        return any(p.matches(value, lookup) for p in self.patterns)
+    __call__ = PatternSet.matches  # called directly: a call less per condition
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +88,13 @@ class OrderedTest:
 
     def __call__(self, value: str, _lookup: Lookup) -> bool:
         got = self.parse(value)
-        return got is not None and any(self.compare(got, want) for want in self.wanted)
+        if got is None:
+            return False
+        compare = self.compare  # a loop, not any(): a generator costs more than the test
+        for want in self.wanted:  # noqa: SIM110
+            if compare(got, want):
+                return True
+        return False
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,12 +122,23 @@ class IpTest:
     """IpAddress: the value is an address inside one of the policy's networks."""
 
     networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
+    _ranges: tuple[tuple[int, int, int], ...] = field(init=False, repr=False, compare=False)
+    """Each network as (version, address, netmask) integers: ``address in network`` is
+    ``int(address) & netmask == network address``, without ipaddress's Python-level calls."""
+
+    def __post_init__(self) -> None:
+        ranges = tuple((n.version, int(n.network_address), int(n.netmask)) for n in self.networks)
+        object.__setattr__(self, "_ranges", ranges)  # frozen: set once
 
     def __call__(self, value: str, _lookup: Lookup) -> bool:
         address = _address(value)
         if address is None:
             return False
-        return any(address.version == n.version and address in n for n in self.networks)
+        version, number = address
+        for network_version, network, mask in self._ranges:
+            if network_version == version and number & mask == network:
+                return True
+        return False
 
 
 def _ordered(
@@ -149,11 +163,13 @@ def _ip(values: Sequence[str], **_: bool) -> ValueTest:
 
 
 @lru_cache(maxsize=4096)  # request values repeat (a caller's address on every request)
-def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+def _address(text: str) -> tuple[int, int] | None:
+    """An address as (IP version, integer), or None if ``text`` is not one."""
     try:
-        return ipaddress.ip_address(text)
+        address = ipaddress.ip_address(text)
     except ValueError:
         return None
+    return address.version, int(address)
 
 
 def _string(
@@ -218,17 +234,19 @@ class KeyTest:
 
     def holds(self, lookup: Lookup) -> bool:
         found = lookup(self.key)
+        test = self.value_test
+        if test is not None and type(found) is str:  # the usual case: one value, see below
+            return test(found, lookup) != self.negated
         values = (found,) if isinstance(found, str) else found or ()
         if self.null_wants_absent is not None:
             return (not values) in self.null_wants_absent
-        assert self.value_test is not None
+        assert test is not None
         if not values:
             if self.qualifier == "ForAllValues":
                 return True
             if self.if_exists:
                 return True
             return self.negated and self.qualifier is None
-        test = self.value_test
         if len(values) == 1:  # the usual case, where every form below comes to this
             return test(values[0], lookup) != self.negated
         if self.qualifier == "ForAllValues":  # every value passes

@@ -9,11 +9,13 @@ rule that role trust policies, like key policies, must allow the caller explicit
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields
+from functools import lru_cache
 from typing import Any, Literal
 
 from harness.policy.conditions import as_text
 from harness.policy.errors import PolicyError
+from harness.policy.patterns import Lookup
 from harness.policy.policy import (
     KIND_NAMES,
     Match,
@@ -30,17 +32,12 @@ ContextValue = str | bool | int | float | Sequence[str]
 PolicyInput = Policy | str | Mapping[str, Any]
 
 
-def _freeze(context: Mapping[str, ContextValue]) -> dict[str, str | tuple[str, ...]]:
-    """Lower-case keys; values become strings (JSON scalars as AWS writes them) or tuples."""
-    frozen: dict[str, str | tuple[str, ...]] = {}
-    for key, value in context.items():
-        if type(value) is str:
-            frozen[key.lower()] = value
-        elif isinstance(value, list | tuple | set | frozenset):
-            frozen[key.lower()] = tuple(as_text(v) for v in value)
-        else:
-            frozen[key.lower()] = as_text(value)
-    return frozen
+def _frozen(value: ContextValue) -> str | tuple[str, ...]:
+    """A context value as conditions read it: a string (JSON scalars as AWS writes them) or
+    a tuple of strings."""
+    if isinstance(value, list | tuple | set | frozenset):
+        return tuple([as_text(v) for v in value])
+    return as_text(value)
 
 
 @dataclass(frozen=True)
@@ -49,13 +46,14 @@ class Request:
 
     ``context`` holds condition keys (any case) with a string or a list of strings; keys
     derived from the principal (``aws:PrincipalArn``, ``aws:PrincipalAccount``,
-    ``aws:username``, ...) are added unless given.
+    ``aws:username``, ...) are added unless given. As a field it is the keys (lower case)
+    and values, sorted.
     """
 
     principal: Principal
     action: str
     resource: str
-    context: tuple[tuple[str, str | tuple[str, ...]], ...] = ()
+    context: tuple[tuple[str, str | tuple[str, ...]], ...]  # sorted when first read
     _lookup: dict[str, str | tuple[str, ...]] = field(
         default_factory=dict, init=False, repr=False, compare=False, hash=False
     )
@@ -67,15 +65,22 @@ class Request:
         resource: str,
         context: Mapping[str, ContextValue] | None = None,
     ) -> None:
-        merged: dict[str, str | tuple[str, ...]] = dict(principal.context())
-        if context:
-            merged.update(_freeze(context))
-        frozen = tuple([(key, merged[key]) for key in sorted(merged)])  # keys are unique
+        merged: dict[str, str | tuple[str, ...]] = principal.context()  # a new dict
+        if context:  # keys lower case; values strings, or tuples of strings
+            for key, value in context.items():
+                merged[key.lower()] = value if type(value) is str else _frozen(value)
         # Frozen: fields are set through the instance dict, in one call (a request is made
-        # for every decision).
-        vars(self).update(
-            principal=principal, action=action, resource=resource, context=frozen, _lookup=merged
-        )
+        # for every decision); ``context`` is left to ``__getattr__``.
+        vars(self).update(principal=principal, action=action, resource=resource, _lookup=merged)
+
+    def __getattr__(self, name: str) -> Any:
+        """``context``, sorted when first read: deciding reads ``_lookup``, only hashing,
+        comparing and showing a request read ``context`` (called for unset names only)."""
+        if name != "context":
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        # Keys are unique: the sort never compares values.
+        frozen = vars(self)["context"] = tuple(sorted(self._lookup.items()))
+        return frozen
 
     def get(self, key: str) -> str | tuple[str, ...] | None:
         """A condition key's value; keys are case-insensitive."""
@@ -111,6 +116,22 @@ class Decision:
     matched: tuple[StatementRef, ...] = ()
     lacking: tuple[PolicyKind, ...] = ()
 
+    def __init__(
+        self,
+        allowed: bool,
+        reason: str,
+        statements: tuple[StatementRef, ...] = (),
+        matched: tuple[StatementRef, ...] = (),
+        lacking: tuple[PolicyKind, ...] = (),
+    ) -> None:
+        # The generated __init__ of a frozen class calls object.__setattr__ per field; the
+        # slots' own setters cost less, and a decision is made per request.
+        _set_allowed(self, allowed)
+        _set_reason(self, reason)
+        _set_statements(self, statements)
+        _set_matched(self, matched)
+        _set_lacking(self, lacking)
+
     def __bool__(self) -> bool:
         return self.allowed
 
@@ -122,13 +143,55 @@ class Decision:
         return tuple(dict.fromkeys(kinds))
 
 
+# Decision's slot setters, in field order (see ``Decision.__init__``).
+_set_allowed, _set_reason, _set_statements, _set_matched, _set_lacking = (
+    vars(Decision)[f.name].__set__ for f in fields(Decision)
+)
+
+
 def _refs(statements: Iterable[Statement], kind: PolicyKind) -> tuple[StatementRef, ...]:
-    return tuple([s.cite(kind) for s in statements])
+    refs = []  # a loop, as in _matching
+    for s in statements:
+        refs.append(s.cite(kind))
+    return tuple(refs)
 
 
-def _matching(policy_list: Iterable[Policy], request: Request) -> list[Statement]:
-    action, resource, lookup = request.action, request.resource, request._lookup.get
-    return [s for p in policy_list for s in p.for_action(action) if s.holds_for(resource, lookup)]
+@lru_cache(maxsize=256)
+def _decided_by(kinds: tuple[PolicyKind, ...]) -> str:
+    """The end of a reason naming the kinds of policy that decided (``kinds`` in order, with
+    repeats): the same few texts decision after decision."""
+    names = ", ".join(KIND_NAMES[kind] for kind in dict.fromkeys(kinds))
+    return f" [decided by: {names}]" if names else ""
+
+
+def _decision(
+    allowed: bool,
+    reason: str,
+    matched: tuple[StatementRef, ...],
+    statements: tuple[StatementRef, ...] = (),
+    lacking: tuple[PolicyKind, ...] = (),
+) -> Decision:
+    """A decision of ``evaluate``, its reason ending with the kinds that decided (those of the
+    deciding statements, else those whose allow was missing: ``Decision.deciding_kinds``),
+    made once."""
+    if len(statements) == 1:  # usual: one deciding statement
+        kinds: tuple[PolicyKind, ...] = (statements[0].kind,)
+    else:
+        kinds = tuple([ref.kind for ref in statements]) if statements else lacking
+    return Decision(allowed, reason + _decided_by(kinds), statements, matched, lacking)
+
+
+def _matching(
+    policy_list: Iterable[Policy], action: str, resource: str, lookup: Lookup
+) -> list[Statement]:
+    # Loops, not a comprehension: one is a call of its own (before Python 3.12), and the
+    # lists here are short.
+    hits = []
+    for policy in policy_list:
+        for s in policy.for_action(action):
+            if s.unconditional or s.holds_for(resource, lookup):
+                hits.append(s)
+    return hits
 
 
 def check_principal_elements(policy_list: Iterable[Policy], resource_based: bool) -> None:
@@ -144,13 +207,13 @@ def check_principal_elements(policy_list: Iterable[Policy], resource_based: bool
                 raise PolicyError(f"{statement.label}: {kind} Principal or NotPrincipal")
 
 
-def _checked(policy_list: tuple[Policy, ...], resource_based: bool) -> tuple[Policy, ...]:
-    """``policy_list``, its principal elements checked once per policy and use."""
-    for policy in policy_list:
-        if resource_based not in policy.checked_as:
-            check_principal_elements((policy,), resource_based)
-            policy.checked_as.add(resource_based)
-    return policy_list
+def _checked(resource_based: bool, *policy_lists: tuple[Policy, ...]) -> None:
+    """Check the principal elements of each policy once per use (resource-based or not)."""
+    for policy_list in policy_lists:
+        for policy in policy_list:
+            if resource_based not in policy.checked_as:
+                check_principal_elements((policy,), resource_based)
+                policy.checked_as.add(resource_based)
 
 
 def _resource_account(request: Request, given: str | None) -> str:
@@ -185,161 +248,183 @@ def evaluate(
     what = f"{request.action} on {request.resource} by {principal.arn}"
     identity_policies = policies(identity, "identity policy")
     boundary_policy = None if boundary is None else Policy.coerce(boundary, "permissions boundary")
-    scp_policies = policies(scps, "SCP")
-    session_policies = policies(session, "session policy")
-    rcp_policies = policies(rcps, "RCP")
+    # Usually none of these (no call made for nothing: this runs for every request).
+    scp_policies = policies(scps, "SCP") if scps else ()
+    session_policies = policies(session, "session policy") if session else ()
+    rcp_policies = policies(rcps, "RCP") if rcps else ()
     resource_policy = None if resource is None else Policy.coerce(resource, "resource policy")
     account = _resource_account(request, resource_account)
-    _checked((*identity_policies, *scp_policies, *session_policies), resource_based=False)
-    _checked(rcp_policies, resource_based=True)
+    _checked(False, identity_policies)
+    if scp_policies or session_policies:
+        _checked(False, scp_policies, session_policies)
+    if rcp_policies:
+        _checked(True, rcp_policies)
     if boundary_policy is not None:
-        _checked((boundary_policy,), resource_based=False)
+        _checked(False, (boundary_policy,))
     if resource_policy is not None:
-        _checked((resource_policy,), resource_based=True)
+        _checked(True, (resource_policy,))
 
     applies_to_identity = principal.has_identity_policies
     root = principal.is_root
-    identity_hits = _matching(identity_policies, request) if applies_to_identity else []
+    holder_kind = RESOURCE_POLICY_KIND[resource_kind]
+    # Each kind's statements that apply, cited in this order: identity, boundary, SCPs,
+    # session, RCPs, resource policy. SCPs restrict the principals of the organization's
+    # accounts; a service, web identity or anonymous caller is not one. RCPs guard the
+    # resource whoever calls, service principals included (``Principal`` is always "*").
+    action, target, lookup = request.action, request.resource, request._lookup.get
+    capped = applies_to_identity and not root  # by a boundary and session policies
+    identity_hits = (
+        _matching(identity_policies, action, target, lookup) if applies_to_identity else []
+    )
     boundary_hits = (
-        _matching([boundary_policy], request)
-        if boundary_policy is not None and applies_to_identity and not root
+        _matching((boundary_policy,), action, target, lookup)
+        if boundary_policy is not None and capped
         else []
     )
-    scp_hits = [_matching([p], request) for p in scp_policies] if applies_to_identity else []
-    session_hits = _matching(session_policies, request) if applies_to_identity and not root else []
-    # RCPs guard the resource whoever calls, service principals included (``Principal`` is
-    # always "*" in them).
-    rcp_hits = [_matching([p], request) for p in rcp_policies]
-    resource_hits: list[tuple[Statement, Match]] = []
-    if resource_policy is not None:
-        lookup = request._lookup.get
-        resource_hits = [
-            (s, level)
-            for s, level in resource_policy.for_caller(request.action, principal)
-            if s.holds_for(request.resource, lookup)
-        ]
-    holder_kind = RESOURCE_POLICY_KIND[resource_kind]
-    matched = (
-        _refs(identity_hits, "identity")
-        + _refs(boundary_hits, "boundary")
-        + _refs((s for hits in scp_hits for s in hits), "scp")
-        + _refs(session_hits, "session")
-        + _refs((s for hits in rcp_hits for s in hits), "rcp")
-        + _refs((s for s, _ in resource_hits), holder_kind)
-    )
-
-    def decided(decision: Decision) -> Decision:
-        kinds = ", ".join(KIND_NAMES[kind] for kind in decision.deciding_kinds)
-        reason = f"{decision.reason} [decided by: {kinds}]" if kinds else decision.reason
-        return replace(decision, reason=reason, matched=matched)
-
-    denies = tuple(ref for ref in matched if ref.effect == "Deny")
-    if denies:
-        first = denies[0].label
-        return decided(Decision(False, f"Denied: explicit Deny in {first} ({what}).", denies))
-
-    # SCPs restrict the principals of the organization's accounts; a service, web identity
-    # or anonymous caller is not one (scp_hits is empty for it). RCPs guard every caller.
     scp_levels = scp_policies if applies_to_identity else ()
-    levels: list[tuple[Policy, list[Statement], PolicyKind]] = [
-        *((p, hits, "scp") for p, hits in zip(scp_levels, scp_hits, strict=True)),
-        *((p, hits, "rcp") for p, hits in zip(rcp_policies, rcp_hits, strict=True)),
-    ]
-    for policy, hits, level_kind in levels:
-        if not any(s.allow for s in hits):
-            return decided(
-                Decision(
+    scp_hits = [_matching((p,), action, target, lookup) for p in scp_levels] if scp_levels else []
+    session_hits = (
+        _matching(session_policies, action, target, lookup) if session_policies and capped else []
+    )
+    rcp_hits = (
+        [_matching((p,), action, target, lookup) for p in rcp_policies] if rcp_policies else []
+    )
+    resource_hits: list[tuple[Statement, Match]] = []
+    if resource_policy is not None:  # a loop, as in _matching
+        for hit in resource_policy.for_caller(action, principal):
+            if hit[0].unconditional or hit[0].holds_for(target, lookup):
+                resource_hits.append(hit)
+    matched = _refs(identity_hits, "identity")
+    if boundary_hits:
+        matched += _refs(boundary_hits, "boundary")
+    for hits in scp_hits:
+        matched += _refs(hits, "scp")
+    if session_hits:
+        matched += _refs(session_hits, "session")
+    for hits in rcp_hits:
+        matched += _refs(hits, "rcp")
+    if resource_hits:
+        matched += tuple([s.cite(holder_kind) for s, _ in resource_hits])
+
+    denies = ()
+    for ref in matched:  # a loop, as in _matching
+        if ref.effect == "Deny":
+            denies += (ref,)
+    if denies:
+        return _decision(
+            False, f"Denied: explicit Deny in {denies[0].label} ({what}).", matched, denies
+        )
+
+    for level_policies, level_hits, level_kind in (
+        (scp_levels, scp_hits, "scp"),
+        (rcp_policies, rcp_hits, "rcp"),
+    ):
+        for policy, hits in zip(level_policies, level_hits, strict=True):
+            if not any(s.allow for s in hits):
+                return _decision(
                     False,
                     f"Denied: {policy.name} allows no statement for {what} "
                     f"(an {KIND_NAMES[level_kind]} must allow, implicit deny).",
+                    matched,
                     lacking=(level_kind,),
                 )
-            )
 
-    allows_identity = [s for s in identity_hits if s.allow]
     if resource_kind == "role-trust" and root:
-        return decided(
-            Decision(
-                False,
-                f"Denied: the account root user cannot assume roles ({what}).",
-                lacking=("rule",),
-            )
+        return _decision(
+            False,
+            f"Denied: the account root user cannot assume roles ({what}).",
+            matched,
+            lacking=("rule",),
         )
     direct = [s for s, level in resource_hits if s.allow and level is Match.DIRECT]
     rp_name = resource_policy.name if resource_policy else "the resource"
     if not applies_to_identity:
         if direct:
-            return decided(
-                Decision(
-                    True,
-                    f"Allowed: {direct[0].label} names the {principal.kind.value} principal "
-                    f"({what}).",
-                    _refs(direct, holder_kind),
-                )
+            return _decision(
+                True,
+                f"Allowed: {direct[0].label} names the {principal.kind.value} principal ({what}).",
+                matched,
+                _refs(direct, holder_kind),
             )
-        return decided(
-            Decision(
-                False,
-                f"Denied: no statement of {rp_name} names this "
-                f"{principal.kind.value} principal (implicit deny; {what}).",
-                lacking=(holder_kind,),
-            )
+        return _decision(
+            False,
+            f"Denied: no statement of {rp_name} names this "
+            f"{principal.kind.value} principal (implicit deny; {what}).",
+            matched,
+            lacking=(holder_kind,),
         )
 
+    allows_identity = [s for s in identity_hits if s.allow]
     boundary_ok = boundary_policy is None or root or any(s.allow for s in boundary_hits)
     session_ok = not session_policies or root or any(s.allow for s in session_hits)
     # A direct resource grant bypasses a boundary or session policy only when it names the
     # session or user ARN itself, not the role (IAM guide, "Permissions boundaries" and
     # "Session policies": resource-based policies).
-    sides = _Sides(
-        what=what,
-        account=account,
-        rp_name=rp_name,
-        holder=RESOURCE_POLICY_NAME[resource_kind],
-        holder_kind=holder_kind,
-        strict=resource_kind in ("kms-key", "role-trust"),
-        has_resource_policy=resource_policy is not None,
-        direct=direct,
-        direct_ok=[s for s in direct if (boundary_ok and session_ok) or s.names_exactly(principal)],
-        delegated=[s for s, level in resource_hits if s.allow and level is Match.ACCOUNT],
-        allows_identity=allows_identity,
-        identity_ok=root or bool(allows_identity),
-        boundary_ok=boundary_ok,
-        session_ok=session_ok,
-        # Every level of the organization, the boundary and the session policies must allow
-        # too: their allows are part of any grant.
-        also_granting=tuple(r for r in matched if r.kind in ("scp", "rcp", "boundary", "session")),
-        identity_text=(
-            allows_identity[0].label if allows_identity else "the account root user's own rights"
-        ),
-        boundary_text=_limits_text(boundary_policy is not None, bool(session_policies), root),
+    sides = _Sides(  # positional, in field order: keywords cost twice as much here
+        what,
+        account,
+        rp_name,
+        resource_kind,
+        holder_kind,
+        resource_policy is not None,
+        direct,
+        direct if boundary_ok and session_ok else [s for s in direct if s.names_exactly(principal)],
+        [s for s, level in resource_hits if s.allow and level is Match.ACCOUNT],
+        allows_identity,
+        root,
+        root or bool(allows_identity),
+        boundary_ok,
+        session_ok,
+        boundary_policy is not None,
+        bool(session_policies),
+        matched,
     )
     if principal.account == account:
-        return decided(_same_account(sides))
-    return decided(_cross_account(sides, principal.account or ""))
+        return _same_account(sides)
+    return _cross_account(sides, principal.account or "")
 
 
 @dataclass(slots=True)  # not frozen: made for every decision, and never changed
 class _Sides:
-    """What each side (resource policy, identity policies, boundary) says about a request."""
+    """What each side (resource policy, identity policies, boundary) says about a request;
+    what only reasons read is worked out when a reason asks."""
 
     what: str
     account: str
     rp_name: str
-    holder: str
+    resource_kind: ResourceKind
     holder_kind: PolicyKind
-    strict: bool  # key policies and trust policies must allow, even in the same account
     has_resource_policy: bool
     direct: list[Statement]
     direct_ok: list[Statement]
     delegated: list[Statement]
     allows_identity: list[Statement]
+    root: bool
     identity_ok: bool
     boundary_ok: bool
     session_ok: bool
-    also_granting: tuple[StatementRef, ...]
-    identity_text: str
-    boundary_text: str
+    has_boundary: bool
+    has_session: bool
+    matched: tuple[StatementRef, ...]
+
+    @property
+    def holder(self) -> str:
+        return RESOURCE_POLICY_NAME[self.resource_kind]
+
+    @property
+    def strict(self) -> bool:
+        """Key policies and trust policies must allow, even in the same account."""
+        return self.resource_kind in ("kms-key", "role-trust")
+
+    @property
+    def identity_text(self) -> str:
+        if self.allows_identity:
+            return self.allows_identity[0].label
+        return "the account root user's own rights"
+
+    @property
+    def boundary_text(self) -> str:
+        return _limits_text(self.has_boundary, self.has_session, self.root)
 
     @property
     def identity_side(self) -> bool:
@@ -357,18 +442,24 @@ class _Sides:
 
     def grant(self, reason: str, resource: Iterable[Statement], identity: bool) -> Decision:
         """An allow, citing the resource statements given, the identity allows if the
-        identity side took part, and the SCP and boundary allows."""
+        identity side took part, and the SCP and boundary allows: every level of the
+        organization, the boundary and the session policies must allow too, so their allows
+        are part of any grant."""
         refs = _refs(resource, self.holder_kind)
         if identity:
             refs += _refs(self.allows_identity, "identity")
-        return Decision(True, reason, refs + self.also_granting)
+        also = tuple([r for r in self.matched if r.kind in _ALSO_GRANTING])
+        return _decision(True, reason, self.matched, refs + also)
 
     def refuse(self, reason: str, resource_side: bool) -> Decision:
         """An implicit deny, naming the kinds of policy whose allow was missing."""
         lacking: list[PolicyKind] = [self.holder_kind] if resource_side else []
         if not self.identity_ok:
             lacking.append("identity")
-        return Decision(False, reason, lacking=tuple(lacking + self.limits_lacking))
+        return _decision(False, reason, self.matched, lacking=tuple(lacking + self.limits_lacking))
+
+
+_ALSO_GRANTING = frozenset(("scp", "rcp", "boundary", "session"))
 
 
 def _same_account(s: _Sides) -> Decision:
@@ -396,7 +487,7 @@ def _same_account(s: _Sides) -> Decision:
             identity=True,
         )
     if s.direct:  # granted to the role, but the boundary or a session policy does not allow it
-        return Decision(False, _implicit_reason(s), lacking=tuple(s.limits_lacking))
+        return _decision(False, _implicit_reason(s), s.matched, lacking=tuple(s.limits_lacking))
     # A key or trust policy must allow; a bucket policy could have, had the identity not.
     resource_side = not s.delegated if s.strict else s.has_resource_policy and not s.identity_ok
     return s.refuse(_implicit_reason(s), resource_side)
@@ -455,6 +546,8 @@ def _implicit_reason(s: _Sides) -> str:
 
 def _limits_text(boundary: bool, session: bool, root: bool) -> str:
     """How an identity allow's reason names the caps it passed."""
+    if root or not (boundary or session):  # usual: no caps to name
+        return ""
     caps = [
         name
         for name, given in (("permissions boundary", boundary), ("session policies", session))

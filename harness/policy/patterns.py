@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 _VARIABLE = re.compile(r"\$\{([^}]*)\}")
@@ -178,8 +178,55 @@ class Pattern:
         regex = self._regex or self.resolve(lookup)
         return regex is not None and regex.match(value) is not None
 
+    @property
+    def literal(self) -> str | None:
+        """The one value this pattern matches, if it has neither wildcards nor variables and
+        compares case-sensitively (then equality is the whole test)."""
+        if self.ignore_case or any(token.kind != "text" for token in self.tokens):
+            return None
+        return "".join(token.text for token in self.tokens)
+
     def __repr__(self) -> str:
         return f"Pattern({self.text!r})"
+
+
+@dataclass(frozen=True, slots=True)
+class PatternSet:
+    """Several patterns as one test, "does a value match any of them?", compiled for it:
+    literal patterns become one set lookup and other variable-free ones their regexes, so
+    that only patterns with variables are resolved per request."""
+
+    patterns: tuple[Pattern, ...]
+    match_all: bool = field(init=False, repr=False, compare=False)
+    literals: frozenset[str] = field(init=False, repr=False, compare=False)
+    regexes: tuple[Callable[[str], re.Match[str] | None], ...] = field(
+        init=False, repr=False, compare=False
+    )
+    variable: tuple[Pattern, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        patterns = self.patterns
+        derived = {  # frozen: set once, from the patterns
+            "match_all": any(p.match_all for p in patterns),
+            "literals": frozenset(p.literal for p in patterns if p.literal is not None),
+            "regexes": tuple(
+                p._regex.match for p in patterns if p._regex is not None and p.literal is None
+            ),
+            "variable": tuple(p for p in patterns if p._regex is None),
+        }
+        for name, value in derived.items():
+            object.__setattr__(self, name, value)
+
+    def matches(self, value: str, lookup: Lookup) -> bool:
+        """True if ``value`` matches one of the patterns (``Pattern.matches``)."""
+        if self.match_all or value in self.literals:
+            return True
+        for match in self.regexes:
+            if match(value) is not None:
+                return True
+        if not self.variable:  # usual: no generator made for nothing
+            return False
+        return any(pattern.matches(value, lookup) for pattern in self.variable)
 
 
 def variable_value(token: Token, lookup: Lookup) -> str | None:

@@ -14,7 +14,7 @@ import yaml
 
 from harness.policy.conditions import KeyTest, compile_condition
 from harness.policy.errors import PolicyError
-from harness.policy.patterns import Lookup, Pattern, alternation
+from harness.policy.patterns import Lookup, Pattern, PatternSet, alternation
 from harness.policy.principal import Principal, principal_level
 
 VARIABLES_VERSION = "2012-10-17"  # policy variables are literal text under older versions
@@ -122,10 +122,11 @@ class StatementRef:
     kind: PolicyKind
     sid: str | int  # the Sid, or the statement's index when it has none
     effect: str  # "Allow" or "Deny"
+    label: str = field(init=False, repr=False, compare=False)
+    """What reasons call it (worked out once: a reason names its statement every time)."""
 
-    @property
-    def label(self) -> str:
-        return _label(self.sid, self.policy)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "label", _label(self.sid, self.policy))  # frozen: set once
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,14 +148,24 @@ class Statement:
     _cited: dict[PolicyKind, StatementRef] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
+    _resource_test: PatternSet | None = field(default=None, init=False, repr=False, compare=False)
+    """The Resource/NotResource element as one test; None when it holds for every resource."""
+    unconditional: bool = field(default=False, init=False, repr=False, compare=False)
+    """Holds for every resource and context (``holds_for`` need not be asked)."""
+    label: str = field(default="", init=False, repr=False, compare=False)
+    """What reports call it (worked out once: reasons name statements every time)."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "label", _label(self.ref, self.policy))  # frozen: set once
+        resources = None if self.resources is None else PatternSet(self.resources)
+        if resources is not None and (self.not_resource or not resources.match_all):
+            object.__setattr__(self, "_resource_test", resources)  # frozen: set once
+        unconditional = self._resource_test is None and not self.conditions
+        object.__setattr__(self, "unconditional", unconditional)
 
     @property
     def ref(self) -> str | int:
         return self.sid if self.sid else self.index
-
-    @property
-    def label(self) -> str:
-        return _label(self.ref, self.policy)
 
     def cite(self, kind: PolicyKind) -> StatementRef:
         """The reference decisions cite, made once per kind (every decision cites it)."""
@@ -177,16 +188,11 @@ class Statement:
 
     def holds_for(self, resource: str, lookup: Lookup) -> bool:
         """Resource and conditions apply (see ``Policy.for_action`` for the action)."""
-        # Loops rather than any()/all() over generators: this runs for every statement of
-        # every request, and a generator costs more than the test it wraps.
-        if self.resources is not None:
-            hit = False
-            for pattern in self.resources:
-                if pattern.match_all or pattern.matches(resource, lookup):
-                    hit = True
-                    break
-            if hit == self.not_resource:
-                return False
+        # A loop rather than all() over a generator: this runs for every statement of every
+        # request, and a generator costs more than the test it wraps.
+        resources = self._resource_test
+        if resources is not None and resources.matches(resource, lookup) == self.not_resource:
+            return False
         for test in self.conditions:  # noqa: SIM110
             if not test.holds(lookup):
                 return False
@@ -278,8 +284,8 @@ class Policy:
     _by_action: dict[str, tuple[Statement, ...]] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
-    _by_caller: dict[tuple[str, Principal], tuple[tuple[Statement, Match], ...]] = field(
-        default_factory=dict, init=False, repr=False, compare=False
+    _by_caller: dict[tuple[str, int], tuple[Principal, tuple[tuple[Statement, Match], ...]]] = (
+        field(default_factory=dict, init=False, repr=False, compare=False)
     )
     checked_as: set[bool] = field(default_factory=set, init=False, repr=False, compare=False)
     """The principal-element checks passed (True: as a resource-based policy), run once each."""
@@ -331,18 +337,20 @@ class Policy:
     def for_caller(self, action: str, principal: Principal) -> tuple[tuple[Statement, Match], ...]:
         """For a resource-based policy: the statements that act on ``action`` and name
         ``principal``, with how they name it; worked out once per action and caller."""
-        key = (action, principal)
+        # Keyed by the principal's id, whose object the entry keeps (so the id is not reused)
+        # and is checked against: hashing a principal is a Python call, an id is not.
+        key = (action, id(principal))
         found = self._by_caller.get(key)
-        if found is None:
+        if found is None or found[0] is not principal:
             if len(self._by_caller) >= _ACTIONS_REMEMBERED:
                 self._by_caller.clear()
-            found = tuple(
+            statements = tuple(
                 (s, level)
                 for s in self.for_action(action)
                 if (level := s.principal_match(principal)) is not None
             )
-            self._by_caller[key] = found
-        return found
+            found = self._by_caller[key] = (principal, statements)
+        return found[1]
 
 
 @lru_cache(maxsize=4096)
@@ -353,6 +361,7 @@ def _parse_text(text: str, name: str) -> Policy:
 def policies(values: Iterable[Policy | str | Mapping[str, Any]], kind: str) -> tuple[Policy, ...]:
     """Coerce a list of policies, naming unparsed ones ``<kind> #i``."""
     coerced = tuple(values)
-    if not coerced or all(type(v) is Policy for v in coerced):  # usual: compiled already
-        return coerced
-    return tuple(Policy.coerce(v, f"{kind} #{i}") for i, v in enumerate(coerced))
+    for value in coerced:  # usually compiled already (a loop: cheaper than all() here)
+        if type(value) is not Policy:
+            return tuple(Policy.coerce(v, f"{kind} #{i}") for i, v in enumerate(coerced))
+    return coerced
