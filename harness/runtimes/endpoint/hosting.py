@@ -20,8 +20,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import xgboost as xgb
 from botocore.exceptions import BotoCoreError, ClientError
 
 from harness.deadlines import DeadlineExceeded, bound, poll
@@ -29,6 +29,9 @@ from harness.runtimes.aws import AwsAccess, describe_error
 from harness.runtimes.endpoint.model import ModelLoadError, download_model, load_booster
 from harness.runtimes.endpoint.server import ModelServer
 from harness.runtimes.images import UnsupportedImageError, resolve_image
+
+if TYPE_CHECKING:  # imported by the model loader, where a model is loaded
+    import xgboost as xgb
 
 LOG = logging.getLogger(__name__)
 # Serving format named in data/algorithm_images.yaml -> how its model files are loaded.

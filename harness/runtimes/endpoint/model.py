@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import tarfile
 from pathlib import Path
-
-import xgboost as xgb
+from typing import TYPE_CHECKING
 
 from harness.runtimes.aws import AwsAccess, download_object, split_s3_uri
+
+if TYPE_CHECKING:  # imported where a model is loaded: it costs a second at import
+    import xgboost as xgb
 
 # The file SageMaker's XGBoost training writes; the serving container also accepts a lone file.
 MODEL_FILE = "xgboost-model"
@@ -47,6 +49,8 @@ def load_booster(model_dir: Path) -> xgb.Booster:
         raise ModelLoadError(
             f"expected one model file ({MODEL_FILE}) in the artifact, found {found}"
         )
+    import xgboost as xgb
+
     booster = xgb.Booster()
     try:
         # From bytes: xgboost detects the format itself (a path without extension warns).

@@ -6,8 +6,7 @@ import logging
 import threading
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-import xgboost as xgb
+from typing import TYPE_CHECKING
 
 from harness.deadlines import bound
 from harness.runtimes.endpoint.protocol import (
@@ -17,6 +16,9 @@ from harness.runtimes.endpoint.protocol import (
     decode_csv,
     encode_predictions,
 )
+
+if TYPE_CHECKING:  # imported where a model serves: it costs a second at import
+    import xgboost as xgb
 
 LOG = logging.getLogger(__name__)
 MAX_PAYLOAD = 6 * 1024 * 1024  # InvokeEndpoint's request limit
@@ -50,6 +52,8 @@ class ModelServer:
         self._thread.join(bound("stop"))
 
     def invocations(self, body: bytes, content_type: str | None, accept: str | None) -> Reply:
+        import xgboost as xgb  # loaded already: the booster this serves is one
+
         if not body:
             return Reply(HTTPStatus.NO_CONTENT)
         try:
