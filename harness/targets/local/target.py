@@ -128,6 +128,8 @@ class LocalTarget(Target):
         self.store = CredentialStore()
         self._deployers: dict[str, Credential] = {}
         self._roots: dict[str, Credential] = {}
+        self._deployer_sessions: dict[str, boto3.Session] = {}
+        self._sessions_lock = threading.Lock()
         self._listeners: list[Listener] = []
         self._tls: TlsMaterial | None = None
         self._lock = threading.Lock()
@@ -331,13 +333,24 @@ class LocalTarget(Target):
     def session(
         self, account: str, role_arn: str | None = None, session_name: str = "harness"
     ) -> boto3.Session:
-        deployer = _session_of(self._deployers[self.account_id(account)], self.region)
+        deployer = self._deployer_session(self.account_id(account))
         if role_arn is None:
             return deployer
         sts = self.client("sts", deployer)
         response = sts.assume_role(RoleArn=role_arn, RoleSessionName=session_name)
         credentials = response["Credentials"]
         return session_from(credentials, self.region)
+
+    def _deployer_session(self, account_id: str) -> boto3.Session:
+        """The account's deployer session, made once per credential: a botocore session costs
+        some 10 ms of handler registration, and checks ask for the deployer a hundred times."""
+        credential = self._deployers[account_id]
+        with self._sessions_lock:
+            session = self._deployer_sessions.get(credential.access_key_id)
+            if session is None:
+                session = _session_of(credential, self.region)
+                self._deployer_sessions[credential.access_key_id] = session
+            return session
 
     def deployer_credential(self, account: str) -> Credential:
         """The account's deployer session (administrator, 12 hours), e.g. for a profile."""
