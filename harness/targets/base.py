@@ -18,7 +18,7 @@ import boto3
 from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 
-from harness.deadlines import DeadlineExceeded, bound, poll
+from harness.deadlines import DeadlineExceeded, Wakes, bound, poll
 
 ACCOUNT_ROLES = ("shared-services", "training", "production")
 """The three accounts of the pipeline, by the part each plays (DESIGN.md section 1)."""
@@ -211,11 +211,18 @@ class Target(ABC):
         cloudformation.delete_stack(**request)
         self._wait(cloudformation, existing["StackId"], "DELETE_COMPLETE")
 
+    def stack_changes(self) -> Wakes | None:
+        """What tells a stack's waiter that an operation may have ended, so it looks again
+        before ``stack_poll_seconds`` are up; None (real and LocalStack's CloudFormation
+        tell nobody): it looks every ``stack_poll_seconds``."""
+        return None
+
     def _wait(self, cloudformation: BaseClient, name: str, wanted: str) -> dict[str, Any]:
         bound_s = bound("stack_operation", self.stack_timeout_seconds)
         status = "unknown"
+        what = f"stack {name} to reach {wanted}"
         try:
-            for _ in poll(f"stack {name} to reach {wanted}", bound_s, self.stack_poll_seconds):
+            for _ in poll(what, bound_s, self.stack_poll_seconds, self.stack_changes()):
                 stack = cloudformation.describe_stacks(StackName=name)["Stacks"][0]
                 status = stack["StackStatus"]
                 if status == wanted:

@@ -26,7 +26,7 @@ from botocore.config import Config
 
 from harness.cloudformation import Caller, CloudFormationApi, CloudFormationService, ValidationError
 from harness.cloudformation.providers.base import ClientFactory
-from harness.deadlines import bound
+from harness.deadlines import Changes, bound
 from harness.gateway.credentials import Credential, CredentialStore
 from harness.gateway.tls import TlsMaterial, generate_tls_material
 from harness.targets.base import Capability, Target
@@ -91,7 +91,7 @@ class LocalTarget(Target):
     """
 
     name = "local"
-    stack_poll_seconds = 0.1
+    stack_poll_seconds = 1.0  # a look when an operation ends (stack_changes), else this often
     stack_timeout_seconds = 300.0
     capabilities = frozenset(
         {
@@ -340,6 +340,9 @@ class LocalTarget(Target):
         response = sts.assume_role(RoleArn=role_arn, RoleSessionName=session_name)
         credentials = response["Credentials"]
         return session_from(credentials, self.region)
+
+    def stack_changes(self) -> Changes | None:
+        return self.cloudformation.changes if self.cloudformation is not None else None
 
     def _deployer_session(self, account_id: str) -> boto3.Session:
         """The account's deployer session, made once per credential: a botocore session costs
