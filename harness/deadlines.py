@@ -61,19 +61,26 @@ class Wakes(Protocol):
 
 class Changes:
     """Wakes pollers when what they poll may have changed (a local stack operation ended),
-    so a :func:`poll` given it as ``stop`` looks again at once instead of after its interval;
-    a change between a look and the sleep waits for that interval, no longer."""
+    so a :func:`poll` given it as ``stop`` looks again at once instead of after its interval.
+    A change while a poller was looking is not lost: its next wait returns at once (each
+    thread's wait remembers how many changes it has seen; its first returns at once)."""
 
     def __init__(self) -> None:
         self._changed = threading.Condition()
+        self._count = 0
+        self._seen = threading.local()
 
     def notify(self) -> None:
         with self._changed:
+            self._count += 1
             self._changed.notify_all()
 
     def wait(self, timeout: float | None = None) -> bool:
         with self._changed:
-            return self._changed.wait(timeout)
+            missed = getattr(self._seen, "count", -1) != self._count
+            changed = missed or self._changed.wait(timeout)
+            self._seen.count = self._count
+            return changed
 
 
 def poll(
