@@ -10,18 +10,17 @@ import argparse
 import json
 import sys
 from collections.abc import Callable
+from importlib import import_module
 from importlib.metadata import version
 from pathlib import Path
 
-from harness import access, config, prove, rules, run, serve, training_data
 from harness.exit_codes import BY_COMMAND, exit_codes_help
-from harness.gate import main as gate_main
-from harness.mutate.cli import main as mutate_main
-from harness.render import RenderError, Wiring, render_pipeline, render_source_bundle
-from harness.validation import Inputs, refuse
 
 
 def _render(argv: list[str]) -> int:
+    from harness.render import RenderError, Wiring, render_pipeline, render_source_bundle
+    from harness.validation import Inputs, refuse
+
     parser = argparse.ArgumentParser(
         prog="harness render",
         description="Render the pipeline (CreatePipeline input) and the source bundle from stack "
@@ -58,21 +57,57 @@ def _render(argv: list[str]) -> int:
     return 0
 
 
-COMMANDS: dict[str, tuple[Callable[[list[str]], int], str]] = {
-    "run": (run.run_main, "deploy, run the pipeline, prove the promises, report, tear down"),
-    "check": (run.check_main, "run the compliance suite on an existing deployment"),
-    "deploy": (run.deploy_main, "deploy A, B, C, data, canaries, pipeline; push the source"),
-    "destroy": (run.destroy_main, "remove everything a run created; report what is left"),
-    "serve": (serve.main, "the local target as a server for the aws CLI, boto3, Terraform, CDK"),
-    "gate": (gate_main, "static gate: cfn-lint and checkov with our policies on templates"),
-    "rules": (rules.main, "the gate's rules and the live checks: id, severity, docs, fix"),
-    "prove": (prove.main, "prove the promises for every principal and context (SMT), or refute"),
-    "render": (_render, "render the pipeline and source bundle from stack outputs"),
-    "access-matrix": (access.main, "who may use the key, bucket and roles, vs the allow-list"),
-    "mutate": (mutate_main, "mutation testing: does the suite kill every policy mutant?"),
-    "data": (training_data.main, "regenerate the deterministic training data"),
-    "config": (config.main, "the effective settings (harness.toml, HARNESS_*) and their sources"),
+COMMANDS: dict[str, tuple[str, str]] = {
+    "run": (
+        "harness.run:run_main",
+        "deploy, run the pipeline, prove the promises, report, tear down",
+    ),
+    "check": ("harness.run:check_main", "run the compliance suite on an existing deployment"),
+    "deploy": (
+        "harness.run:deploy_main",
+        "deploy A, B, C, data, canaries, pipeline; push the source",
+    ),
+    "destroy": ("harness.run:destroy_main", "remove everything a run created; report what is left"),
+    "serve": (
+        "harness.serve:main",
+        "the local target as a server for the aws CLI, boto3, Terraform, CDK",
+    ),
+    "gate": (
+        "harness.gate:main",
+        "static gate: cfn-lint and checkov with our policies on templates",
+    ),
+    "rules": (
+        "harness.rules:main",
+        "the gate's rules and the live checks: id, severity, docs, fix",
+    ),
+    "prove": (
+        "harness.prove:main",
+        "prove the promises for every principal and context (SMT), or refute",
+    ),
+    "render": ("harness.cli:_render", "render the pipeline and source bundle from stack outputs"),
+    "access-matrix": (
+        "harness.access:main",
+        "who may use the key, bucket and roles, vs the allow-list",
+    ),
+    "mutate": (
+        "harness.mutate.cli:main",
+        "mutation testing: does the suite kill every policy mutant?",
+    ),
+    "data": ("harness.training_data:main", "regenerate the deterministic training data"),
+    "config": (
+        "harness.config:main",
+        "the effective settings (harness.toml, HARNESS_*) and their sources",
+    ),
 }
+"""Command -> (``module:function`` that runs it, help). A command's module is imported when it
+runs, not before: ``harness run`` has no use for the prover's or the gate's imports (a second
+of start-up)."""
+
+
+def _command(name: str) -> Callable[[list[str]], int]:
+    module, function = COMMANDS[name][0].split(":")
+    command: Callable[[list[str]], int] = getattr(import_module(module), function)
+    return command
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -90,8 +125,7 @@ def main(argv: list[str] | None = None) -> int:
             "command line."
         )
         return 0 if argv and argv[0] in {"-h", "--help"} else 2
-    command, _ = COMMANDS[argv[0]]
-    return command(argv[1:])
+    return _command(argv[0])(argv[1:])
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
+from typing import Protocol
 
 POLL_S = 0.1
 """Between two looks at something in progress on an emulated target (stack, execution, job)."""
@@ -56,15 +57,45 @@ def bound(name: str, default: float | None = None) -> float:
         return default
 
 
+class Wakes(Protocol):
+    """What a poll's sleep can wait on instead: a :class:`threading.Event`, :class:`Changes`."""
+
+    def wait(self, timeout: float | None = None) -> bool: ...
+
+
+class Changes:
+    """Wakes pollers when what they poll may have changed (a local stack operation ended),
+    so a :func:`poll` given it as ``stop`` looks again at once instead of after its interval.
+    A change while a poller was looking is not lost: its next wait returns at once (each
+    thread's wait remembers how many changes it has seen; its first returns at once)."""
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._count = 0
+        self._seen = threading.local()
+
+    def notify(self) -> None:
+        with self._changed:
+            self._count += 1
+            self._changed.notify_all()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        with self._changed:
+            missed = getattr(self._seen, "count", -1) != self._count
+            changed = missed or self._changed.wait(timeout)
+            self._seen.count = self._count
+            return changed
+
+
 def poll(
     what: str,
     bound_s: float,
     interval_s: float = POLL_S,
-    stop: threading.Event | None = None,
+    stop: Wakes | None = None,
 ) -> Iterator[int]:
     """Yield attempt numbers, ``interval_s`` apart, until the caller breaks out; after
     ``bound_s`` raise :class:`DeadlineExceeded` naming ``what``. With ``stop``, the sleep ends
-    early when it is set (the caller checks it at the next attempt)."""
+    early when it is set or notified (the caller checks it at the next attempt)."""
     deadline = time.monotonic() + bound_s
     attempt = 0
     while time.monotonic() <= deadline:

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 from _pytest.junitxml import xml_key  # the JUnit writer; its fixture would be too late
 
+from harness import heap
 from harness.access import deployment_allowlist
 from harness.deploy import Deployment, Settings, adopt, deploy, make_target, teardown
 from harness.deploy.deploy import template_path
@@ -132,11 +133,13 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _enter(config: pytest.Config, phase: str) -> None:
-    """The run is now in ``phase`` (what an interruption names); a progress line says so."""
+    """The run is now in ``phase`` (what an interruption names); a progress line says so, and
+    what the phases before it built is settled out of the garbage collector's way."""
     interrupts = config.stash[INTERRUPTS]
     if interrupts.phase != phase:
         interrupts.phase = phase
         progress_writer(config)(f"phase: {phase}")
+        heap.settle()
 
 
 def _refuse_workers(config: pytest.Config) -> None:
@@ -371,6 +374,7 @@ def _teardown(config: pytest.Config, target: Target, settings: Settings) -> None
         return
     began = time.monotonic()
     progress("phase: teardown")
+    heap.settle()
     with config.stash[INTERRUPTS].shielded("teardown"):
         report = teardown(target, settings, progress)
     record = config.stash[RECORD]

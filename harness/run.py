@@ -74,7 +74,10 @@ def suite_args(
     formats: tuple[str, ...] = FORMATS,
 ) -> list[str]:
     """pytest arguments that run the suite with the harness plugin."""
+    # Hypothesis's plugin (installed with the test extras) has nothing to do in the suite but
+    # import Hypothesis for its summary line, a second of a run.
     args = [str(SUITE), "-p", "harness.pytest_plugin", "-p", "no:cacheprovider", "-q"]
+    args += ["-p", "no:hypothesispytest"]
     args += ["--no-header", "--target", target]
     if prefix:
         args += ["--prefix", prefix]

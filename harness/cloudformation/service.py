@@ -20,7 +20,7 @@ from harness.cloudformation.errors import (
 from harness.cloudformation.plan import Output, Plan, stack_arn
 from harness.cloudformation.providers.base import ClientFactory
 from harness.cloudformation.stack import BeforeProvider, Operation, Stack
-from harness.deadlines import Workers
+from harness.deadlines import Changes, Workers
 
 STACK_NAME = re.compile(r"[a-zA-Z][-a-zA-Z0-9]{0,127}")
 UPDATABLE = {
@@ -62,6 +62,8 @@ class CloudFormationService:
         self._exports: dict[tuple[str, str], dict[str, tuple[str, str]]] = {}
         self._workers = Workers("stack operation")
         self._lock = threading.Lock()
+        self.changes = Changes()
+        """Notified when a stack operation ends, for whoever waits for a stack to settle."""
 
     def create_stack(
         self,
@@ -245,4 +247,13 @@ class CloudFormationService:
         if not self.run_in_background:
             action(operation)
             return
-        self._workers.start(f"{stack.name} ({stack.status})", action, operation)
+        self._workers.start(f"{stack.name} ({stack.status})", self._notifying(action), operation)
+
+    def _notifying(self, action: Callable[[Operation], None]) -> Callable[[Operation], None]:
+        def run(operation: Operation) -> None:
+            try:
+                action(operation)
+            finally:
+                self.changes.notify()
+
+        return run

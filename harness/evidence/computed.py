@@ -13,6 +13,7 @@ policies with one policy replaced.
 from __future__ import annotations
 
 import json
+import threading
 from typing import Any, Protocol
 
 from botocore.exceptions import ClientError
@@ -79,13 +80,23 @@ class PolicySource(Protocol):
 
 
 class FetchedPolicies:
-    """The policies as the target holds them now, read afresh on every call."""
+    """The policies as the target holds them now, read afresh on every call (through clients
+    made once per account: making a boto3 client costs more than the reads)."""
 
     def __init__(self, target: Target) -> None:
         self.target = target
+        self._clients: dict[tuple[str, str], Any] = {}
+        self._lock = threading.Lock()
+
+    def _client(self, service: str, account_id: str) -> Any:
+        with self._lock:
+            key = (service, account_id)
+            if key not in self._clients:
+                self._clients[key] = self.target.client(service, self.target.session(account_id))
+            return self._clients[key]
 
     def _iam(self, account_id: str) -> Any:
-        return self.target.client("iam", self.target.session(account_id))
+        return self._client("iam", account_id)
 
     def inline(self, role_arn: str) -> dict[str, dict[str, Any]]:
         """A role's inline policies, by name."""
@@ -129,11 +140,11 @@ class FetchedPolicies:
         return dict(iam.get_role(RoleName=role_name(role_arn))["Role"]["AssumeRolePolicyDocument"])
 
     def key_policy(self, key_arn: str) -> dict[str, Any]:
-        kms = self.target.client("kms", self.target.session(key_arn.split(":")[4]))
+        kms = self._client("kms", key_arn.split(":")[4])
         return dict(json.loads(kms.get_key_policy(KeyId=key_arn, PolicyName="default")["Policy"]))
 
     def bucket_policy(self, bucket: str, account_id: str) -> dict[str, Any] | None:
-        s3 = self.target.client("s3", self.target.session(account_id))
+        s3 = self._client("s3", account_id)
         try:
             return dict(json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"]))
         except ClientError as error:

@@ -98,8 +98,9 @@ class Prober:
         self._settle = settle
         self._seen: dict[tuple[str, Identity], Future[Observation | Exception]] = {}
         self._lock = threading.Lock()
-        self._identities = IdentityAlone(FetchedPolicies(target))
-        self._resources = ResourceAlone(FetchedPolicies(target))
+        self._fetched = FetchedPolicies(target)
+        self._identities = IdentityAlone(self._fetched)
+        self._resources = ResourceAlone(self._fetched)
 
     def prefetch(self, cells: Iterable[Cell], workers: int = PROBE_WORKERS) -> None:
         """Make the requests ``cells`` need, ``workers`` at a time (they are independent calls
@@ -196,7 +197,7 @@ class Prober:
         if not (simulable and self.target.has(Capability.SIMULATES_POLICIES)):
             return unable
         try:
-            explanation = simulate_request(self.target, call.intent, FetchedPolicies(self.target))
+            explanation = simulate_request(self.target, call.intent, self._fetched)
         except SimulationInconclusive as inconclusive:
             return Unavailable(f"{unable}; and {inconclusive}")
         allowed = bool(explanation.decisions) and all(d.allowed for d in explanation.decisions)

@@ -7,6 +7,7 @@ with the capability's description as the reason, never passed.
 
 from __future__ import annotations
 
+import threading
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from enum import Enum
@@ -17,11 +18,12 @@ import boto3
 from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 
-from harness.deadlines import DeadlineExceeded, bound, poll
+from harness.deadlines import DeadlineExceeded, Wakes, bound, poll
 
 ACCOUNT_ROLES = ("shared-services", "training", "production")
 """The three accounts of the pipeline, by the part each plays (DESIGN.md section 1)."""
 OUTSIDER = "outsider"
+_CLIENT_CREATION = threading.Lock()
 """An optional fourth account that belongs to nobody in the design: its canary stands for every
 other account of the world, so "any other account is refused" is probed, not assumed."""
 
@@ -135,8 +137,13 @@ class Target(ABC):
         CA, config)."""
 
     def client(self, service: str, session: boto3.Session) -> BaseClient:
-        """A client of ``service`` for ``session`` with the target's endpoint and CA settings."""
-        return session.client(service, region_name=self.region, **self.client_settings(service))
+        """A client of ``service`` for ``session`` with the target's endpoint and CA settings.
+
+        One at a time: a session is shared by threads (a target's deployer session is made
+        once), and botocore does not promise that creating clients of one session concurrently
+        is safe; creation holds the GIL throughout, so nothing is lost by the lock."""
+        with _CLIENT_CREATION:
+            return session.client(service, region_name=self.region, **self.client_settings(service))
 
     def subprocess_env(self, credentials: Mapping[str, str]) -> dict[str, str]:
         """Environment for a runtime process (training job, Lambda) acting with
@@ -204,11 +211,18 @@ class Target(ABC):
         cloudformation.delete_stack(**request)
         self._wait(cloudformation, existing["StackId"], "DELETE_COMPLETE")
 
+    def stack_changes(self) -> Wakes | None:
+        """What tells a stack's waiter that an operation may have ended, so it looks again
+        before ``stack_poll_seconds`` are up; None (real and LocalStack's CloudFormation
+        tell nobody): it looks every ``stack_poll_seconds``."""
+        return None
+
     def _wait(self, cloudformation: BaseClient, name: str, wanted: str) -> dict[str, Any]:
         bound_s = bound("stack_operation", self.stack_timeout_seconds)
         status = "unknown"
+        what = f"stack {name} to reach {wanted}"
         try:
-            for _ in poll(f"stack {name} to reach {wanted}", bound_s, self.stack_poll_seconds):
+            for _ in poll(what, bound_s, self.stack_poll_seconds, self.stack_changes()):
                 stack = cloudformation.describe_stacks(StackName=name)["Stacks"][0]
                 status = stack["StackStatus"]
                 if status == wanted:

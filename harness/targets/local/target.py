@@ -25,7 +25,7 @@ from botocore.client import BaseClient
 
 from harness.cloudformation import Caller, CloudFormationApi, CloudFormationService, ValidationError
 from harness.cloudformation.providers.base import ClientFactory
-from harness.deadlines import bound
+from harness.deadlines import Changes, bound
 from harness.gateway.credentials import Credential, CredentialStore
 from harness.gateway.tls import TlsMaterial, generate_tls_material
 from harness.targets.local import faults, moto_organizations, moto_state
@@ -90,6 +90,8 @@ class LocalTarget(LocalEndpoints):
     with ``admin_token``, the HTTPS listener also answers the admin API
     (:mod:`harness.targets.local.admin`) to that token, for suites run in other processes.
     """
+
+    stack_poll_seconds = 1.0  # a look when an operation ends (stack_changes), else this often
 
     def __init__(
         self,
@@ -305,6 +307,9 @@ class LocalTarget(LocalEndpoints):
 
     def _root(self, account_id: str) -> Mapping[str, Any]:
         return self.root_credential(account_id).as_sts()
+
+    def stack_changes(self) -> Changes | None:
+        return self.cloudformation.changes if self.cloudformation is not None else None
 
     def deployer_credential(self, account: str) -> Credential:
         """The account's deployer session (administrator, 12 hours), e.g. for a profile."""
