@@ -24,7 +24,7 @@ from harness.deploy import TARGETS, DeployError, Settings, deploy, make_target, 
 from harness.exit_codes import exit_codes_help
 from harness.promises import ALLOW_UNPROVEN_HELP
 from harness.report import FORMATS
-from harness.targets.served import CA_VARIABLE, ENDPOINT_VARIABLE, TOKEN_VARIABLE
+from harness.targets.local_environment import CA_VARIABLE, ENDPOINT_VARIABLE, TOKEN_VARIABLE
 from harness.validation import deployed_templates, refuse, target_inputs
 
 SUITE = Path(__file__).resolve().parent.parent / "tests" / "integration"

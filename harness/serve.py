@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 
 from harness.exit_codes import exit_codes_help
 from harness.targets import ACCOUNT_ROLES, OUTSIDER
-from harness.targets.served import CA_VARIABLE, ENDPOINT_VARIABLE, TOKEN_VARIABLE
+from harness.targets.local_environment import CA_VARIABLE, ENDPOINT_VARIABLE, TOKEN_VARIABLE
 from harness.validation import Inputs, Problem, problems, refuse, writable_problem
 
 if TYPE_CHECKING:

@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Literal
 
 USAGE_EXIT = 2
-FAULT_VARIABLE = "HARNESS_FAULT"  # the local target's drill faults (targets/local/faults.py)
 ACCOUNT_ID = re.compile(r"\d{12}")
 PathKind = Literal["file", "folder", "file or folder"]
 _IS_KIND: Mapping[str, Callable[[Path], bool]] = {
@@ -152,6 +151,8 @@ def _accounts(inputs: Inputs) -> Iterator[Problem]:
 def _drill_fault(inputs: Inputs) -> Iterator[Problem]:
     """The local target reads a drill's fault when it starts: one it does not know is named
     before anything starts."""
+    from harness.targets.local_environment import FAULT_VARIABLE
+
     spec = (inputs.environ or {}).get(FAULT_VARIABLE)
     if inputs.target != "local" or not spec:
         return
@@ -168,6 +169,7 @@ def _remote_settings(inputs: Inputs) -> Iterator[Problem]:
     if inputs.target != "aws":
         return
     from harness.targets.aws.settings import AwsSettings, SettingsError
+    from harness.targets.local_environment import FAULT_VARIABLE
 
     if (inputs.environ or {}).get(FAULT_VARIABLE):
         yield Problem(f"{FAULT_VARIABLE} (a drill's fault)", "must not be set for the aws target")
@@ -183,7 +185,7 @@ def _served(inputs: Inputs) -> Iterator[Problem]:
     """A local target served by another process (``harness serve``), named by the
     environment or ``--endpoint``: reachable as the served target expects, and nothing asked
     of it that only a target started by this command can do."""
-    from harness.targets.served import attached_problems
+    from harness.targets.local_environment import attached_problems
 
     for name, rule in attached_problems(inputs.environ or {}):
         yield Problem(name, rule)
@@ -283,7 +285,7 @@ def _formats(inputs: Inputs) -> Iterator[Problem]:
 
 
 def _serving(inputs: Inputs) -> bool:
-    from harness.targets.served import ENDPOINT_VARIABLE
+    from harness.targets.local_environment import ENDPOINT_VARIABLE
 
     return bool((inputs.environ or {}).get(ENDPOINT_VARIABLE))
 

@@ -21,7 +21,7 @@ import pytest
 
 from harness import serve
 from harness.deadlines import poll
-from harness.targets.served import ENDPOINT_VARIABLE, TOKEN_VARIABLE
+from harness.targets.local_environment import ENDPOINT_VARIABLE, TOKEN_VARIABLE
 
 REPO = Path(__file__).resolve().parents[2]
 AWS = Path(sys.executable).parent / "aws"  # awscli, from the test extra

@@ -14,13 +14,13 @@ from __future__ import annotations
 import json
 import secrets
 from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import Any, Protocol
 from urllib.parse import parse_qs
 
+from harness.gateway.credentials import Credential
+from harness.targets.local.decision_log import DecisionLog
 from harness.targets.local.endpoints import ServiceRoleDenied
-
-if TYPE_CHECKING:
-    from harness.targets.local.target import LocalTarget
 
 ADMIN_PATH = "/_harness/v1/"
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -53,10 +53,30 @@ def _field(body: Mapping[str, Any], name: str) -> str:
     return value
 
 
+class Served(Protocol):
+    """What the admin API hands out of the target it serves (the embedded local target)."""
+
+    accounts: Mapping[str, str]
+    region: str
+
+    @property
+    def http_endpoint_url(self) -> str: ...
+    @property
+    def decision_log(self) -> DecisionLog: ...
+    @property
+    def log_path(self) -> Path | None: ...
+    def deployer_credential(self, account: str) -> Credential: ...
+    def root_credential(self, account: str) -> Credential: ...
+    def assume_as_service(
+        self, role_arn: str, service: str, session_name: str | None = None
+    ) -> Credential: ...
+    def forward_access(self, caller: Mapping[str, Any], service: str) -> Credential: ...
+
+
 class AdminApi:
     """WSGI app for :data:`ADMIN_PATH`; every answer is JSON."""
 
-    def __init__(self, target: LocalTarget, token: str) -> None:
+    def __init__(self, target: Served, token: str) -> None:
         self._target = target
         self._token = token
 

@@ -20,7 +20,7 @@ from urllib.parse import quote
 from harness.deadlines import bound
 from harness.targets.local.admin import ADMIN_PATH
 from harness.targets.local.endpoints import LocalEndpoints, ServiceRoleDenied
-from harness.targets.served import (
+from harness.targets.local_environment import (
     CA_VARIABLE,
     ENDPOINT_VARIABLE,
     TOKEN_VARIABLE,

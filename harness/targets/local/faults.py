@@ -20,7 +20,7 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from harness.validation import FAULT_VARIABLE
+from harness.targets.local_environment import FAULT_VARIABLE
 
 VARIABLE = FAULT_VARIABLE
 KINDS = (

@@ -17,13 +17,13 @@ from harness import run
 from harness.targets.local import LocalTarget
 from harness.targets.local.attached import AdminCallFailed, AttachedLocalTarget
 from harness.targets.local.endpoints import ServiceRoleDenied
-from harness.targets.registry import make_target
-from harness.targets.served import (
+from harness.targets.local_environment import (
     CA_VARIABLE,
     ENDPOINT_VARIABLE,
     TOKEN_VARIABLE,
     attached_problems,
 )
+from harness.targets.registry import make_target
 
 ACCOUNTS = {
     "shared-services": "121212121212",

@@ -1,4 +1,5 @@
-"""How a command names a ``local`` target that another process serves (``harness serve``).
+"""The environment the ``local`` target reads: a drill's fault, and the target another process
+serves (``harness serve``) that a command should use instead of starting its own.
 
 Light on purpose: the CLI and the input validation read these names without importing the
 local target (and moto with it), which the gate's environment does not install.
@@ -10,6 +11,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
 
+FAULT_VARIABLE = "HARNESS_FAULT"  # a drill's fault (harness/targets/local/faults.py)
 ENDPOINT_VARIABLE = "HARNESS_LOCAL_ENDPOINT"
 TOKEN_VARIABLE = "HARNESS_LOCAL_TOKEN"
 CA_VARIABLE = "HARNESS_LOCAL_CA_BUNDLE"
