@@ -132,6 +132,7 @@ def in_place(fault: Fault, deployment: Deployment, target: Target) -> Iterator[N
         if fault.bucket_policy is not None:
             s3 = target.client("s3", shared)
             bucket = deployment.bucket
+            stack.enter_context(_public_access_lifted(s3, bucket))
             stack.enter_context(
                 _swapped(
                     lambda: s3.get_bucket_policy(Bucket=bucket)["Policy"],
@@ -144,6 +145,26 @@ def in_place(fault: Fault, deployment: Deployment, target: Target) -> Iterator[N
         time.sleep(target.policy_propagation_seconds)
         yield
     time.sleep(target.policy_propagation_seconds)
+
+
+@contextmanager
+def _public_access_lifted(s3: BaseClient, bucket: str) -> Iterator[None]:
+    """The bucket without its Block Public Access settings for the block, as when the proven
+    policy was deployed: the proof judges policies, and BlockPublicPolicy would refuse a public
+    one before the request could show what it grants (RestrictPublicBuckets would hide it)."""
+    try:
+        old = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "NoSuchPublicAccessBlockConfiguration":
+            raise
+        old = None
+    if old is not None:
+        s3.delete_public_access_block(Bucket=bucket)
+    try:
+        yield
+    finally:
+        if old is not None:
+            s3.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration=old)
 
 
 @contextmanager
