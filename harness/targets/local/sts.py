@@ -60,9 +60,7 @@ def assumed_role(session: Credential, role_id: str | None, request_id: str) -> b
         "AssumeRole",
         {
             "Credentials": {
-                "AccessKeyId": session.access_key_id,
-                "SecretAccessKey": session.secret_access_key,
-                "SessionToken": session.session_token,
+                **session.as_sts(),
                 "Expiration": session.expiration.strftime("%Y-%m-%dT%H:%M:%SZ"),
             },
             "AssumedRoleUser": {
