@@ -60,6 +60,7 @@ class AttachedLocalTarget(LocalEndpoints):
         self._token = token
         self._ca_bundle = Path(ca_bundle)
         self._described: dict[str, Any] | None = None
+        self._tls: ssl.SSLContext | None = None  # made on the first call, then shared
         self.accounts: Mapping[str, str] = {}
         self.region = "us-east-1"
         self.decision_log: ServedDecisionLog | None = None
@@ -128,6 +129,18 @@ class AttachedLocalTarget(LocalEndpoints):
             raise refusal(str(refused)) from refused
         return credentials
 
+    def _tls_context(self) -> ssl.SSLContext:
+        """The served CA, read once: the evidence of each check is an admin call."""
+        if self._tls is None:
+            try:
+                self._tls = ssl.create_default_context(cafile=str(self._ca_bundle))
+            except (ssl.SSLError, OSError) as error:
+                raise AdminCallFailed(
+                    f"{CA_VARIABLE} {self._ca_bundle}: not the CA file `harness serve` prints "
+                    f"({error})"
+                ) from error
+        return self._tls
+
     def _call(self, method: str, path: str, body: Mapping[str, Any] | None = None) -> Any:
         """One admin call, JSON both ways, bounded like every call the harness makes."""
         request = urllib.request.Request(
@@ -136,12 +149,7 @@ class AttachedLocalTarget(LocalEndpoints):
             method=method,
             headers={"Authorization": f"Bearer {self._token}", "Content-Type": "application/json"},
         )
-        try:
-            context = ssl.create_default_context(cafile=str(self._ca_bundle))
-        except (ssl.SSLError, OSError) as error:
-            raise AdminCallFailed(
-                f"{CA_VARIABLE} {self._ca_bundle}: not the CA file `harness serve` prints ({error})"
-            ) from error
+        context = self._tls_context()
         try:
             with urllib.request.urlopen(
                 request, timeout=bound("admin_call"), context=context
