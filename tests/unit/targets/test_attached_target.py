@@ -64,6 +64,8 @@ def test_a_refusal_carries_the_served_decision_log_evidence(
 ) -> None:
     owner = attached.client("s3", attached.session("shared-services"))
     owner.create_bucket(Bucket="attached-evidence")
+    owner.put_object(Bucket="attached-evidence", Key="x", Body=b"x")
+    assert owner.get_object(Bucket="attached-evidence", Key="x")["Body"].read() == b"x"  # control
     other = attached.client("s3", attached.session("training"))
     with pytest.raises(ClientError) as denied:
         other.get_object(Bucket="attached-evidence", Key="x")
@@ -118,6 +120,9 @@ def test_the_admin_api_needs_the_token_and_https(served: LocalTarget) -> None:
     wrong = AttachedLocalTarget(served.endpoint_url, "not-the-token", served.ca_bundle)
     with pytest.raises(AdminCallFailed, match="401"):
         wrong.start()
+    right = AttachedLocalTarget(served.endpoint_url, TOKEN, served.ca_bundle)
+    right.start()  # the control: the same call with the server's token is answered
+    assert right.accounts == served.accounts
     context = ssl.create_default_context(cafile=str(served.ca_bundle))
     request = urllib.request.Request(
         served.endpoint_url + "/_harness/v1/nothing", headers={"Authorization": f"Bearer {TOKEN}"}
