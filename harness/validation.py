@@ -290,6 +290,18 @@ def _serving(inputs: Inputs) -> bool:
     return bool((inputs.environ or {}).get(ENDPOINT_VARIABLE))
 
 
+def _served_elsewhere(inputs: Inputs) -> Iterator[Problem]:
+    """A served local target named for another target would be ignored: the user meant
+    one of the two, and a run on the other would prove what they did not ask for."""
+    from harness.targets.local_environment import ENDPOINT_VARIABLE
+
+    yield Problem(
+        f"--endpoint / {ENDPOINT_VARIABLE}",
+        f"names a local target served by `harness serve`; --target {inputs.target} does not "
+        f"use it: use --target local, or unset {ENDPOINT_VARIABLE}",
+    )
+
+
 def _loopback(inputs: Inputs) -> Iterator[Problem]:
     """The local targets' listeners take free loopback ports; one must be free to bind."""
     try:
@@ -307,6 +319,9 @@ RULES: tuple[Rule, ...] = (
     Rule("aws settings", lambda i: i.environ is not None, _remote_settings),
     Rule("drill fault", lambda i: i.environ is not None, _drill_fault),
     Rule("served local target", lambda i: i.target == "local" and _serving(i), _served),
+    Rule(
+        "served target elsewhere", lambda i: i.target != "local" and _serving(i), _served_elsewhere
+    ),
     Rule("report", lambda i: i.report is not None, _report),
     Rule("templates", lambda i: i.templates is not None, _templates),
     Rule("allowlist", lambda i: i.allowlist is not None, _allowlist),
@@ -348,8 +363,8 @@ def target_inputs(target: str, prefix: str | None, **given: object) -> Inputs:
 
 def target_environ(target: str | None) -> dict[str, str] | None:
     """The environment as an input where the target reads it: the ``aws`` target's settings,
-    the ``local`` target's drill fault and the served target it names."""
-    return dict(os.environ) if target in {"aws", "local"} else None
+    the ``local`` target's drill fault and the served target it names (refused elsewhere)."""
+    return dict(os.environ) if target in {"aws", "local", "localstack"} else None
 
 
 def given_paths(paths: Sequence[Path]) -> dict[str, tuple[PathKind, Path]]:

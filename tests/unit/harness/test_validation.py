@@ -82,6 +82,11 @@ def test_the_local_target_s_drill_fault_is_read_from_the_environment(
             "HARNESS_AWS_ACCOUNTS is not set",
         ),
         (
+            Inputs(target="localstack", environ={"HARNESS_LOCAL_ENDPOINT": "https://127.0.0.1:1"}),
+            "--endpoint / HARNESS_LOCAL_ENDPOINT",
+            "--target localstack does not use it",
+        ),
+        (
             Inputs(target="local", environ={"HARNESS_FAULT": "training-hang"}),
             "HARNESS_FAULT 'training-hang' (a drill's fault)",
             "must be one of provider-raises:<n>, stack-hangs:<resource type>, training-hangs",
@@ -180,3 +185,18 @@ def test_render_still_reads_a_good_outputs_file(tmp_path: Path) -> None:
     outputs = tmp_path / "o.json"
     outputs.write_text(json.dumps({"settings": {}}))
     assert main(["render", str(outputs), "--out", str(tmp_path / "r")]) == 1  # RenderError
+
+
+@pytest.mark.usefixtures("nothing_starts")
+@pytest.mark.parametrize("target", ["aws", "localstack"])
+def test_an_endpoint_given_for_another_target_is_refused_not_ignored(
+    target: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv(
+        "HARNESS_LOCAL_ENDPOINT", raising=False
+    )  # restored after: --endpoint sets it
+    monkeypatch.setenv("HARNESS_AWS_ACCOUNTS", "a=111111111111,b=222222222222,c=333333333333")
+    assert main(["run", "--target", target, "--endpoint", "https://127.0.0.1:1"]) == 2
+    err = capsys.readouterr().err
+    assert "--endpoint / HARNESS_LOCAL_ENDPOINT: names a local target served by" in err, err
+    assert f"--target {target} does not use it" in err, err
