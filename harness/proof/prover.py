@@ -30,9 +30,12 @@ from harness.proof.system import Document, System
 from harness.proof.text import literal
 
 COUNTEREXAMPLES = 3  # per failing property, each from another kind or account of principal
-FIRST_TRY_MS = 500  # then one question per kind of principal, each with TIMEOUT_MS
-PREFERENCE_MS = 500  # a preference the solver does not settle this fast is passed over
-TIMEOUT_MS = 30_000
+# The quick tries are bounded by z3's resource count, not a clock: counted steps give the same
+# answer on a loaded CI machine as on a quiet one (a clock let the same template's finding move
+# between two statements from run to run). A million steps is ~0.5-1 s on a 2-core machine.
+FIRST_TRY_STEPS = 1_000_000  # then one question per kind of principal, each up to TIMEOUT_MS
+PREFERENCE_STEPS = 1_000_000  # a preference the solver does not settle in these is passed over
+TIMEOUT_MS = 30_000  # the wall-clock bound of every question, so none can hang the proof
 
 
 class Verdict(StrEnum):
@@ -104,13 +107,16 @@ def _example(goal: Goal, model: z3.ModelRef) -> Example:
 
 
 def _check(
-    constraints: Sequence[z3.BoolRef], timeout_ms: int = TIMEOUT_MS
+    constraints: Sequence[z3.BoolRef], steps: int | None = None
 ) -> tuple[z3.CheckSatResult, z3.ModelRef | None]:
-    """Satisfiability of ``constraints``, with a model if any. A fresh solver each time: z3's
-    incremental mode (push/pop) was seen to loop, past its timeout, on string equations a
-    fresh solver settles at once."""
+    """Satisfiability of ``constraints`` within ``steps`` of z3's resource count (if given)
+    and TIMEOUT_MS, with a model if any. A fresh solver each time: z3's incremental mode
+    (push/pop) was seen to loop, past its timeout, on string equations a fresh solver settles
+    at once."""
     solver = z3.Solver()
-    solver.set("timeout", timeout_ms)
+    solver.set("timeout", TIMEOUT_MS)
+    if steps is not None:
+        solver.set("rlimit", steps)  # relative to the solver's context's count so far
     solver.add(*constraints)
     answer = solver.check()
     return answer, solver.model() if answer == z3.sat else None
@@ -121,7 +127,7 @@ def _search(
 ) -> tuple[z3.CheckSatResult, z3.ModelRef | None]:
     """:func:`_check`, split by kind of principal when the whole question takes long (the
     string solver settles each kind quickly: a kind fixes the shape of the principal's ARN)."""
-    answer, model = _check(constraints, FIRST_TRY_MS)
+    answer, model = _check(constraints, FIRST_TRY_STEPS)
     if answer != z3.unknown:
         return answer, model
     answer = z3.unsat
@@ -141,12 +147,12 @@ def _steer(
     the solver does not settle quickly is passed over); all at once first, as they mostly
     go together."""
     wanted = list(preferences)
-    _, found = _check([*constraints, *wanted], PREFERENCE_MS)
+    _, found = _check([*constraints, *wanted], PREFERENCE_STEPS)
     if found is not None:
         return found
     kept = list(constraints)
     for preference in wanted:
-        _, found = _check([*kept, preference], PREFERENCE_MS)
+        _, found = _check([*kept, preference], PREFERENCE_STEPS)
         if found is not None:
             kept.append(preference)
             model = found
