@@ -145,14 +145,15 @@ def pytest_configure(config: pytest.Config) -> None:
         target=config.getoption("target"), allow_unproven=config.getoption("allow_unproven")
     )
     config.stash[PARTS] = {}
-    if worker_id(config) is None:
-        judge = Judge(config.stash[RECORD], config.stash[PARTS])
-        config.pluginmanager.register(judge, "harness-judge")
     config.stash[STARTED] = time.monotonic()
     interrupts = Interrupts()
     if interrupts.install():
         config.add_cleanup(interrupts.restore)  # the first cleanup added runs last
     config.stash[INTERRUPTS] = interrupts
+    if worker_id(config) is None:
+        split = bool(planned_workers(config.option))
+        judge = Judge(config.stash[RECORD], config.stash[PARTS], interrupts, split)
+        config.pluginmanager.register(judge, "harness-judge")
 
 
 def _enter(config: pytest.Config, phase: str) -> None:
@@ -512,8 +513,14 @@ class Judge:
     """The process that judges the promises (alone, or the xdist controller): it records the
     check each report carries and, from xdist, each worker's part."""
 
-    def __init__(self, record: RunRecord, parts: dict[str, str | None]) -> None:
-        self.record, self.parts = record, parts
+    def __init__(
+        self,
+        record: RunRecord,
+        parts: dict[str, str | None],
+        interrupts: Interrupts,
+        split: bool = False,
+    ) -> None:
+        self.record, self.parts, self.interrupts, self.split = record, parts, interrupts, split
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         check = getattr(report, CHECK, None)
@@ -522,13 +529,36 @@ class Judge:
         elif report.when == "???" and report.failed:  # xdist's report of a crashed worker
             self.record.checks.append(CheckResult(report.nodeid, "error", _message(report)))
 
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtestloop(self) -> Iterator[object]:
+        """A signal is passed on to the workers, which tear their copies down and send their
+        parts; the controller keeps receiving them meanwhile instead of unwinding at once
+        (xdist would then stop the workers before their teardown ends)."""
+        if not self.split:
+            return (yield)
+        with self.interrupts.shielded("workers"):
+            return (yield)
+
     @pytest.hookimpl(optionalhook=True)
     def pytest_testnodeready(self, node: Any) -> None:
         self.parts.setdefault(node.gateway.id)  # None until its part comes
+        pid = _worker_pid(node)
+        if pid is not None:
+            self.interrupts.adopt(pid)
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node: Any, error: object) -> None:
         self.parts[node.gateway.id] = getattr(node, "workeroutput", {}).get(PART)
+        pid = _worker_pid(node)
+        if pid is not None:
+            self.interrupts.disown(pid)
+
+
+def _worker_pid(node: Any) -> int | None:
+    """The process of an xdist worker started on this machine (execnet's popen gateway keeps
+    it; xdist tells no pid), else None: that worker then stops only on a signal of its own."""
+    popen = getattr(getattr(node.gateway, "_io", None), "popen", None)
+    return getattr(popen, "pid", None)
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:

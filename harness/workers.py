@@ -109,14 +109,17 @@ def part(record: RunRecord, run: WorkerRun) -> str:
 def merge(record: RunRecord, parts: Mapping[str, str | None]) -> None:
     """Add every worker's part (None: the worker sent none) to the controller's ``record``,
     which already holds every check: a worker's leftovers, teardown errors and a missing part
-    name the worker, and each phase took as long as the slowest worker's."""
+    name the worker, each phase took as long as the slowest worker's, and an interruption is
+    a worker's (which knows the phase it stopped) before the controller's own."""
+    interrupted = None
     for worker, text in sorted(parts.items()):
         if text is None:
             record.teardown_errors.append(f"worker {worker} {NO_PART}")
             continue
         raw = json.loads(text)
         run = WorkerRun.from_json(raw["run"])
-        record.workers.append(run)
+        if "target start" in run.phases:  # not a replacement xdist started as the run ended
+            record.workers.append(run)
         record.probes += [Probe(**probe) for probe in raw["probes"]]
         if raw["matrix_table"]:  # the one check that computes it ran on this worker
             record.matrix_cells = raw["matrix_cells"]
@@ -124,10 +127,11 @@ def merge(record: RunRecord, parts: Mapping[str, str | None]) -> None:
             record.matrix_findings = raw["matrix_findings"]
         record.leftovers += [f"{worker} ({run.prefix}): {left}" for left in raw["leftovers"]]
         record.teardown_errors += [f"{worker}: {error}" for error in raw["teardown_errors"]]
-        if record.interruption is None and raw["interruption"] is not None:
-            record.interruption = Interruption(**raw["interruption"])
+        if interrupted is None and raw["interruption"] is not None:
+            interrupted = Interruption(**raw["interruption"])
         _slowest(record.phases, {k: v for k, v in run.phases.items() if k != "checks"})
         _slowest(record.pipeline_stages, raw["pipeline_stages"])
+    record.interruption = interrupted or record.interruption
 
 
 def _slowest(into: dict[str, float], seconds: Mapping[str, float]) -> None:

@@ -10,6 +10,7 @@ with ``-gwN`` added) and the controller judges every promise on all the workers'
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -18,6 +19,7 @@ from xml.etree import ElementTree
 import pytest
 
 from tests.drills.suite import REPO, pytest_command, run_suite, suite_command
+from tests.drills.test_interrupt_drills import interrupt
 
 RUNS_WITHIN_S = 900.0
 PREFIXES = ("drill-one", "drill-two")
@@ -83,6 +85,24 @@ def test_the_suite_under_xdist_passes_with_one_merged_report(tmp_path: Path) -> 
         other = next(w["prefix"] for w in workers if w is not worker)
         assert f"{worker['prefix']}-artifacts" in log and f"{other}-" not in log
     assert sorted(p.name for p in (tmp_path / "workers").iterdir()) == ["gw0", "gw1"]
+    assert summary.rstrip().endswith("## Teardown\n\n- nothing left"), summary[-2000:]
+
+
+@pytest.mark.nightly
+def test_sigterm_to_the_controller_tears_every_worker_down(tmp_path: Path) -> None:
+    """SIGTERM to the xdist controller alone (as a CI runner's cancel may send it): it passes
+    the signal on, each worker tears its copy down and sends its part, and the run exits 143
+    saying where it stopped, every worker's leak check empty."""
+    verbose = suite_command(tmp_path, "-n", "2", "-vv")  # -q -vv: a line per check as it ends
+    run = interrupt(verbose, signal.SIGTERM, ("PASSED",))
+    assert run.code == 143, run.output[-4000:]
+    summary = (tmp_path / "summary.md").read_text()
+    assert "interrupted by SIGTERM during checks; teardown ran (" in summary, summary[:3000]
+    assert "leak check: nothing left" in summary, summary[:3000]
+    assert "without sending its part" not in summary, summary[-3000:]
+    workers = json.loads((tmp_path / "workers.json").read_text())
+    assert [w["worker"] for w in workers] == ["gw0", "gw1"]
+    assert all("teardown" in w["phases"] for w in workers), workers
     assert summary.rstrip().endswith("## Teardown\n\n- nothing left"), summary[-2000:]
 
 

@@ -11,7 +11,7 @@ import pytest
 from _pytest.reports import pytest_report_from_serializable, pytest_report_to_serializable
 
 from harness.evidence import PolicyKind, StatementCited
-from harness.interrupts import Interruption
+from harness.interrupts import Interruption, Interrupts
 from harness.promises import Exit, Verdict, exit_code
 from harness.pytest_plugin import Judge
 from harness.report import CheckResult, Probe, RunRecord, WorkerRun, summary_markdown
@@ -44,7 +44,7 @@ def _part(worker: str, tmp_path: Path, **recorded: Any) -> str:
         "us-east-1",
         {"shared-services": "1" * 12},
         (f"https://127.0.0.1:{4000 + int(worker[2:])}",),
-        {"deploy": 10.0 + int(worker[2:]), "checks": 1.0},
+        {"target start": 0.5, "deploy": 10.0 + int(worker[2:]), "checks": 1.0},
         decision_log=log,
     )
     return part(RunRecord(target="local", **recorded), run)
@@ -52,7 +52,7 @@ def _part(worker: str, tmp_path: Path, **recorded: Any) -> str:
 
 def _judged(checks: dict[str, list[CheckResult]], parts: dict[str, str | None]) -> RunRecord:
     record = RunRecord(target="local")
-    judge = Judge(record, {})
+    judge = Judge(record, {}, Interrupts())
     for worker, mine in checks.items():
         for check in mine:
             judge.pytest_runtest_logreport(_crossed(check, worker))
@@ -99,7 +99,8 @@ def test_every_check_of_every_worker_is_counted_once(tmp_path: Path) -> None:
     )
     assert all(v.verdict is Verdict.PROVEN for v in record.verdicts())
     assert [run.prefix for run in record.workers] == ["mlops-gw0", "mlops-gw1"]
-    assert record.phases == {"deploy": 11.0}  # the slowest worker's; checks is the controller's
+    # each phase the slowest worker's; the checks' phase is what the controller's clock leaves
+    assert record.phases == {"target start": 0.5, "deploy": 11.0}
 
 
 def test_a_worker_that_sends_no_part_fails_the_run(tmp_path: Path) -> None:
@@ -123,7 +124,7 @@ def test_a_workers_leftovers_and_interruption_name_it(tmp_path: Path) -> None:
 def test_a_crashed_workers_check_is_an_error(tmp_path: Path) -> None:
     record = RunRecord(target="local")
     crashed = pytest.TestReport("t.py::test_a", ("t.py", 1, "t"), {}, "failed", "crashed", "???")
-    Judge(record, {}).pytest_runtest_logreport(crashed)
+    Judge(record, {}, Interrupts()).pytest_runtest_logreport(crashed)
     assert [(c.nodeid, c.outcome) for c in record.checks] == [("t.py::test_a", "error")]
 
 
