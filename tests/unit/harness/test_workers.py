@@ -24,12 +24,11 @@ CITED = StatementCited(
 )
 
 
-def _crossed(check: CheckResult, worker: str) -> Any:
+def _crossed(check: CheckResult) -> Any:
     """The report of ``check`` as the controller gets it: serialised as xdist does (pytest's
     own serialisation, then execnet's wire format) and read back."""
     report = pytest.TestReport(check.nodeid, ("f.py", 1, "t"), {}, check.outcome, None, "call")
     setattr(report, CHECK, check.as_json())
-    report.node = worker  # type: ignore[attr-defined]
     wire = execnet.dumps(pytest_report_to_serializable(report))
     return pytest_report_from_serializable(execnet.loads(wire))
 
@@ -53,9 +52,9 @@ def _part(worker: str, tmp_path: Path, **recorded: Any) -> str:
 def _judged(checks: dict[str, list[CheckResult]], parts: dict[str, str | None]) -> RunRecord:
     record = RunRecord(target="local")
     judge = Judge(record, {}, Interrupts())
-    for worker, mine in checks.items():
+    for mine in checks.values():  # the checks each worker ran, as they reach the controller
         for check in mine:
-            judge.pytest_runtest_logreport(_crossed(check, worker))
+            judge.pytest_runtest_logreport(_crossed(check))
     merge(record, parts)
     return record
 
