@@ -59,10 +59,13 @@ from harness.validation import Inputs, deployed_templates, problems, target_envi
 from harness.workers import (
     CHECK,
     PART,
+    SHARES,
+    alongside,
     evidence_folder,
     merge,
     part,
     planned_workers,
+    share_scheduling,
     split_problems,
     worker_id,
     worker_prefix,
@@ -74,6 +77,7 @@ PENDING_TEARDOWN = pytest.StashKey[Callable[[], None]]()
 STARTED = pytest.StashKey[float]()
 SETTINGS = pytest.StashKey[Settings]()
 PARTS = pytest.StashKey[dict[str, str | None]]()  # the controller's: worker -> its part
+RUNNING = pytest.StashKey[pytest.Item]()  # the check being run
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -151,8 +155,9 @@ def pytest_configure(config: pytest.Config) -> None:
         config.add_cleanup(interrupts.restore)  # the first cleanup added runs last
     config.stash[INTERRUPTS] = interrupts
     if worker_id(config) is None:
-        split = bool(planned_workers(config.option))
-        judge = Judge(config.stash[RECORD], config.stash[PARTS], interrupts, split)
+        workers = planned_workers(config.option)
+        shares = workers if config.getoption("dist", "no") == "load" else 0
+        judge = Judge(config.stash[RECORD], config.stash[PARTS], interrupts, workers, shares)
         config.pluginmanager.register(judge, "harness-judge")
 
 
@@ -292,6 +297,15 @@ def harness_target(pytestconfig: pytest.Config) -> Target:
     return started_target(pytestconfig)
 
 
+def checks_here(config: pytest.Config) -> list[pytest.Item]:
+    """The checks this process runs, for a fixture that prepares their work up front (the
+    prober's requests): every check alone, a worker's share under xdist's default scheduling,
+    else (another ``--dist`` mode) every check still, which is then more than it runs."""
+    running = config.stash[RUNNING]
+    shares = int(getattr(config, "workerinput", {}).get(SHARES, 0))
+    return alongside(running.session.items, running, shares)
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item: pytest.Item) -> None:
     """Skip a check marked ``requires(...)`` when the target lacks a capability, naming it.
@@ -299,6 +313,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     Decided from the target's declared capabilities before any fixture (deployment, the
     pipeline run) is set up for the check.
     """
+    item.config.stash[RUNNING] = item
     needed = [c for mark in item.iter_markers("requires") for c in mark.args]
     if not needed:
         return
@@ -518,9 +533,11 @@ class Judge:
         record: RunRecord,
         parts: dict[str, str | None],
         interrupts: Interrupts,
-        split: bool = False,
+        workers: int = 0,
+        shares: int = 0,
     ) -> None:
-        self.record, self.parts, self.interrupts, self.split = record, parts, interrupts, split
+        self.record, self.parts, self.interrupts = record, parts, interrupts
+        self.split, self.shares = bool(workers), shares
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         check = getattr(report, CHECK, None)
@@ -538,6 +555,16 @@ class Judge:
             return (yield)
         with self.interrupts.shielded("workers"):
             return (yield)
+
+    @pytest.hookimpl(optionalhook=True, tryfirst=True)
+    def pytest_xdist_make_scheduler(self, config: pytest.Config, log: Any) -> Any:
+        """Under xdist's default ``--dist load``, the checks dealt in fixed even shares (a
+        worker then makes its share's requests together; ``harness.workers``)."""
+        return share_scheduling(config, log) if self.shares else None
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_configure_node(self, node: Any) -> None:
+        node.workerinput[SHARES] = self.shares  # xdist tells its workers no --dist mode
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_testnodeready(self, node: Any) -> None:

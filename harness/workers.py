@@ -11,15 +11,19 @@ leftovers, where it copied its evidence) in one part at its session's end (xdist
 worker; no pairing crosses workers, as a cell judges its refusal beside its own control
 (``harness.probes.judge``). A worker that sends no part (it crashed) fails the run: its
 teardown and leak check are unknown.
+
+Under xdist's default ``--dist load`` the checks are dealt in fixed shares instead (:func:`
+share_scheduling`), so that a worker knows from its first check all those it will run and can
+make their requests together up front, as one process does for the whole suite.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from harness.interrupts import Interruption
 from harness.report import Probe, RunRecord, WorkerRun
@@ -29,6 +33,8 @@ CHECK = "harness_check"
 """The attribute of a check's ``TestReport`` that carries its ``CheckResult`` as JSON."""
 PART = "harness_part"
 """The key of a worker's part in xdist's ``workeroutput``."""
+SHARES = "harness_shares"
+"""The key in xdist's ``workerinput`` of how many shares the checks were dealt into."""
 NO_PART = "ended without sending its part (it crashed?): its teardown and leak check are unknown"
 
 
@@ -85,6 +91,37 @@ def split_problems(
         for problem in problems(Inputs(prefix=last))
     ]
     return found
+
+
+# which checks a worker runs --------------------------------------------------------------------
+Item = TypeVar("Item")
+
+
+def share_scheduling(config: Any, log: Any) -> Any:
+    """xdist's scope scheduling with one scope per worker: the checks dealt round-robin in
+    collection order (every worker collects the same, in the same order), so each worker gets
+    one even share, whole, before it runs any (:func:`alongside`)."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ShareScheduling(LoadScopeScheduling):  # type: ignore[misc]
+        _shares: dict[str, str] | None = None
+
+        def _split_scope(self, nodeid: str) -> str:
+            if self._shares is None:  # the collection is known once scopes are asked for
+                count = int(config.option.numprocesses)
+                self._shares = {n: f"share {i % count}" for i, n in enumerate(self.collection)}
+            return self._shares[nodeid]
+
+    return ShareScheduling(config, log)
+
+
+def alongside(items: Sequence[Item], running: Item, shares: int) -> list[Item]:
+    """The items a process runs with ``running``: every one, or with the checks dealt into
+    ``shares`` (:func:`share_scheduling`), ``running``'s share."""
+    if not shares:
+        return list(items)
+    mine = items.index(running) % shares
+    return [item for index, item in enumerate(items) if index % shares == mine]
 
 
 # what a worker sends -------------------------------------------------------------------------

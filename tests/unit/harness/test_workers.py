@@ -17,7 +17,15 @@ from harness.pytest_plugin import Judge
 from harness.report import CheckResult, Probe, RunRecord, WorkerRun, summary_markdown
 from harness.report_writer import write_reports
 from harness.validation import Inputs, problems
-from harness.workers import CHECK, NO_PART, merge, part, split_problems, worker_prefix
+from harness.workers import (
+    CHECK,
+    NO_PART,
+    alongside,
+    merge,
+    part,
+    split_problems,
+    worker_prefix,
+)
 
 CITED = StatementCited(
     "key policy of arn:aws:kms:us-east-1:1:key/k", PolicyKind.KEY, "Use", "Allow"
@@ -157,3 +165,11 @@ def test_a_split_that_would_share_a_deployment_is_refused() -> None:
     assert "--reuse-deployment" in reused[0].rule
     [run_id] = split_problems("mlops", 2, False, {"HARNESS_RUN_ID": "n1234"}, "aws")
     assert "HARNESS_RUN_ID" in run_id.rule
+
+
+def test_a_worker_foresees_its_share_from_any_of_its_checks() -> None:
+    checks = [f"check {i}" for i in range(7)]
+    shares = [alongside(checks, checks[i], 2) for i in (0, 1)]
+    assert shares == [checks[0::2], checks[1::2]]  # even, disjoint, every check in one
+    assert alongside(checks, checks[5], 2) == shares[1]
+    assert alongside(checks, checks[5], 0) == checks  # one process: every check
