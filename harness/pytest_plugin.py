@@ -618,9 +618,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return  # only listing the checks: nothing was meant to be proven
     record = config.stash[RECORD]
     record.interruption = config.stash[INTERRUPTS].received
-    if record.interruption is not None:
-        _pending_teardown(config)
     worker = worker_id(config)
+    if record.interruption is not None or worker is not None:  # a part tells its teardown
+        _pending_teardown(config)
     if worker is not None:  # the controller judges and reports, from every worker's part
         _close_the_clock(config, record)
         config.workeroutput[PART] = part(record, _worker_run(config, worker))
