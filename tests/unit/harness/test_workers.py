@@ -143,11 +143,15 @@ def test_the_reports_join_the_workers_evidence_and_name_each_worker(tmp_path: Pa
     }
     record = _judged({"gw0": [CheckResult("t.py::test_a", "passed", promise=1)]}, parts)
     assert record.probes == [probe] and record.matrix_table == "who  key"
-    write_reports(record, tmp_path / "report", ("md", "json"))
+    write_reports(record, tmp_path / "report", ("md", "json", "html"))
     joined = (tmp_path / "report" / "decisions.jsonl").read_text().splitlines()
     assert joined == ['{"prefix": "mlops-gw0"}', '{"prefix": "mlops-gw1"}']
     assert "gw1: prefix mlops-gw1 on https://127.0.0.1:4001" in summary_markdown(record)
     assert '"prefix": "mlops-gw1"' in (tmp_path / "report" / "workers.json").read_text()
+    assert (
+        "gw0: prefix mlops-gw0 on https://127.0.0.1:4000<"
+        in (tmp_path / "report" / "report.html").read_text()
+    )
 
 
 def test_worker_prefixes_keep_the_templates_rule() -> None:
