@@ -5,10 +5,14 @@ runs, so an unattended run that is stopped still leaves nothing behind.
 The run then exits ``128 + signal number`` (130 for SIGINT, 143 for SIGTERM), as a shell
 reports a process a signal ended, and its report says in which phase it was interrupted.
 Handlers are only installed on the main thread (Python delivers signals there alone).
+A run split across processes (pytest-xdist's workers) passes the first signal on to them, so
+each unwinds to its own teardown however the signal came.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import signal
 import threading
 from collections.abc import Iterator
@@ -40,6 +44,8 @@ class Interrupts:
         self.received: Interruption | None = None
         self._shielded = 0
         self._previous: dict[int, Any] = {}
+        self._children: set[int] = set()
+        self._passed_on = False
 
     def install(self) -> bool:
         """Take over SIGINT and SIGTERM; False (nothing done) off the main thread."""
@@ -54,6 +60,22 @@ class Interrupts:
         for number, handler in self._previous.items():
             signal.signal(number, handler)
         self._previous = {}
+
+    def adopt(self, pid: int) -> None:
+        """Pass the run's first signal on to process ``pid`` too; now, if it came before
+        any process could be told (it then came while the processes started)."""
+        self._children.add(pid)
+        if self.received is not None and not self._passed_on:
+            self._pass_on(signal.Signals[self.received.signal])
+
+    def disown(self, pid: int) -> None:
+        self._children.discard(pid)
+
+    def _pass_on(self, number: int) -> None:
+        for pid in self._children:
+            with contextlib.suppress(ProcessLookupError):  # it ended meanwhile
+                os.kill(pid, number)
+                self._passed_on = True
 
     @contextmanager
     def shielded(self, phase: str) -> Iterator[None]:
@@ -73,5 +95,6 @@ class Interrupts:
             return
         name = signal.Signals(number).name
         self.received = Interruption(name, self.phase, 128 + number)
+        self._pass_on(number)
         if not self._shielded:
             raise KeyboardInterrupt(f"{name} during {self.phase}: tearing the run down")

@@ -80,7 +80,8 @@ NONE_RAN = "no check of this promise ran"
 
 
 def judge(checks: Iterable[Evidence]) -> list[PromiseVerdict]:
-    """The verdict on every promise, in order, from the checks marked with it."""
+    """The verdict on every promise, in order, from the checks marked with it (split across
+    xdist workers, every worker's: the controller judges once, ``harness.workers``)."""
     by_promise: dict[int, list[Evidence]] = {p.number: [] for p in PROMISES}
     for check in checks:
         if check.promise in by_promise:

@@ -7,10 +7,15 @@ import ``harness`` from site-packages before pytest puts the checkout on ``sys.p
 session of every env), so ``pytest -p harness.pytest_plugin tests/integration --target local``
 and ``harness run`` run the very same suite. Teardown runs
 in the deployment's finalizer even when deployment or checks fail, unless ``--keep``.
+
+Split across pytest-xdist workers (``-n 2``), each worker deploys, checks and tears down its
+own copy under its own prefix, and the controller alone judges the promises on every check and
+writes the reports (``harness.workers``).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -30,6 +35,7 @@ from harness.deploy.guardrails import (
 )
 from harness.deploy.pipeline import PipelineRun, follow_execution
 from harness.deploy.principals import PrincipalSessions
+from harness.deploy.settings import DEFAULT_PREFIX
 from harness.evidence import StatementCited
 from harness.evidence.explain import HasDecisionLog
 from harness.interrupts import Interrupts
@@ -40,6 +46,7 @@ from harness.report import (
     FORMATS,
     CheckResult,
     RunRecord,
+    WorkerRun,
     junit_properties,
     summary_text,
 )
@@ -49,12 +56,28 @@ from harness.targets import Target
 from harness.targets.registry import TARGETS
 from harness.templates import ACCOUNT_TEMPLATES, TemplateError, load_template
 from harness.validation import Inputs, deployed_templates, problems, target_environ
+from harness.workers import (
+    CHECK,
+    PART,
+    SHARES,
+    alongside,
+    evidence_folder,
+    merge,
+    part,
+    planned_workers,
+    share_scheduling,
+    split_problems,
+    worker_id,
+    worker_prefix,
+)
 
 RECORD = pytest.StashKey[RunRecord]()
 INTERRUPTS = pytest.StashKey[Interrupts]()
 PENDING_TEARDOWN = pytest.StashKey[Callable[[], None]]()
 STARTED = pytest.StashKey[float]()
 SETTINGS = pytest.StashKey[Settings]()
+PARTS = pytest.StashKey[dict[str, str | None]]()  # the controller's: worker -> its part
+RUNNING = pytest.StashKey[pytest.Item]()  # the check being run
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -119,17 +142,23 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         "promise(number): the promise of DESIGN.md section 1 (1-4) a check gives evidence for",
     )
-    _refuse_workers(config)
     _refuse_bad_inputs(config)
+    _refuse_a_split_it_cannot_make(config)
     config.stash[SCPS] = _guardrails(config)
     config.stash[RECORD] = RunRecord(
         target=config.getoption("target"), allow_unproven=config.getoption("allow_unproven")
     )
+    config.stash[PARTS] = {}
     config.stash[STARTED] = time.monotonic()
     interrupts = Interrupts()
     if interrupts.install():
         config.add_cleanup(interrupts.restore)  # the first cleanup added runs last
     config.stash[INTERRUPTS] = interrupts
+    if worker_id(config) is None:
+        workers = planned_workers(config.option)
+        shares = workers if config.getoption("dist", "no") == "load" else 0
+        judge = Judge(config.stash[RECORD], config.stash[PARTS], interrupts, workers, shares)
+        config.pluginmanager.register(judge, "harness-judge")
 
 
 def _enter(config: pytest.Config, phase: str) -> None:
@@ -142,16 +171,22 @@ def _enter(config: pytest.Config, phase: str) -> None:
         heap.settle()
 
 
-def _refuse_workers(config: pytest.Config) -> None:
-    """pytest-xdist's workers would each deploy their own copy (one deployment per session)
-    and each judge the promises on its share of the checks, writing the same report files:
-    the suite runs in one process, and two runs at once are two suites (usage error, exit 4)."""
-    if getattr(config.option, "numprocesses", None) or hasattr(config, "workerinput"):
-        raise pytest.UsageError(
-            "harness: -n/--numprocesses (pytest-xdist): the compliance suite deploys once per "
-            "session and judges each promise on all of its checks, so it runs in one process; "
-            "to run suites at once, start each with its own --prefix and --harness-report"
-        )
+def _refuse_a_split_it_cannot_make(config: pytest.Config) -> None:
+    """Under ``-n``, before any worker starts: every worker's prefix must fit the templates'
+    rule, and nothing may make two workers share a deployment (usage error, exit 4)."""
+    workers = planned_workers(config.option)
+    if not workers:
+        return
+    target = config.getoption("target")
+    found = split_problems(
+        config.getoption("prefix") or DEFAULT_PREFIX,
+        workers,
+        reuse=config.getoption("reuse_deployment"),
+        environ=target_environ(target),
+        target=target,
+    )
+    if found:
+        raise pytest.UsageError("\n".join(problem.line("harness") for problem in found))
 
 
 def _refuse_bad_inputs(config: pytest.Config) -> None:
@@ -262,6 +297,15 @@ def harness_target(pytestconfig: pytest.Config) -> Target:
     return started_target(pytestconfig)
 
 
+def checks_here(config: pytest.Config) -> list[pytest.Item]:
+    """The checks this process runs, for a fixture that prepares their work up front (the
+    prober's requests): every check alone, a worker's share under xdist's default scheduling,
+    else (another ``--dist`` mode) every check still, which is then more than it runs."""
+    running = config.stash[RUNNING]
+    shares = int(getattr(config, "workerinput", {}).get(SHARES, 0))
+    return alongside(running.session.items, running, shares)
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item: pytest.Item) -> None:
     """Skip a check marked ``requires(...)`` when the target lacks a capability, naming it.
@@ -269,6 +313,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     Decided from the target's declared capabilities before any fixture (deployment, the
     pipeline run) is set up for the check.
     """
+    item.config.stash[RUNNING] = item
     needed = [c for mark in item.iter_markers("requires") for c in mark.args]
     if not needed:
         return
@@ -289,7 +334,11 @@ def pytest_runtest_call(item: pytest.Item) -> None:
 
 @pytest.fixture(scope="session")
 def harness_settings(pytestconfig: pytest.Config, harness_target: Target) -> Settings:
+    """The run's prefix, region and accounts; a worker's prefix is its own (``-n``)."""
     settings = Settings.for_target(harness_target, pytestconfig.getoption("prefix"))
+    worker = worker_id(pytestconfig)
+    if worker is not None:
+        settings = dataclasses.replace(settings, prefix=worker_prefix(settings.prefix, worker))
     pytestconfig.stash[SETTINGS] = settings  # the reports locate statements with it
     return settings
 
@@ -451,28 +500,92 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     report: pytest.TestReport = outcome.get_result()
     if "harness_target" not in getattr(item, "fixturenames", ()):
         return  # not a compliance check (the plugin is loaded in every session of the env)
-    record = item.config.stash[RECORD]
+    check = None
     if report.when == "call" or (report.when == "setup" and not report.passed):
         result = "error" if report.when == "setup" and report.failed else report.outcome
         failure = call.excinfo.value if call.excinfo is not None else None
         cited = failure if isinstance(failure, CheckFailed) else None
         file, line, _ = item.location
-        record.checks.append(
-            CheckResult(
-                item.nodeid,
-                result,
-                _message(report),
-                report.duration,
-                promise=_promise(item),
-                at_fault=cited.at_fault if cited else (),
-                fix=cited.fix if cited else "",
-                source=(file, (line or 0) + 1),
-            )
+        check = CheckResult(
+            item.nodeid,
+            result,
+            _message(report),
+            report.duration,
+            promise=_promise(item),
+            at_fault=cited.at_fault if cited else (),
+            fix=cited.fix if cited else "",
+            source=(file, (line or 0) + 1),
         )
     elif report.when == "teardown" and report.failed:
         # Fails the run but no promise: the session's teardown (the deployment's) runs after
         # whichever check happens to be last.
-        record.checks.append(CheckResult(item.nodeid + "::teardown", "error", _message(report)))
+        check = CheckResult(item.nodeid + "::teardown", "error", _message(report))
+    if check is not None:  # recorded where the report is logged: the xdist controller, too
+        setattr(report, CHECK, check.as_json())
+
+
+class Judge:
+    """The process that judges the promises (alone, or the xdist controller): it records the
+    check each report carries and, from xdist, each worker's part."""
+
+    def __init__(
+        self,
+        record: RunRecord,
+        parts: dict[str, str | None],
+        interrupts: Interrupts,
+        workers: int = 0,
+        shares: int = 0,
+    ) -> None:
+        self.record, self.parts, self.interrupts = record, parts, interrupts
+        self.split, self.shares = bool(workers), shares
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        check = getattr(report, CHECK, None)
+        if check is not None:
+            self.record.checks.append(CheckResult.from_json(check))
+        elif report.when == "???" and report.failed:  # xdist's report of a crashed worker
+            self.record.checks.append(CheckResult(report.nodeid, "error", _message(report)))
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtestloop(self) -> Iterator[object]:
+        """A signal is passed on to the workers, which tear their copies down and send their
+        parts; the controller keeps receiving them meanwhile instead of unwinding at once
+        (xdist would then stop the workers before their teardown ends)."""
+        if not self.split:
+            return (yield)
+        with self.interrupts.shielded("workers"):
+            return (yield)
+
+    @pytest.hookimpl(optionalhook=True, tryfirst=True)
+    def pytest_xdist_make_scheduler(self, config: pytest.Config, log: Any) -> Any:
+        """Under xdist's default ``--dist load``, the checks dealt in fixed even shares (a
+        worker then makes its share's requests together; ``harness.workers``)."""
+        return share_scheduling(config, log) if self.shares else None
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_configure_node(self, node: Any) -> None:
+        node.workerinput[SHARES] = self.shares  # xdist tells its workers no --dist mode
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodeready(self, node: Any) -> None:
+        self.parts.setdefault(node.gateway.id)  # None until its part comes
+        pid = _worker_pid(node)
+        if pid is not None:
+            self.interrupts.adopt(pid)
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: object) -> None:
+        self.parts[node.gateway.id] = getattr(node, "workeroutput", {}).get(PART)
+        pid = _worker_pid(node)
+        if pid is not None:
+            self.interrupts.disown(pid)
+
+
+def _worker_pid(node: Any) -> int | None:
+    """The process of an xdist worker started on this machine (execnet's popen gateway keeps
+    it; xdist tells no pid), else None: that worker then stops only on a signal of its own."""
+    popen = getattr(getattr(node.gateway, "_io", None), "popen", None)
+    return getattr(popen, "pid", None)
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
@@ -505,8 +618,14 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return  # only listing the checks: nothing was meant to be proven
     record = config.stash[RECORD]
     record.interruption = config.stash[INTERRUPTS].received
-    if record.interruption is not None:
+    worker = worker_id(config)
+    if record.interruption is not None or worker is not None:  # a part tells its teardown
         _pending_teardown(config)
+    if worker is not None:  # the controller judges and reports, from every worker's part
+        _close_the_clock(config, record)
+        config.workeroutput[PART] = part(record, _worker_run(config, worker))
+        return
+    merge(record, config.stash[PARTS])
     _close_the_clock(config, record)
     unproven = bool(record.unproven())
     record.exit_status = exit_code(exitstatus, record.ok, unproven, record.allow_unproven)
@@ -526,15 +645,52 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             write_run_sarif(record.checks, _locate(config), sarif, config.rootpath)
 
 
+def _worker_run(config: pytest.Config, worker: str) -> WorkerRun:
+    """This worker's deployment, its evidence copied into its own folder of the report."""
+    record = config.stash[RECORD]
+    settings = config.stash.get(SETTINGS, None) or Settings(
+        worker_prefix(config.getoption("prefix") or DEFAULT_PREFIX, worker), "", {}
+    )
+    target = config.stash.get(TARGET, None)
+    endpoints = tuple(
+        str(getattr(target, name))
+        for name in ("endpoint_url", "http_endpoint_url")
+        if target is not None and hasattr(type(target), name)
+    )
+    logs: dict[str, Path | None] = {"decisions.jsonl": None, "target.log": None}
+    directory = config.getoption("harness_report")
+    if directory is not None:
+        written = write_reports(record, evidence_folder(directory, worker), formats=())
+        logs.update({path.name: path for path in written})
+    return WorkerRun(
+        worker,
+        settings.prefix,
+        settings.region,
+        dict(settings.accounts),
+        endpoints,
+        record.phases,
+        logs["decisions.jsonl"],
+        logs["target.log"],
+    )
+
+
 def _locate(config: pytest.Config) -> Locate | None:
-    """Where the deployment's statements were written, when a deployment was set up."""
-    settings = config.stash.get(SETTINGS, None)
-    if settings is None or not any(check.at_fault for check in config.stash[RECORD].checks):
+    """Where the deployment's statements were written, when a deployment was set up (under
+    ``-n``, each worker's: a statement's ARNs carry the prefix of the worker that cited it)."""
+    record = config.stash[RECORD]
+    deployed = [config.stash[SETTINGS]] if SETTINGS in config.stash else []
+    deployed += [Settings(run.prefix, run.region, run.accounts) for run in record.workers]
+    if not deployed or not any(check.at_fault for check in record.checks):
         return None
     templates = config.getoption("templates")
     paths = {account: template_path(account, templates) for account in ACCOUNT_TEMPLATES}
     try:
-        return StatementLocator(paths, settings.accounts, settings.prefix, settings.region).locate
+        locators = [
+            StatementLocator(paths, s.accounts, s.prefix, s.region).locate for s in deployed
+        ]
     except (TemplateError, KeyError, ValueError) as error:  # the checks' own files then
         progress_writer(config)(f"results.sarif: cannot locate statements: {error}")
         return None
+    return lambda statement: next(
+        (found for locate in locators if (found := locate(statement)) is not None), None
+    )

@@ -35,6 +35,23 @@ class CheckResult:
     fix: str = ""
     source: tuple[str, int] | None = None  # the check's file (from the rootdir) and line
 
+    def as_json(self) -> dict[str, Any]:
+        """As pytest's report of the check carries it (to an xdist controller, too)."""
+        return {
+            **{k: v for k, v in vars(self).items() if k not in {"at_fault", "source"}},
+            "at_fault": [statement.as_json() for statement in self.at_fault],
+            "source": None if self.source is None else list(self.source),
+        }
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> CheckResult:
+        source = raw.get("source")
+        return cls(
+            **{k: v for k, v in raw.items() if k not in {"at_fault", "source"}},
+            at_fault=tuple(StatementCited.from_json(s) for s in raw.get("at_fault", ())),
+            source=None if source is None else (str(source[0]), int(source[1])),
+        )
+
 
 @dataclass(frozen=True)
 class Probe:
@@ -46,6 +63,41 @@ class Probe:
     expected: bool
     actual: bool
     evidence: str = "live"  # "live", or "simulated" by AWS's policy simulator
+
+
+@dataclass(frozen=True)
+class WorkerRun:
+    """One pytest-xdist worker's own deployment: its prefix, where its target listened, its
+    phases, and its decision log and target log (copied into the report folder)."""
+
+    worker: str  # gw0, gw1, ...
+    prefix: str
+    region: str
+    accounts: dict[str, str]  # account role -> id, with the prefix what locates statements
+    endpoints: tuple[str, ...] = ()
+    phases: dict[str, float] = field(default_factory=dict)
+    decision_log: Path | None = None
+    target_log: Path | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        paths = {"decision_log": self.decision_log, "target_log": self.target_log}
+        return {
+            **vars(self),
+            "endpoints": list(self.endpoints),
+            **{k: None if v is None else str(v) for k, v in paths.items()},
+        }
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> WorkerRun:
+        paths = ("decision_log", "target_log")
+        return cls(
+            **{k: v for k, v in raw.items() if k not in {"endpoints", *paths}},
+            endpoints=tuple(raw["endpoints"]),
+            **{k: None if raw[k] is None else Path(raw[k]) for k in paths},
+        )
+
+    def describe(self) -> str:
+        return f"{self.worker}: prefix {self.prefix} on {', '.join(self.endpoints) or 'its target'}"
 
 
 @dataclass
@@ -71,6 +123,8 @@ class RunRecord:
     allow_unproven: bool = False
     exit_status: int | None = None  # set by the plugin when the session ends
     interruption: Interruption | None = None  # the signal that stopped the run, and when
+    workers: list[WorkerRun] = field(default_factory=list)
+    """Split across pytest-xdist workers: each one's own deployment (empty in one process)."""
 
     def counts(self) -> dict[str, int]:
         counted = dict.fromkeys(OUTCOME_ORDER, 0)
@@ -281,6 +335,7 @@ def summary_text(record: RunRecord) -> str:
     if record.pipeline_stages:
         stages = record.pipeline_stages.items()
         parts += ["pipeline stages: " + ", ".join(f"{k} {v:.1f} s" for k, v in stages)]
+    parts += [f"worker {run.describe()}" for run in record.workers]
     parts += teardown_lines(record) + interruption_lines(record)
     parts.append(totals(record))
     return "\n".join(parts)
@@ -326,6 +381,9 @@ def summary_markdown(record: RunRecord) -> str:
         stages = record.pipeline_stages.items()
         parts += [f"- pipeline stage {k} (CodePipeline's clock): {v:.1f} s" for k, v in stages]
         parts.append("")
+    if record.workers:
+        parts += ["## Workers (pytest-xdist), each with its own deployment", ""]
+        parts += [f"- {run.describe()}" for run in record.workers] + [""]
     teardown = teardown_lines(record)
     parts += ["## Teardown", ""] + ([f"- {line}" for line in teardown] or ["- nothing left"])
     return "\n".join(parts) + "\n"

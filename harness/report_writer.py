@@ -36,6 +36,11 @@ def _files(record: RunRecord, report_format: str) -> dict[str, str]:
             "phases.json": as_json(
                 {"phases": record.phases, "pipeline_stages": record.pipeline_stages}
             ),
+            **(
+                {"workers.json": as_json([run.as_json() for run in record.workers])}
+                if record.workers
+                else {}
+            ),
         }
     return {}
 
@@ -44,7 +49,8 @@ def write_reports(
     record: RunRecord, directory: Path, formats: Iterable[str] = FORMATS
 ) -> list[Path]:
     """Write the files of the chosen ``formats`` and, always, the evidence (the decision log
-    and the target's log) into ``directory``; return the paths written."""
+    and the target's log; split across workers, theirs one after the other) into
+    ``directory``; return the paths written."""
     directory.mkdir(parents=True, exist_ok=True)
     paths = []
     for report_format in formats:
@@ -52,8 +58,22 @@ def write_reports(
             path = directory / name
             path.write_text(text, encoding="utf-8")
             paths.append(path)
-    if record.decision_log is not None and record.decision_log.exists():
-        paths.append(Path(shutil.copyfile(record.decision_log, directory / "decisions.jsonl")))
-    if record.target_log is not None and record.target_log.exists():
-        paths.append(Path(shutil.copyfile(record.target_log, directory / "target.log")))
+    runs = record.workers or [record]
+    for name, logs in (
+        ("decisions.jsonl", [run.decision_log for run in runs]),
+        ("target.log", [run.target_log for run in runs]),
+    ):
+        present = [log for log in logs if log is not None and log.exists()]
+        if present:
+            paths.append(_joined(present, directory / name))
     return paths
+
+
+def _joined(logs: list[Path], destination: Path) -> Path:
+    """``logs`` one after the other in ``destination``: the run's one log, or its workers'
+    (each worker's own copy stays in its folder of the report)."""
+    with destination.open("wb") as joined:
+        for log in logs:
+            with log.open("rb") as part:
+                shutil.copyfileobj(part, joined)
+    return destination

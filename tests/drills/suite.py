@@ -11,9 +11,8 @@ REPO = Path(__file__).resolve().parents[2]
 SUITE = REPO / "tests" / "integration"
 
 
-def suite_command(report: Path, *options: str) -> list[str]:
-    """The suite with the harness plugin and ``options``, its JUnit file and reports in
-    ``report``."""
+def pytest_command(*options: str) -> list[str]:
+    """pytest with the harness plugin on the suite and ``options``."""
     return [
         sys.executable,
         "-m",
@@ -25,11 +24,15 @@ def suite_command(report: Path, *options: str) -> list[str]:
         "-q",
         str(SUITE),
         *options,
-        "--junitxml",
-        str(report / "junit.xml"),
-        "--harness-report",
-        str(report),
     ]
+
+
+def suite_command(report: Path, *options: str) -> list[str]:
+    """The suite with the harness plugin and ``options``, its JUnit file and reports in
+    ``report``."""
+    return pytest_command(
+        *options, "--junitxml", str(report / "junit.xml"), "--harness-report", str(report)
+    )
 
 
 def run_suite(

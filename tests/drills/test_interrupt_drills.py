@@ -49,17 +49,15 @@ def interrupt_run(
 ) -> Interrupted:
     """Start ``harness <command>``, wait for the progress lines ``after`` in that order, send
     ``number``, and wait for the process to end."""
+    harness = [sys.executable, "-m", "harness.cli", command, "--target", "local"]
+    return interrupt([*harness, "--report", str(report)], number, after)
+
+
+def interrupt(argv: list[str], number: signal.Signals, after: tuple[str, ...]) -> Interrupted:
+    """Start ``argv``, wait for the lines ``after`` in that order, send ``number`` to that
+    process alone, and wait for it to end."""
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "harness.cli",
-            command,
-            "--target",
-            "local",
-            "--report",
-            str(report),
-        ],
+        argv,
         cwd=REPO,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

@@ -1,23 +1,25 @@
 """Parallel-run drills: two runs at once on one machine, with different prefixes and report
-folders, both pass: nothing (ports, files, state) is shared between them.
+folders, both pass, and the suite split across pytest-xdist workers passes with one merged
+report: nothing (ports, files, state) is shared between two copies.
 
-The compliance suite is not split by pytest-xdist, by design: it deploys once per session and
-judges each promise on all of its checks, so ``-n 2`` would make a deployment per worker, a
-verdict of half the checks in each and two writers of one report folder. The plugin refuses
-``-n`` (a usage error naming how to run suites at once, quick: the default drills env); what
-runs at once instead is two suites (``pytest``) or two ``harness run``, each with its own
-prefix and report folder. Two whole runs at once on 2 cores take minutes: nightly.
+Under ``-n 2`` each worker deploys its own copy (its own local target, its prefix the user's
+with ``-gwN`` added) and the controller judges every promise on all the workers' checks
+(``harness.workers``). Each drill is two whole deployments and pipeline runs on 2 cores: nightly.
 """
 
 from __future__ import annotations
 
+import json
+import signal
 import subprocess
 import sys
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 
-from tests.drills.suite import REPO, run_suite, suite_command
+from tests.drills.suite import REPO, pytest_command, run_suite, suite_command
+from tests.drills.test_interrupt_drills import interrupt
 
 RUNS_WITHIN_S = 900.0
 PREFIXES = ("drill-one", "drill-two")
@@ -43,11 +45,65 @@ def _start(command: list[str]) -> subprocess.Popen[str]:
     )
 
 
-def test_the_suite_under_xdist_is_refused_naming_how_to_run_two(tmp_path: Path) -> None:
+def _collected() -> int:
+    """How many checks the suite has: what a serial run reports, one result each."""
+    listed = subprocess.run(
+        pytest_command("--collect-only"),
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    return sum("::" in line for line in listed.stdout.splitlines())
+
+
+def _ports(endpoints: list[str]) -> set[int]:
+    return {int(url.rsplit(":", 1)[1].strip("/")) for url in endpoints}
+
+
+@pytest.mark.nightly
+def test_the_suite_under_xdist_passes_with_one_merged_report(tmp_path: Path) -> None:
     completed = run_suite(tmp_path, "-n", "2")
-    assert completed.returncode == 4, completed.stdout[-2000:] + completed.stderr[-2000:]
-    assert "the compliance suite deploys once per session" in completed.stderr
-    assert not (tmp_path / "summary.md").exists()  # refused before anything started
+    output = completed.stdout[-4000:] + completed.stderr[-2000:]
+    assert completed.returncode == 0, output
+    checks = _collected()
+    summary = (tmp_path / "summary.md").read_text()
+    assert f"**PASS on target local (exit 0): every promise PROVEN; {checks} passed**" in summary
+    junit = ElementTree.parse(tmp_path / "junit.xml").getroot()
+    assert len(list(junit.iter("testcase"))) == checks
+    properties = {p.get("name"): p.get("value") for p in junit.iter("property")}
+    assert [properties[f"promise-{n}"] for n in (1, 2, 3, 4)] == ["PROVEN"] * 4
+    workers = json.loads((tmp_path / "workers.json").read_text())
+    assert [w["prefix"] for w in workers] == ["mlops-gw0", "mlops-gw1"]
+    assert not _ports(workers[0]["endpoints"]) & _ports(workers[1]["endpoints"])
+    # Each worker wrote only its own folder, the controller only the top level: the joined
+    # decision log is exactly the workers' two, each holding its own prefix's requests alone.
+    logs = [(tmp_path / "workers" / w["worker"] / "decisions.jsonl").read_text() for w in workers]
+    assert (tmp_path / "decisions.jsonl").read_text() == "".join(logs)
+    for worker, log in zip(workers, logs, strict=True):
+        other = next(w["prefix"] for w in workers if w is not worker)
+        assert f"{worker['prefix']}-artifacts" in log and f"{other}-" not in log
+    assert sorted(p.name for p in (tmp_path / "workers").iterdir()) == ["gw0", "gw1"]
+    assert summary.rstrip().endswith("## Teardown\n\n- nothing left"), summary[-2000:]
+
+
+@pytest.mark.nightly
+def test_sigterm_to_the_controller_tears_every_worker_down(tmp_path: Path) -> None:
+    """SIGTERM to the xdist controller alone (as a CI runner's cancel may send it): it passes
+    the signal on, each worker tears its copy down and sends its part, and the run exits 143
+    saying where it stopped, every worker's leak check empty."""
+    verbose = suite_command(tmp_path, "-n", "2", "-vv")  # -q -vv: a line per check as it ends
+    run = interrupt(verbose, signal.SIGTERM, ("PASSED",))
+    assert run.code == 143, run.output[-4000:]
+    summary = (tmp_path / "summary.md").read_text()
+    assert "interrupted by SIGTERM during checks; teardown ran (" in summary, summary[:3000]
+    assert "leak check: nothing left" in summary, summary[:3000]
+    assert "without sending its part" not in summary, summary[-3000:]
+    workers = json.loads((tmp_path / "workers.json").read_text())
+    assert [w["worker"] for w in workers] == ["gw0", "gw1"]
+    assert all("teardown" in w["phases"] for w in workers), workers
+    assert summary.rstrip().endswith("## Teardown\n\n- nothing left"), summary[-2000:]
 
 
 @pytest.mark.nightly

@@ -24,6 +24,7 @@ from harness.probes.cells import Cell, World, role_label
 from harness.probes.judge import Status, Verdict, judge
 from harness.probes.live import live_world, primed_prober
 from harness.probes.prober import Prober
+from harness.pytest_plugin import checks_here
 from harness.targets import Capability, Target
 from tests.integration.training import HOLDOUT, MODEL_FILE
 
@@ -84,14 +85,15 @@ def prober(
     if harness_target.has(Capability.RUNS_PIPELINE):
         request.getfixturevalue("pipeline_run")
     prober = primed_prober(harness_target, principals, world, cells)
-    prober.prefetch(_selected(request.session, cells))
+    prober.prefetch(_selected(checks_here(request.config), cells))
     return prober
 
 
-def _selected(session: pytest.Session, cells: dict[str, dict[str, Cell]]) -> list[Cell]:
-    """The live cells of the checks this session runs (after -k and the like)."""
+def _selected(items: list[pytest.Item], cells: dict[str, dict[str, Cell]]) -> list[Cell]:
+    """The live cells of the checks this process runs (after -k and the like; under -n, its
+    worker's share)."""
     chosen = []
-    for item in session.items:
+    for item in items:
         marker = item.get_closest_marker("cells")
         cell_id = getattr(item, "callspec", None) and item.callspec.params.get("cell_id")
         if marker is not None and cell_id in cells[marker.args[0]]:

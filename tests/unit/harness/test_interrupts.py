@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -42,6 +44,32 @@ def test_teardown_is_not_cut_short_and_a_second_signal_is_ignored(
     assert interrupts.received is not None
     assert (interrupts.received.phase, interrupts.received.exit_code) == ("teardown", 130)
     os.kill(os.getpid(), signal.SIGINT)  # the run is already unwinding: ignored
+
+
+def test_the_first_signal_is_passed_on_to_the_processes_adopted(interrupts: Interrupts) -> None:
+    """As the xdist controller passes it on to its workers, and to one that starts after."""
+    sleep = [sys.executable, "-c", "import time; time.sleep(60)"]
+    early, late = subprocess.Popen(sleep), subprocess.Popen(sleep)
+    try:
+        interrupts.adopt(early.pid)
+        with interrupts.shielded("workers"):
+            os.kill(os.getpid(), signal.SIGTERM)
+        assert early.wait(timeout=10) == -signal.SIGTERM
+        interrupts.adopt(late.pid)  # came after the signal was passed on: left alone
+        assert late.poll() is None
+    finally:
+        late.kill()
+        late.wait()
+
+
+def test_a_signal_before_any_process_is_adopted_is_passed_on_at_adoption(
+    interrupts: Interrupts,
+) -> None:
+    sleep = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    with interrupts.shielded("workers"):
+        os.kill(os.getpid(), signal.SIGINT)
+    interrupts.adopt(sleep.pid)
+    assert sleep.wait(timeout=10) != 0  # Python's default SIGINT handling ends it
 
 
 def test_restore_puts_the_previous_handlers_back() -> None:

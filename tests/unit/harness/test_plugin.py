@@ -69,12 +69,14 @@ def test_an_unknown_report_format_is_refused_by_the_plugins_input_rules() -> Non
     )
 
 
-def test_xdist_workers_are_refused_naming_how_to_run_suites_at_once(
+def test_a_split_whose_worker_prefix_breaks_the_rule_is_refused_before_any_worker_starts(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    run = run_fake_suite(
-        tmp_path, monkeypatch, capsys, "def test_nothing():\n    pass\n", "-n", "2"
-    )
+    checks = "def test_nothing():\n    pass\n"
+    prefix = "a" * 17  # fits alone; with -gw1 added it is 21 characters
+    run = run_fake_suite(tmp_path, monkeypatch, capsys, checks, "-n", "2", "--prefix", prefix)
     assert run.code == pytest.ExitCode.USAGE_ERROR
-    assert "the compliance suite deploys once per session" in run.output
-    assert "its own --prefix and --harness-report" in run.output
+    assert f"--prefix '{prefix}' with -n 2 (pytest-xdist): worker prefix '{prefix}-gw1'" in (
+        run.output
+    )
+    assert not (tmp_path / "report").exists()  # refused before anything started
