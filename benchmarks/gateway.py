@@ -14,7 +14,7 @@ alternate; each path prints both CPU times (best of ``--repeat`` runs each) and
 ``overhead_ratio_<path>=<gateway / bare>``;
 the script exits 1 when a path is at or above the goal, 1.5.
 
-    python benchmarks/gateway.py [--rounds 30] [--repeat 5]
+    python benchmarks/gateway.py [--rounds 30] [--repeat 9]
 """
 
 from __future__ import annotations
@@ -240,7 +240,7 @@ def best_of(path: Scenario, rounds: int, repeat: int) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=30)
-    parser.add_argument("--repeat", type=int, default=5, help="best of this many runs each")
+    parser.add_argument("--repeat", type=int, default=9, help="best of this many runs each")
     args = parser.parse_args()
     count = calls(args.rounds)
     print(f"calls={count} per path (GetCallerIdentity excluded: the gateway answers it itself)")
