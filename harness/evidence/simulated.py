@@ -81,7 +81,8 @@ def simulate(
             "trust policy (resource-based policies of IAM roles)"
         )
     principal = Principal.from_arn(principal_arn)
-    iam = target.client("iam", target.session(principal.account or ""))
+    # A client of its own: the explainer below takes boto3's policy decoding off it.
+    iam = target.new_client("iam", target.session(principal.account or ""))
     request: dict[str, Any] = {
         "PolicySourceArn": principal_arn,
         "CallerArn": principal_arn,

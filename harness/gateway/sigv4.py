@@ -101,11 +101,28 @@ def query_pairs(query_string: str) -> list[tuple[str, str]]:
 
 
 def _parse_amz_date(value: str) -> datetime.datetime:
+    if _is_basic_iso(value):
+        # The form SigV4 writes (20261202T075702Z): fromisoformat reads it in C, a twentieth
+        # of strptime's cost, which every request paid.
+        return datetime.datetime.fromisoformat(value)
     try:
         return datetime.datetime.strptime(value, _AMZ_DATE_FORMAT).replace(tzinfo=datetime.UTC)
     except ValueError:
         parsed = parsedate_to_datetime(value)  # the plain HTTP Date header, RFC 7231 form
         return parsed.astimezone(datetime.UTC)
+
+
+def _is_basic_iso(value: str) -> bool:
+    """``YYYYMMDDTHHMMSSZ`` in ASCII digits (what ``_AMZ_DATE_FORMAT`` parses, strictly)."""
+    date, time, zone = value[:8], value[9:15], value[15:]
+    return (
+        len(value) == 16
+        and value[8:9] == "T"
+        and zone == "Z"
+        and value.isascii()
+        and date.isdigit()
+        and time.isdigit()
+    )
 
 
 def _split_credential(credential: str) -> tuple[str, str, str, str]:
@@ -328,14 +345,16 @@ def verify(
     *,
     now: datetime.datetime | None = None,
     max_skew: datetime.timedelta = MAX_CLOCK_SKEW,
+    signature: SignatureInfo | None = None,
 ) -> VerifiedRequest:
     """Authenticate a request or raise :class:`GatewayError` with the kind AWS would report.
 
     ``body`` is the request body exactly as received (for S3 streaming uploads still
     ``aws-chunked``). Order of checks follows AWS: a key it never issued, then the session
     token and its expiry, then the clock, then the signature, then the declared payload hash.
+    ``signature`` is ``parse_signature(environ)`` where the caller has parsed it already.
     """
-    info = parse_signature(environ)
+    info = signature or parse_signature(environ)
     if info is None:
         raise GatewayError(ErrorKind.MISSING_AUTHENTICATION)
     now = now or datetime.datetime.now(datetime.UTC)

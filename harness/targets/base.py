@@ -7,7 +7,9 @@ with the capability's description as the reason, never passed.
 
 from __future__ import annotations
 
+import functools
 import threading
+import weakref
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from enum import Enum
@@ -23,9 +25,12 @@ from harness.deadlines import DeadlineExceeded, Wakes, bound, poll
 ACCOUNT_ROLES = ("shared-services", "training", "production")
 """The three accounts of the pipeline, by the part each plays (DESIGN.md section 1)."""
 OUTSIDER = "outsider"
-_CLIENT_CREATION = threading.Lock()
 """An optional fourth account that belongs to nobody in the design: its canary stands for every
 other account of the world, so "any other account is refused" is probed, not assumed."""
+_CLIENT_CREATION = threading.Lock()
+
+
+_ClientsBySession = weakref.WeakKeyDictionary[boto3.Session, dict[str, BaseClient]]
 
 
 class Capability(Enum):
@@ -137,13 +142,29 @@ class Target(ABC):
         CA, config)."""
 
     def client(self, service: str, session: boto3.Session) -> BaseClient:
-        """A client of ``service`` for ``session`` with the target's endpoint and CA settings.
+        """A client of ``service`` for ``session`` with the target's endpoint and CA settings,
+        made once per session and service while the session lives: a client costs some
+        milliseconds to make and a TLS handshake on its first call, and a run asks for the
+        same deployer's clients hundreds of times. botocore clients are safe to share between
+        threads; a caller that changes a client's event handlers takes one of its own
+        (:meth:`new_client`), since a shared one would carry the change to every other caller.
 
         One at a time: a session is shared by threads (a target's deployer session is made
         once), and botocore does not promise that creating clients of one session concurrently
         is safe; creation holds the GIL throughout, so nothing is lost by the lock."""
         with _CLIENT_CREATION:
-            return session.client(service, region_name=self.region, **self.client_settings(service))
+            clients = self._clients_by_session.setdefault(session, {})
+            if service not in clients:
+                clients[service] = self.new_client(service, session)
+            return clients[service]
+
+    @functools.cached_property
+    def _clients_by_session(self) -> _ClientsBySession:
+        return weakref.WeakKeyDictionary()
+
+    def new_client(self, service: str, session: boto3.Session) -> BaseClient:
+        """A new client of ``service`` for ``session`` (:meth:`client` keeps it)."""
+        return session.client(service, region_name=self.region, **self.client_settings(service))
 
     def subprocess_env(self, credentials: Mapping[str, str]) -> dict[str, str]:
         """Environment for a runtime process (training job, Lambda) acting with

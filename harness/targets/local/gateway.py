@@ -35,7 +35,7 @@ from harness.gateway.errors import (
 )
 from harness.gateway.operations import OperationCall, OperationMapper, UnknownOperationError
 from harness.gateway.request_ids import new_request_id, with_request_id
-from harness.gateway.sigv4 import parse_signature, verify
+from harness.gateway.sigv4 import SignatureInfo, parse_signature, verify
 from harness.policy import Decision, Policy, PolicyError, Principal, Request, evaluate
 from harness.policy.evaluate import RESOURCE_POLICY_NAME
 from harness.policy.grants import with_grants
@@ -147,14 +147,14 @@ class Gateway:
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         body = _read_body(environ)
-        call, protocol, unidentified = self._identify(environ, body)
+        signature, call, protocol, unidentified = self._identify(environ, body)
         operation = f"{call.signing_name}:{call.operation}" if call else "unknown"
         secure = environ.get("wsgi.url_scheme") == "https"
         exchange = Exchange(new_request_id(), operation, secure, unidentified)
         method = environ.get("REQUEST_METHOD", "GET")
 
         def answer(env: dict[str, Any], start: Callable[..., Any]) -> Iterable[bytes]:
-            return self._respond(env, body, call, protocol, exchange)(env, start)
+            return self._respond(env, body, signature, call, protocol, exchange)(env, start)
 
         app = _failing_as_aws(answer, protocol, exchange, method)
         return with_request_id(app, protocol.name, exchange.request_id)(environ, start_response)
@@ -163,6 +163,7 @@ class Gateway:
         self,
         environ: dict[str, Any],
         body: bytes,
+        signature: SignatureInfo | None,
         call: OperationCall | None,
         protocol: WireProtocol,
         exchange: Exchange,
@@ -171,7 +172,7 @@ class Gateway:
         method = environ.get("REQUEST_METHOD", "GET")
         request_id = exchange.request_id
         try:
-            verified = verify(environ, body, self.store)
+            verified = verify(environ, body, self.store, signature=signature)
         except GatewayError as error:
             reason = f"Refused before authorization ({error.kind.value}): {error}"
             self._log_refusal("unauthenticated", reason, exchange)
@@ -300,20 +301,21 @@ class Gateway:
 
     def _identify(
         self, environ: dict[str, Any], body: bytes
-    ) -> tuple[OperationCall | None, WireProtocol, str]:
-        """The operation (None if no model matches, with why) and the protocol to answer
-        in. An unsigned or malformed request is left to ``verify``, which reports it."""
+    ) -> tuple[SignatureInfo | None, OperationCall | None, WireProtocol, str]:
+        """The request's signature fields (parsed once, for ``verify`` too), the operation
+        (None if no model matches, with why) and the protocol to answer in. An unsigned or
+        malformed request is left to ``verify``, which reports it."""
         try:
             info = parse_signature(environ)
         except GatewayError:
-            return None, _UNSIGNED_PROTOCOL, ""
+            return None, None, _UNSIGNED_PROTOCOL, ""
         if info is None:
-            return None, _UNSIGNED_PROTOCOL, ""
+            return None, None, _UNSIGNED_PROTOCOL, ""
         try:
             call = self.mapper.identify(environ, body, info.service, info.region)
         except UnknownOperationError as unknown:
-            return None, unknown.protocol, str(unknown)
-        return call, call.protocol, ""
+            return info, None, unknown.protocol, str(unknown)
+        return info, call, call.protocol, ""
 
     def _moto(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
         return list(self.backend(environ, start_response))

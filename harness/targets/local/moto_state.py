@@ -65,6 +65,25 @@ def _iam(account_id: str):  # type: ignore[no-untyped-def]
     return iam_backends[account_id][PARTITION]
 
 
+_found_roles: dict[tuple[str, str], Any] = {}
+
+
+def _role(account_id: str, name: str) -> Any:
+    """moto's role ``name`` of the account, or None. moto keeps roles by id, so a name is a
+    scan of every role of the account, which the gateway made for each decision; the role
+    found is remembered and taken again while moto still holds that very role under its id
+    (a role deleted, or replaced by one of the same name, is scanned for anew). Its policies
+    are read from moto on every request: only the lookup is remembered."""
+    backend = _iam(account_id)
+    known = _found_roles.get((account_id, name))
+    if known is not None and backend.roles.get(known.id) is known and known.name == name:
+        return known
+    role = next((r for r in backend.get_roles() if r.name == name), None)
+    if role is not None:
+        _found_roles[account_id, name] = role
+    return role
+
+
 def _split_role_arn(role_arn: str) -> tuple[str, str]:
     parts = role_arn.split(":", 5)
     if len(parts) != 6 or not parts[5].startswith("role/"):
@@ -76,7 +95,7 @@ def role_policies(role_arn: str) -> RolePolicies | None:
     """The role's policies, or None when the role does not exist (any more)."""
     account_id, name = _split_role_arn(role_arn)
     backend = _iam(account_id)
-    role = next((r for r in backend.get_roles() if r.name == name), None)
+    role = _role(account_id, name)
     if role is None:
         return None
     identity = tuple((held.arn or held.name, held.document) for held in _held(role, "role"))
@@ -130,7 +149,7 @@ def entity_policies(arn: str) -> EntityPolicies | None:
     account_id, kind, name = entity_arn
     backend = _iam(account_id)
     if kind == "role":
-        entity = next((r for r in backend.get_roles() if r.name == name), None)
+        entity = _role(account_id, name)
     else:
         entity = (backend.users if kind == "user" else backend.groups).get(name)
     if entity is None or entity.arn != arn:
@@ -183,7 +202,7 @@ def ensure_role(account_id: str, name: str, trust: dict, inline: dict[str, dict]
     role is created with the account, before any stack.
     """
     backend = _iam(account_id)
-    role = next((r for r in backend.get_roles() if r.name == name), None)
+    role = _role(account_id, name)
     if role is None:
         role = backend.create_role(
             role_name=name,
@@ -368,7 +387,7 @@ class MotoResourceState:
         return found[0].arn if found is not None else None
 
     def role_arn(self, account_id: str, role_name: str) -> str | None:
-        role = next((r for r in _iam(account_id).get_roles() if r.name == role_name), None)
+        role = _role(account_id, role_name)
         return role.arn if role is not None else None
 
 

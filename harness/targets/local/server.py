@@ -28,6 +28,10 @@ WORKERS = 16
 SELECT_INTERVAL_S = 0.05
 """How long cheroot's connection loop waits in select(): it sees a stop request only between
 two waits, so this bounds how long closing a listener takes (cheroot's default is 0.5 s)."""
+KEEP_ALIVE_CONNECTIONS = 256
+"""Idle keep-alive connections a listener keeps open. A run holds a client per principal and
+service (some 230), each with its own connection; past cheroot's default of 10 the server
+closed each connection after its response, so most requests paid a new TLS handshake."""
 
 
 class _Gateway(wsgi.Gateway_10):
@@ -96,6 +100,7 @@ class Listener:
         )
         self._server.gateway = _Gateway
         self._server.expiration_interval = SELECT_INTERVAL_S
+        self._server.keep_alive_conn_limit = KEEP_ALIVE_CONNECTIONS
         if tls is not None:
             self._server.ssl_adapter = BuiltinSSLAdapter(str(tls.cert), str(tls.key))
         self._server.prepare()

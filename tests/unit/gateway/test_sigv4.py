@@ -243,3 +243,27 @@ def test_servers_without_raw_uri_are_verified_from_path_info(make_client, gatewa
     for name in ("RAW_URI", "REQUEST_URI"):
         seen.environ.pop(name, None)
     assert _reverify(seen, store) is None
+
+
+def _signed_at(date: str) -> dict[str, str]:
+    return {
+        "HTTP_AUTHORIZATION": "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261202/us-east-1/s3/"
+        "aws4_request, SignedHeaders=host;x-amz-date, Signature=00",
+        "HTTP_X_AMZ_DATE": date,
+    }
+
+
+@pytest.mark.parametrize(
+    "date", ["20261202T075702Z", "Wed, 02 Dec 2026 07:57:02 GMT"], ids=["sigv4", "http-date"]
+)
+def test_the_request_date_is_read_in_either_form(date: str) -> None:
+    info = parse_signature(_signed_at(date))
+    assert info is not None
+    assert info.amz_date == datetime.datetime(2026, 12, 2, 7, 57, 2, tzinfo=datetime.UTC)
+
+
+@pytest.mark.parametrize("date", ["20261302T075702Z", "2026120aT075702Z", "20261202T0757.2Z"])
+def test_a_malformed_request_date_is_an_incomplete_signature(date: str) -> None:
+    with pytest.raises(GatewayError) as raised:
+        parse_signature(_signed_at(date))
+    assert raised.value.kind is ErrorKind.INCOMPLETE_SIGNATURE

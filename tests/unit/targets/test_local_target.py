@@ -21,7 +21,7 @@ from botocore.exceptions import ClientError
 
 from harness.render import PIPELINE_DIR, Wiring, render_training_config
 from harness.targets import Capability, StackFailed
-from harness.targets.local import LocalTarget
+from harness.targets.local import LocalTarget, moto_state
 from harness.targets.local.target import EXTRA_ACCOUNTS, ServiceRoleDenied
 from tests.unit.targets.conftest import PREFIX
 
@@ -502,3 +502,47 @@ def test_default_encryption_under_the_aws_managed_key(target: LocalTarget) -> No
     assert implied["action"] == "kms:GenerateDataKey"
     assert implied["resource"] == "arn:aws:kms:us-east-1:333333333333:alias/aws/s3"
     assert implied["decision"] == "allow"
+
+
+def test_a_client_is_made_once_per_session_and_service(target: LocalTarget) -> None:
+    session = target.session("training")
+    iam = target.client("iam", session)
+    assert target.client("iam", session) is iam
+    assert target.client("iam", target.session("production")) is not iam
+    assert target.new_client("iam", session) is not iam, "new_client makes one of its own"
+
+
+def test_a_role_deleted_or_made_again_under_its_name_is_read_anew(target: LocalTarget) -> None:
+    """The gateway remembers where moto keeps a role; a role replaced under the same name is
+    decided by the new role's policies, a deleted one by none."""
+    iam = target.client("iam", target.session("training"))
+    arn = f"arn:aws:iam::{target.accounts['training']}:role/replaced-role"
+    trust = json.dumps({"Version": "2012-10-17", "Statement": []})
+
+    def make(policy_name: str) -> None:
+        iam.create_role(RoleName="replaced-role", AssumeRolePolicyDocument=trust)
+        iam.put_role_policy(
+            RoleName="replaced-role",
+            PolicyName=policy_name,
+            PolicyDocument=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}],
+                }
+            ),
+        )
+
+    def remove(policy_name: str) -> None:
+        iam.delete_role_policy(RoleName="replaced-role", PolicyName=policy_name)
+        iam.delete_role(RoleName="replaced-role")
+
+    make("first")
+    first = moto_state.role_policies(arn)
+    assert first is not None and [name for name, _ in first.identity] == ["first"]
+    remove("first")
+    assert moto_state.role_policies(arn) is None
+    make("second")
+    second = moto_state.role_policies(arn)
+    assert second is not None and [name for name, _ in second.identity] == ["second"]
+    assert second.role_id != first.role_id
+    remove("second")

@@ -36,3 +36,21 @@ def test_chunked_body_with_trailers_then_another_request_on_the_same_connection(
         assert second.getheader("Connection") != "close", "the connection was not kept alive"
     finally:
         listener.close()
+
+
+def test_more_idle_connections_than_cheroots_default_are_kept_alive() -> None:
+    """A run holds a connection per client; past cheroot's ten the server closed each one
+    after its answer, and every request paid a new handshake."""
+    listener = Listener(_echo)
+    try:
+        port = int(listener.url.rsplit(":", 1)[1])
+        connections = [http.client.HTTPConnection("127.0.0.1", port, timeout=30) for _ in range(30)]
+        for index, connection in enumerate(connections):
+            connection.request("PUT", "/", body=str(index).encode())
+            answer = connection.getresponse()
+            assert answer.read() == str(index).encode()
+            assert answer.getheader("Connection") != "close", f"connection {index} was closed"
+    finally:
+        for connection in connections:
+            connection.close()
+        listener.close()
