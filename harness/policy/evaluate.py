@@ -199,9 +199,8 @@ def _checked(resource_based: bool, *policy_lists: tuple[Policy, ...]) -> None:
                 policy.checked_as.add(resource_based)
 
 
-def _resource_account(request: Request, given: str | None) -> str:
-    if given:
-        return given
+def _resource_account(request: Request) -> str:
+    """The account in the resource's ARN (when the caller does not say)."""
     parts = request.resource.split(":", 5)
     if len(parts) == 6 and parts[4]:
         return parts[4]
@@ -234,12 +233,13 @@ def evaluate(
     session_policies = policies(session, "session policy") if session else ()
     rcp_policies = policies(rcps, "RCP") if rcps else ()
     resource_policy = None if resource is None else Policy.coerce(resource, "resource policy")
-    account = _resource_account(request, resource_account)
-    # Compiled policies are immutable, so their identities (held by the plan: never reused
-    # while it is cached) stand for their contents; a changed policy is a new object.
+    account = resource_account or _resource_account(request)
+    # Compiled policies are immutable, so their identities stand for their contents (a
+    # changed policy is a new object), and so does the principal's; the plan holds them all,
+    # so no id in its key is reused while it is cached.
     key = (
         request.action,
-        request.principal,
+        id(request.principal),
         resource_kind,
         account,
         id(resource_policy),
