@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any, Literal
 
 from harness.policy.conditions import as_text
@@ -52,7 +52,11 @@ class Request:
     principal: Principal
     action: str
     resource: str
-    context: tuple[tuple[str, str | tuple[str, ...]], ...]  # sorted when first read
+    context: tuple[tuple[str, str | tuple[str, ...]], ...] = cached_property(  # type: ignore[assignment]
+        lambda self: tuple(sorted(self._lookup.items()))  # keys are unique: values never compared
+    )
+    """Sorted when first read: deciding reads ``_lookup``; only hashing, comparing and
+    showing a request read ``context``."""
     _lookup: dict[str, str | tuple[str, ...]] = field(
         default_factory=dict, init=False, repr=False, compare=False, hash=False
     )
@@ -68,18 +72,13 @@ class Request:
         if context:  # keys lower case; values strings, or tuples of strings
             for key, value in context.items():
                 merged[key.lower()] = value if type(value) is str else _frozen(value)
-        # Frozen: fields are set through the instance dict, in one call (a request is made
-        # for every decision); ``context`` is left to ``__getattr__``.
-        vars(self).update(principal=principal, action=action, resource=resource, _lookup=merged)
-
-    def __getattr__(self, name: str) -> Any:
-        """``context``, sorted when first read: deciding reads ``_lookup``, only hashing,
-        comparing and showing a request read ``context`` (called for unset names only)."""
-        if name != "context":
-            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
-        # Keys are unique: the sort never compares values.
-        frozen = vars(self)["context"] = tuple(sorted(self._lookup.items()))
-        return frozen
+        # Frozen: fields are set through the instance dict (a request is made for every
+        # decision).
+        fields = vars(self)
+        fields["principal"] = principal
+        fields["action"] = action
+        fields["resource"] = resource
+        fields["_lookup"] = merged
 
     def get(self, key: str) -> str | tuple[str, ...] | None:
         """A condition key's value; keys are case-insensitive."""
@@ -234,20 +233,19 @@ def evaluate(
     rcp_policies = policies(rcps, "RCP") if rcps else ()
     resource_policy = None if resource is None else Policy.coerce(resource, "resource policy")
     account = resource_account or _resource_account(request)
-    # Compiled policies are immutable, so their identities stand for their contents (a
-    # changed policy is a new object), and so does the principal's; the plan holds them all,
-    # so no id in its key is reused while it is cached.
+    # Compiled policies are immutable and hashed by identity: a changed policy is a new
+    # object. So is a principal (keyed by its id, which the plan holds so it is not reused).
     key = (
         request.action,
         id(request.principal),
         resource_kind,
         account,
-        id(resource_policy),
-        id(boundary_policy),
-        tuple(map(id, identity_policies)),
-        tuple(map(id, scp_policies)) if scp_policies else (),
-        tuple(map(id, session_policies)) if session_policies else (),
-        tuple(map(id, rcp_policies)) if rcp_policies else (),
+        resource_policy,
+        boundary_policy,
+        identity_policies,
+        scp_policies,
+        session_policies,
+        rcp_policies,
     )
     plan = _PLANS.get(key)
     if plan is None:
@@ -289,11 +287,10 @@ class _Plan:
     Condition element to test (``conditional``); the decision for each combination of their
     results is made once (``outcomes``), and only its reason is written per request."""
 
-    principal: Principal
+    principal: Principal  # held, so its id in the plan's key stays its
     action: str
     account: str
     resource_kind: ResourceKind
-    policies: tuple[Policy | None, ...]  # held, so the ids in the plan's key stay theirs
     boundary: Policy | None
     scps: tuple[Policy, ...]
     rcps: tuple[Policy, ...]
@@ -365,7 +362,6 @@ class _Plan:
             action,
             account,
             resource_kind,
-            (*identity, boundary, *scps, *session, *rcps, resource),
             boundary,
             scp_levels,
             rcps,
