@@ -273,9 +273,7 @@ in the plan's mask of resource and condition results (0: holds for every request
 _PLANS: dict[tuple[Any, ...], _Plan] = {}
 _PLANS_REMEMBERED = 4096  # callers x actions x policy sets in play; past that, start again
 _OUTCOMES_REMEMBERED = 1024  # per plan: combinations of resource and condition results
-# Placeholders for the resource in an outcome's reason: two, to tell where the resource is
-# named from text that happens to contain a placeholder (see ``_Plan.outcome``).
-_PLACEHOLDERS = ("\x00resource\x00", "\x00RESOURCE\x00")
+_PLACEHOLDER = "\x00resource\x00"  # where an outcome's reason names the resource
 
 
 @dataclass(slots=True)  # not frozen: ``outcomes`` fills as requests come
@@ -390,7 +388,7 @@ class _Plan:
                 bit <<= 1
         known = self.outcomes.get(mask)
         if known is None:
-            known = self.outcome(mask)
+            return self.first(mask, target)
         template, parts = known
         if parts is None:
             return self.decision(mask, target)
@@ -402,19 +400,20 @@ class _Plan:
             template.lacking,
         )
 
-    def outcome(self, mask: int) -> tuple[Decision, list[str] | None]:
-        """The decision for ``mask``, and its reason split where it names the resource (None:
-        not found apart from other text; then every request's reason is written in full)."""
-        first, second = (self.decision(mask, placeholder) for placeholder in _PLACEHOLDERS)
-        parts: list[str] | None = first.reason.split(_PLACEHOLDERS[0])
-        if first.reason == second.reason:
-            parts = [first.reason]  # the reason does not name the resource
-        elif len(parts) != 2:
-            parts = None  # named twice, or other text has the placeholder
+    def first(self, mask: int, target: str) -> Decision:
+        """The first decision for ``mask``, made in full; remembered as the decision with a
+        placeholder for the resource, its reason split there. The split is kept only if
+        putting this resource back gives this reason: else the placeholder was also in other
+        text (a policy's name, say), and every such request's reason is written in full."""
+        decision = self.decision(mask, target)
+        template = self.decision(mask, _PLACEHOLDER)
+        parts: list[str] | None = template.reason.split(_PLACEHOLDER)
+        if target == _PLACEHOLDER or target.join(parts) != decision.reason:
+            parts = None
         if len(self.outcomes) >= _OUTCOMES_REMEMBERED:
             self.outcomes.clear()
-        known = self.outcomes[mask] = (first, parts)
-        return known
+        self.outcomes[mask] = (template, parts)
+        return decision
 
     def decision(self, mask: int, target: str) -> Decision:
         """AWS's decision when the conditional statements in ``mask`` hold for ``target``."""
