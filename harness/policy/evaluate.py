@@ -198,12 +198,13 @@ def _checked(resource_based: bool, *policy_lists: tuple[Policy, ...]) -> None:
                 policy.checked_as.add(resource_based)
 
 
-def _resource_account(request: Request) -> str:
+@lru_cache(maxsize=1024)  # a key or role is the resource of request after request
+def _resource_account(resource: str) -> str:
     """The account in the resource's ARN (when the caller does not say)."""
-    parts = request.resource.split(":", 5)
+    parts = resource.split(":", 5)
     if len(parts) == 6 and parts[4]:
         return parts[4]
-    raise PolicyError(f"resource {request.resource!r} names no account; pass resource_account")
+    raise PolicyError(f"resource {resource!r} names no account; pass resource_account")
 
 
 def evaluate(
@@ -232,7 +233,7 @@ def evaluate(
     session_policies = policies(session, "session policy") if session else ()
     rcp_policies = policies(rcps, "RCP") if rcps else ()
     resource_policy = None if resource is None else Policy.coerce(resource, "resource policy")
-    account = resource_account or _resource_account(request)
+    account = resource_account or _resource_account(request.resource)
     # Compiled policies are immutable and hashed by identity: a changed policy is a new
     # object. So is a principal (keyed by its id, which the plan holds so it is not reused).
     key = (
