@@ -8,13 +8,14 @@ rule that role trust policies, like key policies, must allow the caller explicit
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from functools import cached_property, lru_cache
 from typing import Any, Literal
 
 from harness.policy.conditions import as_text
 from harness.policy.errors import PolicyError
+from harness.policy.patterns import Lookup
 from harness.policy.policy import (
     KIND_NAMES,
     Match,
@@ -232,7 +233,11 @@ def evaluate(
     scp_policies = policies(scps, "SCP") if scps else ()
     session_policies = policies(session, "session policy") if session else ()
     rcp_policies = policies(rcps, "RCP") if rcps else ()
-    resource_policy = None if resource is None else Policy.coerce(resource, "resource policy")
+    resource_policy = (
+        resource
+        if resource is None or type(resource) is Policy
+        else Policy.coerce(resource, "resource policy")
+    )
     account = resource_account or _resource_account(request.resource)
     # Compiled policies are immutable and hashed by identity: a changed policy is a new
     # object. So is a principal (keyed by its id, which the plan holds so it is not reused).
@@ -283,7 +288,7 @@ class _Plan:
     out once per caller, action, resource kind and account and set of policies: which
     statements act on the action (in a resource policy: and name the caller). A request
     then only tests its resource and context against the statements that have a Resource or
-    Condition element to test (``conditional``); the decision for each combination of their
+    Condition element to test (``tests``); the decision for each combination of their
     results is made once (``outcomes``), and only its reason is written per request."""
 
     principal: Principal  # held, so its id in the plan's key stays its
@@ -295,7 +300,9 @@ class _Plan:
     rcps: tuple[Policy, ...]
     resource: Policy | None
     has_session: bool
-    conditional: tuple[Statement, ...]  # bit i of a mask: conditional[i] holds
+    tests: tuple[tuple[Callable[[str, Lookup], bool], int], ...]
+    """The conditional statements' ``holds_for`` with their bits (bit i of a mask: the i-th
+    holds for the request's resource and context)."""
     identity_hits: Candidates
     boundary_hits: Candidates
     scp_hits: tuple[Candidates, ...]  # per level
@@ -366,7 +373,7 @@ class _Plan:
             rcps,
             resource,
             bool(session),
-            tuple(conditional),
+            tuple((s.holds_for, 1 << i) for i, s in enumerate(conditional)),
             identity_hits,
             boundary_hits,
             scp_hits,
@@ -380,13 +387,11 @@ class _Plan:
         """The decision for one request of this plan."""
         target = request.resource
         mask = 0
-        if self.conditional:
+        if self.tests:
             lookup = request._lookup.get
-            bit = 1
-            for statement in self.conditional:
-                if statement.holds_for(target, lookup):
+            for holds_for, bit in self.tests:
+                if holds_for(target, lookup):
                     mask |= bit
-                bit <<= 1
         known = self.outcomes.get(mask)
         if known is None:
             return self.first(mask, target)
