@@ -278,7 +278,7 @@ in the plan's mask of resource and condition results (0: holds for every request
 
 _PLANS: dict[tuple[Any, ...], _Plan] = {}
 _PLANS_REMEMBERED = 4096  # callers x actions x policy sets in play; past that, start again
-_OUTCOMES_REMEMBERED = 1024  # per plan: combinations of resource and condition results
+_OUTCOMES_REMEMBERED = 256  # per plan: combinations of resource and condition results seen
 _PLACEHOLDER = "\x00resource\x00"  # where an outcome's reason names the resource
 
 
