@@ -9,7 +9,9 @@ Both engines do the same work on the same inputs, measured at the same stages:
 * **decide** (per case, timed): from the raw request (the principal as text, action,
   resource, a context dict without the keys derived from the principal) to a decision. Ours
   builds ``Principal`` and ``Request`` and calls ``evaluate``; principalmapper calls
-  ``local_check_authorization_full``, which derives its context itself.
+  ``local_check_authorization_full``, which derives its context itself. ``evaluate`` plans
+  each caller, action and policy set on its first request, inside this clock (each request
+  is still tested on its own resource and context; there is no cache of whole requests).
 
 The cases are the documented corpus (tests/unit/policy/corpus) and three generated sets of
 distinct requests principalmapper can express (users, roles and role sessions), each decided
@@ -591,8 +593,9 @@ def main() -> None:
     print(
         f"\n{SETS} generated sets of {args.generated:,} distinct requests, each decided once by "
         "each engine; CPU seconds of the deciding process; both sides build the request inside "
-        "the decide clock (ours: Principal + Request + evaluate; principalmapper: "
-        "local_check_authorization_full, which derives its context and deep-copies it)"
+        "the decide clock (ours: Principal + Request + evaluate, whose plans per caller, action "
+        "and policy set are made inside it; principalmapper: local_check_authorization_full, "
+        "which derives its context and deep-copies it)"
     )
     rates, ratios = [], []
     for n, ((_, compiled, compile_s, decide_s), their) in enumerate(zip(ours, theirs, strict=True)):

@@ -231,10 +231,16 @@ class KeyTest:
     negated: bool
     null_wants_absent: tuple[bool, ...] | None  # for Null only
     value_test: ValueTest | None
+    _test: ValueTest | None = field(init=False, repr=False, compare=False)
+    """``value_test``'s ``__call__`` bound: calling that is cheaper than calling the test."""
+
+    def __post_init__(self) -> None:
+        test = None if self.value_test is None else self.value_test.__call__  # type: ignore[operator]
+        object.__setattr__(self, "_test", test)  # frozen: set once
 
     def holds(self, lookup: Lookup) -> bool:
         found = lookup(self.key)
-        test = self.value_test
+        test = self._test
         if test is not None and type(found) is str:  # the usual case: one value, see below
             return test(found, lookup) != self.negated
         values = (found,) if isinstance(found, str) else found or ()

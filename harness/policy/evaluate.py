@@ -8,9 +8,9 @@ rule that role trust policies, like key policies, must allow the caller explicit
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any, Literal
 
 from harness.policy.conditions import as_text
@@ -53,7 +53,11 @@ class Request:
     principal: Principal
     action: str
     resource: str
-    context: tuple[tuple[str, str | tuple[str, ...]], ...]  # sorted when first read
+    context: tuple[tuple[str, str | tuple[str, ...]], ...] = cached_property(  # type: ignore[assignment]
+        lambda self: tuple(sorted(self._lookup.items()))  # keys are unique: values never compared
+    )
+    """Sorted when first read: deciding reads ``_lookup``; only hashing, comparing and
+    showing a request read ``context``."""
     _lookup: dict[str, str | tuple[str, ...]] = field(
         default_factory=dict, init=False, repr=False, compare=False, hash=False
     )
@@ -69,18 +73,13 @@ class Request:
         if context:  # keys lower case; values strings, or tuples of strings
             for key, value in context.items():
                 merged[key.lower()] = value if type(value) is str else _frozen(value)
-        # Frozen: fields are set through the instance dict, in one call (a request is made
-        # for every decision); ``context`` is left to ``__getattr__``.
-        vars(self).update(principal=principal, action=action, resource=resource, _lookup=merged)
-
-    def __getattr__(self, name: str) -> Any:
-        """``context``, sorted when first read: deciding reads ``_lookup``, only hashing,
-        comparing and showing a request read ``context`` (called for unset names only)."""
-        if name != "context":
-            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
-        # Keys are unique: the sort never compares values.
-        frozen = vars(self)["context"] = tuple(sorted(self._lookup.items()))
-        return frozen
+        # Frozen: fields are set through the instance dict (a request is made for every
+        # decision).
+        fields = vars(self)
+        fields["principal"] = principal
+        fields["action"] = action
+        fields["resource"] = resource
+        fields["_lookup"] = merged
 
     def get(self, key: str) -> str | tuple[str, ...] | None:
         """A condition key's value; keys are case-insensitive."""
@@ -150,10 +149,7 @@ _set_allowed, _set_reason, _set_statements, _set_matched, _set_lacking = (
 
 
 def _refs(statements: Iterable[Statement], kind: PolicyKind) -> tuple[StatementRef, ...]:
-    refs = []  # a loop, as in _matching
-    for s in statements:
-        refs.append(s.cite(kind))
-    return tuple(refs)
+    return tuple([s.cite(kind) for s in statements])
 
 
 @lru_cache(maxsize=256)
@@ -181,19 +177,6 @@ def _decision(
     return Decision(allowed, reason + _decided_by(kinds), statements, matched, lacking)
 
 
-def _matching(
-    policy_list: Iterable[Policy], action: str, resource: str, lookup: Lookup
-) -> list[Statement]:
-    # Loops, not a comprehension: one is a call of its own (before Python 3.12), and the
-    # lists here are short.
-    hits = []
-    for policy in policy_list:
-        for s in policy.for_action(action):
-            if s.unconditional or s.holds_for(resource, lookup):
-                hits.append(s)
-    return hits
-
-
 def check_principal_elements(policy_list: Iterable[Policy], resource_based: bool) -> None:
     """AWS rejects resource policies without, and other policies with, a principal element."""
     for policy in policy_list:
@@ -216,13 +199,13 @@ def _checked(resource_based: bool, *policy_lists: tuple[Policy, ...]) -> None:
                 policy.checked_as.add(resource_based)
 
 
-def _resource_account(request: Request, given: str | None) -> str:
-    if given:
-        return given
-    parts = request.resource.split(":", 5)
+@lru_cache(maxsize=1024)  # a key or role is the resource of request after request
+def _resource_account(resource: str) -> str:
+    """The account in the resource's ARN (when the caller does not say)."""
+    parts = resource.split(":", 5)
     if len(parts) == 6 and parts[4]:
         return parts[4]
-    raise PolicyError(f"resource {request.resource!r} names no account; pass resource_account")
+    raise PolicyError(f"resource {resource!r} names no account; pass resource_account")
 
 
 def evaluate(
@@ -244,147 +227,305 @@ def evaluate(
     policies the session was made with (none: not limited by any); their union caps the
     identity side as a boundary does. The reason ends naming the kinds of policy that decided.
     """
-    principal = request.principal
-    what = f"{request.action} on {request.resource} by {principal.arn}"
     identity_policies = policies(identity, "identity policy")
     boundary_policy = None if boundary is None else Policy.coerce(boundary, "permissions boundary")
     # Usually none of these (no call made for nothing: this runs for every request).
     scp_policies = policies(scps, "SCP") if scps else ()
     session_policies = policies(session, "session policy") if session else ()
     rcp_policies = policies(rcps, "RCP") if rcps else ()
-    resource_policy = None if resource is None else Policy.coerce(resource, "resource policy")
-    account = _resource_account(request, resource_account)
-    _checked(False, identity_policies)
-    if scp_policies or session_policies:
-        _checked(False, scp_policies, session_policies)
-    if rcp_policies:
-        _checked(True, rcp_policies)
-    if boundary_policy is not None:
-        _checked(False, (boundary_policy,))
-    if resource_policy is not None:
-        _checked(True, (resource_policy,))
+    resource_policy = (
+        resource
+        if resource is None or type(resource) is Policy
+        else Policy.coerce(resource, "resource policy")
+    )
+    account = resource_account or _resource_account(request.resource)
+    # Compiled policies are immutable and hashed by identity: a changed policy is a new
+    # object. So is a principal (keyed by its id, which the plan holds so it is not reused).
+    key = (
+        request.action,
+        id(request.principal),
+        resource_kind,
+        account,
+        resource_policy,
+        boundary_policy,
+        identity_policies,
+        scp_policies,
+        session_policies,
+        rcp_policies,
+    )
+    plan = _PLANS.get(key)
+    if plan is None:
+        plan = _Plan.make(
+            request,
+            account,
+            resource_kind,
+            identity_policies,
+            boundary_policy,
+            scp_policies,
+            session_policies,
+            rcp_policies,
+            resource_policy,
+        )
+        if len(_PLANS) >= _PLANS_REMEMBERED:
+            _PLANS.clear()
+        _PLANS[key] = plan
+    return plan.decide(request)
 
-    applies_to_identity = principal.has_identity_policies
-    root = principal.is_root
-    holder_kind = RESOURCE_POLICY_KIND[resource_kind]
-    # Each kind's statements that apply, cited in this order: identity, boundary, SCPs,
-    # session, RCPs, resource policy. SCPs restrict the principals of the organization's
-    # accounts; a service, web identity or anonymous caller is not one. RCPs guard the
-    # resource whoever calls, service principals included (``Principal`` is always "*").
-    action, target, lookup = request.action, request.resource, request._lookup.get
-    capped = applies_to_identity and not root  # by a boundary and session policies
-    identity_hits = (
-        _matching(identity_policies, action, target, lookup) if applies_to_identity else []
-    )
-    boundary_hits = (
-        _matching((boundary_policy,), action, target, lookup)
-        if boundary_policy is not None and capped
-        else []
-    )
-    scp_levels = scp_policies if applies_to_identity else ()
-    scp_hits = [_matching((p,), action, target, lookup) for p in scp_levels] if scp_levels else []
-    session_hits = (
-        _matching(session_policies, action, target, lookup) if session_policies and capped else []
-    )
-    rcp_hits = (
-        [_matching((p,), action, target, lookup) for p in rcp_policies] if rcp_policies else []
-    )
-    resource_hits: list[tuple[Statement, Match]] = []
-    if resource_policy is not None:  # a loop, as in _matching
-        for hit in resource_policy.for_caller(action, principal):
-            if hit[0].unconditional or hit[0].holds_for(target, lookup):
-                resource_hits.append(hit)
-    matched = _refs(identity_hits, "identity")
-    if boundary_hits:
+
+Candidates = tuple[tuple[Statement, int], ...]
+"""Statements of one kind of policy that act on a plan's action, in order, each with its bit
+in the plan's mask of resource and condition results (0: holds for every request)."""
+
+_PLANS: dict[tuple[Any, ...], _Plan] = {}
+_PLANS_REMEMBERED = 4096  # callers x actions x policy sets in play; past that, start again
+_OUTCOMES_REMEMBERED = 256  # per plan: combinations of resource and condition results seen
+_PLACEHOLDER = "\x00resource\x00"  # where an outcome's reason names the resource
+
+
+@dataclass(slots=True)  # not frozen: ``outcomes`` fills as requests come
+class _Plan:
+    """Everything a decision depends on besides the request's resource and context, worked
+    out once per caller, action, resource kind and account and set of policies: which
+    statements act on the action (in a resource policy: and name the caller). A request
+    then only tests its resource and context against the statements that have a Resource or
+    Condition element to test (``tests``); the decision for each combination of their
+    results is made once (``outcomes``), and only its reason is written per request."""
+
+    principal: Principal  # held, so its id in the plan's key stays its
+    action: str
+    account: str
+    resource_kind: ResourceKind
+    boundary: Policy | None
+    scps: tuple[Policy, ...]
+    rcps: tuple[Policy, ...]
+    resource: Policy | None
+    has_session: bool
+    tests: tuple[tuple[Callable[[str, Lookup], bool], int], ...]
+    """The conditional statements' ``holds_for`` with their bits (bit i of a mask: the i-th
+    holds for the request's resource and context)."""
+    identity_hits: Candidates
+    boundary_hits: Candidates
+    scp_hits: tuple[Candidates, ...]  # per level
+    session_hits: Candidates
+    rcp_hits: tuple[Candidates, ...]  # per level
+    resource_hits: tuple[tuple[Statement, Match, int], ...]
+    outcomes: dict[int, tuple[Decision, list[str] | None]]
+
+    @classmethod
+    def make(
+        cls,
+        request: Request,
+        account: str,
+        resource_kind: ResourceKind,
+        identity: tuple[Policy, ...],
+        boundary: Policy | None,
+        scps: tuple[Policy, ...],
+        session: tuple[Policy, ...],
+        rcps: tuple[Policy, ...],
+        resource: Policy | None,
+    ) -> _Plan:
+        _checked(False, identity, scps, session)
+        _checked(True, rcps)
+        if boundary is not None:
+            _checked(False, (boundary,))
+        if resource is not None:
+            _checked(True, (resource,))
+        principal, action = request.principal, request.action
+        conditional: list[Statement] = []
+        bits: dict[int, int] = {}  # id of a statement -> its bit (a policy may come twice)
+
+        def bit(statement: Statement) -> int:
+            if statement.unconditional:
+                return 0
+            found = bits.get(id(statement))
+            if found is None:
+                found = bits[id(statement)] = 1 << len(conditional)
+                conditional.append(statement)
+            return found
+
+        def acting(policy_list: Iterable[Policy]) -> Candidates:
+            return tuple((s, bit(s)) for p in policy_list for s in p.for_action(action))
+
+        # Each kind's statements that apply, in the order decisions cite them: identity,
+        # boundary, SCPs, session, RCPs, resource policy. SCPs restrict the principals of the
+        # organization's accounts; a service, web identity or anonymous caller is not one.
+        # RCPs guard the resource whoever calls, service principals included.
+        applies_to_identity = principal.has_identity_policies
+        capped = applies_to_identity and not principal.is_root  # by a boundary and sessions
+        scp_levels = scps if applies_to_identity else ()
+        identity_hits = acting(identity) if applies_to_identity else ()
+        boundary_hits = acting((boundary,)) if boundary is not None and capped else ()
+        scp_hits = tuple(acting((p,)) for p in scp_levels)
+        session_hits = acting(session) if capped else ()
+        rcp_hits = tuple(acting((p,)) for p in rcps)
+        resource_hits = (
+            ()
+            if resource is None
+            else tuple((s, level, bit(s)) for s, level in resource.for_caller(action, principal))
+        )
+        return cls(
+            principal,
+            action,
+            account,
+            resource_kind,
+            boundary,
+            scp_levels,
+            rcps,
+            resource,
+            bool(session),
+            tuple((s.holds_for, 1 << i) for i, s in enumerate(conditional)),
+            identity_hits,
+            boundary_hits,
+            scp_hits,
+            session_hits,
+            rcp_hits,
+            resource_hits,
+            {},
+        )
+
+    def decide(self, request: Request) -> Decision:
+        """The decision for one request of this plan."""
+        target = request.resource
+        mask = 0
+        if self.tests:
+            lookup = request._lookup.get
+            for holds_for, bit in self.tests:
+                if holds_for(target, lookup):
+                    mask |= bit
+        known = self.outcomes.get(mask)
+        if known is None:
+            return self.first(mask, target)
+        template, parts = known
+        if parts is None:
+            return self.decision(mask, target)
+        return Decision(
+            template.allowed,
+            target.join(parts),
+            template.statements,
+            template.matched,
+            template.lacking,
+        )
+
+    def first(self, mask: int, target: str) -> Decision:
+        """The first decision for ``mask``, made in full; remembered as the decision with a
+        placeholder for the resource, its reason split there. The split is kept only if
+        putting this resource back gives this reason: else the placeholder was also in other
+        text (a policy's name, say), and every such request's reason is written in full."""
+        decision = self.decision(mask, target)
+        template = self.decision(mask, _PLACEHOLDER)
+        parts: list[str] | None = template.reason.split(_PLACEHOLDER)
+        if target == _PLACEHOLDER or target.join(parts) != decision.reason:
+            parts = None
+        if len(self.outcomes) >= _OUTCOMES_REMEMBERED:
+            self.outcomes.clear()
+        self.outcomes[mask] = (template, parts)
+        return decision
+
+    def decision(self, mask: int, target: str) -> Decision:
+        """AWS's decision when the conditional statements in ``mask`` hold for ``target``."""
+        principal = self.principal
+        what = f"{self.action} on {target} by {principal.arn}"
+        identity_hits = _hits(self.identity_hits, mask)
+        boundary_hits = _hits(self.boundary_hits, mask)
+        scp_hits = [_hits(c, mask) for c in self.scp_hits]
+        session_hits = _hits(self.session_hits, mask)
+        rcp_hits = [_hits(c, mask) for c in self.rcp_hits]
+        resource_hits = [(s, level) for s, level, bit in self.resource_hits if mask & bit == bit]
+        holder_kind = RESOURCE_POLICY_KIND[self.resource_kind]
+        matched = _refs(identity_hits, "identity")
         matched += _refs(boundary_hits, "boundary")
-    for hits in scp_hits:
-        matched += _refs(hits, "scp")
-    if session_hits:
+        for hits in scp_hits:
+            matched += _refs(hits, "scp")
         matched += _refs(session_hits, "session")
-    for hits in rcp_hits:
-        matched += _refs(hits, "rcp")
-    if resource_hits:
+        for hits in rcp_hits:
+            matched += _refs(hits, "rcp")
         matched += tuple([s.cite(holder_kind) for s, _ in resource_hits])
 
-    denies = ()
-    for ref in matched:  # a loop, as in _matching
-        if ref.effect == "Deny":
-            denies += (ref,)
-    if denies:
-        return _decision(
-            False, f"Denied: explicit Deny in {denies[0].label} ({what}).", matched, denies
-        )
-
-    for level_policies, level_hits, level_kind in (
-        (scp_levels, scp_hits, "scp"),
-        (rcp_policies, rcp_hits, "rcp"),
-    ):
-        for policy, hits in zip(level_policies, level_hits, strict=True):
-            if not any(s.allow for s in hits):
-                return _decision(
-                    False,
-                    f"Denied: {policy.name} allows no statement for {what} "
-                    f"(an {KIND_NAMES[level_kind]} must allow, implicit deny).",
-                    matched,
-                    lacking=(level_kind,),
-                )
-
-    if resource_kind == "role-trust" and root:
-        return _decision(
-            False,
-            f"Denied: the account root user cannot assume roles ({what}).",
-            matched,
-            lacking=("rule",),
-        )
-    direct = [s for s, level in resource_hits if s.allow and level is Match.DIRECT]
-    rp_name = resource_policy.name if resource_policy else "the resource"
-    if not applies_to_identity:
-        if direct:
+        denies = tuple([ref for ref in matched if ref.effect == "Deny"])
+        if denies:
             return _decision(
-                True,
-                f"Allowed: {direct[0].label} names the {principal.kind.value} principal ({what}).",
-                matched,
-                _refs(direct, holder_kind),
+                False, f"Denied: explicit Deny in {denies[0].label} ({what}).", matched, denies
             )
-        return _decision(
-            False,
-            f"Denied: no statement of {rp_name} names this "
-            f"{principal.kind.value} principal (implicit deny; {what}).",
+
+        for level_policies, level_hits, level_kind in (
+            (self.scps, scp_hits, "scp"),
+            (self.rcps, rcp_hits, "rcp"),
+        ):
+            for policy, hits in zip(level_policies, level_hits, strict=True):
+                if not any(s.allow for s in hits):
+                    return _decision(
+                        False,
+                        f"Denied: {policy.name} allows no statement for {what} "
+                        f"(an {KIND_NAMES[level_kind]} must allow, implicit deny).",
+                        matched,
+                        lacking=(level_kind,),
+                    )
+
+        root = principal.is_root
+        if self.resource_kind == "role-trust" and root:
+            return _decision(
+                False,
+                f"Denied: the account root user cannot assume roles ({what}).",
+                matched,
+                lacking=("rule",),
+            )
+        direct = [s for s, level in resource_hits if s.allow and level is Match.DIRECT]
+        rp_name = self.resource.name if self.resource else "the resource"
+        if not principal.has_identity_policies:
+            if direct:
+                return _decision(
+                    True,
+                    f"Allowed: {direct[0].label} names the {principal.kind.value} principal "
+                    f"({what}).",
+                    matched,
+                    _refs(direct, holder_kind),
+                )
+            return _decision(
+                False,
+                f"Denied: no statement of {rp_name} names this "
+                f"{principal.kind.value} principal (implicit deny; {what}).",
+                matched,
+                lacking=(holder_kind,),
+            )
+
+        allows_identity = [s for s in identity_hits if s.allow]
+        boundary_ok = self.boundary is None or root or any(s.allow for s in boundary_hits)
+        session_ok = not self.has_session or root or any(s.allow for s in session_hits)
+        # A direct resource grant bypasses a boundary or session policy only when it names
+        # the session or user ARN itself, not the role (IAM guide, "Permissions boundaries"
+        # and "Session policies": resource-based policies).
+        sides = _Sides(
+            what,
+            self.account,
+            rp_name,
+            self.resource_kind,
+            holder_kind,
+            self.resource is not None,
+            direct,
+            direct
+            if boundary_ok and session_ok
+            else [s for s in direct if s.names_exactly(principal)],
+            [s for s, level in resource_hits if s.allow and level is Match.ACCOUNT],
+            allows_identity,
+            root,
+            root or bool(allows_identity),
+            boundary_ok,
+            session_ok,
+            self.boundary is not None,
+            self.has_session,
             matched,
-            lacking=(holder_kind,),
         )
-
-    allows_identity = [s for s in identity_hits if s.allow]
-    boundary_ok = boundary_policy is None or root or any(s.allow for s in boundary_hits)
-    session_ok = not session_policies or root or any(s.allow for s in session_hits)
-    # A direct resource grant bypasses a boundary or session policy only when it names the
-    # session or user ARN itself, not the role (IAM guide, "Permissions boundaries" and
-    # "Session policies": resource-based policies).
-    sides = _Sides(  # positional, in field order: keywords cost twice as much here
-        what,
-        account,
-        rp_name,
-        resource_kind,
-        holder_kind,
-        resource_policy is not None,
-        direct,
-        direct if boundary_ok and session_ok else [s for s in direct if s.names_exactly(principal)],
-        [s for s, level in resource_hits if s.allow and level is Match.ACCOUNT],
-        allows_identity,
-        root,
-        root or bool(allows_identity),
-        boundary_ok,
-        session_ok,
-        boundary_policy is not None,
-        bool(session_policies),
-        matched,
-    )
-    if principal.account == account:
-        return _same_account(sides)
-    return _cross_account(sides, principal.account or "")
+        if principal.account == self.account:
+            return _same_account(sides)
+        return _cross_account(sides, principal.account or "")
 
 
-@dataclass(slots=True)  # not frozen: made for every decision, and never changed
+def _hits(candidates: Candidates, mask: int) -> list[Statement]:
+    """The candidates that apply when the conditional statements in ``mask`` hold."""
+    return [s for s, bit in candidates if mask & bit == bit]
+
+
+@dataclass(slots=True)
 class _Sides:
     """What each side (resource policy, identity policies, boundary) says about a request;
     what only reasons read is worked out when a reason asks."""

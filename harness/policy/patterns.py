@@ -186,6 +186,18 @@ class Pattern:
             return None
         return "".join(token.text for token in self.tokens)
 
+    @property
+    def prefix(self) -> str | None:
+        """The text every match starts with, if that is the whole test: the pattern is text
+        then one ``*`` that may span colons, compared case-sensitively (``bucket/*``)."""
+        tokens = self.tokens
+        if self.ignore_case or len(tokens) != 2:
+            return None
+        text, wildcard = tokens
+        if text.kind != "text" or wildcard.kind != "any" or wildcard.within_component:
+            return None
+        return text.text
+
     def __repr__(self) -> str:
         return f"Pattern({self.text!r})"
 
@@ -193,12 +205,14 @@ class Pattern:
 @dataclass(frozen=True, slots=True)
 class PatternSet:
     """Several patterns as one test, "does a value match any of them?", compiled for it:
-    literal patterns become one set lookup and other variable-free ones their regexes, so
-    that only patterns with variables are resolved per request."""
+    literal patterns become one set lookup, ``text*`` patterns one ``startswith`` and other
+    variable-free ones their regexes, so that only patterns with variables are resolved per
+    request."""
 
     patterns: tuple[Pattern, ...]
     match_all: bool = field(init=False, repr=False, compare=False)
     literals: frozenset[str] = field(init=False, repr=False, compare=False)
+    prefixes: tuple[str, ...] = field(init=False, repr=False, compare=False)
     regexes: tuple[Callable[[str], re.Match[str] | None], ...] = field(
         init=False, repr=False, compare=False
     )
@@ -206,11 +220,15 @@ class PatternSet:
 
     def __post_init__(self) -> None:
         patterns = self.patterns
+        fixed = [p for p in patterns if p._regex is not None]
         derived = {  # frozen: set once, from the patterns
             "match_all": any(p.match_all for p in patterns),
-            "literals": frozenset(p.literal for p in patterns if p.literal is not None),
+            "literals": frozenset(p.literal for p in fixed if p.literal is not None),
+            "prefixes": tuple(p.prefix for p in fixed if p.prefix is not None),
             "regexes": tuple(
-                p._regex.match for p in patterns if p._regex is not None and p.literal is None
+                p._regex.match  # type: ignore[union-attr]
+                for p in fixed
+                if p.literal is None and p.prefix is None
             ),
             "variable": tuple(p for p in patterns if p._regex is None),
         }
@@ -219,7 +237,7 @@ class PatternSet:
 
     def matches(self, value: str, lookup: Lookup) -> bool:
         """True if ``value`` matches one of the patterns (``Pattern.matches``)."""
-        if self.match_all or value in self.literals:
+        if self.match_all or value in self.literals or value.startswith(self.prefixes):
             return True
         for match in self.regexes:
             if match(value) is not None:

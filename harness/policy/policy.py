@@ -272,10 +272,14 @@ def _load(doc: str | Mapping[str, Any] | list[Any], name: str) -> Any:
         raise PolicyError(f"{name}: neither JSON nor YAML: {error}") from error
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Policy:
     """A named, compiled policy. ``Policy.parse`` accepts what AWS accepts, and more forms:
     a document, a single statement, or a list of statements, as JSON/YAML text or objects.
+
+    Compared and hashed by identity: it is immutable, so it stands for its content (the
+    engine keys its plans by it), and two compilations of one document never compared equal
+    anyway (their patterns are distinct objects).
     """
 
     name: str

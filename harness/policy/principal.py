@@ -52,7 +52,7 @@ class Principal:
         return hash(self.arn)
 
     @classmethod
-    @lru_cache(maxsize=4096)  # the same callers come back request after request
+    @lru_cache(maxsize=4096)  # the same callers come back request after request: one object
     def from_arn(cls, arn: str) -> Principal:
         """Parse an IAM/STS principal ARN or a bare 12-digit account id (its root)."""
         if _ACCOUNT.match(arn):
@@ -86,16 +86,19 @@ class Principal:
         raise PolicyError(f"unsupported principal ARN {arn!r}")
 
     @classmethod
+    @lru_cache(maxsize=1024)  # one object per caller: plans are cached per principal object
     def service(cls, name: str) -> Principal:
         """An AWS service principal such as ``sagemaker.amazonaws.com``."""
         return cls(Kind.SERVICE, name, name=name)
 
     @classmethod
+    @lru_cache(maxsize=1024)
     def federated(cls, provider: str, subject: str = "") -> Principal:
         """A web-identity or SAML principal authenticated by ``provider``."""
         return cls(Kind.WEB_IDENTITY, provider, provider=provider, session=subject)
 
     @classmethod
+    @lru_cache(maxsize=1)
     def anonymous(cls) -> Principal:
         """An unauthenticated caller; only a ``"*"`` principal can match it."""
         return cls(Kind.ANONYMOUS, "anonymous")

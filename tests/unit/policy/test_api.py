@@ -197,3 +197,76 @@ def test_policy_text_is_compiled_once() -> None:
     text = '{"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": "s3:*"}}'
     assert Policy.coerce(text, "p") is Policy.coerce(text, "p")
     assert Policy.coerce(text, "p") is not Policy.coerce(text, "q")
+
+
+BUCKET_POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Sid": "Read",
+            "Effect": "Allow",
+            "Principal": {"AWS": "arn:aws:iam::222222222222:role/reader"},
+            "Action": "s3:GetObject",
+            "Resource": "arn:aws:s3:::bucket/data/*",
+        },
+        {
+            "Sid": "TlsOnly",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:*",
+            "Resource": "arn:aws:s3:::bucket/*",
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        },
+    ],
+}
+READER_IDENTITY = {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}
+
+
+def _read(key: str, secure: str, bucket_policy: Policy, identity: Policy) -> object:
+    request = Request(
+        Principal.from_arn("arn:aws:iam::222222222222:role/reader"),
+        "s3:GetObject",
+        f"arn:aws:s3:::bucket/{key}",
+        {"aws:SecureTransport": secure},
+    )
+    return evaluate(request, [identity], bucket_policy, resource_account="111111111111")
+
+
+def test_requests_sharing_a_plan_are_each_decided_on_their_resource_and_context() -> None:
+    """The engine plans a caller, action and policy set once: each request still gets the
+    decision and reason of its own resource and context."""
+    bucket = Policy.parse(BUCKET_POLICY, "bucket policy")
+    identity = Policy.parse(READER_IDENTITY, "reader")
+    first, again, other, insecure = (
+        _read("data/a", "true", bucket, identity),
+        _read("data/b", "true", bucket, identity),
+        _read("models/c", "true", bucket, identity),
+        _read("data/d", "false", bucket, identity),
+    )
+    assert first.allowed and again.allowed and not other.allowed and not insecure.allowed
+    assert "arn:aws:s3:::bucket/data/a by" in first.reason
+    assert again.reason == first.reason.replace("bucket/data/a", "bucket/data/b")
+    assert "bucket/models/c" in other.reason and "no statement of bucket policy" in other.reason
+    assert insecure.statements[0].sid == "TlsOnly" and "bucket/data/d" in insecure.reason
+    assert first.matched == again.matched != insecure.matched
+
+
+def test_a_changed_policy_is_a_new_plan() -> None:
+    identity = Policy.parse(READER_IDENTITY, "reader")
+    bucket = Policy.parse(BUCKET_POLICY, "bucket policy")
+    assert _read("data/a", "true", bucket, identity).allowed
+    changed = Policy.parse({**BUCKET_POLICY, "Statement": BUCKET_POLICY["Statement"][1:]}, "b")
+    assert not _read("data/a", "true", changed, identity).allowed
+
+
+def test_a_policy_name_holding_the_reason_placeholder_is_left_intact() -> None:
+    """Outcomes keep their reason split where it names the resource; a name that holds the
+    placeholder itself must not be taken for the resource."""
+    from harness.policy.evaluate import _PLACEHOLDER
+
+    bucket = Policy.parse(BUCKET_POLICY, f"bucket policy {_PLACEHOLDER}")
+    identity = Policy.parse(READER_IDENTITY, "reader")
+    for key in ("data/a", "data/b", "data/c"):
+        decision = _read(key, "false", bucket, identity)
+        assert f"Deny in statement 'TlsOnly' of bucket policy {_PLACEHOLDER} (" in decision.reason
+        assert f"arn:aws:s3:::bucket/{key} by" in decision.reason
