@@ -81,7 +81,8 @@ def simulate(
             "trust policy (resource-based policies of IAM roles)"
         )
     principal = Principal.from_arn(principal_arn)
-    iam = target.client("iam", target.session(principal.account or ""))
+    # its own client: the policy texts take back the decoding of policy documents from it
+    iam = target.client("iam", target.session(principal.account or ""), shared=False)
     request: dict[str, Any] = {
         "PolicySourceArn": principal_arn,
         "CallerArn": principal_arn,

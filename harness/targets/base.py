@@ -8,6 +8,7 @@ with the capability's description as the reason, never passed.
 from __future__ import annotations
 
 import threading
+import weakref
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from enum import Enum
@@ -23,9 +24,14 @@ from harness.deadlines import DeadlineExceeded, Wakes, bound, poll
 ACCOUNT_ROLES = ("shared-services", "training", "production")
 """The three accounts of the pipeline, by the part each plays (DESIGN.md section 1)."""
 OUTSIDER = "outsider"
-_CLIENT_CREATION = threading.Lock()
 """An optional fourth account that belongs to nobody in the design: its canary stands for every
 other account of the world, so "any other account is refused" is probed, not assumed."""
+_CLIENT_CREATION = threading.Lock()
+_CLIENTS: weakref.WeakKeyDictionary[boto3.Session, dict[tuple[Any, ...], BaseClient]] = (
+    weakref.WeakKeyDictionary()
+)
+"""The clients ``Target.client`` made, by session, then service and settings; they go with
+their session."""
 
 
 class Capability(Enum):
@@ -136,14 +142,31 @@ class Target(ABC):
         """Keyword arguments a boto3 client of ``service`` needs on this target (endpoint,
         CA, config)."""
 
-    def client(self, service: str, session: boto3.Session) -> BaseClient:
+    def client(self, service: str, session: boto3.Session, *, shared: bool = True) -> BaseClient:
         """A client of ``service`` for ``session`` with the target's endpoint and CA settings.
+
+        Made once for each session, service and settings, then shared (botocore clients are
+        thread-safe): a client costs ~10 ms of CPU and a TLS handshake on its first call, and
+        a target's deployer session is asked for the same few hundreds of times. A caller that
+        changes a client's event handlers asks for its own (``shared=False``).
 
         One at a time: a session is shared by threads (a target's deployer session is made
         once), and botocore does not promise that creating clients of one session concurrently
         is safe; creation holds the GIL throughout, so nothing is lost by the lock."""
+        settings = self.client_settings(service)
         with _CLIENT_CREATION:
-            return session.client(service, region_name=self.region, **self.client_settings(service))
+            if not shared:
+                return self._new_client(service, session, settings)
+            made = _CLIENTS.setdefault(session, {})
+            key = (service, self.region, *sorted(settings.items()))
+            if key not in made:
+                made[key] = self._new_client(service, session, settings)
+            return made[key]
+
+    def _new_client(
+        self, service: str, session: boto3.Session, settings: Mapping[str, Any]
+    ) -> BaseClient:
+        return session.client(service, region_name=self.region, **settings)
 
     def subprocess_env(self, credentials: Mapping[str, str]) -> dict[str, str]:
         """Environment for a runtime process (training job, Lambda) acting with

@@ -101,8 +101,10 @@ class LocalEndpoints(Target):
         raises ``ValueError`` if the serving target did not issue them."""
 
     # clients -------------------------------------------------------------------------------
-    def client(self, service: str, session: boto3.Session) -> BaseClient:
-        client = super().client(service, session)
+    def _new_client(
+        self, service: str, session: boto3.Session, settings: Mapping[str, Any]
+    ) -> BaseClient:
+        client = super()._new_client(service, session, settings)
         if service == "s3control":
             client.meta.events.register("before-sign.s3-control", _on_own_host)
         return client
