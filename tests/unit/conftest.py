@@ -11,6 +11,7 @@ import ipaddress
 import os
 import socket
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -69,3 +70,27 @@ def _collect_then_freeze() -> None:
     collected: what a module leaves behind, at the next module's start."""
     gc.collect()
     gc.freeze()
+
+
+# Files proving the same templates: on one worker, what one proved and kept in
+# harness.prove.proofs.RESULTS serves the others, where each worker would prove it again
+# (~5 s of CPU a file).
+ONE_WORKER = ("tests/unit/proof/test_prover.py", "tests/unit/prove/")
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """``--dist loadfile``, with the files of ``ONE_WORKER`` one unit of work. (xdist's
+    ``loadgroup`` marks do not reach its scheduler under pytest 9.2: it renames items
+    through an attribute pytest no longer reads.) xdist is imported here: the LocalStack
+    env runs a test of this folder without it."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class FilesSharingProofs(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            shared = nodeid.startswith(ONE_WORKER)
+            return "proofs" if shared else super()._split_scope(nodeid)
+
+    return FilesSharingProofs(config, log)

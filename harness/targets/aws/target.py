@@ -61,7 +61,6 @@ class AwsTarget(Target):
         self._clock: guards.RunClock | None = None
         self._timer: threading.Timer | None = None
         self._previous_handlers: dict[int, Any] = {}
-        self._sweep_clients: dict[tuple[str, str], BaseClient] = {}
         self.leaks: list[str] = []
 
     @property
@@ -91,7 +90,6 @@ class AwsTarget(Target):
     def start(self) -> None:
         if self._clock is not None:
             return
-        self._sweep_clients = {}  # of the sessions opened below
         observed = {}
         for role in self.account_roles:
             access = self.settings.access_of(role)
@@ -196,16 +194,10 @@ class AwsTarget(Target):
         ]
 
     def _client_in(self, role: str) -> Callable[[str], BaseClient]:
-        """Clients of the account's session for the sweep and the leak check, made once per
-        service: a teardown lists seven services in each account twice (~45 clients)."""
+        """Clients of the account's session for the sweep and the leak check (each made once:
+        ``Target.client`` keeps them by session)."""
         session = self.session(role)
-
-        def client(service: str) -> BaseClient:
-            if (role, service) not in self._sweep_clients:
-                self._sweep_clients[role, service] = self.client(service, session)
-            return self._sweep_clients[role, service]
-
-        return client
+        return lambda service: self.client(service, session)
 
     # guarded operations --------------------------------------------------------------------
     def deploy_stack(

@@ -29,6 +29,7 @@ from harness.gateway.errors import (
 from harness.gateway.operations import OperationCall, OperationMapper, UnknownOperationError
 from harness.gateway.sigv4 import VerifiedRequest, parse_signature, verify
 from harness.gateway.tls import TlsMaterial, generate_tls_material
+from harness.targets.sessions import new_session
 
 ACCOUNT_A = "111111111111"
 ACCOUNT_B = "222222222222"
@@ -170,8 +171,9 @@ ClientFactory = Callable[..., Any]
 
 @pytest.fixture(scope="session")
 def boto_session() -> boto3.session.Session:
-    """One session for all clients: building a session per client costs ~0.3 s."""
-    return boto3.session.Session()
+    """One session for all clients: building a session per client costs ~0.3 s. On the
+    shared botocore loader, the service models other tests loaded are read once."""
+    return new_session()
 
 
 @pytest.fixture(scope="session")

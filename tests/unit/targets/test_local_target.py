@@ -14,7 +14,6 @@ import urllib.request
 from collections.abc import Callable
 from typing import Any
 
-import boto3
 import pytest
 from botocore.client import BaseClient
 from botocore.exceptions import ClientError
@@ -23,6 +22,7 @@ from harness.render import PIPELINE_DIR, Wiring, render_training_config
 from harness.targets import Capability, StackFailed
 from harness.targets.local import LocalTarget, moto_state
 from harness.targets.local.target import EXTRA_ACCOUNTS, ServiceRoleDenied
+from harness.targets.sessions import new_session, session_from
 from tests.unit.targets.conftest import PREFIX
 
 Outputs = dict[str, dict[str, str]]
@@ -288,7 +288,7 @@ def test_training_role_reads_training_data(target: LocalTarget, outputs: Outputs
 
 
 def _client_with(target: LocalTarget, service: str, key: str, secret: str, token: str | None):  # type: ignore[no-untyped-def]
-    session = boto3.Session(
+    session = new_session(
         aws_access_key_id=key, aws_secret_access_key=secret, aws_session_token=token
     )
     return target.client(service, session)
@@ -416,11 +416,7 @@ def test_pipeline_crosses_into_training_and_uses_the_key_there(
     granted = target.client("sts", pipeline).assume_role(
         RoleArn=outputs["training"]["PipelineActionRoleArn"], RoleSessionName="deploy-training"
     )["Credentials"]
-    action = boto3.Session(
-        aws_access_key_id=granted["AccessKeyId"],
-        aws_secret_access_key=granted["SecretAccessKey"],
-        aws_session_token=granted["SessionToken"],
-    )
+    action = session_from(granted, None)
     kms = target.client("kms", action)
     blob = kms.encrypt(KeyId=shared["ArtifactKeyArn"], Plaintext=b"model")["CiphertextBlob"]
     assert kms.decrypt(CiphertextBlob=blob)["Plaintext"] == b"model"

@@ -18,6 +18,7 @@ from harness.targets.local import LocalTarget
 from harness.targets.local.decision_log import DecisionLog
 from harness.targets.local.gateway import Gateway
 from harness.targets.local.server import Listener
+from harness.targets.sessions import new_session
 
 Outputs = dict[str, dict[str, str]]
 PIPELINE = "codepipeline.amazonaws.com"
@@ -169,7 +170,7 @@ def test_a_request_refused_before_any_policy_is_logged_by_its_request_id(
 ) -> None:
     credentials = target.session("shared-services").get_credentials()
     assert credentials is not None
-    forged = boto3.Session(
+    forged = new_session(
         aws_access_key_id=credentials.access_key,
         aws_secret_access_key="wrong",
         aws_session_token=credentials.token,

@@ -21,6 +21,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from harness.targets.local import DEPLOYER_ROLE, LocalTarget
+from harness.targets.sessions import new_session, session_from
 
 A = "shared-services"
 
@@ -88,13 +89,7 @@ def _team_only(team: str) -> dict[str, Any]:
 def _session(target: LocalTarget, caller: Any, role_arn: str, **extra: Any) -> boto3.Session:
     sts = target.client("sts", caller)
     answer = sts.assume_role(RoleArn=role_arn, RoleSessionName="session", **extra)
-    credentials = answer["Credentials"]
-    return boto3.Session(
-        aws_access_key_id=credentials["AccessKeyId"],
-        aws_secret_access_key=credentials["SecretAccessKey"],
-        aws_session_token=credentials["SessionToken"],
-        region_name=target.region,
-    )
+    return session_from(answer["Credentials"], target.region)
 
 
 def _refused(call: Any, code: str = "AccessDenied") -> str:
@@ -212,7 +207,7 @@ def test_duration_above_the_role_maximum_is_refused(target: LocalTarget) -> None
             }
         ),
     )
-    user = boto3.Session(
+    user = new_session(
         aws_access_key_id=key.access_key_id,
         aws_secret_access_key=key.secret_access_key,
         region_name=target.region,

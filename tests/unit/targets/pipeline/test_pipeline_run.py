@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import json
 
-import boto3
-
+from harness.targets.sessions import new_session
 from tests.unit.targets.conftest import PREFIX
 from tests.unit.targets.pipeline.conftest import Project
 
@@ -111,7 +110,7 @@ def test_approved_run_invokes_the_function_in_c_until_its_job_succeeds(project: 
     assert second["CodePipeline.job"]["data"]["continuationToken"]
     # The artifact credentials are the C action role's session.
     credentials = job["data"]["artifactCredentials"]
-    artifact_session = boto3.Session(
+    artifact_session = new_session(
         aws_access_key_id=credentials["accessKeyId"],
         aws_secret_access_key=credentials["secretAccessKey"],
         aws_session_token=credentials["sessionToken"],
