@@ -192,9 +192,9 @@ def test_render_still_reads_a_good_outputs_file(tmp_path: Path) -> None:
 def test_an_endpoint_given_for_another_target_is_refused_not_ignored(
     target: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.delenv(
-        "HARNESS_LOCAL_ENDPOINT", raising=False
-    )  # restored after: --endpoint sets it
+    # --endpoint sets the variable in this process: set it here first so that monkeypatch
+    # restores it after (it records nothing for a delenv of a variable that is not set).
+    monkeypatch.setenv("HARNESS_LOCAL_ENDPOINT", "set by the test")
     monkeypatch.setenv("HARNESS_AWS_ACCOUNTS", "a=111111111111,b=222222222222,c=333333333333")
     assert main(["run", "--target", target, "--endpoint", "https://127.0.0.1:1"]) == 2
     err = capsys.readouterr().err
