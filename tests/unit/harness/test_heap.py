@@ -1,4 +1,5 @@
-"""Settling the heap collects its garbage and keeps what survives out of later collections."""
+"""Settling the heap collects its young garbage and keeps what survives out of later
+collections."""
 
 from __future__ import annotations
 
