@@ -19,6 +19,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
+from queue import Empty, SimpleQueue
 
 from harness.deploy.deploy import CANARY_POLICY
 from harness.deploy.principals import Missing, PrincipalSessions, ServiceSessions, Unavailable
@@ -81,39 +82,64 @@ def admin_like(target: Target, role_arn: str) -> Iterator[None]:
 
 
 class Prober:
-    """Observations of ``cells``' requests; ``settle`` runs before the first resource-side
-    batch (it waits for the pipeline, so no identity policy changes under a running action)."""
+    """Observations of ``cells``' requests."""
 
     def __init__(
-        self,
-        target: Target,
-        principals: PrincipalSessions,
-        cells: Iterable[Cell],
-        settle: Callable[[], None] = lambda: None,
+        self, target: Target, principals: PrincipalSessions, cells: Iterable[Cell]
     ) -> None:
         self.target = target
         self.principals = principals
         self.cells = list(cells)
         self.explainer = explainer_for(target)
-        self._settle = settle
         self._seen: dict[tuple[str, Identity], Future[Observation | Exception]] = {}
         self._lock = threading.Lock()
         self._fetched = FetchedPolicies(target)
         self._identities = IdentityAlone(self._fetched)
         self._resources = ResourceAlone(self._fetched)
 
-    def prefetch(self, cells: Iterable[Cell], workers: int = PROBE_WORKERS) -> None:
-        """Make the requests ``cells`` need, ``workers`` at a time (they are independent calls
-        by different principals): every request and control as deployed, then each role's
-        resource-side batch (roles side by side, one role's batch at a time: its identity
-        policy changes for the batch). Judging afterwards reads what was observed."""
+    def prefetch(
+        self,
+        cells: Iterable[Cell],
+        meanwhile: Callable[[], object] = lambda: None,
+        workers: int = PROBE_WORKERS,
+    ) -> None:
+        """Make the requests ``cells`` need (independent calls by different principals):
+        every request and control as deployed, then each role's resource-side batch (roles
+        side by side, one role's batch at a time: its identity policy changes for the batch).
+        Judging afterwards reads what was observed.
+
+        The as-deployed requests change no policy, so they start at once, one at a time
+        beside ``meanwhile`` (the suite follows the pipeline there, whose own steps then keep
+        most of the interpreter), and ``workers`` at a time once it has returned. The
+        resource-side batches wait for it: an identity policy must not change under a
+        running pipeline action. If ``meanwhile`` raises, requests not yet begun are
+        dropped."""
         chosen = list(cells)
         calls = {call_key(c): c for cell in chosen for c in (cell.call, cell.control) if c}
         roles = dict.fromkeys(c.call.principal for c in chosen if c.resource_side)
+        waiting: SimpleQueue[tuple[Call, Identity]] = SimpleQueue()
+        for call in calls.values():
+            waiting.put((call, Identity.AS_DEPLOYED))
+
+        def drain() -> None:
+            while True:
+                try:
+                    request = waiting.get_nowait()
+                except Empty:
+                    return
+                self._result(request)
+
         with ThreadPoolExecutor(workers, thread_name_prefix="probe") as pool:
-            list(pool.map(self._result, [(c, Identity.AS_DEPLOYED) for c in calls.values()]))
-            if roles:
-                self._settle()
+            lanes = [pool.submit(drain)]
+            try:
+                meanwhile()
+            except BaseException:
+                while not waiting.empty():
+                    waiting.get_nowait()
+                raise
+            lanes += [pool.submit(drain) for _ in range(workers - 1)]
+            for lane in lanes:
+                lane.result()
             list(pool.map(self._batch, roles))
 
     def observe(self, call: Call) -> Observation:
@@ -152,7 +178,6 @@ class Prober:
         resource-side request of that role is made in the same batch."""
         key = (call_key(cell.call), Identity.ADMIN_LIKE)
         if key not in self._seen:
-            self._settle()
             self._batch(cell.call.principal)
         return self._unwrap(self._seen[key].result())
 

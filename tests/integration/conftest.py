@@ -78,14 +78,18 @@ def prober(
     world: World,
     cells: dict[str, dict[str, Cell]],
 ) -> Prober:
-    """Makes every cell's requests once. It starts after the pipeline finished (the
-    resource-side probes change roles' identity policies for a moment), first writes the
-    objects the read probes read, as principals allowed to write them, then makes the
-    requests of the cells this session checks, several at a time."""
-    if harness_target.has(Capability.RUNS_PIPELINE):
-        request.getfixturevalue("pipeline_run")
+    """Makes every cell's requests once: first writes the objects the read probes read, as
+    principals allowed to write them, then makes the requests of the cells this session
+    checks, several at a time, the as-deployed ones while the pipeline runs, the
+    resource-side ones (which change roles' identity policies for a moment) after it
+    finished."""
+
+    def pipeline() -> None:
+        if harness_target.has(Capability.RUNS_PIPELINE):
+            request.getfixturevalue("pipeline_run")
+
     prober = primed_prober(harness_target, principals, world, cells)
-    prober.prefetch(_selected(checks_here(request.config), cells))
+    prober.prefetch(_selected(checks_here(request.config), cells), meanwhile=pipeline)
     return prober
 
 
