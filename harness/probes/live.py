@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 
 from harness.deploy import Deployment
 from harness.deploy.principals import PrincipalSessions
 from harness.policy.access_matrix import Allowlist
+from harness.probes.calls import Call
 from harness.probes.cells import Cell, World, live_roles
 from harness.probes.encryption import copy_sources
-from harness.probes.prober import Prober
+from harness.probes.prober import PROBE_WORKERS, Prober
 from harness.targets import Target
 
 
@@ -43,9 +45,16 @@ def primed_prober(
     """A prober of every cell of ``cells`` (check -> id -> cell) that has first written the
     objects the read probes read, as principals allowed to write them."""
     prober = Prober(target, principals, (c for group in cells.values() for c in group.values()))
-    for cell in cells["object"].values():
-        if cell.call.intent.action == "s3:PutObject" and cell.expected:
-            prober.observe(cell.call)
-    for call in copy_sources(world):
-        prober.observe(call)
+    writes = [
+        cell.call
+        for cell in cells["object"].values()
+        if cell.call.intent.action == "s3:PutObject" and cell.expected
+    ]
+    # Objects side by side (most of a write is its principal's first session); the writes of
+    # one object in order, so the same writer's copy is the one the read probes read.
+    by_object: dict[str, list[Call]] = {}
+    for call in [*writes, *copy_sources(world)]:
+        by_object.setdefault(call.intent.resource, []).append(call)
+    with ThreadPoolExecutor(PROBE_WORKERS, thread_name_prefix="prime") as pool:
+        list(pool.map(lambda calls: [prober.observe(c) for c in calls], by_object.values()))
     return prober
