@@ -273,10 +273,10 @@ def started_target(config: pytest.Config) -> Target:
         # Its own temporary folder (TLS keys live there, never in the reports); the decision
         # log is copied into the reports before the target stops.
         options = {"organization": True} if config.stash[SCPS] else {}
-        target = make_target(config.getoption("target"), **options)
         _enter(config, "target start")
+        began = time.monotonic()  # loading the target's module (moto, for local) included
+        target = make_target(config.getoption("target"), **options)
         progress_writer(config)(f"starting target {target.name}")
-        began = time.monotonic()
         try:
             target.start()
         except Exception as error:
