@@ -15,7 +15,7 @@ import json
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
@@ -112,8 +112,8 @@ class Prober:
         beside ``meanwhile`` (the suite follows the pipeline there, whose own steps then keep
         most of the interpreter), and ``workers`` at a time once it has returned. The
         resource-side batches wait for it: an identity policy must not change under a
-        running pipeline action. If ``meanwhile`` raises, requests not yet begun are
-        dropped."""
+        running pipeline action. If ``meanwhile`` raises, or the wait is interrupted, requests
+        not yet begun are dropped."""
         chosen = list(cells)
         calls = {call_key(c): c for cell in chosen for c in (cell.call, cell.control) if c}
         roles = dict.fromkeys(c.call.principal for c in chosen if c.resource_side)
@@ -130,16 +130,16 @@ class Prober:
                 self._result(request)
 
         with ThreadPoolExecutor(workers, thread_name_prefix="probe") as pool:
-            lanes = [pool.submit(drain)]
             try:
+                lanes = [pool.submit(drain)]
                 meanwhile()
-            except BaseException:
+                lanes += [pool.submit(drain) for _ in range(workers - 1)]
+                for lane in wait(lanes, return_when=FIRST_EXCEPTION).done:
+                    lane.result()  # the first that broke, if one did
+            except BaseException:  # an interrupt too: the pool's exit waits only for those begun
                 while not waiting.empty():
                     waiting.get_nowait()
                 raise
-            lanes += [pool.submit(drain) for _ in range(workers - 1)]
-            for lane in lanes:
-                lane.result()
             list(pool.map(self._batch, roles))
 
     def observe(self, call: Call) -> Observation:

@@ -4,6 +4,7 @@ for it; if it fails, requests not yet begun are dropped."""
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from collections.abc import Iterator
@@ -110,4 +111,22 @@ def test_a_failing_meanwhile_drops_the_requests_not_begun(attached):
         _prober(cells, recorder).prefetch(cells, meanwhile=meanwhile)
     assert 0 < len(recorder.made) < len(cells) // 2
     assert all(identity is Identity.AS_DEPLOYED for _, identity in recorder.made)
+    assert attached == []
+
+
+def test_a_request_that_breaks_ends_the_prefetch_without_the_requests_not_begun(attached):
+    cells = _cells(200)
+    recorder = _Recorder(pause_s=0.002)
+    capture, counted = recorder.capture, itertools.count()
+
+    def the_fifth_breaks(call: Call, identity: Identity) -> Observation:
+        if next(counted) == 4:
+            raise RuntimeError("NoSuchBucket: not a refusal")
+        return capture(call, identity)
+
+    prober = _prober(cells, recorder)
+    prober._capture = the_fifth_breaks  # type: ignore[method-assign]
+    with pytest.raises(RuntimeError, match="NoSuchBucket"):
+        prober.prefetch(cells)
+    assert 4 <= len(recorder.made) < len(cells) // 2
     assert attached == []
