@@ -86,7 +86,10 @@ def test_a_bucket_policy_without_the_kms_deny_is_refuted(
     assert infra.bucket_policy is not None
     bucket = _with(infra.bucket_policy, drop=("DenyPutNotEncryptedWithKms",))
     system = replace(infra, bucket_policy=bucket, whole=False)
-    result = _result(_prove(system, allowlist, only=["encryption"]), "encryption/put")
+    # One counterexample is all this reads: more (another kind of principal each, as
+    # test_a_key_granted_to_an_account_is_refuted shows) cost the solver ~2 s here.
+    results = _prove(system, allowlist, only=["encryption"], limit=1)
+    result = _result(results, "encryption/put")
     assert result.verdict is Verdict.FAILED
     context = dict(result.examples[0].requests[0].request.context)
     assert context.get("s3:x-amz-server-side-encryption") != "aws:kms"

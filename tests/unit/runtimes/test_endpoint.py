@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 import xgboost as xgb
 
+from harness.deadlines import poll
 from harness.runtimes.aws import AwsAccess
 from harness.runtimes.endpoint.hosting import EndpointState, HostedEndpoint, ModelSpec
 from harness.runtimes.endpoint.invoke import ModelError, invoke_endpoint
@@ -246,13 +247,13 @@ def test_an_artifact_without_a_loadable_model_leaves_the_endpoint_failed(
 def test_a_container_that_never_passes_its_ping_fails_the_endpoint_at_the_bound(
     trained: Trained, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("HARNESS_BOUND_ENDPOINT_START", "1")
+    monkeypatch.setenv("HARNESS_BOUND_ENDPOINT_START", "0.3")
     endpoint, seen = host(trained, healthy=False)
 
     assert [state.status for state in seen] == ["Creating", "Failed"]
     assert endpoint.state.failure_reason == (
         "The primary container did not pass the ping health check: endpoint "
-        f"{endpoint.name} to pass its ping health check (GET /ping): gave up after 1 s (bound)"
+        f"{endpoint.name} to pass its ping health check (GET /ping): gave up after 0.3 s (bound)"
     )
     assert endpoint.stop(0.5)
 
@@ -263,7 +264,10 @@ def test_stopping_an_endpoint_whose_ping_is_awaited_ends_its_start_at_once(
     seen: list[EndpointState] = []
     model = ModelSpec(IMAGE, trained.model_data_url, HOSTING_ROLE)
     endpoint = HostedEndpoint("stuck", model, trained.artifacts.access, seen.append, healthy=False)
-    endpoint.start().wait(1)  # the model is loaded; the ping is awaited (300 s bound)
+    endpoint.start()
+    for _ in poll("the model loaded and its ping awaited (300 s bound)", 30):
+        if endpoint._server is not None:  # serving, not yet healthy: the ping is awaited
+            break
 
     assert endpoint.stop(2)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import threading
 import urllib.error
 import urllib.request
 import zipfile
@@ -15,6 +16,7 @@ import pytest
 from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 
+from harness.runtimes.endpoint.hosting import HostedEndpoint
 from harness.targets.local import LocalTarget
 from harness.targets.local.faults import Fault
 from tests.unit.targets.services.conftest import (
@@ -27,6 +29,7 @@ from tests.unit.targets.services.conftest import (
 
 ENDPOINT = "mlops-endpoint"
 IMAGE_KEY = "TrainingImage"
+CREATING_SEEN_S = 60.0  # a bound only: the test sets the event as soon as it has looked
 
 
 @pytest.fixture(scope="module")
@@ -66,12 +69,24 @@ def _status(sagemaker: BaseClient, name: str) -> dict[str, Any]:
 def endpoint(
     target: LocalTarget, stacks: Stacks, trained: dict[str, Any], deployer: boto3.Session
 ) -> dict[str, Any]:
-    """The endpoint created as the deploy function would, once InService."""
+    """The endpoint created as the deploy function would, once InService. Its model load
+    waits until the test has seen it Creating: on a busy machine Creating could end before
+    the describe call, and the check failed."""
     result = json.loads(trained["output"])
     sagemaker = target.client("sagemaker", deployer)
     _create_model(sagemaker, stacks, "mlops-model-1", result)
-    sagemaker.create_endpoint(EndpointName=ENDPOINT, EndpointConfigName="mlops-model-1")
-    assert sagemaker.describe_endpoint(EndpointName=ENDPOINT)["EndpointStatus"] == "Creating"
+    seen_creating = threading.Event()
+    load = HostedEndpoint._load
+
+    def load_once_seen(hosted: HostedEndpoint) -> Any:
+        seen_creating.wait(CREATING_SEEN_S)
+        return load(hosted)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(HostedEndpoint, "_load", load_once_seen)
+        sagemaker.create_endpoint(EndpointName=ENDPOINT, EndpointConfigName="mlops-model-1")
+        assert sagemaker.describe_endpoint(EndpointName=ENDPOINT)["EndpointStatus"] == "Creating"
+        seen_creating.set()
     return _status(sagemaker, ENDPOINT) | {"result": result}
 
 
@@ -162,7 +177,7 @@ def test_a_container_that_never_passes_its_ping_fails_the_endpoint_at_its_bound(
 ) -> None:
     assert target.runtimes is not None
     monkeypatch.setattr(target.runtimes.context, "fault", Fault(endpoints_healthy=False))
-    monkeypatch.setenv("HARNESS_BOUND_ENDPOINT_START", "1")
+    monkeypatch.setenv("HARNESS_BOUND_ENDPOINT_START", "0.3")
     sagemaker = target.client("sagemaker", deployer)
     _create_model(sagemaker, stacks, "mlops-model-stuck", json.loads(trained["output"]))
 
@@ -172,7 +187,7 @@ def test_a_container_that_never_passes_its_ping_fails_the_endpoint_at_its_bound(
     assert (described["EndpointStatus"], described["FailureReason"]) == (
         "Failed",
         "The primary container did not pass the ping health check: endpoint mlops-stuck to "
-        "pass its ping health check (GET /ping): gave up after 1 s (bound)",
+        "pass its ping health check (GET /ping): gave up after 0.3 s (bound)",
     )
     target.client("sagemaker", target.session("production")).delete_endpoint(
         EndpointName="mlops-stuck"

@@ -120,14 +120,14 @@ def test_a_stuck_training_job_fails_the_execution_at_its_bound_naming_it_and_is_
 ) -> None:
     assert target.runtimes is not None
     monkeypatch.setattr(target.runtimes.context, "fault", Fault(algorithm=STUCK_ALGORITHM))
-    monkeypatch.setenv("HARNESS_BOUND_TRAINING_JOB", "1")
+    monkeypatch.setenv("HARNESS_BOUND_TRAINING_JOB", "0.3")
 
     described = run_training(target, stacks, "mlops-stuck")
 
     assert described["status"] == "FAILED"
     assert (described["error"], described["cause"]) == (
         "States.Timeout",
-        "training job mlops-stuck to end: gave up after 1 s (bound)",
+        "training job mlops-stuck to end: gave up after 0.3 s (bound)",
     )
     sagemaker = target.client("sagemaker", target.session("training"))
     job = wait_for(
