@@ -7,7 +7,14 @@ import z3
 
 from harness.policy.patterns import Pattern
 from harness.proof.errors import Unencodable
-from harness.proof.text import decode, literal, pattern_matches, same_ignoring_case
+from harness.proof.text import (
+    MAX_CHAR,
+    decode,
+    literal,
+    lowering_to,
+    pattern_matches,
+    same_ignoring_case,
+)
 
 
 @pytest.mark.parametrize("text", ["plain", "back\\slash", "a\\u{41}", "é€", "\x00\n", "\U0002ffff"])
@@ -52,3 +59,10 @@ def test_pattern_regexes_match_as_the_engine_does(pattern: Pattern, value: str) 
 
 def test_ignoring_case_follows_python_re() -> None:
     assert same_ignoring_case("s") == {"s", "S", "\u017f"}
+
+
+# "k": the Kelvin sign lowers to it too; "A" and "\u0130": nothing lowers to them
+@pytest.mark.parametrize("char", ["i", "k", "s", "\u03c3", "A", "\u0130", "7", ":"])
+def test_lowering_to_is_every_character_str_lower_maps_onto_it(char: str) -> None:
+    every = (chr(i) for i in range(MAX_CHAR + 1))
+    assert lowering_to(char) == {c for c in every if c.lower() == char}
