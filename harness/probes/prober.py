@@ -120,9 +120,10 @@ class Prober:
         waiting: SimpleQueue[tuple[Call, Identity]] = SimpleQueue()
         for call in calls.values():
             waiting.put((call, Identity.AS_DEPLOYED))
+        dropped = threading.Event()
 
         def drain() -> None:
-            while True:
+            while not dropped.is_set():
                 try:
                     request = waiting.get_nowait()
                 except Empty:
@@ -137,8 +138,7 @@ class Prober:
                 for lane in wait(lanes, return_when=FIRST_EXCEPTION).done:
                     lane.result()  # the first that broke, if one did
             except BaseException:  # an interrupt too: the pool's exit waits only for those begun
-                while not waiting.empty():
-                    waiting.get_nowait()
+                dropped.set()
                 raise
             list(pool.map(self._batch, roles))
 
