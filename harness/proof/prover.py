@@ -185,14 +185,18 @@ def solve(prop: Property, variant: Variant, limit: int = COUNTEREXAMPLES) -> Res
     examples: list[Example] = []
     undecided = ""
     for goal in goals:
+        if len(examples) >= limit:
+            break  # FAILED already, with all the counterexamples asked for
         assumed = goal.assumptions
         constraints = [*(check.request.domain() for check in goal.checks), term(goal.condition)]
         answer, model = _search(constraints, goal.principal)
-        while model is not None and len(examples) < limit:
+        while model is not None:
             example = _example(goal, _steer(constraints, model, goal.preferences))
             examples.append(example)
             if prop.liveness:
                 return result(Verdict.PROVEN, examples)
+            if len(examples) >= limit:
+                break
             constraints.append(_other_than(goal.principal, example.principal))
             answer, model = _search(constraints, goal.principal)
         if answer == z3.unknown:

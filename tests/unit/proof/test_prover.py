@@ -8,15 +8,18 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
+import z3
 
 from harness.allowlist import DEFAULT_ACCOUNTS, DEFAULT_OUTSIDER, load_allowlist, static_bindings
 from harness.policy.access_matrix import Allowlist
-from harness.proof import Document, System, Variant, Verdict, prove
+from harness.proof import Document, System, Variant, Verdict, prove, prover
+from harness.proof.properties import Properties
 from harness.prove.proofs import RESULTS, account_templates, project_path
 from harness.prove.rendered import Renderer
 
 B = DEFAULT_ACCOUNTS["B"]
 ACCOUNTS = [*DEFAULT_ACCOUNTS.values(), DEFAULT_OUTSIDER]  # as harness prove asks
+ENCRYPT = "key-use/kms:Encrypt/others"
 
 
 @pytest.fixture(scope="module")
@@ -146,3 +149,28 @@ def test_results_are_reused_while_what_they_read_is_unchanged(
     first = prove(infra, allowlist, only=["trust"], cache=cache)
     again = prove(infra, allowlist, only=["trust"], cache=cache)
     assert all(a is b for a, b in zip(first, again, strict=True))
+
+
+def test_no_question_is_asked_once_the_counterexamples_asked_for_are_found(
+    infra: System, allowlist: Allowlist, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    grant = {
+        "Effect": "Allow",
+        "Principal": {"AWS": f"arn:aws:iam::{B}:root"},
+        "Action": "kms:Encrypt",
+        "Resource": "*",
+    }
+    assert infra.key_policy is not None
+    system = replace(infra, key_policy=_with(infra.key_policy, grant), whole=False)
+    [prop] = [p for p in Properties(system, allowlist, ACCOUNTS).all() if p.id == ENCRYPT]
+    searches: list[tuple[z3.CheckSatResult, object]] = []
+    search = prover._search
+
+    def counted(*args: Any) -> tuple[z3.CheckSatResult, object]:
+        searches.append(search(*args))
+        return searches[-1]
+
+    monkeypatch.setattr(prover, "_search", counted)
+    result = prover.solve(prop, Variant.RESOURCE_SIDE, limit=1)
+    assert result.verdict is Verdict.FAILED and len(result.examples) == 1
+    assert [answer for answer, _ in searches] == [z3.sat], "one search found it: none after"
