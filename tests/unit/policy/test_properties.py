@@ -1,7 +1,12 @@
-"""Properties of the decision that must hold for any policies (hypothesis)."""
+"""Properties of the decision that must hold for any policies (hypothesis).
+
+Thousands of scenarios per property in ``tox -e proof`` (``PROPERTY_EXAMPLES``); the unit
+suite draws a hundred, to stay fast, as the differential test does.
+"""
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from hypothesis import given, settings
@@ -9,6 +14,7 @@ from hypothesis import strategies as st
 
 from harness.policy import Principal, Request, evaluate
 
+EXAMPLES = int(os.environ.get("PROPERTY_EXAMPLES", "100"))
 ACCOUNTS = ["111111111111", "222222222222"]
 ACTIONS = ["s3:GetObject", "s3:PutObject", "kms:Decrypt", "kms:GenerateDataKey"]
 ACTION_PATTERNS = [*ACTIONS, "s3:*", "kms:*", "*", "s3:Get*", "KMS:decrypt"]
@@ -98,7 +104,7 @@ def decide(
     )
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=EXAMPLES, deadline=None)
 @given(scenarios(), st.data())
 def test_adding_a_deny_never_turns_a_deny_into_an_allow(s: dict[str, Any], data: Any) -> None:
     before = decide(s, s["identity"], s["resource"])
@@ -109,7 +115,7 @@ def test_adding_a_deny_never_turns_a_deny_into_an_allow(s: dict[str, Any], data:
     assert before.allowed or not after.allowed, after.reason
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=EXAMPLES, deadline=None)
 @given(scenarios(), st.data())
 def test_adding_an_allow_never_lifts_an_explicit_deny(s: dict[str, Any], data: Any) -> None:
     before = decide(s, s["identity"], s["resource"])
@@ -123,7 +129,7 @@ def test_adding_an_allow_never_lifts_an_explicit_deny(s: dict[str, Any], data: A
     assert after.reason.startswith("Denied: explicit Deny")
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=EXAMPLES, deadline=None)
 @given(scenarios())
 def test_cross_account_never_allows_on_one_side_alone(s: dict[str, Any]) -> None:
     if s["request"].principal.account == "111111111111":
