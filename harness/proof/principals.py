@@ -72,14 +72,23 @@ class SymbolicPrincipal:
     _memo: dict[object, object] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
-    def fresh(cls, kinds: tuple[Kind, ...] = REQUESTERS) -> SymbolicPrincipal:
-        """Any principal of ``kinds`` (by default, any that makes requests)."""
-        n = f"principal{next(_counter)}"
+    def fresh(cls, kinds: tuple[Kind, ...] = REQUESTERS, name: str = "") -> SymbolicPrincipal:
+        """Any principal of ``kinds`` (by default, any that makes requests), its variables
+        named after ``name`` (by default, a name not used before)."""
+        n = name or f"principal{next(_counter)}"
         names = ("account", "name", "path", "session", "provider", "arn", "role")
         return cls(z3.Int(f"{n}.kind"), *(z3.String(f"{n}.{part}") for part in names), kinds)
 
     def of_kind(self, *kinds: Kind) -> z3.BoolRef:
         return self._memoized(kinds, lambda: z3.Or(*(self.kind == KINDS.index(k) for k in kinds)))
+
+    def scoped(self, what: str) -> str:
+        """A name not used before among this principal's: ``what`` and a count, after the
+        principal's (variables named by their place, so a goal built again is the same
+        question, see :func:`harness.proof.prover._check`)."""
+        count = self._memo.get(("scoped", what), 0)
+        self._memo[("scoped", what)] = count + 1
+        return f"{self.kind.decl().name().removesuffix('.kind')}.{what}{count}"
 
     def _memoized(self, key: object, build: Callable[[], Any]) -> Any:
         """Terms are built once per principal (a goal's requests share it)."""

@@ -174,3 +174,29 @@ def test_no_question_is_asked_once_the_counterexamples_asked_for_are_found(
     result = prover.solve(prop, Variant.RESOURCE_SIDE, limit=1)
     assert result.verdict is Verdict.FAILED and len(result.examples) == 1
     assert [answer for answer, _ in searches] == [z3.sat], "one search found it: none after"
+
+
+def test_a_goal_built_again_is_answered_without_the_solver(
+    infra: System, allowlist: Allowlist, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Goals name their variables alike, so the same property built again (as for another
+    system reading the same statements) asks the very questions already answered."""
+    cell = "liveness/key/pipeline-role/kms:Decrypt"
+    first, again = (
+        next(p for p in Properties(infra, allowlist, ACCOUNTS).all() if p.id == cell)
+        for _ in range(2)
+    )
+    shown = prover.solve(first, Variant.DEPLOYED)
+    solvers: list[z3.Solver] = []
+    solver = z3.Solver
+
+    def counted() -> z3.Solver:
+        solvers.append(solver())
+        return solvers[-1]
+
+    monkeypatch.setattr(z3, "Solver", counted)
+    reused = prover.solve(again, Variant.DEPLOYED)
+    assert not solvers, "the questions were asked again"
+    assert reused.verdict is shown.verdict is Verdict.PROVEN
+    requests = [[d.request for d in e.requests] for e in (*shown.examples, *reused.examples)]
+    assert requests[0] == requests[1]
