@@ -273,14 +273,14 @@ def prove(
     only: Iterable[str] = (),
     limit: int = COUNTEREXAMPLES,
 ) -> list[Result]:
-    """Every property of ``system`` under ``allowlist`` in each variant (``only``: the groups
-    to prove; ``limit``: counterexamples per failing property). ``cache`` keeps results
-    across calls while the documents they read are equal."""
-    groups = set(only)
+    """Every property of ``system`` under ``allowlist`` in each variant (``only``: the groups,
+    or properties by id, to prove; ``limit``: counterexamples per failing property). ``cache``
+    keeps results across calls while the documents they read are equal."""
+    chosen = set(only)
     results = []
     asked = (hashlib.sha256(repr(allowlist).encode()).hexdigest(), *accounts)
     for prop in Properties(system, allowlist, accounts).all():
-        if groups and prop.group not in groups:
+        if chosen and not chosen & {prop.group, prop.id}:
             continue
         for variant in variants:
             key = _cache_key(prop, variant, system, asked)
