@@ -71,14 +71,15 @@ def test_a_key_granted_to_an_account_is_refuted(infra: System, allowlist: Allowl
     }
     assert infra.key_policy is not None
     system = replace(infra, key_policy=_with(infra.key_policy, grant), whole=False)
-    # The one property and variant read: the other properties cost ~5 s, the other variant ~2 s
+    # The one property and variant read: the other properties cost ~5 s, the other variant
+    # ~2 s, a third counterexample ~1.5 s
     asked: dict[str, Any] = {"only": ["key-use/kms:Decrypt/others"], "variants": [RESOURCE]}
     one = _result(_prove(system, allowlist, **asked, limit=1), asked["only"][0])
-    result = _result(_prove(system, allowlist, **asked), asked["only"][0])
+    result = _result(_prove(system, allowlist, **asked, limit=2), asked["only"][0])
     assert result.verdict is Verdict.FAILED
     assert len(one.examples) == 1 < len(result.examples), "a kept result of fewer is not reused"
-    again = _result(_prove(system, allowlist, **asked, limit=2), result.property.id)
-    assert again.examples == result.examples[:2], "a kept result of more serves fewer"
+    again = _result(_prove(system, allowlist, **asked, limit=1), result.property.id)
+    assert again.examples == result.examples[:1], "a kept result of more serves fewer"
     decided = result.examples[0].requests[0]
     assert decided.request.principal.account == B and decided.decision.allowed
     assert decided.decision.statements[0].sid == "WholeAccountB"
