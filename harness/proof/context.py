@@ -62,7 +62,6 @@ MULTIVALUED = frozenset(
 # The range of datetime.fromisoformat: a date that is not a number lies within it.
 _FIRST_DATE = datetime(1, 1, 2, tzinfo=UTC).timestamp()
 _LAST_DATE = datetime(9999, 12, 30, tzinfo=UTC).timestamp()
-_counter = itertools.count()
 
 
 @dataclass
@@ -145,8 +144,8 @@ class Slot:
         return max(len(self.strings), len(self.numbers), len(self.dates), len(self.addresses))
 
 
-def _slot(key: str, use: Use, size: int) -> Slot:
-    n = f"ctx{next(_counter)}.{key}"
+def _slot(prefix: str, key: str, use: Use, size: int) -> Slot:
+    n = f"{prefix}.{key}"
     numbers = dates = ()
     if "number" in use.kinds:
         numbers = tuple(Parsed(z3.Bool(f"{n}.n{i}ok"), z3.Real(f"{n}.n{i}")) for i in range(size))
@@ -238,11 +237,12 @@ class Context:
         self.pins = {k.lower(): v for k, v in (pins or {}).items()}
         self.slots: dict[str, Slot] = {}
         self._views: dict[str, tuple[z3.ArithRef, list[z3.SeqRef]]] = {}
+        prefix = principal.scoped("ctx")
         for key, use in uses.items():
             size = (sizes or {}).get(key)
             if size is None:
                 size = max(1, use.tests) + use.variable if key in MULTIVALUED else 1
-            self.slots[key] = _slot(key, use, size)
+            self.slots[key] = _slot(prefix, key, use, size)
 
     def domain(self) -> z3.BoolRef:
         rules = [_slot_domain(slot) for slot in self.slots.values()]

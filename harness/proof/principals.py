@@ -32,6 +32,7 @@ _OWN_LEVEL = (Kind.USER, Kind.ASSUMED_ROLE, Kind.FEDERATED_USER)
 _NAME_CHARS = "A-Za-z0-9_+=,.@-"  # IAM user, role and session names: [\w+=,.@-]
 _counter = itertools.count()
 _PROTOTYPES: dict[tuple[Kind, ...], tuple[SymbolicPrincipal, z3.BoolRef]] = {}
+_MEMOS: dict[tuple[str, tuple[Kind, ...]], dict[object, object]] = {}  # see fresh
 
 
 def _class(spec: str) -> z3.ReRef:
@@ -70,19 +71,32 @@ class SymbolicPrincipal:
     role_arn: z3.SeqRef
     kinds: tuple[Kind, ...] = REQUESTERS
     _memo: dict[object, object] = field(default_factory=dict, compare=False, repr=False)
+    _counts: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
-    def fresh(cls, kinds: tuple[Kind, ...] = REQUESTERS) -> SymbolicPrincipal:
-        """Any principal of ``kinds`` (by default, any that makes requests)."""
-        n = f"principal{next(_counter)}"
+    def fresh(cls, kinds: tuple[Kind, ...] = REQUESTERS, name: str = "") -> SymbolicPrincipal:
+        """Any principal of ``kinds`` (by default, any that makes requests), its variables
+        named after ``name`` (by default, a name not used before). Principals of one name
+        share their terms: the same variables make the same terms."""
+        n = name or f"principal{next(_counter)}"
         names = ("account", "name", "path", "session", "provider", "arn", "role")
-        return cls(z3.Int(f"{n}.kind"), *(z3.String(f"{n}.{part}") for part in names), kinds)
+        memo = _MEMOS.setdefault((n, kinds), {}) if name else {}
+        strings = (z3.String(f"{n}.{part}") for part in names)
+        return cls(z3.Int(f"{n}.kind"), *strings, kinds=kinds, _memo=memo)
 
     def of_kind(self, *kinds: Kind) -> z3.BoolRef:
         return self._memoized(kinds, lambda: z3.Or(*(self.kind == KINDS.index(k) for k in kinds)))
 
+    def scoped(self, what: str) -> str:
+        """A name not used before among this principal's: ``what`` and a count, after the
+        principal's (variables named by their place, so a goal built again is the same
+        question, see :func:`harness.proof.prover._check`)."""
+        count = self._counts.get(what, 0)
+        self._counts[what] = count + 1
+        return f"{self.kind.decl().name().removesuffix('.kind')}.{what}{count}"
+
     def _memoized(self, key: object, build: Callable[[], Any]) -> Any:
-        """Terms are built once per principal (a goal's requests share it)."""
+        """Terms are built once per principal (a goal's requests share it; see :meth:`fresh`)."""
         if key not in self._memo:
             self._memo[key] = build()
         return self._memo[key]
@@ -230,6 +244,9 @@ class SymbolicPrincipal:
     def is_named_by(self, arn: str) -> z3.BoolRef:
         """The principal is the one an allow-list ARN (or service name) stands for: a role
         ARN stands for the role and every session of it."""
+        return self._memoized(("is_named_by", arn), lambda: self._is_named_by(arn))
+
+    def _is_named_by(self, arn: str) -> z3.BoolRef:
         if "." in arn and not arn.startswith("arn:"):
             return self.of_kind(Kind.SERVICE) & (self.name == literal(arn))
         named = Principal.from_arn(arn)

@@ -20,7 +20,6 @@ the system's roles hold.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -57,7 +56,10 @@ _AWS_SETS = {
 REPLAYABLE_S3 = ("s3:ListBucket", "s3:GetObject", "s3:PutObject", "s3:GetBucketPolicy")
 """S3 actions a counterexample preferably names: the replay knows the calls that make them."""
 _S3_ACTION = Pattern("s3:?*")  # any action of S3
-_names = itertools.count()
+GOAL = "goal"
+"""The name of every goal's principal, after which its other variables are named (each
+goal is asked alone): a goal built again, for another property or system that reads the same
+statements, is the same question, which the prover answers once (prover._check)."""
 
 
 class Variant(StrEnum):
@@ -273,7 +275,7 @@ class Properties:
         relevant = [s for s in query.statements() if may_apply(s, action, None)]
         patterns = [p for s in relevant for p in s.resources or ()]
         if any(p.has_variables for p in patterns):
-            resource = z3.String(f"resource{next(_names)}")
+            resource = z3.String(f"{GOAL}.{'bucket-or-object' if bucket else 'object'}")
             self._domains[resource.get_id()] = z3.Union(*(pattern_regex(d) for d in domain))
             return [resource]
         prefer = [f"{arn}/{k}" for k in self.allowlist.objects.values()]
@@ -330,7 +332,7 @@ class Properties:
         return Check(request, query)
 
     def _key_others(self, variant: Variant, action: str) -> Goal:
-        principal = SymbolicPrincipal.fresh()
+        principal = SymbolicPrincipal.fresh(name=GOAL)
         check = self._key_check(variant, principal, action)
         outside = negate(any_of(principal.is_named_by(p.arn) for p in self.listed))
         preferences = [*self._who(principal), *self._plain(check)]
@@ -342,7 +344,7 @@ class Properties:
         return action in {S3_KMS_CALL[b] for actions in expected.bucket.values() for b in actions}
 
     def _key_listed(self, variant: Variant, action: str, expected: Expected) -> Goal:
-        principal = SymbolicPrincipal.fresh()
+        principal = SymbolicPrincipal.fresh(name=GOAL)
         check = self._key_check(variant, principal, action)
         permitted = z3.BoolVal(False)
         if self._through_s3(expected, action):
@@ -373,7 +375,7 @@ class Properties:
         query = self._bucket_query(variant)
         goals = []
         for resource in self._objects(query, "s3:PutObject"):
-            principal = SymbolicPrincipal.fresh()
+            principal = SymbolicPrincipal.fresh(name=GOAL)
             request = self._request(principal, "s3:PutObject", resource, query, {}, (SSE, SSE_KEY))
             check = Check(request, query)
             context = request.context
@@ -411,7 +413,7 @@ class Properties:
         goals = []
         for action in representatives([_S3_ACTION], actions, REPLAYABLE_S3):
             for resource in self._objects(query, action, bucket=True):
-                principal = SymbolicPrincipal.fresh()
+                principal = SymbolicPrincipal.fresh(name=GOAL)
                 pins = {TLS: Pin(value="false")}
                 check = Check(self._request(principal, action, resource, query, pins), query)
                 preferences = [*self._who(principal), *self._plain(check)]
@@ -457,7 +459,7 @@ class Properties:
         extra = [p for _, patterns in granted for p in patterns]
         goals = []
         for resource in self._objects(query, action, extra):
-            principal = SymbolicPrincipal.fresh()
+            principal = SymbolicPrincipal.fresh(name=GOAL)
             check = Check(self._request(principal, action, resource, query, {}), query)
             allowed_to = [
                 all_of((principal.is_named_by(expected.arn), self._within(resource, patterns)))
@@ -498,7 +500,7 @@ class Properties:
         query = self._query(variant, role.trust, role.arn.split(":")[4], "role-trust")
         goals = []
         for action in ASSUME_ACTIONS:
-            principal = SymbolicPrincipal.fresh()
+            principal = SymbolicPrincipal.fresh(name=GOAL)
             check = Check(self._request(principal, action, role.arn, query, {}), query)
             named = [principal.is_named_by(arn) for arn in self._assumers(role.arn)]
             violation = all_of((check.allowed, negate(any_of(named))))
@@ -562,7 +564,7 @@ class Properties:
         return principal.is_named_by(who), named
 
     def _witness(self, variant: Variant, who: str, what: str, label: str | None) -> Goal:
-        principal = SymbolicPrincipal.fresh()
+        principal = SymbolicPrincipal.fresh(name=GOAL)
         is_who, shown_principal = self._as(principal, who)
         if label is not None:
             checks, shown = self._object_cell(variant, principal, shown_principal, what, label)

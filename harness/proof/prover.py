@@ -36,6 +36,10 @@ COUNTEREXAMPLES = 3  # per failing property, each from another kind or account o
 FIRST_TRY_STEPS = 1_000_000  # then one question per kind of principal, each up to TIMEOUT_MS
 PREFERENCE_STEPS = 1_000_000  # a preference the solver does not settle in these is passed over
 TIMEOUT_MS = 30_000  # the wall-clock bound of every question, so none can hang the proof
+_ANSWERS: dict[
+    tuple[int | None, ...],
+    tuple[z3.CheckSatResult, z3.ModelRef | None, tuple[z3.BoolRef, ...]],
+] = {}  # see _check
 
 
 class Verdict(StrEnum):
@@ -112,14 +116,22 @@ def _check(
     """Satisfiability of ``constraints`` within ``steps`` of z3's resource count (if given)
     and TIMEOUT_MS, with a model if any. A fresh solver each time: z3's incremental mode
     (push/pop) was seen to loop, past its timeout, on string equations a fresh solver settles
-    at once."""
-    solver = z3.Solver()
-    solver.set("timeout", TIMEOUT_MS)
-    if steps is not None:
-        solver.set("rlimit", steps)  # relative to the solver's context's count so far
-    solver.add(*constraints)
-    answer = solver.check()
-    return answer, solver.model() if answer == z3.sat else None
+    at once. Each question is asked once per process: the same constraints (a goal built
+    again names its variables alike) get the answer the solver gave them."""
+    key = (steps, *(c.get_id() for c in constraints))  # z3 builds an equal term once
+    if key not in _ANSWERS:
+        solver = z3.Solver()
+        solver.set("timeout", TIMEOUT_MS)
+        if steps is not None:
+            solver.set("rlimit", steps)  # relative to the solver's context's count so far
+        solver.add(*constraints)
+        answer = solver.check()
+        model = solver.model() if answer == z3.sat else None
+        if answer != z3.unknown or steps is not None:  # not a clock's verdict: it may change
+            _ANSWERS[key] = (answer, model, tuple(constraints))  # alive: ids stay theirs
+        return answer, model
+    answer, model, _ = _ANSWERS[key]
+    return answer, model
 
 
 def _search(
@@ -261,14 +273,14 @@ def prove(
     only: Iterable[str] = (),
     limit: int = COUNTEREXAMPLES,
 ) -> list[Result]:
-    """Every property of ``system`` under ``allowlist`` in each variant (``only``: the groups
-    to prove; ``limit``: counterexamples per failing property). ``cache`` keeps results
-    across calls while the documents they read are equal."""
-    groups = set(only)
+    """Every property of ``system`` under ``allowlist`` in each variant (``only``: the groups,
+    or properties by id, to prove; ``limit``: counterexamples per failing property). ``cache``
+    keeps results across calls while the documents they read are equal."""
+    chosen = set(only)
     results = []
     asked = (hashlib.sha256(repr(allowlist).encode()).hexdigest(), *accounts)
     for prop in Properties(system, allowlist, accounts).all():
-        if groups and prop.group not in groups:
+        if chosen and not chosen & {prop.group, prop.id}:
             continue
         for variant in variants:
             key = _cache_key(prop, variant, system, asked)

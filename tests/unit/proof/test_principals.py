@@ -95,3 +95,18 @@ def test_allow_list_names_mean_the_same_symbolically_and_concretely(
     principal: Principal, arn: str
 ) -> None:
     assert _value(lambda p: p.is_named_by(arn), principal) is named_by(arn, principal)
+
+
+def test_principals_of_one_name_share_their_terms_and_no_others() -> None:
+    """A goal's principal is built anew for each goal under one name: its terms are built
+    once; a principal of another name, or of other kinds, has its own."""
+    arn = "arn:aws:iam::222222222222:role/app"
+    first, again = (SymbolicPrincipal.fresh(name="shared") for _ in range(2))
+    assert first.is_named_by(arn) is again.is_named_by(arn)
+    assert first.named(SPECS[0]) is again.named(SPECS[0])
+    assert SymbolicPrincipal.fresh().is_named_by(arn) is not SymbolicPrincipal.fresh().is_named_by(
+        arn
+    )
+    wider = SymbolicPrincipal.fresh(KINDS, name="shared")
+    assert not wider.domain().eq(first.domain())
+    assert first.scoped("ctx") == again.scoped("ctx") == "shared.ctx0", "counts are each one's"
