@@ -33,10 +33,15 @@ def run(
     request: dict,
     access: AwsAccess | None = None,
     work_root: Path | None = None,
+    algorithm: Sequence[str] | None = None,
 ) -> tuple[TrainingJob, list[TrainingStatus]]:
     seen: list[TrainingStatus] = []
     job = start_training_job(
-        request, lambda _arn: access or artifacts.access, seen.append, work_root=work_root
+        request,
+        lambda _arn: access or artifacts.access,
+        seen.append,
+        work_root=work_root,
+        algorithm=algorithm,
     )
     job.wait(TIMEOUT)
     assert job.status.done, "the job did not finish in time"
@@ -204,8 +209,8 @@ def test_an_unknown_hyperparameter_fails_the_algorithm_naming_it(artifacts: Arti
 
 def test_max_runtime_stops_the_algorithm(artifacts: Artifacts) -> None:
     request = training_request(artifacts, StoppingCondition={"MaxRuntimeInSeconds": 1})
-    request["HyperParameters"] = {**request["HyperParameters"], "num_round": "1000000"}
-    job, _ = run(artifacts, request)
+    # An algorithm that never ends: one training a million rounds spun a core until killed.
+    job, _ = run(artifacts, request, algorithm=STUCK_ALGORITHM)
 
     assert (job.status.job_status, job.status.secondary_status) == (
         "Stopped",
