@@ -14,7 +14,7 @@ alternate; each path prints both CPU times (best of ``--repeat`` runs each) and
 ``overhead_ratio_<path>=<gateway / bare>``;
 the script exits 1 when a path is at or above the goal, 1.5.
 
-    python benchmarks/gateway.py [--rounds 30] [--repeat 9]
+    python benchmarks/gateway.py [--rounds 30] [--repeat 9] [--warm-up 2]
 """
 
 from __future__ import annotations
@@ -224,12 +224,14 @@ def bare_moto(path: Scenario) -> Iterator[Clients]:
         app.close()
 
 
-def best_of(path: Scenario, rounds: int, repeat: int) -> tuple[float, float]:
+def best_of(path: Scenario, rounds: int, repeat: int, warm_up: int = 2) -> tuple[float, float]:
     """The least CPU time of ``repeat`` runs of ``path``, bare and through the gateway: both
-    served at once and their runs interleaved, so drifting machine load hits both alike."""
+    served at once and their runs interleaved, so drifting machine load hits both alike.
+    ``warm_up`` rounds on each first, untimed: model loading, first connections."""
     with bare_moto(path) as bare_clients, through_gateway() as gateway_clients:
-        sequence(bare_clients, path, 2)  # warm up: model loading, first connections
-        sequence(gateway_clients, path, 2)
+        if warm_up:
+            sequence(bare_clients, path, warm_up)
+            sequence(gateway_clients, path, warm_up)
         bare = gateway = float("inf")
         for _ in range(repeat):
             bare = min(bare, sequence(bare_clients, path, rounds))
@@ -241,12 +243,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=30)
     parser.add_argument("--repeat", type=int, default=9, help="best of this many runs each")
+    parser.add_argument(
+        "--warm-up", type=int, default=2, help="untimed rounds first (0: none, the figures cold)"
+    )
     args = parser.parse_args()
     count = calls(args.rounds)
     print(f"calls={count} per path (GetCallerIdentity excluded: the gateway answers it itself)")
     over = []
     for path in PATHS:
-        bare, gateway = best_of(path, args.rounds, args.repeat)
+        bare, gateway = best_of(path, args.rounds, args.repeat, args.warm_up)
         ratio = gateway / bare
         print(
             f"{path.name}: bare_moto_cpu_seconds={bare:.3f} ({1000 * bare / count:.2f} ms/call) "

@@ -56,7 +56,7 @@ class LambdaFunction:
     handler: str
     code: bytes | Path  # the deployment package's zip bytes, or an unpacked directory
     function_arn: str
-    timeout: int = 3
+    timeout: float = 3  # whole seconds in Lambda; a fraction lets a test time out sooner
     memory_size: int = 128
     runtime: str = "python3.12"
     version: str = "$LATEST"

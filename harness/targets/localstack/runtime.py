@@ -71,6 +71,7 @@ class HostRuntime:
     python: str = sys.executable
     extra_env: Mapping[str, str] = field(default_factory=dict)
     startup_timeout: float = 120.0
+    health_poll_seconds: float = 0.5  # LocalStack takes seconds; a test's fake, milliseconds
     workdir: Path | None = None
     port: int = 0
     _process: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
@@ -144,7 +145,7 @@ class HostRuntime:
             health = fetch_health(self.endpoint_url, self.health_path)
             if health is not None and serving(health, self.services):
                 return
-            time.sleep(0.5)
+            time.sleep(self.health_poll_seconds)
         raise RuntimeFailed(f"runtime not healthy after {self.startup_timeout}s: {self._tail()}")
 
     def _tail(self, lines: int = 30) -> str:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import functools
 import itertools
-import threading
 from collections.abc import Callable, Iterator
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
@@ -15,10 +14,10 @@ import boto3
 import pytest
 from botocore.client import BaseClient
 from botocore.config import Config
-from moto.server import ThreadedMotoServer
 
 from harness.cloudformation.api import CloudFormationApi
 from harness.cloudformation.service import Caller, CloudFormationService
+from tests.unit.serving import moto_server, served
 
 REGION = "eu-west-1"
 _accounts = itertools.count(100000000001)
@@ -28,11 +27,9 @@ Clients = Callable[[str], BaseClient]
 
 @pytest.fixture(scope="session")
 def moto_url() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
+    server = moto_server()
+    with served(server):
+        yield f"http://127.0.0.1:{server.server_port}"
 
 
 @functools.cache
@@ -90,10 +87,8 @@ def cloudformation_service(moto_url: str) -> CloudFormationService:
 def cloudformation_url(cloudformation_service: CloudFormationService) -> Iterator[str]:
     api = CloudFormationApi(cloudformation_service, account_of=lambda key: key or "0")
     server: WSGIServer = make_server("127.0.0.1", 0, api, handler_class=_QuietHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
+    with served(server):
+        yield f"http://127.0.0.1:{server.server_port}"
 
 
 @pytest.fixture

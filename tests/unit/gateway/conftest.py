@@ -30,6 +30,7 @@ from harness.gateway.operations import OperationCall, OperationMapper, UnknownOp
 from harness.gateway.sigv4 import VerifiedRequest, parse_signature, verify
 from harness.gateway.tls import TlsMaterial, generate_tls_material
 from harness.targets.sessions import new_session
+from tests.unit.serving import served
 
 ACCOUNT_A = "111111111111"
 ACCOUNT_B = "222222222222"
@@ -109,14 +110,9 @@ def _serve(app: LoopbackGateway, tls: TlsMaterial | None) -> Iterator[str]:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(tls.cert, tls.key)
     server: BaseWSGIServer = make_server("127.0.0.1", 0, app, threaded=True, ssl_context=context)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     scheme = "https" if tls is not None else "http"
-    try:
+    with served(server):
         yield f"{scheme}://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(5)
 
 
 @pytest.fixture(autouse=True, scope="session")

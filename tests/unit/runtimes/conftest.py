@@ -13,7 +13,6 @@ import ipaddress
 import itertools
 import json
 import tarfile
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -29,11 +28,12 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
-from moto.server import DomainDispatcherApplication, ThreadedMotoServer, create_backend_app
+from moto.server import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import make_server
 
 from harness.runtimes.aws import AwsAccess
 from harness.targets.sessions import new_session
+from tests.unit.serving import moto_server, served
 
 REGION = "us-east-1"
 INFRA = Path(__file__).resolve().parents[3] / "infra"
@@ -43,11 +43,9 @@ _accounts = itertools.count(200000000001)
 
 @pytest.fixture(scope="session")
 def moto_url() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
+    server = moto_server()
+    with served(server):
+        yield f"http://127.0.0.1:{server.server_port}"
 
 
 def access_in(moto_url: str, account_id: str) -> AwsAccess:
@@ -245,8 +243,5 @@ def moto_over_tls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[st
     server = make_server(
         "127.0.0.1", 0, app, threaded=True, ssl_context=(str(cert_file), str(key_file))
     )
-    threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-    ).start()
-    yield f"https://127.0.0.1:{server.server_port}", cert_file
-    server.shutdown()
+    with served(server):
+        yield f"https://127.0.0.1:{server.server_port}", cert_file

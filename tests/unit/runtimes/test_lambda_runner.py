@@ -163,13 +163,13 @@ def test_an_exception_is_an_unhandled_function_error(role: AwsAccess) -> None:
 
 def test_the_timeout_ends_a_handler_that_swallows_everything(role: AwsAccess) -> None:
     started = time.monotonic()
-    result = invoke_function(function("index.stubborn", timeout=1), b"{}", role)
+    result = invoke_function(function("index.stubborn", timeout=0.3), b"{}", role)
 
-    assert time.monotonic() - started < 8
+    assert time.monotonic() - started < 8  # the handler's timer, not the 10 s init allowance
     assert result.function_error == "Unhandled"
     error = json.loads(result.payload)
     assert error["errorType"] == "Sandbox.Timedout"
-    assert error["errorMessage"].endswith("Task timed out after 1.00 seconds")
+    assert error["errorMessage"].endswith("Task timed out after 0.30 seconds")
     assert result.log_result is None  # LogType None: no tail
 
 

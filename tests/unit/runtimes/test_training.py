@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-import time
+import threading
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -32,13 +33,35 @@ def run(
     request: dict,
     access: AwsAccess | None = None,
     work_root: Path | None = None,
+    algorithm: Sequence[str] | None = None,
 ) -> tuple[TrainingJob, list[TrainingStatus]]:
     seen: list[TrainingStatus] = []
     job = start_training_job(
-        request, lambda _arn: access or artifacts.access, seen.append, work_root=work_root
+        request,
+        lambda _arn: access or artifacts.access,
+        seen.append,
+        work_root=work_root,
+        algorithm=algorithm,
     )
     job.wait(TIMEOUT)
     assert job.status.done, "the job did not finish in time"
+    return job, seen
+
+
+def start_until_training(
+    artifacts: Artifacts, request: dict, algorithm: Sequence[str] | None = None
+) -> tuple[TrainingJob, list[TrainingStatus]]:
+    """The job, started and reporting Training: its algorithm is being started."""
+    seen: list[TrainingStatus] = []
+    training = threading.Event()
+
+    def observe(status: TrainingStatus) -> None:
+        seen.append(status)
+        if status.secondary_status == "Training":
+            training.set()
+
+    job = start_training_job(request, lambda _arn: artifacts.access, observe, algorithm=algorithm)
+    assert training.wait(TIMEOUT), job.status
     return job, seen
 
 
@@ -186,8 +209,8 @@ def test_an_unknown_hyperparameter_fails_the_algorithm_naming_it(artifacts: Arti
 
 def test_max_runtime_stops_the_algorithm(artifacts: Artifacts) -> None:
     request = training_request(artifacts, StoppingCondition={"MaxRuntimeInSeconds": 1})
-    request["HyperParameters"] = {**request["HyperParameters"], "num_round": "1000000"}
-    job, _ = run(artifacts, request)
+    # An algorithm that never ends: one training a million rounds spun a core until killed.
+    job, _ = run(artifacts, request, algorithm=STUCK_ALGORITHM)
 
     assert (job.status.job_status, job.status.secondary_status) == (
         "Stopped",
@@ -200,11 +223,7 @@ def test_max_runtime_stops_the_algorithm(artifacts: Artifacts) -> None:
 def test_stop_kills_the_algorithm_and_the_job_ends_stopped(artifacts: Artifacts) -> None:
     request = training_request(artifacts)
     request["HyperParameters"] = {**request["HyperParameters"], "num_round": "1000000"}
-    seen: list[TrainingStatus] = []
-    job = start_training_job(request, lambda _arn: artifacts.access, seen.append)
-    deadline = time.monotonic() + TIMEOUT
-    while job.status.secondary_status != "Training" and time.monotonic() < deadline:
-        time.sleep(0.05)
+    job, seen = start_until_training(artifacts, request)
 
     job.stop()
     status = job.wait(TIMEOUT)
@@ -229,10 +248,9 @@ def test_trains_through_a_tls_target_trusting_its_ca_bundle(
 
 
 def test_a_stuck_algorithm_runs_until_the_job_is_stopped(artifacts: Artifacts) -> None:
-    job = start_training_job(
-        training_request(artifacts), lambda _arn: artifacts.access, algorithm=STUCK_ALGORITHM
-    )
-    assert not job.wait(1).done  # the algorithm neither ends nor fails on its own
+    job, _ = start_until_training(artifacts, training_request(artifacts), algorithm=STUCK_ALGORITHM)
+    # An algorithm that ended or failed would have within this (a Python start: ~30 ms).
+    assert not job.wait(0.5).done  # the algorithm neither ends nor fails on its own
 
     job.stop()
     status = job.wait(TIMEOUT)

@@ -127,6 +127,7 @@ def test_the_host_runtime_starts_answers_health_and_is_stopped_and_cleaned(
         health_path="/_fakestack/health",
         extra_env={"PYTHONPATH": str(fake_package)},
         startup_timeout=20,
+        health_poll_seconds=0.05,
     )
     runtime.start()
     workdir, process = runtime.workdir, runtime._process
@@ -143,6 +144,7 @@ def test_a_runtime_that_dies_fails_start_with_its_log(fake_package):
         package="nosuchstack",
         extra_env={"PYTHONPATH": str(fake_package)},
         startup_timeout=20,
+        health_poll_seconds=0.05,
     )
     with pytest.raises(RuntimeFailed, match="No module named 'nosuchstack'"):
         runtime.start()

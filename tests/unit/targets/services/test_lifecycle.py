@@ -18,7 +18,7 @@ SLOW = """
 import time
 
 def handler(event, context):
-    time.sleep(0.3)  # still running when the target stops, just after the invoke
+    time.sleep(0.1)  # still running when the target stops, just after the invoke
     return "slept"
 """
 TRUST = {
