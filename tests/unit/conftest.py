@@ -17,7 +17,7 @@ import pytest
 
 # XGBoost in this process (the training-data test, endpoints, boosters the tests load) runs
 # one OpenMP thread, as the training executor gives its containers: xdist runs a worker per
-# core, and threads spinning against each other's made a 0.5 s training take 7 s of CPU.
+# core (and one more), and threads spinning against each other's made a 0.5 s training take 7 s of CPU.
 # Set before any test module imports xgboost, which reads it once.
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
@@ -76,6 +76,15 @@ def _collect_then_freeze() -> None:
 # harness.prove.proofs.RESULTS serves the others, where each worker would prove it again
 # (~5 s of CPU a file).
 ONE_WORKER = ("tests/unit/proof/test_prover.py", "tests/unit/prove/")
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """``-n auto``: a worker more than the cores this process may run on. A worker waits a
+    fifth of its time (on the subprocesses and loopback servers its tests start), and a third
+    worker fills that on 2 cores: 53.7 and 57.2 s against 60.2 s with two, four were slower
+    (62.1 s)."""
+    return len(os.sched_getaffinity(0)) + 1
 
 
 @pytest.hookimpl(optionalhook=True)
