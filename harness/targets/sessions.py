@@ -1,5 +1,5 @@
-"""Every boto3 session the harness makes shares one botocore data loader and starts from one
-set of botocore's built-in event handlers.
+"""Every boto3 session the harness makes shares one botocore data loader, starts from one set
+of botocore's built-in event handlers, and builds each service's API methods once.
 
 A client of a fresh session loads its service model, endpoint rules and partitions from disk
 again (about a quarter of a second a client; the suite acts as dozens of principals); the loader
@@ -8,19 +8,29 @@ also registers botocore's two hundred built-in handlers one by one, checking eac
 signature (some 8 ms a session, a hundred sessions a run); a copy of a set registered once
 holds the same handlers, as every client's copy of its session's handlers does. Credentials,
 profiles and their refresh stay each session's own.
+
+botocore then builds a new client class for every client, making a method (and its docstring)
+for each of the service's operations again: a third of a client's cost, the same methods each
+time. Those methods depend only on the service model, so they are made once per service model
+and every class gets its own copy of them; the class itself, and the ``creating-client-class``
+event that lets boto3 add ``upload_file`` and the like to it, stay per client as in botocore.
 """
 
 from __future__ import annotations
 
 import copy
 import functools
-from collections.abc import Mapping
+import threading
+import types
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import boto3
+import botocore.client
 import botocore.session
-from botocore.hooks import HierarchicalEmitter
+from botocore.hooks import EventAliaser, HierarchicalEmitter
 from botocore.loaders import Loader
+from botocore.model import ServiceModel
 
 
 @functools.cache
@@ -31,11 +41,81 @@ def _shared() -> tuple[HierarchicalEmitter, Loader]:
     return handlers, core.get_component("data_loader")
 
 
+_methods: dict[tuple[Loader, str, str], Mapping[str, Callable[..., Any]]] = {}
+_methods_lock = threading.Lock()
+
+
+class _MethodCachingClientCreator(botocore.client.ClientCreator):
+    """A ``ClientCreator`` that makes a service model's API methods once per process.
+
+    The methods botocore makes are closures over the operation's names and a lazy docstring;
+    nothing in them belongs to a client or session. Their docstrings are rendered with the
+    built-in handlers every session starts from (botocore renders them with the creating
+    session's, which hold the same ``docs`` handlers).
+    """
+
+    def _create_methods(self, service_model: ServiceModel) -> dict[str, Callable[..., Any]]:
+        key = (self._loader, service_model.service_name, service_model.api_version)
+        with _methods_lock:
+            methods = _methods.get(key)
+            if methods is None:
+                builtin = EventAliaser(_shared()[0])
+                maker = botocore.client.ClientCreator(self._loader, None, None, builtin, None, None)
+                methods = _methods[key] = maker._create_methods(service_model)
+        return dict(methods)
+
+
+def _with_client_creator(create_client: Callable[..., Any]) -> Callable[..., Any]:
+    """``botocore.session.Session.create_client`` building its client with
+    ``_MethodCachingClientCreator`` where botocore names ``botocore.client.ClientCreator``.
+
+    botocore (written against 1.44) offers no way to pass a creator of its own: the method
+    names the class through the module ``botocore``, so this runs the method's own code with
+    that one name resolved to a stand-in module that differs from botocore only there. It keeps
+    the decorator botocore wraps the method in (``functools.wraps``: the function it wraps is
+    one of its closure cells) and reads botocore.session's globals at each call, so a patch of
+    them applies here as to every other session. test_sessions.py fails if botocore changes
+    how the method is made or reaches the creator.
+    """
+    inner = create_client.__wrapped__
+    client_module = types.SimpleNamespace(**vars(botocore.client))
+    client_module.ClientCreator = _MethodCachingClientCreator
+    botocore_module = types.SimpleNamespace(**vars(botocore))
+    botocore_module.client = client_module
+    rebound = types.FunctionType(
+        inner.__code__,
+        {**inner.__globals__, "botocore": botocore_module},
+        inner.__name__,
+        inner.__defaults__,
+        inner.__closure__,
+    )
+    rebound.__kwdefaults__ = inner.__kwdefaults__
+    cells = tuple(
+        types.CellType(rebound if cell.cell_contents is inner else cell.cell_contents)
+        for cell in create_client.__closure__
+    )
+    return types.FunctionType(
+        create_client.__code__,
+        create_client.__globals__,
+        create_client.__name__,
+        create_client.__defaults__,
+        cells,
+    )
+
+
+class _Session(botocore.session.Session):
+    """A botocore session whose clients get their API methods from the per-process cache."""
+
+    def create_client(self, *args: Any, **kwargs: Any) -> botocore.client.BaseClient:
+        create = _with_client_creator(botocore.session.Session.create_client)
+        return create(self, *args, **kwargs)
+
+
 def new_session(**kwargs: Any) -> boto3.Session:
-    """``boto3.Session(**kwargs)`` on a botocore session with the shared loader and its own
-    copy of the built-in handlers."""
+    """``boto3.Session(**kwargs)`` on a botocore session with the shared loader, its own copy
+    of the built-in handlers and the shared API methods."""
     handlers, loader = _shared()
-    core = botocore.session.Session(event_hooks=copy.copy(handlers), include_builtin_handlers=False)
+    core = _Session(event_hooks=copy.copy(handlers), include_builtin_handlers=False)
     core.register_component("data_loader", loader)
     return boto3.Session(botocore_session=core, **kwargs)
 

@@ -1,0 +1,109 @@
+"""Clients of the harness's sessions behave as clients of a plain boto3.Session, while their API
+methods are made once per service model (harness/targets/sessions.py)."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import boto3
+import botocore.session
+import pytest
+
+from harness.targets.sessions import new_session
+
+KEYS = {"aws_access_key_id": "AKIAEXAMPLE", "aws_secret_access_key": "secret"}
+URL = "https://127.0.0.1:1"
+
+
+def _client(session: boto3.Session, service: str, **kwargs: Any) -> Any:
+    return session.client(service, region_name="eu-west-1", endpoint_url=URL, **kwargs)
+
+
+@pytest.mark.parametrize("service", ["s3", "sts", "iam", "kms", "sagemaker"])
+def test_a_client_has_the_methods_and_names_of_a_plain_sessions_client(service: str) -> None:
+    ours = _client(new_session(**KEYS), service)
+    plain = _client(boto3.Session(**KEYS), service)
+    assert dir(ours) == dir(plain)
+    assert type(ours).__name__ == type(plain).__name__
+    assert type(ours).__mro__[1:] == type(plain).__mro__[1:]
+    name = sorted(ours.meta.method_to_api_mapping)[0]
+    assert str(getattr(ours, name).__doc__) == str(getattr(plain, name).__doc__)
+
+
+def test_s3_clients_keep_the_methods_boto3_injects() -> None:
+    client = _client(new_session(**KEYS), "s3")
+    for name in ("upload_file", "download_file", "upload_fileobj", "generate_presigned_url"):
+        assert callable(getattr(client, name))
+
+
+def test_the_api_methods_are_made_once_and_the_class_for_each_client() -> None:
+    """Guards the cache: without it each class holds methods of its own; with the class
+    cached instead, a handler of one session would reach another's clients."""
+    first, second = (_client(new_session(**KEYS), "kms") for _ in range(2))
+    assert type(first) is not type(second)
+    assert type(first).__dict__["encrypt"] is type(second).__dict__["encrypt"]
+
+
+def test_a_sessions_creating_client_class_handler_reaches_only_its_clients() -> None:
+    marked, other = new_session(**KEYS), new_session(**KEYS)
+
+    def mark(class_attributes: dict[str, Any], **_: Any) -> None:
+        class_attributes["marked"] = True
+
+    marked._session.register("creating-client-class.sts", mark)
+    assert _client(marked, "sts").marked is True
+    assert not hasattr(_client(other, "sts"), "marked")
+    assert "marked" not in type(_client(new_session(**KEYS), "sts")).__dict__
+
+
+class Stop(Exception):
+    """Raised by a test's handler to show it ran."""
+
+
+def test_a_client_raises_what_its_sessions_handlers_raise() -> None:
+    session = new_session(**KEYS)
+
+    def stop(**_: Any) -> None:
+        raise Stop
+
+    session._session.register("before-send.sts.GetCallerIdentity", stop)
+    with pytest.raises(Stop):
+        _client(session, "sts").get_caller_identity()
+
+
+def test_each_client_has_its_own_credentials_region_and_endpoint() -> None:
+    session = new_session(**KEYS)
+    one = session.client("sts", region_name="eu-west-1", endpoint_url="https://one.example")
+    two = session.client(
+        "sts",
+        region_name="us-west-2",
+        endpoint_url="https://two.example",
+        aws_access_key_id="AKIAOTHER",
+        aws_secret_access_key="other",
+    )
+    assert (one.meta.region_name, one.meta.endpoint_url) == ("eu-west-1", "https://one.example")
+    assert (two.meta.region_name, two.meta.endpoint_url) == ("us-west-2", "https://two.example")
+    assert one._request_signer._credentials.access_key == "AKIAEXAMPLE"
+    assert two._request_signer._credentials.access_key == "AKIAOTHER"
+
+
+def test_clients_made_on_many_threads_are_whole() -> None:
+    def make(index: int) -> list[str]:
+        session = new_session(**KEYS)
+        return dir(_client(session, ("s3", "kms", "iam", "sts")[index % 4]))
+
+    with ThreadPoolExecutor(8) as pool:
+        made = list(pool.map(make, range(32)))
+    for index, names in enumerate(made):
+        assert names == made[index % 4]
+
+
+def test_botocore_still_names_the_client_creator_where_the_session_reaches_it() -> None:
+    """sessions._with_client_creator is written against botocore 1.44: create_client wrapped
+    by functools.wraps, its body naming ``botocore.client.ClientCreator``."""
+    inner = botocore.session.Session.create_client.__wrapped__
+    assert {"botocore", "client", "ClientCreator"} <= set(inner.__code__.co_names)
+    assert inner in (
+        cell.cell_contents for cell in botocore.session.Session.create_client.__closure__
+    )
