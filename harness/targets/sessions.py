@@ -28,15 +28,74 @@ from typing import Any
 import boto3
 import botocore.client
 import botocore.session
-from botocore.hooks import EventAliaser, HierarchicalEmitter
+from botocore.hooks import EventAliaser, HierarchicalEmitter, NodeList, _PrefixTrie
 from botocore.loaders import Loader
 from botocore.model import ServiceModel
+
+
+class _CopyOnWriteTrie(_PrefixTrie):
+    """botocore's trie of event handlers (``hooks._PrefixTrie``, written against botocore 1.44)
+    whose copy shares the nodes it has and copies a node only before changing it.
+
+    Every client copies its session's handlers (some 400 nodes, a fifth of a client's cost)
+    and then changes a few paths of the copy. Here a copy is a new root over the same nodes;
+    ``append_item`` and ``remove_item``, which change only the nodes on their key's path,
+    first replace the path's shared nodes by copies of their own. Copying makes every node
+    shared, the original's too: a node is a trie's own when it carries that trie's token.
+    test_sessions.py fails if botocore changes the trie's nodes or its ways to change them.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._token = object()
+
+    def _own_path(self, key: str) -> None:
+        """Make each existing node on key's path this trie's own, copying the shared ones."""
+        node = self._root = self._owned(self._root)
+        for part in key.split("."):
+            child = node["children"].get(part)
+            if child is None:
+                return
+            node["children"][part] = node = self._owned(child)
+
+    def _owned(self, node: dict[str, Any]) -> dict[str, Any]:
+        if node.get("token") is self._token:
+            return node
+        values: NodeList | None = node["values"]
+        return {
+            **node,
+            "children": dict(node["children"]),
+            "values": None if values is None else copy.copy(values),
+            "token": self._token,
+        }
+
+    def append_item(self, key: str, value: Any, section: int = 1) -> None:
+        self._own_path(key)
+        super().append_item(key, value, section)
+
+    def remove_item(self, key: str, value: Any) -> None:
+        self._own_path(key)
+        super().remove_item(key, value)
+
+    def __copy__(self) -> _CopyOnWriteTrie:
+        self._token = object()
+        shared = self.__class__()
+        shared._root = self._root
+        return shared
+
+
+class _Handlers(HierarchicalEmitter):
+    """An emitter whose copies share its handler trie until either changes it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._handlers = _CopyOnWriteTrie()
 
 
 @functools.cache
 def _shared() -> tuple[HierarchicalEmitter, Loader]:
     """botocore's built-in handlers, registered once, and the loader every session shares."""
-    handlers = HierarchicalEmitter()
+    handlers = _Handlers()
     core = botocore.session.Session(event_hooks=handlers)
     return handlers, core.get_component("data_loader")
 

@@ -3,14 +3,18 @@ methods are made once per service model (harness/targets/sessions.py)."""
 
 from __future__ import annotations
 
+import copy
+import random
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import boto3
 import botocore.session
 import pytest
+from botocore.hooks import HierarchicalEmitter, _PrefixTrie
 
-from harness.targets.sessions import new_session
+from harness.targets.sessions import _CopyOnWriteTrie, _Handlers, new_session
 
 KEYS = {"aws_access_key_id": "AKIAEXAMPLE", "aws_secret_access_key": "secret"}
 URL = "https://127.0.0.1:1"
@@ -107,3 +111,60 @@ def test_botocore_still_names_the_client_creator_where_the_session_reaches_it() 
     assert inner in (
         cell.cell_contents for cell in botocore.session.Session.create_client.__closure__
     )
+
+
+def _handler(number: int) -> Callable[..., int]:
+    def handler(**_: Any) -> int:
+        return number
+
+    return handler
+
+
+def _outcome(act: Callable[..., Any], *args: Any) -> Any:
+    """What act(*args) returns, or the type of what it raises."""
+    try:
+        return act(*args)
+    except Exception as error:
+        return type(error)
+
+
+def test_copied_handlers_change_apart_as_botocores_do() -> None:
+    """Random registrations, removals and copies on a family of emitters give the same handlers
+    as on botocore's; guards against a copy that shares a node the other one then changes."""
+    rng = random.Random(14)
+    keys = ["a", "a.b", "a.b.c", "a.*.c", "a.x", "d.e"]
+    asked = ["a.b.c", "a.q.c", "a.b", "a.x", "d.e", "d", "z"]
+    handlers = [_handler(number) for number in range(6)]
+    ours: list[HierarchicalEmitter] = [_Handlers()]
+    stock = [HierarchicalEmitter()]
+    for _ in range(1500):
+        pick = rng.randrange(len(ours))
+        action = rng.choice(["register", "register_first", "register_last", "unregister", "copy"])
+        if action == "copy" and len(ours) < 6:
+            ours.append(copy.copy(ours[pick]))
+            stock.append(copy.copy(stock[pick]))
+        elif action != "copy":
+            key, handler = rng.choice(keys), rng.choice(handlers)
+            mine = _outcome(getattr(ours[pick], action), key, handler)
+            assert mine == _outcome(getattr(stock[pick], action), key, handler)
+        for mine, theirs in zip(ours, stock, strict=True):
+            for event in asked:
+                assert mine.emit(event) == theirs.emit(event)
+
+
+def test_a_copy_of_the_handlers_shares_the_nodes() -> None:
+    trie = _CopyOnWriteTrie()
+    trie.append_item("a.b", _handler(0))
+    assert copy.copy(trie)._root is trie._root
+
+
+def test_botocores_trie_is_still_the_one_the_copy_on_write_trie_is_written_against() -> None:
+    """sessions._CopyOnWriteTrie is written against botocore 1.44: nodes of three keys, changed
+    only by append_item and remove_item."""
+    assert type(HierarchicalEmitter()._handlers) is _PrefixTrie
+    assert set(_PrefixTrie()._root) == {"chunk", "children", "values"}
+    assert {name for name in vars(_PrefixTrie) if not name.startswith("_")} == {
+        "append_item",
+        "prefix_search",
+        "remove_item",
+    }
