@@ -22,6 +22,7 @@ import copy
 import functools
 import threading
 import types
+import weakref
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -84,12 +85,32 @@ class _CopyOnWriteTrie(_PrefixTrie):
         return shared
 
 
+_takes_keywords: weakref.WeakSet[types.FunctionType] = weakref.WeakSet()
+
+
 class _Handlers(HierarchicalEmitter):
-    """An emitter whose copies share its handler trie until either changes it."""
+    """An emitter whose copies share its handler trie until either changes it, and which checks
+    a handler function's signature once.
+
+    botocore checks that a handler takes ``**kwargs`` with ``inspect`` at every registration:
+    a tenth of a client's cost, for the same few functions (a method's function is the same for
+    every client's signer or retry handler). Whether a function takes ``**kwargs`` does not
+    change, so a function that passed is remembered, weakly, as botocore's test passes it.
+    """
 
     def __init__(self) -> None:
         super().__init__()
         self._handlers = _CopyOnWriteTrie()
+
+    def _verify_accept_kwargs(self, func: Callable[..., Any]) -> bool | None:
+        function = getattr(func, "__func__", func)
+        if type(function) is not types.FunctionType:
+            return super()._verify_accept_kwargs(func)
+        if function in _takes_keywords:
+            return None
+        verdict = super()._verify_accept_kwargs(func)
+        _takes_keywords.add(function)
+        return verdict
 
 
 @functools.cache

@@ -168,3 +168,16 @@ def test_botocores_trie_is_still_the_one_the_copy_on_write_trie_is_written_again
         "prefix_search",
         "remove_item",
     }
+
+
+def test_a_handler_without_keywords_is_refused_every_time() -> None:
+    """Guards the remembered signature check: only a function that passed is remembered."""
+    handlers = _Handlers()
+
+    def positional(event_name: str) -> None:
+        """Takes no **kwargs."""
+
+    for emitter in (handlers, handlers, copy.copy(handlers)):
+        with pytest.raises(ValueError, match="must accept keyword arguments"):
+            emitter.register("a.b", positional)
+    assert handlers.emit("a.b") == []
