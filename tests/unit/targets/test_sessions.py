@@ -10,9 +10,12 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import boto3
+import botocore.client
 import botocore.session
 import pytest
+from botocore.args import ClientArgsCreator
 from botocore.hooks import HierarchicalEmitter, _PrefixTrie
+from botocore.regions import EndpointRulesetResolver
 
 from harness.targets.sessions import _CopyOnWriteTrie, _Handlers, new_session
 
@@ -65,6 +68,18 @@ class Stop(Exception):
     """Raised by a test's handler to show it ran."""
 
 
+def _stop(request: Any, **_: Any) -> None:
+    raise Stop(request.url)
+
+
+def _sent(client: Any) -> str:
+    """The URL of the request a client's first operation without parameters would send."""
+    calls = {"s3": "list_buckets", "sts": "get_caller_identity", "kms": "list_keys"}
+    with pytest.raises(Stop) as stopped:
+        getattr(client, calls[client.meta.service_model.service_name])()
+    return str(stopped.value)
+
+
 def test_a_client_raises_what_its_sessions_handlers_raise() -> None:
     session = new_session(**KEYS)
 
@@ -103,14 +118,33 @@ def test_clients_made_on_many_threads_are_whole() -> None:
         assert names == made[index % 4]
 
 
-def test_botocore_still_names_the_client_creator_where_the_session_reaches_it() -> None:
-    """sessions._with_client_creator is written against botocore 1.44: create_client wrapped
-    by functools.wraps, its body naming ``botocore.client.ClientCreator``."""
-    inner = botocore.session.Session.create_client.__wrapped__
+def test_botocore_still_names_the_classes_where_the_sessions_swap_them() -> None:
+    """sessions._with_globals is written against botocore 1.44: each method it rebinds names
+    the class it swaps, and create_client is wrapped by functools.wraps."""
+    wrapper = botocore.session.Session.create_client
+    inner = wrapper.__wrapped__
+    assert inner in (cell.cell_contents for cell in wrapper.__closure__)
     assert {"botocore", "client", "ClientCreator"} <= set(inner.__code__.co_names)
-    assert inner in (
-        cell.cell_contents for cell in botocore.session.Session.create_client.__closure__
-    )
+    for method, name in (
+        (botocore.client.ClientCreator._get_client_args, "ClientArgsCreator"),
+        (ClientArgsCreator._build_endpoint_resolver, "EndpointRulesetResolver"),
+        (EndpointRulesetResolver.__init__, "EndpointProvider"),
+    ):
+        assert name in method.__code__.co_names
+        assert name in method.__globals__
+
+
+@pytest.mark.parametrize("service", ["s3", "sts", "kms"])
+def test_clients_share_the_endpoint_provider_and_resolve_as_botocores(service: str) -> None:
+    """Guards the shared provider (a provider a client would parse the rules again) and what
+    it resolves."""
+    first, second = (new_session(**KEYS).client(service, region_name="eu-west-1") for _ in "ab")
+    plain = boto3.Session(**KEYS).client(service, region_name="eu-west-1")
+    assert first._ruleset_resolver._provider is second._ruleset_resolver._provider
+    assert first.meta.endpoint_url == second.meta.endpoint_url == plain.meta.endpoint_url
+    for client in (first, plain):
+        client.meta.events.register("before-send", _stop)
+    assert _sent(first) == _sent(plain)
 
 
 def _handler(number: int) -> Callable[..., int]:
