@@ -14,10 +14,10 @@ import botocore.client
 import botocore.session
 import pytest
 from botocore.args import ClientArgsCreator
-from botocore.hooks import HierarchicalEmitter, _PrefixTrie
+from botocore.hooks import EventAliaser, HierarchicalEmitter, _PrefixTrie
 from botocore.regions import EndpointRulesetResolver
 
-from harness.targets.sessions import _CopyOnWriteTrie, _Handlers, new_session
+from harness.targets.sessions import _CopyOnWriteTrie, _EventAliaser, _Handlers, new_session
 
 KEYS = {"aws_access_key_id": "AKIAEXAMPLE", "aws_secret_access_key": "secret"}
 URL = "https://127.0.0.1:1"
@@ -125,6 +125,7 @@ def test_botocore_still_names_the_classes_where_the_sessions_swap_them() -> None
     inner = wrapper.__wrapped__
     assert inner in (cell.cell_contents for cell in wrapper.__closure__)
     assert {"botocore", "client", "ClientCreator"} <= set(inner.__code__.co_names)
+    assert "EventAliaser" in botocore.session.Session.__init__.__code__.co_names
     for method, name in (
         (botocore.client.ClientCreator._get_client_args, "ClientArgsCreator"),
         (ClientArgsCreator._build_endpoint_resolver, "EndpointRulesetResolver"),
@@ -215,3 +216,14 @@ def test_a_handler_without_keywords_is_refused_every_time() -> None:
         with pytest.raises(ValueError, match="must accept keyword arguments"):
             emitter.register("a.b", positional)
     assert handlers.emit("a.b") == []
+
+
+def test_aliased_event_names_are_shared_only_among_aliasers_of_botocores_aliases() -> None:
+    """Guards the shared cache of aliased names: an aliaser of other aliases keeps its own."""
+    events = new_session(**KEYS)._session.get_component("event_emitter")
+    stock = EventAliaser(HierarchicalEmitter())
+    names = ["before-call.autoscaling.X", "before-call.api.sagemaker", "after-call.s3", "x.a"]
+    for name in names * 2:
+        assert events._alias_event_name(name) == stock._alias_event_name(name)
+    assert copy.copy(events)._alias_name_cache is events._alias_name_cache
+    assert _EventAliaser(HierarchicalEmitter(), {"a": "b"})._alias_event_name("x.a") == "x.b"
