@@ -156,13 +156,13 @@ def _with_globals(function: Callable[..., Any], **names: Any) -> Callable[..., A
     """``function`` (a botocore method) running with the global names given resolved to the
     values given, and every other name to its module's as botocore's own function would.
 
-    botocore (written against 1.44) builds a client from classes it names, with no way to
-    pass others: a session names ``EventAliaser`` and ``botocore.client.ClientCreator``, the creator
-    ``ClientArgsCreator``, that one ``EndpointRulesetResolver``, that one ``EndpointProvider``.
-    Running botocore's own code for the method over these globals swaps one class and copies
-    none of its code. A function wrapped by ``functools.wraps`` (``__wrapped__`` in one of the
-    wrapper's closure cells) is rebound inside its wrapper. test_sessions.py fails if botocore
-    stops naming these classes where these methods do.
+    botocore (written against 1.44) builds a session and a client from classes it names, with
+    no way to pass others: a session names ``EventAliaser`` and ``botocore.client.ClientCreator``,
+    the creator ``ClientArgsCreator``, that one ``EndpointRulesetResolver``, that one
+    ``EndpointProvider``. Running botocore's own code for the method over these globals swaps
+    one class and copies none of botocore's code. A function wrapped by ``functools.wraps``
+    (``__wrapped__`` in one of the wrapper's closure cells) is rebound inside its wrapper.
+    test_sessions.py fails if botocore stops naming these classes where these methods do.
     """
     inner = getattr(function, "__wrapped__", None)
     if inner is not None:
