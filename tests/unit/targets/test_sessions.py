@@ -1,5 +1,6 @@
-"""Clients of the harness's sessions behave as clients of a plain boto3.Session, while their API
-methods are made once per service model (harness/targets/sessions.py)."""
+"""Clients of the harness's sessions behave as clients of a plain boto3.Session while sharing
+what does not depend on the client: API methods, endpoint providers, unchanged handler nodes,
+aliased event names (harness/targets/sessions.py)."""
 
 from __future__ import annotations
 
@@ -73,7 +74,7 @@ def _stop(request: Any, **_: Any) -> None:
 
 
 def _sent(client: Any) -> str:
-    """The URL of the request a client's first operation without parameters would send."""
+    """The URL of the request a call without parameters sends, stopped before it is sent."""
     calls = {"s3": "list_buckets", "sts": "get_caller_identity", "kms": "list_keys"}
     with pytest.raises(Stop) as stopped:
         getattr(client, calls[client.meta.service_model.service_name])()
