@@ -122,12 +122,22 @@ class _Handlers(HierarchicalEmitter):
         return verdict
 
 
+WRITTEN_FOR = "1.44."
+"""The botocore line the shared parts below are written against (and tested on)."""
+
+
 @functools.cache
-def _shared() -> tuple[HierarchicalEmitter, Loader]:
-    """botocore's built-in handlers, registered once, and the loader every session shares."""
-    handlers = _Handlers()
+def _shared() -> tuple[HierarchicalEmitter, Loader, type[botocore.session.Session]]:
+    """botocore's built-in handlers, registered once, the loader every session shares, and the
+    session class. On another botocore line than ``WRITTEN_FOR`` the handlers and sessions are
+    botocore's own: the parts made once per service reach into botocore's internals, which
+    change between lines (1.40's EndpointProvider takes an argument fewer), and a slower client
+    is better than a broken one."""
+    fits = botocore.__version__.startswith(WRITTEN_FOR)
+    handlers = _Handlers() if fits else HierarchicalEmitter()
     core = botocore.session.Session(event_hooks=handlers)
-    return handlers, core.get_component("data_loader")
+    session = _Session if fits else botocore.session.Session
+    return handlers, core.get_component("data_loader"), session
 
 
 class _Globals(dict[str, Any]):
@@ -281,8 +291,8 @@ class _Session(botocore.session.Session):
 def new_session(**kwargs: Any) -> boto3.Session:
     """``boto3.Session(**kwargs)`` on a botocore session with the shared loader, its own copy
     of the built-in handlers and the shared API methods."""
-    handlers, loader = _shared()
-    core = _Session(event_hooks=copy.copy(handlers), include_builtin_handlers=False)
+    handlers, loader, session = _shared()
+    core = session(event_hooks=copy.copy(handlers), include_builtin_handlers=False)
     core.register_component("data_loader", loader)
     return boto3.Session(botocore_session=core, **kwargs)
 

@@ -18,8 +18,19 @@ from botocore.args import ClientArgsCreator
 from botocore.hooks import EventAliaser, HierarchicalEmitter, _PrefixTrie
 from botocore.regions import EndpointRulesetResolver
 
-from harness.targets.sessions import _CopyOnWriteTrie, _EventAliaser, _Handlers, new_session
+from harness.targets.sessions import (
+    WRITTEN_FOR,
+    _CopyOnWriteTrie,
+    _EventAliaser,
+    _Handlers,
+    new_session,
+)
 
+pytestmark = pytest.mark.skipif(
+    not botocore.__version__.startswith(WRITTEN_FOR),
+    reason=f"botocore {botocore.__version__}: sessions are botocore's own off {WRITTEN_FOR}x "
+    "(test_sessions_fallback.py)",
+)
 KEYS = {"aws_access_key_id": "AKIAEXAMPLE", "aws_secret_access_key": "secret"}
 URL = "https://127.0.0.1:1"
 
