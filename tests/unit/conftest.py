@@ -17,7 +17,8 @@ import pytest
 
 # XGBoost in this process (the training-data test, endpoints, boosters the tests load) runs
 # one OpenMP thread, as the training executor gives its containers: xdist runs a worker per
-# core (and one more), and threads spinning against each other's made a 0.5 s training take 7 s of CPU.
+# core (and one more), and threads spinning against each other's made a 0.5 s training take
+# 7 s of CPU.
 # Set before any test module imports xgboost, which reads it once.
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
