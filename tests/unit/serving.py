@@ -34,7 +34,10 @@ def served(server: socketserver.BaseServer) -> Iterator[None]:
         server.server_close()
 
 
-def moto_server() -> BaseWSGIServer:
-    """moto's server app on a free loopback port, as ``ThreadedMotoServer`` builds it."""
+def moto_server(tls: tuple[str, str] | None = None) -> BaseWSGIServer:
+    """moto's server app on a free loopback port, as ``ThreadedMotoServer`` builds it; over
+    HTTPS with ``tls`` (certificate and key files)."""
     app = DomainDispatcherApplication(create_backend_app)
-    return make_server("127.0.0.1", 0, app, threaded=True, request_handler=MotoRequestHandler)
+    return make_server(
+        "127.0.0.1", 0, app, threaded=True, request_handler=MotoRequestHandler, ssl_context=tls
+    )

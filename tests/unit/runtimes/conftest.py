@@ -28,8 +28,6 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
-from moto.server import DomainDispatcherApplication, create_backend_app
-from werkzeug.serving import make_server
 
 from harness.runtimes.aws import AwsAccess
 from harness.targets.sessions import new_session
@@ -239,9 +237,6 @@ def self_signed_certificate(directory: Path) -> tuple[Path, Path]:
 def moto_over_tls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     """moto's app behind HTTPS on loopback, as the gateway serves it; (URL, CA bundle)."""
     cert_file, key_file = self_signed_certificate(tmp_path_factory.mktemp("tls"))
-    app = DomainDispatcherApplication(create_backend_app)
-    server = make_server(
-        "127.0.0.1", 0, app, threaded=True, ssl_context=(str(cert_file), str(key_file))
-    )
+    server = moto_server(tls=(str(cert_file), str(key_file)))
     with served(server):
         yield f"https://127.0.0.1:{server.server_port}", cert_file
