@@ -544,7 +544,6 @@ def test_a_role_deleted_or_made_again_under_its_name_is_read_anew(target: LocalT
     remove("second")
 
 
-
 def test_moto_lists_a_response_class_s_methods_once_while_a_target_is_open(
     target: LocalTarget, monkeypatch: pytest.MonkeyPatch
 ) -> None:
