@@ -44,8 +44,9 @@ class _Gateway(wsgi.Gateway_10):
     the trailer on the connection, where it stalled the next request until a timeout.
 
     The status line and headers go out in one write with the body's first chunk: cheroot
-    wrote them apart, and each write over TLS is a record of its own, a system call here and
-    a read there (some 0.1 ms of CPU per request, client and server). The bytes are the same.
+    wrote them apart, and each write over TLS is a record of its own, encrypted and sent here
+    and read and decrypted by the client (a write and two reads fewer per request, some
+    50 us of CPU). The bytes on the wire are the same.
     """
 
     def respond(self) -> Any:
