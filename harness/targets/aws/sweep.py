@@ -56,9 +56,10 @@ def tagged_arns(client: ClientOf, run_id: str) -> list[str]:
     ]
 
 
-def discover(client: ClientOf, run_id: str) -> list[Found]:
+def discover(client: ClientOf, run_id: str, arns: list[str] | None = None) -> list[Found]:
     """What of the run exists in the account, in removal order: endpoints before their configs
-    and models, the pipeline, stacks newest first, then what stacks do not own."""
+    and models, the pipeline, stacks newest first, then what stacks do not own. ``arns`` are
+    the run's tagged resources when just asked for (``tagged_arns``), else asked for here."""
     prefix = f"{run_id}-"
     found: list[Found] = []
     sagemaker = client("sagemaker")
@@ -94,7 +95,8 @@ def discover(client: ClientOf, run_id: str) -> list[Found]:
         for a in _paged(client("kms"), "list_aliases", "Aliases")
         if a["AliasName"].startswith(f"alias/{prefix}")
     ]
-    arns = tagged_arns(client, run_id)
+    if arns is None:
+        arns = tagged_arns(client, run_id)
     found += [
         Found("bucket", arn.split(":::", 1)[1]) for arn in arns if arn.startswith("arn:aws:s3:::")
     ]
@@ -155,16 +157,18 @@ def remove(client: ClientOf, item: Found, delete_stack: Callable[[str], None]) -
 
 def sweep(client: ClientOf, run_id: str, delete_stack: Callable[[str], None]) -> list[str]:
     """Remove what the run left in the account: tagged buckets are emptied first (a stack
-    cannot delete a bucket with objects). Returns the errors; never stops at the first."""
+    cannot delete a bucket with objects). Returns the errors; never stops at the first.
+    Emptying a bucket changes no tag, so the tagged resources are asked for once."""
     errors: list[str] = []
-    for arn in tagged_arns(client, run_id):
+    arns = tagged_arns(client, run_id)
+    for arn in arns:
         if arn.startswith("arn:aws:s3:::"):
             _attempt(
                 errors,
                 f"empty bucket {arn}",
                 lambda arn=arn: empty_bucket(client("s3"), arn.split(":::", 1)[1]),
             )
-    for item in discover(client, run_id):
+    for item in discover(client, run_id, arns):
         _attempt(errors, f"remove {item}", lambda item=item: remove(client, item, delete_stack))
     return errors
 

@@ -42,6 +42,11 @@ class _Gateway(wsgi.Gateway_10):
     A chunked body is read to its end, trailers included, before the connection serves its
     next request: botocore sends S3 puts chunked with a checksum trailer, and cheroot leaves
     the trailer on the connection, where it stalled the next request until a timeout.
+
+    The status line and headers go out in one write with the body's first chunk: cheroot
+    wrote them apart, and each write over TLS is a record of its own, encrypted and sent here
+    and read and decrypted by the client (a write and two reads fewer per request, some
+    50 us of CPU). The bytes on the wire are the same.
     """
 
     def respond(self) -> Any:
@@ -50,6 +55,21 @@ class _Gateway(wsgi.Gateway_10):
         finally:
             if self.req.chunked_read:
                 _drain(self.req.rfile)
+
+    def write(self, chunk: bytes) -> None:
+        request = self.req
+        if request.sent_headers:
+            super().write(chunk)
+            return
+        connection = request.conn
+        wfile, held = connection.wfile, _Held()
+        connection.wfile = held
+        try:
+            super().write(chunk)
+        finally:
+            connection.wfile = wfile
+            if held.parts:
+                wfile.write(b"".join(held.parts))
 
     def get_environ(self) -> dict[str, Any]:
         environ: dict[str, Any] = super().get_environ()
@@ -63,6 +83,18 @@ class _Gateway(wsgi.Gateway_10):
                 environ[key] = raw_value.decode("latin-1")
         environ[PRESERVED_HEADER_NAMES_ENVIRON_KEY] = names
         return environ
+
+
+class _Held:
+    """A connection's writer standing in for cheroot's while a response's head is written:
+    it keeps what it is given, for one write of head and body."""
+
+    def __init__(self) -> None:
+        self.parts: list[bytes] = []
+
+    def write(self, data: bytes) -> int:
+        self.parts.append(data)
+        return len(data)
 
 
 def _drain(body: Any) -> None:

@@ -542,3 +542,41 @@ def test_a_role_deleted_or_made_again_under_its_name_is_read_anew(target: LocalT
     assert second is not None and [name for name, _ in second.identity] == ["second"]
     assert second.role_id != first.role_id
     remove("second")
+
+
+def test_moto_lists_a_response_class_s_methods_once_while_a_target_is_open(
+    target: LocalTarget, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """moto tests an action against its response class's methods; while a target is open
+    they are listed once per class, the same names moto's own listing gives."""
+    from moto.core import responses, utils
+    from moto.iam.responses import IamResponse
+    from moto.s3.responses import S3Response
+
+    listed = responses.method_names_from_class
+    assert listed is not utils.method_names_from_class
+    for clazz in (IamResponse, S3Response):
+        assert listed(clazz) == frozenset(utils.method_names_from_class(clazz))
+    listings: list[object] = []
+    getmembers = utils.inspect.getmembers
+    monkeypatch.setattr(
+        utils.inspect, "getmembers", lambda *a, **k: listings.append(a) or getmembers(*a, **k)
+    )
+    iam = target.client("iam", target.session("training"))
+    assert iam.list_roles()["Roles"]
+    assert iam.list_roles()["Roles"]
+    assert listings == []
+
+
+def test_moto_lists_methods_its_own_way_again_once_no_target_is_open(
+    target: LocalTarget, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from moto.core import responses, utils
+
+    monkeypatch.setattr(moto_state.GatewayAuthorized, "_open", set())  # as if none were open
+    monkeypatch.setattr(moto_state.GatewayAuthorized, "_original", None)
+    monkeypatch.setattr(responses, "method_names_from_class", utils.method_names_from_class)
+    adapter = moto_state.GatewayAuthorized(lambda environ, start: [b""])
+    assert responses.method_names_from_class is not utils.method_names_from_class
+    adapter.close()
+    assert responses.method_names_from_class is utils.method_names_from_class

@@ -7,7 +7,7 @@ import http.client
 import time
 from typing import Any
 
-from harness.targets.local.server import Listener
+from harness.targets.local.server import Listener, _Gateway
 
 
 def _echo(environ: dict[str, Any], start_response: Any) -> list[bytes]:
@@ -54,3 +54,42 @@ def test_more_idle_connections_than_cheroots_default_are_kept_alive() -> None:
         for connection in connections:
             connection.close()
         listener.close()
+
+
+class _Connection:
+    def __init__(self) -> None:
+        self.writes: list[bytes] = []
+        self.wfile = self
+
+    def write(self, data: bytes) -> int:
+        self.writes.append(data)
+        return len(data)
+
+
+class _Request:
+    """The part of cheroot's request its WSGI gateway writes through."""
+
+    def __init__(self) -> None:
+        self.conn = _Connection()
+        self.sent_headers = False
+        self.chunked_write = False
+
+    def ensure_headers_sent(self) -> None:
+        if not self.sent_headers:
+            self.sent_headers = True
+            self.conn.wfile.write(b"HTTP/1.1 200 OK\r\n\r\n")
+
+    def write(self, chunk: bytes) -> None:
+        self.conn.wfile.write(chunk)
+
+
+def test_a_response_s_head_goes_out_in_one_write_with_its_first_chunk() -> None:
+    request = _Request()
+    gateway = object.__new__(_Gateway)
+    gateway.req = request  # type: ignore[assignment]
+    gateway.started_response = True
+    gateway.remaining_bytes_out = None
+    gateway.write(b"first")
+    gateway.write(b"second")
+    assert request.conn.writes == [b"HTTP/1.1 200 OK\r\n\r\nfirst", b"second"]
+    assert request.conn.wfile is request.conn, "the connection's own writer is back"

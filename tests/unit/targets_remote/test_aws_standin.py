@@ -15,7 +15,7 @@ import time
 import pytest
 from botocore.exceptions import ClientError
 
-from harness.targets.aws import AwsSettings, AwsTarget, CostLimits, GuardRefused
+from harness.targets.aws import AwsSettings, AwsTarget, CostLimits, GuardRefused, sweep
 from harness.targets.aws.settings import AccountAccess
 from harness.targets.aws.sweep import RUN_TAG
 from harness.targets.local import LocalTarget
@@ -157,8 +157,15 @@ def test_teardown_empties_versioned_buckets_schedules_keys_and_leaves_nothing(st
         )
 
 
-def test_teardown_finds_what_the_run_did_not_record(stand_in, profiles):
-    """A tagged bucket made outside any stack and a role named by the run (as after a crash)."""
+def test_teardown_finds_what_the_run_did_not_record(stand_in, profiles, monkeypatch):
+    """A tagged bucket made outside any stack and a role named by the run (as after a crash).
+    Each account's sweep lists the run's tagged resources once, for emptying buckets and for
+    removing what it found; each leak check lists them again."""
+    asked: list[str] = []
+    listing = sweep.tagged_arns
+    monkeypatch.setattr(
+        sweep, "tagged_arns", lambda client, run_id: asked.append(run_id) or listing(client, run_id)
+    )
     target = _target(stand_in, profiles)
     with target:
         session = target.session("training")
@@ -199,6 +206,7 @@ def test_teardown_finds_what_the_run_did_not_record(stand_in, profiles):
             f"alias alias/{RUN}-other-key in training",
         } <= set(target.leak_check())
     assert target.leaks == []
+    assert asked == [RUN] * 3 * len(stand_in.accounts)  # a check, the sweep, the final check
     kms = stand_in.client("kms", stand_in.session("training"))
     assert kms.describe_key(KeyId=key_id)["KeyMetadata"]["KeyState"] == "PendingDeletion"
 
