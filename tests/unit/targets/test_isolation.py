@@ -7,6 +7,7 @@ import threading
 import time
 
 import pytest
+from moto.core import responses as moto_responses
 from moto.s3.models import FakeBucket
 
 from harness.targets.local import LocalTarget
@@ -18,12 +19,13 @@ SECOND = {role: f"42000000000{n}" for n, role in enumerate(ROLES, 1)}
 
 
 def test_moto_is_patched_only_while_a_target_runs_and_each_target_has_its_own_adapter() -> None:
-    own = FakeBucket.get_permission
+    own, own_listing = FakeBucket.get_permission, moto_responses.method_names_from_class
     first, second = LocalTarget(FIRST), LocalTarget(SECOND)
     first.start()
     try:
         patched = FakeBucket.get_permission
         assert patched is not own
+        assert moto_responses.method_names_from_class is not own_listing
         second.start()
         assert first._moto is not second._moto
         first.stop()  # the second still needs the gateway's authorization
@@ -36,7 +38,9 @@ def test_moto_is_patched_only_while_a_target_runs_and_each_target_has_its_own_ad
     finally:
         first.stop()
         second.stop()
-    assert FakeBucket.get_permission is own  # nothing left patched in the process
+    # nothing left patched in the process
+    assert FakeBucket.get_permission is own
+    assert moto_responses.method_names_from_class is own_listing
 
 
 def test_a_closed_adapter_no_longer_lets_requests_skip_moto_s_check() -> None:
