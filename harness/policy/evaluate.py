@@ -41,6 +41,19 @@ def _frozen(value: ContextValue) -> str | tuple[str, ...]:
     return as_text(value)
 
 
+_LOWER_KEYS: dict[str, str] = {}
+_KEYS_REMEMBERED = 4096  # condition key names in use; past that, start again
+
+
+def _lower_key(key: str) -> str:
+    """A condition key in lower case, kept: the same few names come with every request, and
+    reusing one lower-case string spares making and hashing a new one per request."""
+    if len(_LOWER_KEYS) >= _KEYS_REMEMBERED:
+        _LOWER_KEYS.clear()
+    lower = _LOWER_KEYS[key] = key.lower()
+    return lower
+
+
 @dataclass(frozen=True)
 class Request:
     """An immutable, hashable authorization request.
@@ -74,7 +87,10 @@ class Request:
         merged: dict[str, str | tuple[str, ...]] = principal.derived.copy()
         if context:  # keys lower case; values strings, or tuples of strings
             for key, value in context.items():
-                merged[key.lower()] = value if type(value) is str else _frozen(value)
+                lower = _LOWER_KEYS.get(key)
+                if lower is None:
+                    lower = _lower_key(key)
+                merged[lower] = value if type(value) is str else _frozen(value)
         # Frozen: fields are set through the instance dict (a request is made for every
         # decision).
         fields = vars(self)
