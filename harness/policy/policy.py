@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import lru_cache
@@ -20,6 +20,8 @@ from harness.policy.principal import Principal, principal_level
 VARIABLES_VERSION = "2012-10-17"  # policy variables are literal text under older versions
 _ACTION = re.compile(r"(\*|[A-Za-z0-9-]+:[A-Za-z0-9*?]+)\Z")
 _PRINCIPAL_TYPES = ("AWS", "Service", "Federated", "CanonicalUser")
+ResourceTest = Callable[[str, Lookup], bool]
+"""A Resource element's test (``PatternSet.matches``)."""
 _ACTIONS_REMEMBERED = 4096  # per policy; AWS has fewer actions than this per service family
 
 
@@ -185,6 +187,18 @@ class Statement:
     def acts_on(self, action: str) -> bool:
         """The Action (or NotAction) element applies to ``action``."""
         return (self.actions.match(action) is None) == self.not_action
+
+    def checks(self) -> tuple[ResourceTest | None, bool, tuple[Callable[[Lookup], bool], ...]]:
+        """``holds_for`` in parts, for a caller that inlines it (the engine's plans test
+        statement after statement, request after request): the resource test (None: holds
+        for every resource), whose result must differ from the second part, and the condition
+        tests, which must all hold."""
+        resources = self._resource_test
+        return (
+            None if resources is None else resources.matches,
+            self.not_resource,
+            tuple([test.holds for test in self.conditions]),
+        )
 
     def holds_for(self, resource: str, lookup: Lookup) -> bool:
         """Resource and conditions apply (see ``Policy.for_action`` for the action)."""

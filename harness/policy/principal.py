@@ -45,6 +45,12 @@ class Principal:
     name: str | None = None  # user, role or service name
     provider: str | None = None  # identity provider for web identity / SAML principals
     _memo: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+    derived: dict[str, str] = field(init=False, repr=False, compare=False)
+    """The condition keys ``context`` gives, worked out with the principal: every request
+    copies them (read only; ``context`` gives a copy to change)."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "derived", self._context())  # frozen: set once
 
     def __hash__(self) -> int:
         # Equal principals have equal ARNs; the generated hash would also hash ``kind``, and an
@@ -142,11 +148,8 @@ class Principal:
 
     def context(self) -> dict[str, str]:
         """The global condition keys AWS derives from the principal (lower-case names); a new
-        dict each time, from one worked out once (every request asks)."""
-        found = self._memo.get("context")
-        if found is None:
-            found = self._memo["context"] = self._context()
-        return dict(found)
+        dict each time."""
+        return self.derived.copy()
 
     def _context(self) -> dict[str, str]:
         if self.kind is Kind.SERVICE:

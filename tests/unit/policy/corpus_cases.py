@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 worker, and the pure-Python loader took ten times as long (0.3 s)."""
 
 
+@lru_cache(maxsize=4096)  # the same few callers, request after request (as ``from_arn``)
 def principal_of(text: str) -> Principal:
     """``service:<name>``, ``federated:<provider>``, ``anonymous`` or an ARN/account id."""
     if text == "anonymous":

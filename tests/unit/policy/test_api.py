@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+
 import pytest
 
 from harness.policy import Kind, Policy, PolicyError, Principal, Request, StatementRef, evaluate
@@ -270,3 +272,58 @@ def test_a_policy_name_holding_the_reason_placeholder_is_left_intact() -> None:
         decision = _read(key, "false", bucket, identity)
         assert f"Deny in statement 'TlsOnly' of bucket policy {_PLACEHOLDER} (" in decision.reason
         assert f"arn:aws:s3:::bucket/{key} by" in decision.reason
+
+
+def test_a_request_does_not_change_its_principals_keys() -> None:
+    """Requests start from a copy of the keys worked out with the principal."""
+    principal = Principal.from_arn("arn:aws:iam::111111111111:user/alice")
+    Request(principal, "s3:GetObject", KEY, {"aws:PrincipalAccount": "999999999999", "x:y": "1"})
+    later = Request(principal, "s3:GetObject", KEY)
+    assert later.get("aws:principalaccount") == "111111111111"
+    assert later.get("x:y") is None
+    principal.context()["aws:username"] = "mallory"
+    assert Request(principal, "s3:GetObject", KEY).get("aws:username") == "alice"
+
+
+def test_condition_key_names_stay_case_insensitive_past_the_remembered_names(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    module = importlib.import_module("harness.policy.evaluate")  # not the package's function
+    monkeypatch.setattr(module, "_KEYS_REMEMBERED", 3)
+    monkeypatch.setattr(module, "_LOWER_KEYS", {})
+    p = Principal.from_arn("arn:aws:iam::111111111111:role/a")
+    for n in range(10):
+        request = Request(p, "s3:GetObject", KEY, {f"X:Key{n}": str(n), "aws:SourceIp": "10.0.0.1"})
+        assert request.get(f"x:KEY{n}") == str(n)
+        assert request.get("AWS:SOURCEIP") == "10.0.0.1"
+        assert len(module._LOWER_KEYS) <= 3
+
+
+def test_a_statements_checks_are_its_holds_for() -> None:
+    """Plans inline ``holds_for`` from ``checks``: both must say the same."""
+    policy = Policy.parse(
+        [
+            {"Effect": "Allow", "Action": "s3:*", "Resource": "arn:aws:s3:::b/data/*"},
+            {"Effect": "Allow", "Action": "s3:*", "NotResource": "arn:aws:s3:::b/data/*"},
+            {
+                "Effect": "Deny",
+                "Action": "s3:*",
+                "Resource": "*",
+                "Condition": {
+                    "Bool": {"aws:SecureTransport": "false"},
+                    "StringEquals": {"aws:PrincipalAccount": "111111111111"},
+                },
+            },
+        ],
+        "p",
+    )
+    p = Principal.from_arn("arn:aws:iam::111111111111:role/a")
+    for resource in ("arn:aws:s3:::b/data/x", "arn:aws:s3:::b/other"):
+        for secure in ("true", "false"):
+            lookup = Request(p, "s3:GetObject", resource, {"aws:SecureTransport": secure}).get
+            for statement in policy.statements:
+                resources, not_resource, conditions = statement.checks()
+                inlined = (
+                    resources is None or resources(resource, lookup) != not_resource
+                ) and all(holds(lookup) for holds in conditions)
+                assert inlined == statement.holds_for(resource, lookup)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from harness.policy import evaluate
-from tests.unit.policy.corpus_cases import Case, load_corpus
+from tests.unit.policy.corpus_cases import Case, load_corpus, principal_of
 
 CASES = load_corpus()
 
@@ -26,3 +26,11 @@ def test_case(case: Case) -> None:
         assert case.decided_by in refs, f"decided by {refs}, not {case.decided_by!r}"
     if case.reason_contains is not None:
         assert case.reason_contains in decision.reason
+
+
+def test_the_corpus_principal_parser_is_cached() -> None:
+    """Like ``Principal.from_arn``: the same few callers come request after request."""
+    principal_of.cache_clear()
+    text = "service:sagemaker.amazonaws.com"
+    assert principal_of(text) is principal_of(text)
+    assert principal_of.cache_info().hits == 1
