@@ -152,22 +152,31 @@ def _search(
     return answer, None
 
 
+def _holds(model: z3.ModelRef, preference: z3.BoolRef) -> bool:
+    """The model meets ``preference`` (what it leaves open read as the decoding reads it)."""
+    return z3.is_true(model.eval(preference, model_completion=True))
+
+
 def _steer(
     constraints: list[z3.BoolRef], model: z3.ModelRef, preferences: Iterable[z3.BoolRef]
 ) -> z3.ModelRef:
     """The model after adding each preference that keeps ``constraints`` satisfiable (one
     the solver does not settle quickly is passed over); all at once first, as they mostly
-    go together."""
+    go together. One the model at hand meets is kept without asking: the model shows it
+    keeps them satisfiable, where asking cost up to PREFERENCE_STEPS, and the string solver
+    did not always find a model again within them."""
     wanted = list(preferences)
     _, found = _check([*constraints, *wanted], PREFERENCE_STEPS)
     if found is not None:
         return found
     kept = list(constraints)
     for preference in wanted:
-        _, found = _check([*kept, preference], PREFERENCE_STEPS)
-        if found is not None:
-            kept.append(preference)
+        if not _holds(model, preference):
+            _, found = _check([*kept, preference], PREFERENCE_STEPS)
+            if found is None:
+                continue
             model = found
+        kept.append(preference)
     return model
 
 

@@ -202,3 +202,30 @@ def test_a_goal_built_again_is_answered_without_the_solver(
     assert reused.verdict is shown.verdict is Verdict.PROVEN
     requests = [[d.request for d in e.requests] for e in (*shown.examples, *reused.examples)]
     assert requests[0] == requests[1]
+
+
+def _asked(monkeypatch: pytest.MonkeyPatch) -> list[list[z3.BoolRef]]:
+    """The questions put to the prover's solver from now on (those answered before too)."""
+    asked: list[list[z3.BoolRef]] = []
+    check = prover._check
+
+    def recorded(constraints: list[z3.BoolRef], steps: int | None = None) -> Any:
+        asked.append(list(constraints))
+        return check(constraints, steps)
+
+    monkeypatch.setattr(prover, "_check", recorded)
+    return asked
+
+
+def test_a_preference_the_model_meets_is_kept_without_asking(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    x = z3.Int("steered.x")
+    solver = z3.Solver()
+    solver.add(x == 1)
+    assert solver.check() == z3.sat
+    asked = _asked(monkeypatch)
+    model = prover._steer([x >= 0], solver.model(), [x == 1, x == 2, x >= 1])
+    assert model.eval(x).as_long() == 1
+    # all at once (unsat), then x == 2 with the kept x == 1 (unsat): x == 1 and x >= 1 hold
+    assert [len(question) for question in asked] == [4, 3]
