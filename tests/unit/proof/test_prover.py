@@ -12,8 +12,11 @@ import z3
 
 from harness.allowlist import DEFAULT_ACCOUNTS, DEFAULT_OUTSIDER, load_allowlist, static_bindings
 from harness.policy.access_matrix import Allowlist
+from harness.policy.principal import Kind
 from harness.proof import Document, System, Variant, Verdict, prove, prover
-from harness.proof.properties import Properties
+from harness.proof.principals import SymbolicPrincipal
+from harness.proof.properties import Goal, Properties
+from harness.proof.text import literal
 from harness.prove.proofs import RESULTS, account_templates, project_path
 from harness.prove.rendered import Renderer
 
@@ -229,3 +232,36 @@ def test_a_preference_the_model_meets_is_kept_without_asking(
     assert model.eval(x).as_long() == 1
     # all at once (unsat), then x == 2 with the kept x == 1 (unsat): x == 1 and x >= 1 hold
     assert [len(question) for question in asked] == [4, 3]
+
+
+def test_where_a_model_is_expected_the_preferences_are_asked_first(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A liveness witness or a further counterexample: the question with every preference
+    finds the steered model without a search before it; elsewhere the search comes first."""
+    principal = SymbolicPrincipal.fresh(name="expected")
+    goal = Goal(principal, (), True, preferences=(principal.session == literal("proof"),))
+    constraints = [principal.domain(), principal.of_kind(Kind.ASSUMED_ROLE)]
+    searched: list[object] = []
+
+    def search(*args: object) -> tuple[z3.CheckSatResult, None]:
+        searched.append(args)
+        return z3.unknown, None
+
+    monkeypatch.setattr(prover, "_search", search)
+    answer, model = prover._find(constraints, goal, expected=True)
+    assert answer == z3.sat and model is not None and not searched
+    assert principal.decode(model).session == "proof"
+    assert prover._find(constraints, goal, expected=False) == (z3.unknown, None)
+    assert searched, "no model expected: the search first"
+
+
+def test_a_liveness_witness_is_found_without_a_search(
+    infra: System, allowlist: Allowlist, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cell = "liveness/key/pipeline-role/kms:Decrypt"
+    [prop] = [p for p in Properties(infra, allowlist, ACCOUNTS).all() if p.id == cell]
+    monkeypatch.setattr(prover, "_search", lambda *_: pytest.fail("searched"))
+    result = prover.solve(prop, Variant.RESOURCE_SIDE)
+    assert result.verdict is Verdict.PROVEN
+    assert result.examples[0].principal.session == "proof", "steered: a preference holds"
