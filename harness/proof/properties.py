@@ -216,18 +216,10 @@ class Properties:
         preferences = [principal.of_kind(Kind.ASSUMED_ROLE)]
         if self.canaries:  # roles that exist, so a replay can act as them
             preferences.append(
-                z3.Or(
-                    *(
-                        z3.And(
-                            principal.account == literal(c.account or ""),
-                            principal.name == literal(c.name or ""),
-                        )
-                        for c in self.canaries
-                    )
-                )
+                principal.is_one_of(*((c.account or "", c.name or "") for c in self.canaries))
             )
         if self.accounts:
-            preferences.append(z3.Or(*(principal.account == literal(a) for a in self.accounts)))
+            preferences.append(principal.in_account(*self.accounts))
         return [*preferences, principal.session == literal("proof")]
 
     @staticmethod

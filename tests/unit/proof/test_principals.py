@@ -104,6 +104,8 @@ def test_principals_of_one_name_share_their_terms_and_no_others() -> None:
     first, again = (SymbolicPrincipal.fresh(name="shared") for _ in range(2))
     assert first.is_named_by(arn) is again.is_named_by(arn)
     assert first.named(SPECS[0]) is again.named(SPECS[0])
+    assert first.in_account("111111111111") is again.in_account("111111111111")
+    assert first.is_one_of(("111111111111", "app")) is again.is_one_of(("111111111111", "app"))
     assert SymbolicPrincipal.fresh().is_named_by(arn) is not SymbolicPrincipal.fresh().is_named_by(
         arn
     )
