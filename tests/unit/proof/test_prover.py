@@ -265,3 +265,20 @@ def test_a_liveness_witness_is_found_without_a_search(
     result = prover.solve(prop, Variant.RESOURCE_SIDE)
     assert result.verdict is Verdict.PROVEN
     assert result.examples[0].principal.session == "proof", "steered: a preference holds"
+
+
+def test_a_key_action_is_encoded_once_per_variant(infra: System, allowlist: Allowlist) -> None:
+    """The key-use properties and key cells of an action ask about one request by the goal's
+    principal: its check, and what decides it, are built once per variant."""
+    properties = {p.id: p for p in Properties(infra, allowlist, ACCOUNTS).all()}
+
+    def check(prop: str, variant: Variant = RESOURCE) -> object:
+        [goal] = properties[prop].goals(variant)
+        assert goal.principal is goal.checks[0].request.principal
+        return goal.checks[0]
+
+    decrypt = check("key-use/kms:Decrypt/others")
+    assert check("key-use/kms:Decrypt/data-publisher-role") is decrypt
+    assert check("liveness/key/pipeline-role/kms:Decrypt") is decrypt
+    assert check("key-use/kms:Encrypt/others") is not decrypt
+    assert check("key-use/kms:Decrypt/others", Variant.DEPLOYED) is not decrypt
