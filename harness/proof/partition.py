@@ -25,6 +25,7 @@ from harness.proof.errors import ModelMismatch
 from harness.proof.text import MAX_CHAR, same_ignoring_case
 
 _OTHER_CANDIDATES = "xzq0_~#"
+_FOUND: dict[tuple[object, ...], tuple[str, ...]] = {}  # see representatives
 
 
 @dataclass(frozen=True)
@@ -109,12 +110,30 @@ def _member(pattern: Pattern, text: str) -> bool:
     return pattern.match_all or pattern.matches(text, lambda _key: None)
 
 
+def _key(patterns: Iterable[Pattern]) -> tuple[tuple[object, ...], ...]:
+    """What the classes depend on of each pattern: its text (filled in for a representative)
+    and the tokens and case-sensitivity it matches by."""
+    return tuple((p.text, p.tokens, p.ignore_case) for p in patterns)
+
+
 def representatives(
     domain: Sequence[Pattern], patterns: Iterable[Pattern], prefer: Iterable[str] = ()
 ) -> list[str]:
     """One member of each nonempty class of ``domain`` (a union of patterns) under
     ``patterns``: one of ``prefer`` where the class holds one, else a pattern's own text
-    with its wildcards filled in, else a shortest member."""
+    with its wildcards filled in, else a shortest member. Worked out once per process for
+    equal patterns: each proof of a system, in each variant, asks again for the same."""
+    patterns, prefer = list(patterns), tuple(prefer)
+    key = (_key(domain), _key(patterns), prefer)
+    if key not in _FOUND:
+        _FOUND[key] = tuple(_partition(domain, patterns, prefer))
+    return list(_FOUND[key])
+
+
+def _partition(
+    domain: Sequence[Pattern], patterns: Sequence[Pattern], prefer: Sequence[str]
+) -> list[str]:
+    """:func:`representatives`, worked out."""
     distinct = list({(p.tokens, p.ignore_case): p for p in patterns if not p.match_all}.values())
     every = [*domain, *distinct]
     automata = [_Automaton(_steps(p)) for p in every]

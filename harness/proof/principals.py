@@ -110,6 +110,20 @@ class SymbolicPrincipal:
     def is_root(self) -> z3.BoolRef:
         return self.of_kind(Kind.ROOT)
 
+    def in_account(self, *accounts: str) -> z3.BoolRef:
+        """Its account is one of ``accounts``."""
+        return self._memoized(
+            ("in_account", accounts), lambda: z3.Or(*(self.account == literal(a) for a in accounts))
+        )
+
+    def is_one_of(self, *names: tuple[str, str]) -> z3.BoolRef:
+        """Its account and name are one of ``names`` (pairs of account and name)."""
+        return self._memoized(("is_one_of", names), lambda: z3.Or(*map(self._has_name, names)))
+
+    def _has_name(self, name: tuple[str, str]) -> z3.BoolRef:
+        account, own = name
+        return z3.And(self.account == literal(account), self.name == literal(own))
+
     def role_arn_contains(self, text: str) -> z3.BoolRef:
         """The ARN of its role (of a role or role session) contains ``text``."""
         return self._memoized(("role_arn", text), lambda: z3.Contains(self.role_arn, literal(text)))

@@ -126,6 +126,7 @@ class Properties:
         self.accounts = tuple(accounts)
         self.listed = [p for p in allowlist.principals if not (p.canary or p.deployer)]
         self._domains: dict[int, z3.ReRef] = {}  # symbolic resources: the regex of each
+        self._key_checks: dict[tuple[Variant, str], Check] = {}  # see _key_check
         self.canaries = [
             Principal.from_arn(c.arn)
             for c in allowlist.principals
@@ -216,18 +217,10 @@ class Properties:
         preferences = [principal.of_kind(Kind.ASSUMED_ROLE)]
         if self.canaries:  # roles that exist, so a replay can act as them
             preferences.append(
-                z3.Or(
-                    *(
-                        z3.And(
-                            principal.account == literal(c.account or ""),
-                            principal.name == literal(c.name or ""),
-                        )
-                        for c in self.canaries
-                    )
-                )
+                principal.is_one_of(*((c.account or "", c.name or "") for c in self.canaries))
             )
         if self.accounts:
-            preferences.append(z3.Or(*(principal.account == literal(a) for a in self.accounts)))
+            preferences.append(principal.in_account(*self.accounts))
         return [*preferences, principal.session == literal("proof")]
 
     @staticmethod
@@ -325,15 +318,25 @@ class Properties:
                     frozenset({"kms"}),
                 )
 
-    def _key_check(self, variant: Variant, principal: SymbolicPrincipal, action: str) -> Check:
+    def _key_check(self, variant: Variant, action: str) -> Check:
+        """``action`` on the key by a goal's principal (its goal's only request): built and
+        encoded once per variant and action, which the key-use properties and key cells of
+        the action each ask about."""
+        found = self._key_checks.get((variant, action))
+        if found is None:
+            found = self._key_checks[variant, action] = self._new_key_check(variant, action)
+        return found
+
+    def _new_key_check(self, variant: Variant, action: str) -> Check:
+        principal = SymbolicPrincipal.fresh(name=GOAL)
         query = self._key_query(variant)
         pins = {"kms:CallerAccount": CALLER_ACCOUNT}
         request = self._request(principal, action, self.system.key_arn, query, pins, (VIA,))
         return Check(request, query)
 
     def _key_others(self, variant: Variant, action: str) -> Goal:
-        principal = SymbolicPrincipal.fresh(name=GOAL)
-        check = self._key_check(variant, principal, action)
+        check = self._key_check(variant, action)
+        principal = check.request.principal
         outside = negate(any_of(principal.is_named_by(p.arn) for p in self.listed))
         preferences = [*self._who(principal), *self._plain(check)]
         violation = all_of((outside, check.allowed))
@@ -344,8 +347,8 @@ class Properties:
         return action in {S3_KMS_CALL[b] for actions in expected.bucket.values() for b in actions}
 
     def _key_listed(self, variant: Variant, action: str, expected: Expected) -> Goal:
-        principal = SymbolicPrincipal.fresh(name=GOAL)
-        check = self._key_check(variant, principal, action)
+        check = self._key_check(variant, action)
+        principal = check.request.principal
         permitted = z3.BoolVal(False)
         if self._through_s3(expected, action):
             via_s3 = f"s3.{self.system.region}.amazonaws.com"
@@ -564,12 +567,13 @@ class Properties:
         return principal.is_named_by(who), named
 
     def _witness(self, variant: Variant, who: str, what: str, label: str | None) -> Goal:
-        principal = SymbolicPrincipal.fresh(name=GOAL)
+        key = self._key_check(variant, what) if label is None and what.startswith("kms:") else None
+        principal = key.request.principal if key is not None else SymbolicPrincipal.fresh(name=GOAL)
         is_who, shown_principal = self._as(principal, who)
         if label is not None:
             checks, shown = self._object_cell(variant, principal, shown_principal, what, label)
-        elif what.startswith("kms:"):
-            checks = (self._key_check(variant, principal, what),)
+        elif key is not None:
+            checks = (key,)
             context = {TLS: "true", "kms:CallerAccount": shown_principal.account or ""}
             context |= KEY_CALL_CONTEXT.get(what, {})
             shown = (Request(shown_principal, what, self.system.key_arn, context),)

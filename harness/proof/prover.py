@@ -152,23 +152,50 @@ def _search(
     return answer, None
 
 
+def _holds(model: z3.ModelRef, preference: z3.BoolRef) -> bool:
+    """The model meets ``preference`` (what it leaves open read as the decoding reads it)."""
+    return z3.is_true(model.eval(preference, model_completion=True))
+
+
 def _steer(
     constraints: list[z3.BoolRef], model: z3.ModelRef, preferences: Iterable[z3.BoolRef]
 ) -> z3.ModelRef:
     """The model after adding each preference that keeps ``constraints`` satisfiable (one
     the solver does not settle quickly is passed over); all at once first, as they mostly
-    go together."""
+    go together. One the model at hand meets is kept without asking: the model shows it
+    keeps them satisfiable, where asking cost up to PREFERENCE_STEPS, and the string solver
+    did not always find a model again within them."""
     wanted = list(preferences)
     _, found = _check([*constraints, *wanted], PREFERENCE_STEPS)
     if found is not None:
         return found
     kept = list(constraints)
     for preference in wanted:
-        _, found = _check([*kept, preference], PREFERENCE_STEPS)
-        if found is not None:
-            kept.append(preference)
+        if not _holds(model, preference):
+            _, found = _check([*kept, preference], PREFERENCE_STEPS)
+            if found is None:
+                continue
             model = found
+        kept.append(preference)
     return model
+
+
+def _find(
+    constraints: list[z3.BoolRef], goal: Goal, expected: bool
+) -> tuple[z3.CheckSatResult, z3.ModelRef | None]:
+    """:func:`_search`, its model steered (:func:`_steer`). Where a model is ``expected``
+    (a liveness witness, a further counterexample) the question with every preference is
+    asked first: a model of it is the steered one, found without the search (it is the
+    question steering asks first, and is quicker than the search, its principal narrowed
+    by the preferences); where it has none, search and steering go on as ever."""
+    if expected:
+        _, found = _check([*constraints, *goal.preferences], PREFERENCE_STEPS)
+        if found is not None:
+            return z3.sat, found
+    answer, model = _search(constraints, goal.principal)
+    if model is None:
+        return answer, None
+    return answer, _steer(constraints, model, goal.preferences)
 
 
 def _other_than(principal: SymbolicPrincipal, seen: Principal) -> z3.BoolRef:
@@ -201,16 +228,16 @@ def solve(prop: Property, variant: Variant, limit: int = COUNTEREXAMPLES) -> Res
             break  # FAILED already, with all the counterexamples asked for
         assumed = goal.assumptions
         constraints = [*(check.request.domain() for check in goal.checks), term(goal.condition)]
-        answer, model = _search(constraints, goal.principal)
+        answer, model = _find(constraints, goal, expected=prop.liveness)
         while model is not None:
-            example = _example(goal, _steer(constraints, model, goal.preferences))
+            example = _example(goal, model)
             examples.append(example)
             if prop.liveness:
                 return result(Verdict.PROVEN, examples)
             if len(examples) >= limit:
                 break
             constraints.append(_other_than(goal.principal, example.principal))
-            answer, model = _search(constraints, goal.principal)
+            answer, model = _find(constraints, goal, expected=True)
         if answer == z3.unknown:
             undecided = undecided or "the solver did not decide in time"
     if examples:

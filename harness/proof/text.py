@@ -25,8 +25,10 @@ STRING = z3.StringSort()
 _RE = z3.ReSort(STRING)
 
 
+@cache
 def literal(text: str) -> z3.SeqRef:
-    """``text`` as a z3 string constant."""
+    """``text`` as a z3 string constant (built once per text: a proof writes the same names
+    and values into thousands of terms)."""
     encodable(text, "a string")
     return z3.StringVal(
         "".join(c if " " <= c <= "~" and c != "\\" else f"\\u{{{ord(c):x}}}" for c in text)
@@ -90,8 +92,10 @@ def lowering_to(char: str) -> frozenset[str]:
     return frozenset(itself | _lowered_from_others().get(char, frozenset()))
 
 
+@cache
 def text_regex(text: str, fold: Callable[[str], frozenset[str]] | None = None) -> z3.ReRef:
-    """Exactly ``text``; with ``fold``, each character may be any of ``fold(char)``."""
+    """Exactly ``text``; with ``fold``, each character may be any of ``fold(char)`` (built
+    once per text and fold, as :func:`literal`)."""
     encodable(text, "the text")
     if fold is None:
         return z3.Re(literal(text))

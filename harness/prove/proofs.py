@@ -35,6 +35,7 @@ SUFFIXES = (".yaml", ".yml", ".json", ".template")
 _TEMPLATE_MARK = re.compile(r"AWSTemplateFormatVersion|^Resources\s*:|\"Resources\"\s*:", re.M)
 EPHEMERAL = {"local"}  # targets whose deployment ends with the process
 RESULTS: Cache = {}  # this process's results, reused while what they read is unchanged
+_INFRA: dict[tuple[tuple[str, Path, bytes], ...], tuple[Renderer, Allowlist]] = {}  # see _infra
 
 
 def project_path(*parts: str) -> Path:
@@ -81,6 +82,18 @@ class Proof:
 
 def _allowlist(values: dict[str, str], prefix: str) -> Allowlist:
     return load_allowlist(project_path("policies", "access", "allowlist.yaml"), values, prefix)
+
+
+def _infra(templates: Mapping[str, Path]) -> tuple[Renderer, Allowlist]:
+    """The renderer of the account ``templates`` and the allow-list, read once per process
+    while their files are unchanged: every call of :func:`of_files` read, resolved and
+    parsed them again (~55 ms)."""
+    files = {**templates, "allowlist": project_path("policies", "access", "allowlist.yaml")}
+    key = tuple((name, path, path.read_bytes()) for name, path in files.items())
+    if key not in _INFRA:
+        renderer = Renderer(templates)
+        _INFRA[key] = renderer, _allowlist(static_bindings(DEFAULT_ACCOUNTS), renderer.prefix)
+    return _INFRA[key]
 
 
 def _templates(paths: Iterable[Path]) -> tuple[list[Path], dict[Path, str]]:
@@ -191,8 +204,7 @@ def of_files(
     proofs = [_unproven(path, why) for path, why in unreadable.items()]
     if not templates:
         return proofs
-    renderer = Renderer(account_templates())
-    allowlist = _allowlist(static_bindings(DEFAULT_ACCOUNTS), renderer.prefix)
+    renderer, allowlist = _infra(account_templates())
     accounts = [*DEFAULT_ACCOUNTS.values(), DEFAULT_OUTSIDER]
     cache = RESULTS if cache is None else cache
     base = _proof(renderer.infra(), allowlist, accounts, cache, only, limit, scps)

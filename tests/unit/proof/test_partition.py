@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from harness.policy.patterns import Pattern
+from harness.proof import partition
 from harness.proof.partition import representatives
 
 BUCKET = "arn:aws:s3:::bucket"
@@ -43,3 +44,21 @@ def test_classes_outside_the_domain_are_left_out() -> None:
 def test_patterns_with_variables_are_not_partitioned() -> None:
     with pytest.raises(ValueError, match="policy variables"):
         representatives(OBJECTS, [Pattern(f"{BUCKET}/${{aws:username}}/*", variables=True)])
+
+
+def test_equal_patterns_are_partitioned_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each proof builds its patterns anew: equal ones reuse the classes found, others
+    (differing in case-sensitivity or in text) have their own."""
+    monkeypatch.setattr(partition, "_FOUND", {})
+    worked: list[object] = []
+    work = partition._partition
+    monkeypatch.setattr(partition, "_partition", lambda *a: worked.append(a) or work(*a))
+
+    def data(text: str = f"{BUCKET}/data/*", **options: bool) -> list[Pattern]:
+        return [Pattern(text, arn=True, **options)]
+
+    first = representatives(OBJECTS, data())
+    assert representatives(OBJECTS, data()) == first and len(worked) == 1
+    representatives(OBJECTS, data(ignore_case=True))
+    representatives(OBJECTS, data(f"{BUCKET}/data/?*"))
+    assert len(worked) == 3

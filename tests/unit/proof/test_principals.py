@@ -3,12 +3,13 @@ element names a principal for the model exactly as ``PrincipalSpec`` does."""
 
 from __future__ import annotations
 
+from functools import cache
+
 import pytest
 import z3
 
 from harness.policy import Principal
 from harness.policy.policy import PrincipalSpec
-from harness.policy.principal import Kind
 from harness.proof.logic import term
 from harness.proof.principals import KINDS, SymbolicPrincipal, named_by
 
@@ -35,10 +36,18 @@ SPECS = [
 ]
 
 
-def _value(formula: object, principal: Principal, kinds: tuple[Kind, ...] = KINDS) -> bool:
-    symbolic = SymbolicPrincipal.fresh(kinds)
+@cache
+def _pinned(principal: Principal) -> tuple[SymbolicPrincipal, z3.Solver]:
+    """Any principal, pinned to ``principal`` in a solver the module's questions about it
+    share (each asked as an assumption): the domain and pin are asserted once."""
+    symbolic = SymbolicPrincipal.fresh(KINDS)
     solver = z3.Solver()
     solver.add(symbolic.domain(), symbolic.pin(principal))
+    return symbolic, solver
+
+
+def _value(formula: object, principal: Principal) -> bool:
+    symbolic, solver = _pinned(principal)
     model_true = solver.check(term(formula(symbolic)))  # type: ignore[operator]
     model_false = solver.check(z3.Not(term(formula(symbolic))))  # type: ignore[operator]
     assert sorted(map(str, (model_true, model_false))) == ["sat", "unsat"], "undecided"
@@ -104,6 +113,8 @@ def test_principals_of_one_name_share_their_terms_and_no_others() -> None:
     first, again = (SymbolicPrincipal.fresh(name="shared") for _ in range(2))
     assert first.is_named_by(arn) is again.is_named_by(arn)
     assert first.named(SPECS[0]) is again.named(SPECS[0])
+    assert first.in_account("111111111111") is again.in_account("111111111111")
+    assert first.is_one_of(("111111111111", "app")) is again.is_one_of(("111111111111", "app"))
     assert SymbolicPrincipal.fresh().is_named_by(arn) is not SymbolicPrincipal.fresh().is_named_by(
         arn
     )

@@ -12,8 +12,11 @@ import z3
 
 from harness.allowlist import DEFAULT_ACCOUNTS, DEFAULT_OUTSIDER, load_allowlist, static_bindings
 from harness.policy.access_matrix import Allowlist
+from harness.policy.principal import Kind
 from harness.proof import Document, System, Variant, Verdict, prove, prover
-from harness.proof.properties import Properties
+from harness.proof.principals import SymbolicPrincipal
+from harness.proof.properties import Goal, Properties
+from harness.proof.text import literal
 from harness.prove.proofs import RESULTS, account_templates, project_path
 from harness.prove.rendered import Renderer
 
@@ -202,3 +205,80 @@ def test_a_goal_built_again_is_answered_without_the_solver(
     assert reused.verdict is shown.verdict is Verdict.PROVEN
     requests = [[d.request for d in e.requests] for e in (*shown.examples, *reused.examples)]
     assert requests[0] == requests[1]
+
+
+def _asked(monkeypatch: pytest.MonkeyPatch) -> list[list[z3.BoolRef]]:
+    """The questions put to the prover's solver from now on (those answered before too)."""
+    asked: list[list[z3.BoolRef]] = []
+    check = prover._check
+
+    def recorded(constraints: list[z3.BoolRef], steps: int | None = None) -> Any:
+        asked.append(list(constraints))
+        return check(constraints, steps)
+
+    monkeypatch.setattr(prover, "_check", recorded)
+    return asked
+
+
+def test_a_preference_the_model_meets_is_kept_without_asking(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    x = z3.Int("steered.x")
+    solver = z3.Solver()
+    solver.add(x == 1)
+    assert solver.check() == z3.sat
+    asked = _asked(monkeypatch)
+    model = prover._steer([x >= 0], solver.model(), [x == 1, x == 2, x >= 1])
+    assert model.eval(x).as_long() == 1
+    # all at once (unsat), then x == 2 with the kept x == 1 (unsat): x == 1 and x >= 1 hold
+    assert [len(question) for question in asked] == [4, 3]
+
+
+def test_where_a_model_is_expected_the_preferences_are_asked_first(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A liveness witness or a further counterexample: the question with every preference
+    finds the steered model without a search before it; elsewhere the search comes first."""
+    principal = SymbolicPrincipal.fresh(name="expected")
+    goal = Goal(principal, (), True, preferences=(principal.session == literal("proof"),))
+    constraints = [principal.domain(), principal.of_kind(Kind.ASSUMED_ROLE)]
+    searched: list[object] = []
+
+    def search(*args: object) -> tuple[z3.CheckSatResult, None]:
+        searched.append(args)
+        return z3.unknown, None
+
+    monkeypatch.setattr(prover, "_search", search)
+    answer, model = prover._find(constraints, goal, expected=True)
+    assert answer == z3.sat and model is not None and not searched
+    assert principal.decode(model).session == "proof"
+    assert prover._find(constraints, goal, expected=False) == (z3.unknown, None)
+    assert searched, "no model expected: the search first"
+
+
+def test_a_liveness_witness_is_found_without_a_search(
+    infra: System, allowlist: Allowlist, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cell = "liveness/key/pipeline-role/kms:Decrypt"
+    [prop] = [p for p in Properties(infra, allowlist, ACCOUNTS).all() if p.id == cell]
+    monkeypatch.setattr(prover, "_search", lambda *_: pytest.fail("searched"))
+    result = prover.solve(prop, Variant.RESOURCE_SIDE)
+    assert result.verdict is Verdict.PROVEN
+    assert result.examples[0].principal.session == "proof", "steered: a preference holds"
+
+
+def test_a_key_action_is_encoded_once_per_variant(infra: System, allowlist: Allowlist) -> None:
+    """The key-use properties and key cells of an action ask about one request by the goal's
+    principal: its check, and what decides it, are built once per variant."""
+    properties = {p.id: p for p in Properties(infra, allowlist, ACCOUNTS).all()}
+
+    def check(prop: str, variant: Variant = RESOURCE) -> object:
+        [goal] = properties[prop].goals(variant)
+        assert goal.principal is goal.checks[0].request.principal
+        return goal.checks[0]
+
+    decrypt = check("key-use/kms:Decrypt/others")
+    assert check("key-use/kms:Decrypt/data-publisher-role") is decrypt
+    assert check("liveness/key/pipeline-role/kms:Decrypt") is decrypt
+    assert check("key-use/kms:Encrypt/others") is not decrypt
+    assert check("key-use/kms:Decrypt/others", Variant.DEPLOYED) is not decrypt

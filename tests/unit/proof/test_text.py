@@ -14,6 +14,7 @@ from harness.proof.text import (
     lowering_to,
     pattern_matches,
     same_ignoring_case,
+    text_regex,
 )
 
 
@@ -29,6 +30,16 @@ def test_literals_round_trip(text: str) -> None:
 def test_characters_z3_cannot_hold_are_refused() -> None:
     with pytest.raises(Unencodable, match="beyond U"):
         literal("\U00030000")
+
+
+def test_literals_and_regexes_are_built_once_per_text() -> None:
+    root = "arn:aws:iam::111111111111:root"
+    assert literal(root) is literal(root) and literal(root) is not literal(root + "x")
+    assert text_regex("true", lowering_to) is text_regex("true", lowering_to)
+    assert text_regex("true") is not text_regex("true", lowering_to)
+    for _ in range(2):  # a refusal is not kept: it is raised each time
+        with pytest.raises(Unencodable, match="beyond U"):
+            literal("\U00030000")
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.prove.proofs import account_templates, project_path
+from harness.prove.proofs import _infra, account_templates, project_path
 from harness.prove.rendered import CannotRender, Renderer
 
 FIXTURES = project_path("tests", "gate", "fixtures")
@@ -80,3 +80,15 @@ def test_a_parameter_the_infra_has_no_value_for_is_named(
     )
     with pytest.raises(CannotRender, match="parameter Mystery has no value"):
         renderer.with_fragment(fragment)
+
+
+def test_the_infra_is_read_once_while_its_files_are_unchanged(tmp_path: Path) -> None:
+    templates = {name: tmp_path / path.name for name, path in account_templates().items()}
+    for name, path in account_templates().items():
+        templates[name].write_bytes(path.read_bytes())
+    renderer, allowlist = _infra(templates)
+    again = _infra(templates)
+    assert again[0] is renderer and again[1] is allowlist
+    training = templates["training"]
+    training.write_text(training.read_text() + "# changed\n")
+    assert _infra(templates)[0] is not renderer, "a changed template is read again"
