@@ -201,9 +201,10 @@ class Statement:
         )
 
     def holds_for(self, resource: str, lookup: Lookup) -> bool:
-        """Resource and conditions apply (see ``Policy.for_action`` for the action)."""
-        # A loop rather than all() over a generator: this runs for every statement of every
-        # request, and a generator costs more than the test it wraps.
+        """Resource and conditions apply (see ``Policy.for_action`` for the action). The
+        engine's plans test the same parts, from ``checks``, inline."""
+        # A loop rather than all() over a generator: a generator costs more than the test it
+        # wraps.
         resources = self._resource_test
         if resources is not None and resources.matches(resource, lookup) == self.not_resource:
             return False

@@ -566,17 +566,3 @@ def test_moto_lists_a_response_class_s_methods_once_while_a_target_is_open(
     assert iam.list_roles()["Roles"]
     assert iam.list_roles()["Roles"]
     assert listings == []
-
-
-def test_moto_lists_methods_its_own_way_again_once_no_target_is_open(
-    target: LocalTarget, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from moto.core import responses, utils
-
-    monkeypatch.setattr(moto_state.GatewayAuthorized, "_open", set())  # as if none were open
-    monkeypatch.setattr(moto_state.GatewayAuthorized, "_original", None)
-    monkeypatch.setattr(responses, "method_names_from_class", utils.method_names_from_class)
-    adapter = moto_state.GatewayAuthorized(lambda environ, start: [b""])
-    assert responses.method_names_from_class is not utils.method_names_from_class
-    adapter.close()
-    assert responses.method_names_from_class is utils.method_names_from_class
