@@ -17,9 +17,9 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-import botocore.session
 from botocore.validate import ParamValidator
 
+from harness import service_models
 from harness.templates import load_template
 
 PIPELINE_DIR = Path(__file__).resolve().parent.parent / "infra" / "pipeline"
@@ -172,7 +172,7 @@ def render_pipeline(wiring: Wiring, directory: Path = PIPELINE_DIR) -> dict[str,
     """Render ``pipeline.json`` into CreatePipeline input, checked against botocore's model."""
     path = directory / "pipeline.json"
     request = render(_load_json(path), wiring, str(path))
-    model = botocore.session.get_session().get_service_model("codepipeline")
+    model = service_models.service_model("codepipeline")
     report = ParamValidator().validate(request, model.operation_model("CreatePipeline").input_shape)
     if report.has_errors():
         raise RenderError(f"{path}: not valid CreatePipeline input:\n{report.generate_report()}")

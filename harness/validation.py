@@ -114,10 +114,9 @@ def _prefix(inputs: Inputs) -> Iterator[Problem]:
 @cache
 def region_patterns() -> tuple[str, ...]:
     """Each AWS partition's region name pattern, from botocore's endpoint data."""
-    import botocore.loaders
+    from harness import service_models  # botocore: only when regions are given
 
-    partitions = botocore.loaders.create_loader().load_data("endpoints")["partitions"]
-    return tuple(p["regionRegex"] for p in partitions)
+    return tuple(p["regionRegex"] for p in service_models.partitions())
 
 
 def _regions(inputs: Inputs) -> Iterator[Problem]:

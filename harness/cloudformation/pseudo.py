@@ -3,23 +3,17 @@
 from __future__ import annotations
 
 import re
-from functools import cache
 from typing import Any
 
-from botocore.loaders import create_loader
-
-
-@cache
-def _partitions() -> list[dict[str, Any]]:
-    return create_loader().load_data("endpoints")["partitions"]
+from harness.service_models import partitions
 
 
 def partition_of(region: str) -> dict[str, Any]:
     """The botocore partition record a region belongs to (aws, aws-cn, aws-us-gov, ...)."""
-    for partition in _partitions():
+    for partition in partitions():
         if region in partition.get("regions", {}) or re.match(partition["regionRegex"], region):
             return partition
-    return _partitions()[0]
+    return partitions()[0]
 
 
 def pseudo_parameters(

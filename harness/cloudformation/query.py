@@ -8,19 +8,18 @@ import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from datetime import datetime
-from functools import cache
 from typing import Any
 
-import botocore.session
 from botocore.model import ServiceModel, Shape
+
+from harness import service_models
 
 XMLNS = "http://cloudformation.amazonaws.com/doc/2010-05-15/"
 
 
-@cache
 def service_model() -> ServiceModel:
     """botocore's model of the CloudFormation API."""
-    return botocore.session.get_session().get_service_model("cloudformation")
+    return service_models.service_model("cloudformation")
 
 
 def _name(shape: Shape, member: str) -> str:

@@ -19,10 +19,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-import botocore.session
 from botocore.model import OperationModel, ServiceModel, Shape, StructureShape
 from botocore.parsers import BaseCBORParser, ResponseParserError, RestXMLParser
 
+from harness import service_models
 from harness.gateway.errors import WireProtocol
 from harness.gateway.sigv4 import header, query_pairs, raw_path
 
@@ -238,13 +238,11 @@ def _read_metadata(loader: Any, service: str) -> dict[str, Any]:
 
 
 class OperationMapper:
-    """Identify operations of any botocore service; models are loaded once and cached."""
+    """Identify operations of any botocore service; models are loaded once per process."""
 
-    def __init__(self, session: botocore.session.Session | None = None) -> None:
-        self._session = session or botocore.session.get_session()
+    def __init__(self) -> None:
         self._lock = threading.Lock()
         self._by_signing_name: dict[str, list[tuple[str, str]]] | None = None
-        self._models: dict[str, ServiceModel] = {}
         self._routes: dict[str, list[_RestRoute]] = {}
         self._wire_names: dict[str, dict[str, OperationModel]] = {}
 
@@ -252,7 +250,7 @@ class OperationMapper:
         """signing name -> [(service name, endpoint prefix)], built once from the models."""
         with self._lock:
             if self._by_signing_name is None:
-                loader = self._session.get_component("data_loader")
+                loader = service_models.loader()
                 index: dict[str, list[tuple[str, str]]] = {}
                 for service in loader.list_available_services("service-2"):
                     metadata = _read_metadata(loader, service)
@@ -263,12 +261,8 @@ class OperationMapper:
             return self._by_signing_name
 
     def service_model(self, service_name: str) -> ServiceModel:
-        with self._lock:
-            model = self._models.get(service_name)
-            if model is None:
-                model = self._session.get_service_model(service_name)
-                self._models[service_name] = model
-            return model
+        """The process's one model of the service (the clients' loader read it)."""
+        return service_models.service_model(service_name)
 
     def services_for(
         self, signing_name: str, host: str | None = None, account_header: bool = False

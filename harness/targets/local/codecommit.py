@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import datetime
-import functools
 import hashlib
 import threading
 import uuid
@@ -19,8 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import botocore.session
-
+from harness import service_models
 from harness.targets.local import moto_state
 from harness.targets.local.codepipeline.json_api import Handler, ServiceError, dispatch
 from harness.targets.local.gateway import ServedCall, WsgiApp
@@ -75,9 +73,8 @@ def _git_date(moment: datetime.datetime) -> str:
     return f"{int(moment.timestamp())} +0000"
 
 
-@functools.cache
 def _model() -> Any:
-    return botocore.session.get_session().get_service_model("codecommit")
+    return service_models.service_model("codecommit")
 
 
 class CodeCommitService:

@@ -3,20 +3,17 @@ after the gateway authorized it, answered from the ``PipelineStore``."""
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
-import botocore.session
-
+from harness import service_models
 from harness.targets.local.codepipeline.json_api import Handler, ServiceError, dispatch
 from harness.targets.local.codepipeline.model import ActionRun, Execution, Pipeline, now
 from harness.targets.local.codepipeline.service import PipelineStore
 from harness.targets.local.gateway import ServedCall, WsgiApp
 
 
-@functools.cache
 def _model() -> Any:
-    return botocore.session.get_session().get_service_model("codepipeline")
+    return service_models.service_model("codepipeline")
 
 
 def _where(served: ServedCall) -> tuple[str, str]:

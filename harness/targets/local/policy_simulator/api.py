@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import functools
 
-import botocore.session
 from botocore.model import OperationModel
 
+from harness import service_models
 from harness.gateway.errors import render_service_error
 from harness.gateway.request_ids import new_request_id
 from harness.targets.local.gateway import ServedCall, WsgiApp
@@ -32,7 +32,7 @@ _DEFAULT_PAGE = 100
 
 @functools.cache
 def _operation(name: str) -> OperationModel:
-    return botocore.session.get_session().get_service_model("iam").operation_model(name)
+    return service_models.service_model("iam").operation_model(name)
 
 
 class PolicySimulator:
