@@ -252,7 +252,7 @@ class Environments:
 def _key(function: LambdaFunction, access: AwsAccess) -> Hashable:
     """What an environment is for: the function's configuration and code, and where its
     requests go."""
-    code = function.code if isinstance(function.code, Path) else hashlib.sha256(function.code)
+    code = function.code
     return (
         function.function_arn,
         function.version,
@@ -262,7 +262,7 @@ def _key(function: LambdaFunction, access: AwsAccess) -> Hashable:
         function.memory_size,
         function.role_arn,
         tuple(sorted(function.environment.items())),
-        code if isinstance(code, Path) else code.hexdigest(),
+        code if isinstance(code, Path) else hashlib.sha256(code).hexdigest(),
         access.endpoint_url,
         access.verify,
     )
