@@ -8,5 +8,6 @@ Entry points:
 - `training.executor.start_training_job(request, role_access, on_status)`: CreateTrainingJob
 - `endpoint.hosting.HostedEndpoint(name, model, access, on_state).start()`: CreateEndpoint
 - `endpoint.invoke.invoke_endpoint(url, body, content_type, accept)`: InvokeEndpoint
-- `lambda_runner.invoke_function(function, payload, access, log_type)`: Lambda Invoke
+- `lambda_runner.invoke_function(function, payload, access, log_type, warm)`: Lambda Invoke, in
+  an environment kept warm in `warm` (`lambda_runner.Environments`) between invocations
 """

@@ -1,11 +1,15 @@
-"""The Python runtime's bootstrap, run in a fresh interpreter for one Lambda invocation.
+"""The Python runtime's bootstrap: one execution environment of a Lambda function.
 
-Standard library only: it runs beside the function's code, not the harness. It imports the
-handler named by `_HANDLER` from `LAMBDA_TASK_ROOT`, reads the event from stdin, calls the
-handler with a context object, and writes the outcome as JSON to the file named by argv[1]:
-`{"payload": "<the result as JSON>"}` or `{"error": {errorMessage, errorType, stackTrace}}`,
-the shapes the Lambda Python runtime reports. The handler's own time limit is enforced here with a
-timer, so a handler that swallows exceptions still cannot outlive its Timeout.
+Standard library only: it runs beside the function's code, not the harness. Each line on stdin
+is one invocation, ``{"request_id", "result_file", "event"}``. The first imports the handler
+named by `_HANDLER` from `LAMBDA_TASK_ROOT` (the cold start); later ones reuse it in this same
+interpreter, as Lambda reuses a warm environment. Each calls the handler with a context object,
+writes the outcome as JSON to its result file: `{"payload": "<the result as JSON>"}` or
+`{"error": {errorMessage, errorType, stackTrace}}`, the shapes the Lambda Python runtime
+reports, and then prints :data:`END` on a line of its own, after the invocation's output. An
+invocation that ended in an error ends the environment: the next one starts cold. The handler's
+own time limit is enforced here with a timer, so a handler that swallows exceptions still cannot
+outlive its Timeout.
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ from types import FrameType
 from typing import Any
 
 TIMED_OUT_EXIT = 124
+END = "\x1e[lambda-bootstrap: invocation ended]"
+"""The line after an invocation's output (a record separator first: no handler prints it)."""
 
 
 class LambdaContext:
@@ -84,22 +90,33 @@ def _user_frames(exc: BaseException) -> list[str]:
     return traceback.format_list(frames)
 
 
-def invoke(result_file: Path) -> None:
+def serve() -> None:
+    """Every invocation on stdin, until it closes or one ends in an error."""
     task_root = os.environ["LAMBDA_TASK_ROOT"]
     sys.path.insert(0, task_root)
     os.chdir(task_root)
-    request_id = os.environ["LAMBDA_REQUEST_ID"]
     timeout = float(os.environ["LAMBDA_TIMEOUT_SECONDS"])
-    event = json.loads(sys.stdin.read())
+    signal.signal(signal.SIGALRM, _on_timeout)
+    handler = None
+    while line := sys.stdin.readline():
+        request = json.loads(line)
+        outcome, handler = invoke(handler, request["event"], request["request_id"], timeout)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        Path(request["result_file"]).write_text(json.dumps(outcome))
+        print(END, flush=True)
+        if "error" in outcome:
+            return
+
+
+def invoke(handler: Any, event: Any, request_id: str, timeout: float) -> tuple[dict[str, Any], Any]:
+    """The outcome of one invocation, and the handler for the next (None: import it again)."""
     try:
-        handler = _load_handler()
+        handler = handler or _load_handler()
     except _RuntimeError as exc:
         print(f"[ERROR] {exc.error_type}: {exc}", file=sys.stderr, flush=True)
-        outcome: dict[str, Any] = {"error": _error(exc.error_type, str(exc))}
-        result_file.write_text(json.dumps(outcome))
-        return
+        return {"error": _error(exc.error_type, str(exc))}, None
     context = LambdaContext(request_id, time.monotonic() + timeout)
-    signal.signal(signal.SIGALRM, _on_timeout)
     signal.setitimer(signal.ITIMER_REAL, timeout)
     try:
         result = handler(event, context)
@@ -112,18 +129,15 @@ def invoke(result_file: Path) -> None:
             file=sys.stderr,
             flush=True,
         )
-        outcome = {"error": _error(type(exc).__name__, str(exc), stack)}
-    else:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        try:
-            outcome = {"payload": json.dumps(result)}
-        except (TypeError, ValueError) as exc:
-            message = f"Unable to marshal response: {exc}"
-            print(f"[ERROR] Runtime.MarshalError: {message}", file=sys.stderr, flush=True)
-            outcome = {"error": _error("Runtime.MarshalError", message)}
-    sys.stdout.flush()
-    result_file.write_text(json.dumps(outcome))
+        return {"error": _error(type(exc).__name__, str(exc), stack)}, handler
+    signal.setitimer(signal.ITIMER_REAL, 0)
+    try:
+        return {"payload": json.dumps(result)}, handler
+    except (TypeError, ValueError) as exc:
+        message = f"Unable to marshal response: {exc}"
+        print(f"[ERROR] Runtime.MarshalError: {message}", file=sys.stderr, flush=True)
+        return {"error": _error("Runtime.MarshalError", message)}, handler
 
 
 if __name__ == "__main__":
-    invoke(Path(sys.argv[1]))
+    serve()

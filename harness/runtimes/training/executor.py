@@ -1,5 +1,8 @@
 """Run a CreateTrainingJob request for real: download, train in a subprocess, upload.
 
+The algorithm's process starts as the download begins and imports its stack meanwhile; it
+reads its input only once the download is complete (:mod:`.container`).
+
 The job runs in a background thread, as SageMaker's does; the caller polls `status` or gets
 every change through an observer (the local target copies it into moto's training-job record,
 so DescribeTrainingJob and Step Functions' `.sync` see it). Data is read and the model written
@@ -16,8 +19,8 @@ import sys
 import tarfile
 import tempfile
 import threading
-from collections.abc import Callable, Mapping, Sequence
-from contextlib import ExitStack
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -26,6 +29,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from harness.runtimes.aws import AwsAccess, describe_error, download_object, split_s3_uri
 from harness.runtimes.images import UnsupportedImageError, resolve_image
+from harness.runtimes.training import container
 from harness.runtimes.training.layout import ContainerLayout
 from harness.runtimes.training.metrics import final_metrics
 from harness.runtimes.training.status import StatusObserver, TrainingStatus, now
@@ -161,11 +165,12 @@ class TrainingJob:
         layout.create()
         self._write_config(layout)
         self._step("Downloading", "Downloading input data")
-        s3 = access.client("s3")
-        for channel in self.request.get("InputDataConfig", []):
-            _download_channel(s3, channel, layout.channel_dir(channel["ChannelName"]))
-        self._step("Training", "Training image download completed. Training in progress.")
-        self._train(layout, algorithm.training_module)
+        with self._container(layout, algorithm.training_module) as process:
+            s3 = access.client("s3")
+            for channel in self.request.get("InputDataConfig", []):
+                _download_channel(s3, channel, layout.channel_dir(channel["ChannelName"]))
+            self._step("Training", "Training image download completed. Training in progress.")
+            self._train(layout, process)
         self._step("Uploading", "Uploading generated training model")
         return _upload_model(s3, layout, self.request)
 
@@ -190,10 +195,12 @@ class TrainingJob:
             {"current_host": HOST, "hosts": [HOST], "network_interface_name": "eth0"},
         )
 
-    def _train(self, layout: ContainerLayout, module: str) -> None:
-        """Run the algorithm as its own process, killed at MaxRuntimeInSeconds."""
-        limit = self.request.get("StoppingCondition", {}).get("MaxRuntimeInSeconds")
-        started = self.status.start_time or now()
+    @contextmanager
+    def _container(self, layout: ContainerLayout, module: str) -> Iterator[subprocess.Popen[bytes]]:
+        """The algorithm's process, started before the input is downloaded so that its
+        imports overlap the download (it runs the algorithm only once :meth:`_train` says the
+        input is in place); killed if it is still running when the block ends, also when the
+        download failed."""
         self._log_file = layout.root / "logs" / f"{HOST}.log"
         self._log_file.parent.mkdir(exist_ok=True)
         env = {
@@ -206,31 +213,52 @@ class TrainingJob:
             # OpenMP threads spinning against each other there cost far more than they gain.
             "OMP_NUM_THREADS": "1",
         }
+        algorithm = f"harness.runtimes.training.{module}"
         command = (
             [*self._algorithm]
             if self._algorithm is not None
-            else [sys.executable, "-m", f"harness.runtimes.training.{module}", str(layout.root)]
+            else [sys.executable, "-m", container.__name__, algorithm, str(layout.root)]
         )
         with self._log_file.open("wb") as log:
-            process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
-            with self._lock:
-                self._process = process
-                if self._stop_requested.is_set():  # stopped while the process was starting
-                    process.kill()
-            try:
-                remaining = None if limit is None else limit - (now() - started).total_seconds()
-                process.wait(timeout=None if remaining is None else max(remaining, 0))
-            except subprocess.TimeoutExpired:
+            process = subprocess.Popen(
+                command,
+                bufsize=0,  # GO reaches the process as it is written
+                stdin=subprocess.PIPE,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=env,
+            )
+        with self._lock:
+            self._process = process
+            if self._stop_requested.is_set():  # stopped while the process was starting
                 process.kill()
-                process.wait()
-                raise _Stopped(
-                    "MaxRuntimeExceeded",
-                    f"Training job runtime exceeded MaxRuntimeInSeconds provided ({limit} s)",
-                ) from None
-            finally:
-                with self._lock:
-                    self._process = None
-                self._log_lines = self._log_file.read_text(errors="replace").splitlines()
+        try:
+            yield process
+        finally:
+            with self._lock:
+                self._process = None
+            process.kill()  # a no-op once it has ended
+            process.wait()
+            self._log_lines = self._log_file.read_text(errors="replace").splitlines()
+
+    def _train(self, layout: ContainerLayout, process: subprocess.Popen[bytes]) -> None:
+        """Let the algorithm run on the input now in place, killed at MaxRuntimeInSeconds."""
+        limit = self.request.get("StoppingCondition", {}).get("MaxRuntimeInSeconds")
+        started = self.status.start_time or now()
+        assert process.stdin is not None  # started with a pipe
+        try:
+            process.stdin.write(container.GO)
+            process.stdin.close()
+        except OSError:
+            pass  # it has ended already (killed by a stop): its exit says so below
+        try:
+            remaining = None if limit is None else limit - (now() - started).total_seconds()
+            process.wait(timeout=None if remaining is None else max(remaining, 0))
+        except subprocess.TimeoutExpired:
+            raise _Stopped(
+                "MaxRuntimeExceeded",
+                f"Training job runtime exceeded MaxRuntimeInSeconds provided ({limit} s)",
+            ) from None
         if self._stop_requested.is_set():
             raise _Stopped("Stopped", "training job stopped by request")
         if process.returncode != 0:

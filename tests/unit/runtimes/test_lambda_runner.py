@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import os
 import threading
 import time
 import zipfile
@@ -17,6 +18,7 @@ import pytest
 
 from harness.runtimes.aws import AwsAccess
 from harness.runtimes.lambda_runner import (
+    Environments,
     InvalidRequestContentError,
     LambdaFunction,
     UnsupportedRuntimeError,
@@ -58,6 +60,15 @@ def stubborn(event, context):
 
 def unserialisable(event, context):
     return {1, 2}
+
+CALLS = 0
+
+def count(event, context):
+    global CALLS
+    CALLS += 1
+    if event.get("fail"):
+        raise RuntimeError("asked to fail")
+    return {"calls": CALLS, "pid": os.getpid()}
 """
 
 
@@ -349,3 +360,56 @@ def test_the_code_reaches_a_tls_target_trusting_only_its_ca_bundle(
     )
     assert failed.function_error == "Unhandled"
     assert "CERTIFICATE_VERIFY_FAILED" in json.loads(failed.payload)["errorMessage"]
+
+
+def counted(result: Any) -> dict[str, int]:
+    assert result.function_error is None, result.payload
+    return json.loads(result.payload)
+
+
+def test_an_environment_stays_warm_for_the_next_invocation_of_its_function(
+    role: AwsAccess,
+) -> None:
+    """The second invocation runs in the interpreter of the first, whose module state it
+    sees (as on Lambda); without warm environments each starts cold."""
+    warm = Environments()
+    try:
+        first = counted(invoke_function(function("index.count"), b"{}", role, warm=warm))
+        second = counted(invoke_function(function("index.count"), b"{}", role, warm=warm))
+    finally:
+        warm.stop()
+    cold = counted(invoke_function(function("index.count"), b"{}", role))
+
+    assert (first["calls"], second["calls"]) == (1, 2)
+    assert first["pid"] == second["pid"]
+    assert cold["calls"] == 1
+
+
+def test_a_failed_invocation_or_another_configuration_starts_cold(role: AwsAccess) -> None:
+    warm = Environments()
+    try:
+        failed = invoke_function(function("index.count"), b'{"fail": true}', role, warm=warm)
+        after_failure = counted(invoke_function(function("index.count"), b"{}", role, warm=warm))
+        other = function("index.count", environment={"STAGE": "other"})
+        other_configuration = counted(invoke_function(other, b"{}", role, warm=warm))
+    finally:
+        warm.stop()
+
+    assert failed.function_error == "Unhandled"
+    assert after_failure["calls"] == 1
+    assert other_configuration["calls"] == 1
+
+
+def test_stop_ends_the_warm_environments(role: AwsAccess) -> None:
+    warm = Environments()
+    pid = counted(invoke_function(function("index.count"), b"{}", role, warm=warm))["pid"]
+    os.kill(pid, 0)  # still running, warm
+
+    warm.stop()
+
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+    later = counted(invoke_function(function("index.count"), b"{}", role, warm=warm))
+    assert later["calls"] == 1  # started cold, and not kept after the stop
+    with pytest.raises(ProcessLookupError):
+        os.kill(later["pid"], 0)

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -11,7 +14,9 @@ import pytest
 import xgboost as xgb
 
 from harness.runtimes.aws import AwsAccess
+from harness.runtimes.training import container, executor
 from harness.runtimes.training.executor import TrainingJob, start_training_job
+from harness.runtimes.training.layout import ContainerLayout
 from harness.runtimes.training.status import TrainingStatus
 from harness.targets.local.faults import STUCK_ALGORITHM
 from tests.unit.runtimes.conftest import (
@@ -256,3 +261,71 @@ def test_a_stuck_algorithm_runs_until_the_job_is_stopped(artifacts: Artifacts) -
     status = job.wait(TIMEOUT)
 
     assert (status.job_status, status.secondary_status) == ("Stopped", "Stopped")
+
+
+def test_the_algorithm_starts_during_the_download_and_trains_once_it_is_complete(
+    artifacts: Artifacts, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The container's imports overlap the download; it reads its input only once the
+    download is complete (the job would fail on a missing channel otherwise)."""
+    running_while_downloading = []
+    download = executor._download_channel
+
+    def watched(s3: object, channel: dict, target: Path) -> None:
+        process = job._process
+        running_while_downloading.append(process is not None and process.poll() is None)
+        download(s3, channel, target)
+
+    monkeypatch.setattr(executor, "_download_channel", watched)
+    request = training_request(artifacts)
+    request["HyperParameters"] = {**request["HyperParameters"], "num_round": "2"}
+    job = TrainingJob(request, lambda _arn: artifacts.access).start()
+
+    assert job.wait(TIMEOUT).job_status == "Completed", job.status.failure_reason
+    assert running_while_downloading == [True, True]
+
+
+def test_a_failed_download_ends_the_started_algorithm_unrun(
+    artifacts: Artifacts, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started: list[subprocess.Popen[bytes]] = []
+    download = executor._download_channel
+
+    def watched(s3: object, channel: dict, target: Path) -> None:
+        if job._process is not None:
+            started.append(job._process)
+        download(s3, channel, target)
+
+    monkeypatch.setattr(executor, "_download_channel", watched)
+    request = training_request(artifacts)
+    request["InputDataConfig"][1]["DataSource"]["S3DataSource"]["S3Uri"] = (
+        f"s3://{artifacts.bucket}/data/nothing-here/"
+    )
+    job = TrainingJob(request, lambda _arn: artifacts.access).start()
+
+    assert job.wait(TIMEOUT).job_status == "Failed"
+    assert started and all(process.poll() is not None for process in started)
+    assert job._process is None
+
+
+def test_the_container_runs_the_algorithm_only_after_go(tmp_path: Path) -> None:
+    """Without GO (stdin closed: the download failed) the algorithm never runs; with it, it
+    does (here it fails on an empty layout and says so in output/failure)."""
+    command = [
+        sys.executable,
+        "-m",
+        container.__name__,
+        "harness.runtimes.training.xgboost_algorithm",
+        str(tmp_path),
+    ]
+    env = {**os.environ, "PYTHONPATH": str(executor.PROJECT_ROOT)}
+    ContainerLayout(tmp_path).create()
+    failure = ContainerLayout(tmp_path).failure_file
+
+    unrun = subprocess.run(command, input=b"", env=env, capture_output=True, check=False)
+    assert unrun.returncode == container.NOT_STARTED_EXIT
+    assert not failure.exists()
+
+    run_ = subprocess.run(command, input=container.GO, env=env, capture_output=True, check=False)
+    assert run_.returncode == 1
+    assert failure.exists()

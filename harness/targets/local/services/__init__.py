@@ -24,11 +24,12 @@ class LocalRuntimes:
         self.context = context
         self.sagemaker = SageMaker(context)
         self.stepfunctions = StepFunctions(context)
+        self.lambda_ = Lambda(context)
         self._services: dict[str, LocalService] = {
             "sagemaker": self.sagemaker,
             "sagemaker-runtime": SageMakerRuntime(self.sagemaker),
             "stepfunctions": self.stepfunctions,
-            "lambda": Lambda(context),
+            "lambda": self.lambda_,
         }
 
     def services(self) -> dict[str, LocalService]:
@@ -36,8 +37,10 @@ class LocalRuntimes:
         return dict(self._services)
 
     def stop(self, bound_s: float | None = None) -> list[str]:
-        """Abort executions, then wait for background work, then stop jobs and endpoints,
-        each within the bound; the workers still running."""
+        """Abort executions, then wait for background work, then stop jobs, endpoints and
+        functions' warm environments, each within the bound; the workers still running."""
         self.stepfunctions.stop()
         stuck = self.context.join(bound_s)
-        return stuck + self.sagemaker.stop(bound_s)
+        stuck += self.sagemaker.stop(bound_s)
+        self.lambda_.stop()
+        return stuck

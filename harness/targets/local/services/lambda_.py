@@ -13,6 +13,7 @@ import json
 from typing import Any
 
 from harness.runtimes.lambda_runner import (
+    Environments,
     LambdaFunction,
     UnsupportedRuntimeError,
     invoke_function,
@@ -26,10 +27,16 @@ PRINCIPAL = "lambda.amazonaws.com"
 
 
 class Lambda:
-    """The ``lambda`` local service: Invoke only; everything else is moto's."""
+    """The ``lambda`` local service: Invoke only; everything else is moto's. Functions'
+    execution environments stay warm between invocations until ``stop``."""
 
     def __init__(self, context: ServiceContext) -> None:
         self._context = context
+        self._warm = Environments()
+
+    def stop(self) -> None:
+        """End the warm environments (after the background invocations have ended)."""
+        self._warm.stop()
 
     def __call__(self, served: ServedCall) -> WsgiApp | None:
         if served.call.operation != "Invoke":
@@ -73,6 +80,7 @@ class Lambda:
             runtime=stored.runtime,
             version=stored.version,
             environment=stored.environment,
+            role_arn=stored.role_arn,
         )
         payload = read_body(environ)
         invocation_type = params.get("InvocationType", "RequestResponse")
@@ -90,11 +98,13 @@ class Lambda:
         if invocation_type == "Event":
             self._context.background(
                 f"lambda-event-{stored.name}",
-                lambda: invoke_function(function, payload, access),
+                lambda: invoke_function(function, payload, access, warm=self._warm),
             )
             return Answer(202)
         try:
-            result = invoke_function(function, payload, access, params.get("LogType", "None"))
+            result = invoke_function(
+                function, payload, access, params.get("LogType", "None"), self._warm
+            )
         except UnsupportedRuntimeError as error:
             return error_answer(
                 served.protocol, "InvalidRuntimeException", str(error), status=502, Type="User"
