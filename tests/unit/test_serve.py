@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import shlex
 import signal
 import socket
@@ -27,6 +28,7 @@ REPO = Path(__file__).resolve().parents[2]
 AWS = Path(sys.executable).parent / "aws"  # awscli, from the test extra
 START_BOUND_S = 90.0  # generous: the machine running the unit tests may be busy
 STOP_BOUND_S = 30.0
+CLI_BOUND_S = 120.0
 # Look like real credentials in serve's environment; they must never reach its output.
 REAL_LOOKING = {"AWS_ACCESS_KEY_ID": "AKIAREALKEY7EXAMPLE", "AWS_SECRET_ACCESS_KEY": "real/Sec"}
 A, B = "111111111111", "222222222222"
@@ -44,6 +46,39 @@ OWNER_ONLY = {
 }
 
 
+class AwsCli:
+    """The aws CLI with nothing but the files written from serve's output, each command run
+    by ``aws_cli.py`` in one process (a process a command paid ~0.8 s of CPU to import it)."""
+
+    def __init__(self, folder: Path) -> None:
+        assert AWS.is_file(), f"the aws CLI is missing at {AWS}: install the test extra"
+        environ = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+        environ["AWS_CONFIG_FILE"] = str(folder / "from-output.config")
+        environ["AWS_SHARED_CREDENTIALS_FILE"] = str(folder / "from-output.credentials")
+        self.process = subprocess.Popen(
+            [sys.executable, str(Path(__file__).with_name("aws_cli.py"))],
+            env=environ,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+
+    def __call__(self, *args: str) -> subprocess.CompletedProcess[str]:
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.process.stdin.write(json.dumps(args) + "\n")
+        self.process.stdin.flush()
+        ready, _, _ = select.select([self.process.stdout], [], [], CLI_BOUND_S)
+        assert ready, f"aws {shlex.join(args)}: no answer in {CLI_BOUND_S} s"
+        answer = self.process.stdout.readline()
+        assert answer, f"aws {shlex.join(args)}: the CLI exited {self.process.wait()}"
+        return subprocess.CompletedProcess([str(AWS), *args], **json.loads(answer))
+
+    def close(self) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.close()
+        self.process.wait(STOP_BOUND_S)
+
+
 @dataclass
 class Served:
     process: subprocess.Popen[bytes]
@@ -51,26 +86,16 @@ class Served:
     stdout: Path
     stderr: Path
     decisions: Path
+    cli: AwsCli
 
     def output(self) -> str:
         return self.stdout.read_text() + self.stderr.read_text()
 
     def aws(self, profile: str, *args: str) -> subprocess.CompletedProcess[str]:
-        """The aws CLI with nothing but the files written from serve's output."""
-        environ = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-        environ["AWS_CONFIG_FILE"] = str(self.folder / "from-output.config")
-        environ["AWS_SHARED_CREDENTIALS_FILE"] = str(self.folder / "from-output.credentials")
-        return subprocess.run(
-            [str(AWS), "--profile", profile, "--output", "json", *args],
-            env=environ,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        return self.cli("--profile", profile, "--output", "json", *args)
 
 
 def _start(folder: Path) -> Served:
-    assert AWS.is_file(), f"the aws CLI is missing at {AWS}: install the test extra"
     environ = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     options = ["--dir", str(folder / "serve"), "--decisions", str(folder / "decisions.jsonl")]
     with (folder / "stdout").open("wb") as stdout, (folder / "stderr").open("wb") as stderr:
@@ -81,24 +106,29 @@ def _start(folder: Path) -> Served:
             stdout=stdout,
             stderr=stderr,
         )
-    served = Served(
-        process, folder, folder / "stdout", folder / "stderr", folder / "decisions.jsonl"
-    )
     for _ in poll("harness serve to print its profiles", START_BOUND_S):
-        if "# serving" in served.stdout.read_text():
+        if "# serving" in (folder / "stdout").read_text():
             break
-        assert served.process.poll() is None, served.output()
-    _write_profiles(served)
-    return served
+        output = (folder / "stdout").read_text() + (folder / "stderr").read_text()
+        assert process.poll() is None, output
+    _write_profiles(folder)
+    return Served(
+        process,
+        folder,
+        folder / "stdout",
+        folder / "stderr",
+        folder / "decisions.jsonl",
+        AwsCli(folder),
+    )
 
 
-def _write_profiles(served: Served) -> None:
+def _write_profiles(folder: Path) -> None:
     """The config and credentials blocks as a user copies them from the output."""
-    text = served.stdout.read_text()
+    text = (folder / "stdout").read_text()
     config = text.split("# ~/.aws/config\n", 1)[1].split("# ~/.aws/credentials\n", 1)[0]
     credentials = text.split("# ~/.aws/credentials\n", 1)[1].split("# serving", 1)[0]
-    (served.folder / "from-output.config").write_text(config)
-    (served.folder / "from-output.credentials").write_text(credentials)
+    (folder / "from-output.config").write_text(config)
+    (folder / "from-output.credentials").write_text(credentials)
 
 
 def _stop(served: Served, number: signal.Signals) -> int:
@@ -110,6 +140,7 @@ def _stop(served: Served, number: signal.Signals) -> int:
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     started = _start(tmp_path_factory.mktemp("serve"))
     yield started
+    started.cli.close()
     if started.process.poll() is None:
         started.process.kill()
         started.process.wait()

@@ -94,6 +94,11 @@ def cloudformation_url(cloudformation_service: CloudFormationService) -> Iterato
 @pytest.fixture
 def cloudformation(cloudformation_url: str, account_id: str) -> BaseClient:
     """A real boto3 CloudFormation client on our API, signing as this test's account."""
+    return cloudformation_client(cloudformation_url, account_id)
+
+
+def cloudformation_client(cloudformation_url: str, account_id: str) -> BaseClient:
+    """A real boto3 CloudFormation client on our API, signing as ``account_id``."""
     return boto3.client(
         "cloudformation",
         region_name=REGION,

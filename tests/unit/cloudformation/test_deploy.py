@@ -6,11 +6,19 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+from dataclasses import dataclass
 
 import pytest
 from botocore.client import BaseClient
+from botocore.model import OperationModel
 
-from tests.unit.cloudformation.conftest import FAST, Clients
+from tests.unit.cloudformation.conftest import (
+    FAST,
+    Clients,
+    client_for,
+    cloudformation_client,
+    new_account_id,
+)
 
 TEMPLATE = """
 AWSTemplateFormatVersion: '2010-09-09'
@@ -200,6 +208,7 @@ Outputs:
 """
 
 PEER = "210987654321"
+READS = ("Describe", "Get", "List")
 
 
 def outputs(cloudformation: BaseClient, name: str) -> dict[str, str]:
@@ -207,8 +216,7 @@ def outputs(cloudformation: BaseClient, name: str) -> dict[str, str]:
     return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
 
 
-@pytest.fixture
-def deployed(cloudformation: BaseClient) -> str:
+def _deploy(cloudformation: BaseClient) -> str:
     cloudformation.create_stack(
         StackName="slice",
         TemplateBody=TEMPLATE,
@@ -222,9 +230,62 @@ def deployed(cloudformation: BaseClient) -> str:
     return "slice"
 
 
-def test_stack_reports_complete_with_outputs_and_masks_no_echo(
-    cloudformation: BaseClient, deployed: str, account_id: str
-) -> None:
+@pytest.fixture
+def deployed(cloudformation: BaseClient) -> str:
+    """The slice in this test's own account, for a test that changes it."""
+    return _deploy(cloudformation)
+
+
+@dataclass(frozen=True)
+class Shared:
+    """The slice deployed once in an account of its own for the tests that only read it
+    (a deploy is ~0.5 s of CPU). Its clients refuse every call but a read, so no test can
+    leave a change the tests after it would see."""
+
+    deployed: str
+    account_id: str
+    cloudformation: BaseClient
+    clients: Clients
+
+
+def _refuse_writes(model: OperationModel, **_: object) -> None:
+    if not model.name.startswith(READS):
+        raise AssertionError(f"{model.name} would change the slice the read tests share")
+
+
+def _read_only(client: BaseClient) -> BaseClient:
+    client.meta.events.register("before-call", _refuse_writes, unique_id="read-only")
+    return client
+
+
+@pytest.fixture(scope="module")
+def shared(moto_url: str, cloudformation_url: str) -> Shared:
+    account_id = new_account_id()
+    cloudformation = cloudformation_client(cloudformation_url, account_id)
+    deployed = _deploy(cloudformation)
+    return Shared(
+        deployed,
+        account_id,
+        _read_only(cloudformation),
+        lambda service: _read_only(client_for(moto_url, account_id, service)),
+    )
+
+
+def test_the_shared_slice_refuses_writes(shared: Shared) -> None:
+    with pytest.raises(AssertionError, match="PutObject would change"):
+        shared.clients("s3").put_object(Bucket=f"demo-artifacts-{shared.account_id}", Key="x")
+    with pytest.raises(AssertionError, match="DeleteStack would change"):
+        shared.cloudformation.delete_stack(StackName=shared.deployed)
+    assert (
+        shared.clients("s3").list_objects_v2(Bucket=f"demo-artifacts-{shared.account_id}")[
+            "KeyCount"
+        ]
+        == 0
+    )
+
+
+def test_stack_reports_complete_with_outputs_and_masks_no_echo(shared: Shared) -> None:
+    cloudformation, deployed, account_id = shared.cloudformation, shared.deployed, shared.account_id
     stack = cloudformation.describe_stacks(StackName=deployed)["Stacks"][0]
     assert stack["StackStatus"] == "CREATE_COMPLETE"
     assert stack["Description"] == "realistic single-account slice"
@@ -257,7 +318,8 @@ def test_stack_reports_complete_with_outputs_and_masks_no_echo(
     assert cloudformation.get_template(StackName=deployed)["TemplateBody"] == TEMPLATE
 
 
-def test_bucket_settings_read_back(clients: Clients, deployed: str, account_id: str) -> None:
+def test_bucket_settings_read_back(shared: Shared) -> None:
+    clients, account_id = shared.clients, shared.account_id
     s3, bucket = clients("s3"), f"demo-artifacts-{account_id}"
     key_arn = clients("kms").describe_key(KeyId="alias/demo-artifacts")["KeyMetadata"]["Arn"]
     rule = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"][0]
@@ -279,7 +341,8 @@ def test_bucket_settings_read_back(clients: Clients, deployed: str, account_id: 
     assert statement["Resource"] == [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"]
 
 
-def test_key_settings_read_back(clients: Clients, deployed: str, account_id: str) -> None:
+def test_key_settings_read_back(shared: Shared) -> None:
+    clients, account_id = shared.clients, shared.account_id
     kms = clients("kms")
     metadata = kms.describe_key(KeyId="alias/demo-artifacts")["KeyMetadata"]
     assert metadata["Description"] == "artifact key"
@@ -289,7 +352,8 @@ def test_key_settings_read_back(clients: Clients, deployed: str, account_id: str
     assert peer["Principal"] == {"AWS": f"arn:aws:iam::{account_id}:role/ml/demo-training"}
 
 
-def test_role_settings_read_back(clients: Clients, deployed: str, account_id: str) -> None:
+def test_role_settings_read_back(shared: Shared) -> None:
+    clients, account_id = shared.clients, shared.account_id
     iam = clients("iam")
     role = iam.get_role(RoleName="demo-training")["Role"]
     assert role["Path"] == "/ml/" and role["MaxSessionDuration"] == 7200
@@ -306,9 +370,8 @@ def test_role_settings_read_back(clients: Clients, deployed: str, account_id: st
     assert write["Statement"][0]["Resource"] == f"arn:aws:s3:::demo-artifacts-{account_id}/*"
 
 
-def test_state_machine_function_repository_logs_read_back(
-    clients: Clients, deployed: str, account_id: str
-) -> None:
+def test_state_machine_function_repository_logs_read_back(shared: Shared) -> None:
+    clients, account_id = shared.clients, shared.account_id
     arn = f"arn:aws:states:eu-west-1:{account_id}:stateMachine:demo-train"
     machine = clients("stepfunctions").describe_state_machine(stateMachineArn=arn)
     definition = json.loads(machine["definition"])
