@@ -37,7 +37,11 @@ def _frozen(value: ContextValue) -> str | tuple[str, ...]:
     """A context value as conditions read it: a string (JSON scalars as AWS writes them) or
     a tuple of strings."""
     if isinstance(value, list | tuple | set | frozenset):
-        return tuple([as_text(v) for v in value])
+        items = tuple(value)
+        for item in items:  # usually strings already: no call per value for nothing
+            if type(item) is not str:
+                return tuple([as_text(v) for v in items])
+        return items
     return as_text(value)
 
 

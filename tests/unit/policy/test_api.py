@@ -68,6 +68,13 @@ def test_context_scalars_are_text() -> None:
     assert request.get("s3:max-keys") == "10"
 
 
+def test_context_lists_are_tuples_of_text() -> None:
+    p = Principal.from_arn("arn:aws:iam::111111111111:role/a")
+    request = Request(p, "s3:PutObject", "arn:aws:s3:::b/k", {"a:b": [True, 2, "c"], "c:d": ["e"]})
+    assert request.get("a:b") == ("true", "2", "c")
+    assert request.get("c:d") == ("e",)
+
+
 @pytest.mark.parametrize(
     ("doc", "message"),
     [
