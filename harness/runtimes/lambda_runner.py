@@ -44,6 +44,10 @@ BOOTSTRAP = Path(lambda_bootstrap.__file__)
 LOG_TAIL_BYTES = 4096  # Invoke's LogResult holds the last 4 KB of the log
 INIT_SECONDS = 10  # Lambda's separate allowance for starting the runtime and importing code
 CLOSE_SECONDS = 5.0  # for an environment's process to end once its input closes
+WARM_SECONDS = 600.0
+"""How long after its start an environment is reused at most: it keeps the role credentials it
+started with, an AssumeRole session of an hour, which must outlive it (Lambda, too, retires
+its environments)."""
 END_LINE = f"{lambda_bootstrap.END}\n".encode()
 REDACTED = "****"
 
@@ -140,6 +144,7 @@ class Environment:
 
     def __init__(self, function: LambdaFunction, access: AwsAccess, key: Hashable) -> None:
         self.key = key
+        self.started = time.monotonic()
         self._timeout = function.timeout
         self._scratch = tempfile.TemporaryDirectory(prefix=f"lambda-{function.name}-")
         self._work = Path(self._scratch.name)
@@ -220,17 +225,30 @@ class Environment:
 class Environments:
     """Warm execution environments, by function: an invocation takes an idle one of its
     function (same version, code, configuration and role) and gives it back once it
-    succeeded, as Lambda keeps an environment for the next invocation; ``stop`` ends them."""
+    succeeded, as Lambda keeps an environment for the next invocation, for at most
+    ``max_age_s`` after its start; ``stop`` ends them."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_age_s: float = WARM_SECONDS) -> None:
+        self._max_age_s = max_age_s
         self._idle: dict[Hashable, list[Environment]] = {}
         self._lock = threading.Lock()
         self._stopped = False
 
     def take(self, key: Hashable) -> Environment | None:
+        """An idle environment for ``key`` young enough to reuse; older ones are ended."""
+        retired = []
+        taken = None
         with self._lock:
-            idle = self._idle.get(key)
-            return idle.pop() if idle else None
+            idle = self._idle.get(key, [])
+            while idle and taken is None:
+                environment = idle.pop()
+                if time.monotonic() - environment.started < self._max_age_s:
+                    taken = environment
+                else:
+                    retired.append(environment)
+        for environment in retired:
+            environment.close()
+        return taken
 
     def give_back(self, environment: Environment) -> None:
         with self._lock:

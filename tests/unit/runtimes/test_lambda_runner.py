@@ -402,6 +402,23 @@ def test_a_failed_invocation_or_another_configuration_starts_cold(role: AwsAcces
     assert other_configuration["calls"] == 1
 
 
+def test_an_environment_past_its_age_is_ended_and_the_next_invocation_starts_cold(
+    role: AwsAccess,
+) -> None:
+    """It holds the role credentials it started with: past ``max_age_s`` it is not reused."""
+    counting = function("index.count")
+    warm = Environments(max_age_s=0.0)
+    try:
+        first = counted(invoke_function(counting, b"{}", role, warm=warm))
+        second = counted(invoke_function(counting, b"{}", role, warm=warm))
+    finally:
+        warm.stop()
+
+    assert (first["calls"], second["calls"]) == (1, 1)
+    with pytest.raises(ProcessLookupError):
+        os.kill(first["pid"], 0)
+
+
 def test_stop_ends_the_warm_environments(role: AwsAccess) -> None:
     warm = Environments()
     pid = counted(invoke_function(function("index.count"), b"{}", role, warm=warm))["pid"]
