@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -305,6 +306,27 @@ def test_a_failed_download_ends_the_started_algorithm_unrun(
 
     assert job.wait(TIMEOUT).job_status == "Failed"
     assert started and all(process.poll() is not None for process in started)
+    assert job._process is None
+
+
+def test_a_stop_during_the_download_kills_the_started_algorithm(
+    artifacts: Artifacts, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started: list[subprocess.Popen[bytes]] = []
+    download = executor._download_channel
+
+    def stopped_while_downloading(s3: object, channel: dict, target: Path) -> None:
+        if job._process is not None and not started:
+            started.append(job._process)
+            job.stop()
+        download(s3, channel, target)
+
+    monkeypatch.setattr(executor, "_download_channel", stopped_while_downloading)
+    job = TrainingJob(training_request(artifacts), lambda _arn: artifacts.access).start()
+
+    status = job.wait(TIMEOUT)
+    assert (status.job_status, status.secondary_status) == ("Stopped", "Stopped")
+    assert started and started[0].returncode == -signal.SIGKILL
     assert job._process is None
 
 
