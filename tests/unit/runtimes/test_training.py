@@ -8,8 +8,9 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 import xgboost as xgb
@@ -264,23 +265,38 @@ def test_a_stuck_algorithm_runs_until_the_job_is_stopped(artifacts: Artifacts) -
     assert (status.job_status, status.secondary_status) == ("Stopped", "Stopped")
 
 
+def start_watching_downloads(
+    artifacts: Artifacts,
+    request: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+    see: Callable[[TrainingJob], None],
+) -> TrainingJob:
+    """The job, started, with ``see(job)`` called as each channel's download begins."""
+    download = executor._download_channel
+    job = TrainingJob(request, lambda _arn: artifacts.access)
+
+    def watched(s3: object, channel: dict, target: Path) -> None:
+        see(job)
+        download(s3, channel, target)
+
+    monkeypatch.setattr(executor, "_download_channel", watched)
+    return job.start()
+
+
 def test_the_algorithm_starts_during_the_download_and_trains_once_it_is_complete(
     artifacts: Artifacts, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The container's imports overlap the download; it reads its input only once the
     download is complete (the job would fail on a missing channel otherwise)."""
     running_while_downloading = []
-    download = executor._download_channel
 
-    def watched(s3: object, channel: dict, target: Path) -> None:
+    def see(job: TrainingJob) -> None:
         process = job._process
         running_while_downloading.append(process is not None and process.poll() is None)
-        download(s3, channel, target)
 
-    monkeypatch.setattr(executor, "_download_channel", watched)
     request = training_request(artifacts)
     request["HyperParameters"] = {**request["HyperParameters"], "num_round": "2"}
-    job = TrainingJob(request, lambda _arn: artifacts.access).start()
+    job = start_watching_downloads(artifacts, request, monkeypatch, see)
 
     assert job.wait(TIMEOUT).job_status == "Completed", job.status.failure_reason
     assert running_while_downloading == [True, True]
@@ -290,19 +306,16 @@ def test_a_failed_download_ends_the_started_algorithm_unrun(
     artifacts: Artifacts, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     started: list[subprocess.Popen[bytes]] = []
-    download = executor._download_channel
 
-    def watched(s3: object, channel: dict, target: Path) -> None:
+    def see(job: TrainingJob) -> None:
         if job._process is not None:
             started.append(job._process)
-        download(s3, channel, target)
 
-    monkeypatch.setattr(executor, "_download_channel", watched)
     request = training_request(artifacts)
     request["InputDataConfig"][1]["DataSource"]["S3DataSource"]["S3Uri"] = (
         f"s3://{artifacts.bucket}/data/nothing-here/"
     )
-    job = TrainingJob(request, lambda _arn: artifacts.access).start()
+    job = start_watching_downloads(artifacts, request, monkeypatch, see)
 
     assert job.wait(TIMEOUT).job_status == "Failed"
     assert started and all(process.poll() is not None for process in started)
@@ -313,16 +326,14 @@ def test_a_stop_during_the_download_kills_the_started_algorithm(
     artifacts: Artifacts, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     started: list[subprocess.Popen[bytes]] = []
-    download = executor._download_channel
 
-    def stopped_while_downloading(s3: object, channel: dict, target: Path) -> None:
+    def stop_at_the_first(job: TrainingJob) -> None:
         if job._process is not None and not started:
             started.append(job._process)
             job.stop()
-        download(s3, channel, target)
 
-    monkeypatch.setattr(executor, "_download_channel", stopped_while_downloading)
-    job = TrainingJob(training_request(artifacts), lambda _arn: artifacts.access).start()
+    request = training_request(artifacts)
+    job = start_watching_downloads(artifacts, request, monkeypatch, stop_at_the_first)
 
     status = job.wait(TIMEOUT)
     assert (status.job_status, status.secondary_status) == ("Stopped", "Stopped")
