@@ -73,10 +73,6 @@ def _git_date(moment: datetime.datetime) -> str:
     return f"{int(moment.timestamp())} +0000"
 
 
-def _model() -> Any:
-    return service_models.service_model("codecommit")
-
-
 class CodeCommitService:
     """The local CodeCommit: a ``LocalService`` for the gateway, and the store the pipeline's
     Source action reads a commit's files from."""
@@ -96,7 +92,7 @@ class CodeCommitService:
         }
 
     def __call__(self, served: ServedCall) -> WsgiApp | None:
-        return dispatch(served, _model(), self._handlers)
+        return dispatch(served, service_models.service_model("codecommit"), self._handlers)
 
     # store -------------------------------------------------------------------------------
     def repository(self, account_id: str, region: str, name: str) -> Repository:

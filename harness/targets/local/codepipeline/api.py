@@ -12,10 +12,6 @@ from harness.targets.local.codepipeline.service import PipelineStore
 from harness.targets.local.gateway import ServedCall, WsgiApp
 
 
-def _model() -> Any:
-    return service_models.service_model("codepipeline")
-
-
 def _where(served: ServedCall) -> tuple[str, str]:
     return served.credential.account_id, served.call.region
 
@@ -44,7 +40,7 @@ class CodePipelineApi:
         }
 
     def __call__(self, served: ServedCall) -> WsgiApp | None:
-        return dispatch(served, _model(), self._handlers)
+        return dispatch(served, service_models.service_model("codepipeline"), self._handlers)
 
     # pipelines -----------------------------------------------------------------------------
     def _create_pipeline(self, served: ServedCall, params: dict[str, Any]) -> dict[str, Any]:

@@ -10,10 +10,6 @@ scenario needs several resources of one action here.
 
 from __future__ import annotations
 
-import functools
-
-from botocore.model import OperationModel
-
 from harness import service_models
 from harness.gateway.errors import render_service_error
 from harness.gateway.request_ids import new_request_id
@@ -28,11 +24,6 @@ from harness.targets.local.policy_simulator.simulation import SimulationError, i
 
 OPERATIONS = frozenset({"SimulatePrincipalPolicy", "SimulateCustomPolicy"})
 _DEFAULT_PAGE = 100
-
-
-@functools.cache
-def _operation(name: str) -> OperationModel:
-    return service_models.service_model("iam").operation_model(name)
 
 
 class PolicySimulator:
@@ -63,7 +54,9 @@ class PolicySimulator:
         page = {"EvaluationResults": results[start:end], "IsTruncated": end < len(results)}
         if end < len(results):
             page["Marker"] = str(end)
-        return query_answer(_operation(call.operation), page)
+        return query_answer(
+            service_models.service_model("iam").operation_model(call.operation), page
+        )
 
 
 def _start(marker: str | None, count: int) -> int:
