@@ -5,15 +5,19 @@ from __future__ import annotations
 
 import json
 import ssl
+import threading
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 from botocore.exceptions import ClientError
 
 from harness import run
+from harness.gateway.tls import generate_tls_material
 from harness.targets.local import LocalTarget
 from harness.targets.local.attached import AdminCallFailed, AttachedLocalTarget
 from harness.targets.local.endpoints import ServiceRoleDenied
@@ -137,6 +141,83 @@ def test_the_admin_api_needs_the_token_and_https(served: LocalTarget) -> None:
     with pytest.raises(urllib.error.HTTPError) as refused:  # the AWS API answers, and refuses
         urllib.request.urlopen(plain, timeout=10)
     assert b"deployers" not in refused.value.read()
+
+
+class _AdminStandIn(BaseHTTPRequestHandler):
+    """Answers every admin call with a description of no accounts, keeping the connection
+    open; the connection that ``drop_on`` names closes without answering its nth call, as a
+    server closing an idle connection just as the client sends on it."""
+
+    protocol_version = "HTTP/1.1"
+    drop_on: ClassVar[tuple[int, int] | None] = None
+    connections: ClassVar[int] = 0
+    calls: ClassVar[list[tuple[int, str]]] = []  # each fixture's subclass has its own
+
+    def setup(self) -> None:
+        super().setup()
+        type(self).connections += 1
+        self.number, self.served = type(self).connections, 0
+
+    def do_GET(self) -> None:
+        self.served += 1
+        type(self).calls.append((self.number, self.path))
+        if (self.number, self.served) == self.drop_on:
+            self.close_connection = True
+            return
+        body = json.dumps(
+            {"accounts": {}, "region": "us-east-1", "decision_log": "-", "entries": []}
+        ).encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def stand_in(tmp_path: Path) -> Iterator[tuple[str, Path, type[_AdminStandIn]]]:
+    """An admin API on loopback that counts the connections made to it."""
+    tls = generate_tls_material(tmp_path)
+    handler = type("Handler", (_AdminStandIn,), {"connections": 0, "calls": []})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(tls.cert, tls.key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"https://127.0.0.1:{server.server_address[1]}", tls.ca_bundle, handler
+    server.shutdown()
+    server.server_close()
+
+
+def test_admin_calls_share_a_kept_alive_connection(
+    stand_in: tuple[str, Path, type[_AdminStandIn]],
+) -> None:
+    endpoint, ca_bundle, handler = stand_in
+    target = AttachedLocalTarget(endpoint, TOKEN, ca_bundle)
+    target.start()
+    assert target.decision_log is not None
+    for number in range(20):
+        assert target.decision_log.for_request(f"request-{number}") == []
+    assert (handler.connections, len(handler.calls)) == (1, 21)
+
+
+def test_a_connection_closed_as_it_is_used_is_retried_once_on_a_new_one(
+    stand_in: tuple[str, Path, type[_AdminStandIn]],
+) -> None:
+    endpoint, ca_bundle, handler = stand_in
+    handler.drop_on = (1, 2)  # the first connection's second call gets no answer
+    target = AttachedLocalTarget(endpoint, TOKEN, ca_bundle)
+    target.start()
+    assert target.decision_log is not None
+    assert target.decision_log.for_request("request-1") == []
+    assert handler.calls == [
+        (1, "/_harness/v1/target"),
+        (1, "/_harness/v1/decisions?request_id=request-1"),
+        (2, "/_harness/v1/decisions?request_id=request-1"),
+    ]
 
 
 def test_an_endpoint_nobody_serves_and_a_bad_ca_are_named(
