@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import ssl
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -79,7 +80,10 @@ class AttachedLocalTarget(LocalEndpoints):
         self.decision_log = ServedDecisionLog(self._call, self._described["decision_log"])
 
     def stop(self) -> None:
-        """Nothing to release: the served target keeps running for the next command."""
+        """Close the kept connections; the served target keeps running for the next command."""
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
 
     @property
     def log_path(self) -> Path | None:
@@ -162,8 +166,9 @@ class AttachedLocalTarget(LocalEndpoints):
         """One admin call, JSON both ways, bounded like every call the harness makes.
 
         A kept-alive connection the server closed just as it was taken (the pool discards
-        those it sees closed) is retried once on a new one; a timeout is not retried, so a
-        call never waits longer than its bound."""
+        those it sees closed) is retried once on a new one, within what is left of the bound;
+        a timeout is not retried, so a call never waits longer than its bound."""
+        began = time.monotonic()
         arguments: dict[str, Any] = {
             "body": None if body is None else json.dumps(body).encode(),
             "headers": {
@@ -176,7 +181,10 @@ class AttachedLocalTarget(LocalEndpoints):
             try:
                 answer = pool.request(method, ADMIN_PATH + path, **arguments)
             except urllib3.exceptions.ProtocolError:
-                answer = pool.request(method, ADMIN_PATH + path, **arguments)
+                left = bound("admin_call") - (time.monotonic() - began)
+                if left <= 0:
+                    raise
+                answer = pool.request(method, ADMIN_PATH + path, timeout=left, **arguments)
         except urllib3.exceptions.HTTPError as error:
             raise AdminCallFailed(
                 f"no served local target answers at {self._endpoint} ({error}); "

@@ -152,11 +152,16 @@ class _AdminStandIn(BaseHTTPRequestHandler):
     drop_on: ClassVar[tuple[int, int] | None] = None
     connections: ClassVar[int] = 0
     calls: ClassVar[list[tuple[int, str]]] = []  # each fixture's subclass has its own
+    closed: ClassVar[threading.Event]  # set when a client closes a connection
 
     def setup(self) -> None:
         super().setup()
         type(self).connections += 1
         self.number, self.served = type(self).connections, 0
+
+    def finish(self) -> None:
+        super().finish()
+        type(self).closed.set()
 
     def do_GET(self) -> None:
         self.served += 1
@@ -180,7 +185,9 @@ class _AdminStandIn(BaseHTTPRequestHandler):
 def stand_in(tmp_path: Path) -> Iterator[tuple[str, Path, type[_AdminStandIn]]]:
     """An admin API on loopback that counts the connections made to it."""
     tls = generate_tls_material(tmp_path)
-    handler = type("Handler", (_AdminStandIn,), {"connections": 0, "calls": []})
+    handler = type(
+        "Handler", (_AdminStandIn,), {"connections": 0, "calls": [], "closed": threading.Event()}
+    )
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(tls.cert, tls.key)
@@ -192,7 +199,7 @@ def stand_in(tmp_path: Path) -> Iterator[tuple[str, Path, type[_AdminStandIn]]]:
     server.server_close()
 
 
-def test_admin_calls_share_a_kept_alive_connection(
+def test_admin_calls_share_a_kept_alive_connection_until_stop(
     stand_in: tuple[str, Path, type[_AdminStandIn]],
 ) -> None:
     endpoint, ca_bundle, handler = stand_in
@@ -202,6 +209,11 @@ def test_admin_calls_share_a_kept_alive_connection(
     for number in range(20):
         assert target.decision_log.for_request(f"request-{number}") == []
     assert (handler.connections, len(handler.calls)) == (1, 21)
+    assert not handler.closed.is_set()
+    target.stop()  # closes the kept connection; a later call opens another
+    assert handler.closed.wait(10)
+    assert target.decision_log.for_request("request-after-stop") == []
+    assert (handler.connections, len(handler.calls)) == (2, 22)
 
 
 def test_a_connection_closed_as_it_is_used_is_retried_once_on_a_new_one(
