@@ -182,7 +182,7 @@ class _AdminStandIn(BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def stand_in(tmp_path: Path) -> Iterator[tuple[str, Path, type[_AdminStandIn]]]:
+def admin_stand_in(tmp_path: Path) -> Iterator[tuple[str, Path, type[_AdminStandIn]]]:
     """An admin API on loopback that counts the connections made to it."""
     tls = generate_tls_material(tmp_path)
     handler = type(
@@ -200,9 +200,9 @@ def stand_in(tmp_path: Path) -> Iterator[tuple[str, Path, type[_AdminStandIn]]]:
 
 
 def test_admin_calls_share_a_kept_alive_connection_until_stop(
-    stand_in: tuple[str, Path, type[_AdminStandIn]],
+    admin_stand_in: tuple[str, Path, type[_AdminStandIn]],
 ) -> None:
-    endpoint, ca_bundle, handler = stand_in
+    endpoint, ca_bundle, handler = admin_stand_in
     target = AttachedLocalTarget(endpoint, TOKEN, ca_bundle)
     target.start()
     assert target.decision_log is not None
@@ -217,9 +217,9 @@ def test_admin_calls_share_a_kept_alive_connection_until_stop(
 
 
 def test_a_connection_closed_as_it_is_used_is_retried_once_on_a_new_one(
-    stand_in: tuple[str, Path, type[_AdminStandIn]],
+    admin_stand_in: tuple[str, Path, type[_AdminStandIn]],
 ) -> None:
-    endpoint, ca_bundle, handler = stand_in
+    endpoint, ca_bundle, handler = admin_stand_in
     handler.drop_on = (1, 2)  # the first connection's second call gets no answer
     target = AttachedLocalTarget(endpoint, TOKEN, ca_bundle)
     target.start()
