@@ -9,9 +9,9 @@ rule that role trust policies, like key policies, must allow the caller explicit
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from harness.policy.conditions import as_text
 from harness.policy.errors import PolicyError
@@ -121,14 +121,16 @@ RESOURCE_POLICY_NAME: dict[ResourceKind, str] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Decision:
+class Decision(NamedTuple):
     """The outcome, with its evidence.
 
     ``statements`` are the deciding statements (the explicit denies, or the allows that
     granted); ``matched`` every statement whose action, resource, conditions and (in a
     resource policy) principal applied, denies and allows alike; ``lacking`` for an implicit
     deny, the kinds of policy whose allow was missing.
+
+    A named tuple, not a dataclass: one is made per request, and a tuple is the cheapest
+    immutable record to make (see ``_Plan.decide``).
     """
 
     allowed: bool
@@ -136,22 +138,6 @@ class Decision:
     statements: tuple[StatementRef, ...] = ()
     matched: tuple[StatementRef, ...] = ()
     lacking: tuple[PolicyKind, ...] = ()
-
-    def __init__(
-        self,
-        allowed: bool,
-        reason: str,
-        statements: tuple[StatementRef, ...] = (),
-        matched: tuple[StatementRef, ...] = (),
-        lacking: tuple[PolicyKind, ...] = (),
-    ) -> None:
-        # The generated __init__ of a frozen class calls object.__setattr__ per field; the
-        # slots' own setters cost less, and a decision is made per request.
-        _set_allowed(self, allowed)
-        _set_reason(self, reason)
-        _set_statements(self, statements)
-        _set_matched(self, matched)
-        _set_lacking(self, lacking)
 
     def __bool__(self) -> bool:
         return self.allowed
@@ -162,12 +148,6 @@ class Decision:
         implicit deny) those whose allow was missing."""
         kinds = [ref.kind for ref in self.statements] or list(self.lacking)
         return tuple(dict.fromkeys(kinds))
-
-
-# Decision's slot setters, in field order (see ``Decision.__init__``).
-_set_allowed, _set_reason, _set_statements, _set_matched, _set_lacking = (
-    vars(Decision)[f.name].__set__ for f in fields(Decision)
-)
 
 
 def _refs(statements: Iterable[Statement], kind: PolicyKind) -> tuple[StatementRef, ...]:
@@ -302,6 +282,7 @@ _PLANS: dict[tuple[Any, ...], _Plan] = {}
 _PLANS_REMEMBERED = 4096  # callers x actions x policy sets in play; past that, start again
 _OUTCOMES_REMEMBERED = 256  # per plan: combinations of resource and condition results seen
 _PLACEHOLDER = "\x00resource\x00"  # where an outcome's reason names the resource
+_new_tuple = tuple.__new__
 
 
 @dataclass(slots=True)  # not frozen: ``outcomes`` fills as requests come
@@ -422,37 +403,46 @@ class _Plan:
                     mask |= bit
         known = self.outcomes.get(mask)
         if known is None:
-            return self.first(mask, target)
+            known = self.remember(mask)
         template, parts = known
         if parts is None:
             return self.decision(mask, target)
-        return Decision(
-            template.allowed,
-            target.join(parts),
-            template.statements,
-            template.matched,
-            template.lacking,
+        # The template with this resource in its reason; tuple.__new__ skips the named
+        # tuple's own __new__ (a Python call with argument handling), as ``_make`` does.
+        return _new_tuple(
+            Decision,
+            (
+                template.allowed,
+                target.join(parts),
+                template.statements,
+                template.matched,
+                template.lacking,
+            ),
         )
 
-    def first(self, mask: int, target: str) -> Decision:
-        """The first decision for ``mask``, made in full; remembered as the decision with a
-        placeholder for the resource, its reason split there. The split is kept only if
-        putting this resource back gives this reason: else the placeholder was also in other
-        text (a policy's name, say), and every such request's reason is written in full."""
-        decision = self.decision(mask, target)
+    def remember(self, mask: int) -> tuple[Decision, list[str] | None]:
+        """The outcome for ``mask``, made on its first request: the decision for a placeholder
+        resource, its reason split there. A reason names the resource only in its ``what``;
+        the split is kept only if the placeholder comes once, there. Else it was also in
+        other text (a policy's name, say), and every such request's decision is made in
+        full."""
         template = self.decision(mask, _PLACEHOLDER)
         parts: list[str] | None = template.reason.split(_PLACEHOLDER)
-        if target == _PLACEHOLDER or target.join(parts) != decision.reason:
+        if len(parts) != 2 or self.what(_PLACEHOLDER) not in template.reason:
             parts = None
         if len(self.outcomes) >= _OUTCOMES_REMEMBERED:
             self.outcomes.clear()
-        self.outcomes[mask] = (template, parts)
-        return decision
+        outcome = self.outcomes[mask] = (template, parts)
+        return outcome
+
+    def what(self, target: str) -> str:
+        """The request as every reason names it, once."""
+        return f"{self.action} on {target} by {self.principal.arn}"
 
     def decision(self, mask: int, target: str) -> Decision:
         """AWS's decision when the conditional statements in ``mask`` hold for ``target``."""
         principal = self.principal
-        what = f"{self.action} on {target} by {principal.arn}"
+        what = self.what(target)
         identity_hits = _hits(self.identity_hits, mask)
         boundary_hits = _hits(self.boundary_hits, mask)
         scp_hits = [_hits(c, mask) for c in self.scp_hits]

@@ -36,7 +36,7 @@ What this module decides, and what it takes as given (doubtful points say so):
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from harness.policy.evaluate import Decision, Request
@@ -179,8 +179,7 @@ def with_grants(
     for grant in grants:
         if grant.allows(request, creating):
             ref = grant.cite()
-            return replace(
-                decision,
+            return decision._replace(
                 allowed=True,
                 reason=(
                     f"Allowed: KMS grant {grant.grant_id} gives {grant.grantee} "
