@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+
 import pytest
 
 from harness.policy import evaluate
@@ -26,6 +28,22 @@ def test_case(case: Case) -> None:
         assert case.decided_by in refs, f"decided by {refs}, not {case.decided_by!r}"
     if case.reason_contains is not None:
         assert case.reason_contains in decision.reason
+
+
+def test_a_remembered_outcome_decides_as_a_decision_made_in_full(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A plan makes each outcome once, with a placeholder for the resource, and then writes
+    only the reason per request: every corpus case, decided so (twice: the second time from
+    the outcome made by the first), equals its decision made in full."""
+    module = importlib.import_module("harness.policy.evaluate")  # not the package's function
+    remembered = [evaluate(c.request, **c.kwargs) for c in CASES for _ in range(2)]
+    monkeypatch.setattr(module, "_PLANS", {})
+    monkeypatch.setattr(
+        module._Plan, "remember", lambda plan, mask: (plan.decision(mask, "unused"), None)
+    )
+    in_full = [evaluate(c.request, **c.kwargs) for c in CASES]
+    assert remembered[0::2] == remembered[1::2] == in_full
 
 
 def test_the_corpus_principal_parser_is_cached() -> None:
