@@ -1,7 +1,7 @@
 """Loading and packaging the CloudFormation templates in ``infra/``.
 
-Templates use the short YAML tags (``!Sub``, ``!GetAtt``...) that plain YAML loaders reject,
-so loading goes through cfn-lint's decoder, which every target already depends on.
+Templates use the short YAML tags (``!Sub``, ``!GetAtt``...) that plain YAML loaders reject;
+:mod:`harness.template_text` reads them as CloudFormation does.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from cfnlint.decode import decode
+from harness.template_text import TemplateSyntaxError, decode_file
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "infra" / "templates"
 
@@ -34,17 +34,19 @@ def load_template(path: Path) -> dict[str, Any]:
 
 
 def decode_template(path: Path) -> Any:
-    """cfn-lint's node tree of a template: dicts and lists that know their line
-    (``start_mark.line``, 0-based), for reports that point into the file."""
-    template, matches = decode(str(path))
-    if matches or template is None:
-        detail = "; ".join(str(m) for m in matches) or "empty template"
-        raise TemplateError(f"{path}: cannot decode: {detail}")
+    """The template's node tree: dicts and lists that know their line (``start_mark.line``,
+    0-based), for reports that point into the file."""
+    try:
+        template = decode_file(path)
+    except TemplateSyntaxError as error:
+        raise TemplateError(f"{path}: cannot decode: {error.problem}") from error
+    if template is None:
+        raise TemplateError(f"{path}: cannot decode: empty template")
     return template
 
 
 def plain(node: Any) -> Any:
-    """Turn cfn-lint's node subclasses into builtin dicts, lists and strings."""
+    """Turn decoded node subclasses into builtin dicts, lists and strings."""
     if isinstance(node, Mapping):
         return {str(k): plain(v) for k, v in node.items()}
     if isinstance(node, list):

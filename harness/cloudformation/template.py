@@ -1,5 +1,5 @@
-"""Template loading: cfn-lint's decoder (YAML short tags and JSON) plus the structural checks
-CloudFormation applies before it touches any resource."""
+"""Template loading: :mod:`harness.template_text`'s decoder (YAML short tags and JSON) plus
+the structural checks CloudFormation applies before it touches any resource."""
 
 from __future__ import annotations
 
@@ -7,11 +7,10 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from cfnlint.decode import decode_str
-
 from harness.cloudformation.errors import ValidationError
 from harness.cloudformation.intrinsics import FUNCTION_NAMES
 from harness.cloudformation.schemas import is_known_type
+from harness.template_text import TemplateSyntaxError, decode
 from harness.templates import plain
 
 Template = dict[str, Any]
@@ -20,10 +19,12 @@ Template = dict[str, Any]
 def load_template(source: str | Mapping[str, Any]) -> Template:
     """Parse (if text) and check a template; raise `ValidationError` with AWS's wording."""
     if isinstance(source, str):
-        decoded, problems = decode_str(source)
-        if problems or decoded is None:
-            detail = "; ".join(str(p.message) for p in problems) or "empty template"
-            raise ValidationError(f"Template format error: {detail}")
+        try:
+            decoded = decode(source, "TemplateBody")
+        except TemplateSyntaxError as error:
+            raise ValidationError(f"Template format error: {error.problem}") from error
+        if decoded is None:
+            raise ValidationError("Template format error: empty template")
         template = plain(decoded)
     else:
         template = plain(source)

@@ -12,8 +12,6 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from cfnlint.decode import decode
-
 from harness.allowlist import DEFAULT_ACCOUNTS, DEFAULT_OUTSIDER, load_allowlist, static_bindings
 from harness.deploy import Deployment, Settings, adopt, make_target, teardown
 from harness.deploy.deploy import deploy_stacks, deployer_role_arn
@@ -28,6 +26,7 @@ from harness.prove.replay import Fault
 from harness.prove.report import Locate, locator
 from harness.render import Wiring
 from harness.targets import OUTSIDER, Target
+from harness.template_text import TemplateSyntaxError, decode_file
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ACCOUNT_FILES = ("shared-services.yaml", "training.yaml", "production.yaml")
@@ -111,11 +110,13 @@ def _templates(paths: Iterable[Path]) -> tuple[list[Path], dict[Path, str]]:
             raise FileNotFoundError(f"no such file or directory: {path}")
     templates, unreadable = [], {}
     for path, named in found:
-        content, errors = decode(str(path))
-        if errors:
+        try:
+            content = decode_file(path)
+        except TemplateSyntaxError as error:
             if named or _TEMPLATE_MARK.search(path.read_text(errors="replace")):
-                unreadable[path] = f"cannot be read: {errors[0].message}"
-        elif isinstance(content, dict) and isinstance(content.get("Resources"), dict):
+                unreadable[path] = f"cannot be read: {error.problem}"
+            continue
+        if isinstance(content, dict) and isinstance(content.get("Resources"), dict):
             templates.append(path)
     return templates, unreadable
 
@@ -155,7 +156,7 @@ def scp_locations(scps: Sequence[Scp]) -> dict[str, Location]:
     """Where each SCP's statements are written, for findings that cite them."""
     found = {}
     for scp in scps:
-        decoded, _ = decode(str(scp.path))  # read_scp has checked it is JSON
+        decoded = decode_file(scp.path)  # read_scp has checked it is JSON
         found[scp.policy.name] = Location(scp.path, 1, statement_lines(decoded))
     return found
 

@@ -18,12 +18,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cfnlint.decode import decode
-
 from harness.access import STACK_ACCOUNT, resolve_account_stacks
 from harness.allowlist import DEFAULT_ACCOUNTS, DEFAULT_OUTSIDER
 from harness.cloudformation import ResolvedTemplate, ValidationError
 from harness.proof import Document, Role, System
+from harness.template_text import TemplateSyntaxError, decode_file
 from harness.templates import ACCOUNT_TEMPLATES, plain
 
 POLICY_TYPES = (
@@ -89,10 +88,12 @@ class _Source:
 
     @classmethod
     def load(cls, path: Path) -> _Source:
-        decoded, errors = decode(str(path))
-        if errors or not isinstance(decoded, dict):
-            detail = "; ".join(e.message for e in errors) or "not a template"
-            raise CannotRender(f"{path}: {detail}")
+        try:
+            decoded = decode_file(path)
+        except TemplateSyntaxError as error:
+            raise CannotRender(str(error)) from error
+        if not isinstance(decoded, dict):
+            raise CannotRender(f"{path}: not a template")
         return cls(path, decoded)
 
     @property
