@@ -18,12 +18,12 @@ distinct requests principalmapper can express (users, roles and role sessions), 
 once by each engine: nothing is decided twice before it is timed. principalmapper runs in its
 own venv (``benchmarks/.venv-pmapper``, created on first run), in a subprocess per set started
 as soon as ours has decided that set: a shared machine's speed drifts from one minute to the
-next, and a ratio of two timings minutes apart measured the drift as much as the engines. Rates are per
-CPU second of the deciding process (``time.process_time``), after a full collection and
-``gc.freeze`` on both sides. Prints every case where the two disagree and what the corpus
-(i.e. AWS's documentation) says, and ends with ``decisions_per_s=<N> vs_pmapper=<ratio>``:
-the median over the generated sets of our decide rate and of the per-set ratio of decide
-rates.
+next, and a ratio of two timings minutes apart measured the drift as much as the engines.
+Rates are per CPU second of the deciding process (``time.process_time``), after a full
+collection and ``gc.freeze`` on both sides. Prints every case where the two disagree and what
+the corpus (i.e. AWS's documentation) says, and ends with ``decisions_per_s=<N>
+vs_pmapper=<ratio>``: the median over the generated sets of our decide rate and of the
+per-set ratio of decide rates.
 
     .venv/bin/python benchmarks/policy_engine.py [--generated 30000] [--seed 7]
 """
