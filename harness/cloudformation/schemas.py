@@ -1,24 +1,123 @@
 """What CloudFormation's resource schemas (as bundled with cfn-lint) say about a type: which
-properties exist, which force replacement, which attributes GetAtt may read."""
+properties exist, which force replacement, which attributes GetAtt may read.
+
+Importing cfnlint costs ~0.9 s of CPU (sympy, networkx), paid by every harness process, so the
+schemas are copied once per cfn-lint version into a per-user cache file that a process reads
+instead; cfnlint is imported only to build that file, never to download schemas."""
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
 import re
+import tempfile
 from functools import cache, reduce
+from importlib.metadata import version
 from operator import getitem
+from pathlib import Path
 from typing import Any
 
-from cfnlint.schema import PROVIDER_SCHEMA_MANAGER, ResourceNotFoundError
-
 SCHEMA_REGION = "us-east-1"
+CACHE_DIR_VARIABLE = "HARNESS_CACHE_DIR"
+"""Overrides the cache folder (`$XDG_CACHE_HOME/xacct-ml-harness` by default)."""
+
+_MODULE = "Module"
+_CUSTOM = "AWS::CloudFormation::CustomResource"
+
+
+def cache_path() -> Path:
+    """The cache file for the installed cfn-lint: its schemas change with its version."""
+    folder = os.environ.get(CACHE_DIR_VARIABLE)
+    if not folder:
+        base = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
+        folder = os.path.join(base, "xacct-ml-harness")
+    return Path(folder, f"resource-schemas-cfn-lint-{_cfn_lint()}-{SCHEMA_REGION}.json")
+
+
+@cache
+def _cfn_lint() -> str:
+    """The installed cfn-lint's version, from its metadata: importing it is the cost avoided."""
+    return version("cfn-lint")
+
+
+@cache
+def _schema_texts() -> dict[str, str]:
+    """Each known type's schema as JSON text, decoded only when asked for (decoding all ~1900
+    schemas costs ~0.3 s of CPU, reading the texts ~0.05 s). A missing, unreadable or corrupt
+    cache file is rebuilt, never trusted."""
+    path = cache_path()
+    with contextlib.suppress(OSError, ValueError):
+        return _read(path)
+    texts = _build()
+    _write(path, texts)
+    return texts
+
+
+def _read(path: Path) -> dict[str, str]:
+    data = json.loads(path.read_bytes())
+    if not (
+        isinstance(data, dict)
+        and data.get("cfn-lint") == _cfn_lint()
+        and data.get("region") == SCHEMA_REGION
+        and isinstance(data.get("schemas"), dict)
+        and all(isinstance(text, str) for text in data["schemas"].values())
+    ):
+        raise ValueError(f"{path} is not a schema cache of this cfn-lint")
+    return data["schemas"]
+
+
+def _build() -> dict[str, str]:
+    """Every type cfn-lint knows in SCHEMA_REGION, plus its one schema for all modules. cfn-lint
+    downloads schemas when its bundled ones are missing; here that is an error instead."""
+    from cfnlint.schema import PROVIDER_SCHEMA_MANAGER as manager
+    from cfnlint.schema import ResourceNotFoundError
+
+    def refuse_download(force: bool) -> int:
+        raise RuntimeError(
+            "cfn-lint has no bundled resource schemas; the harness never downloads them"
+        )
+
+    manager.update = refuse_download  # type: ignore[method-assign]
+    try:
+        texts = {}
+        for name in [*manager.get_resource_types(SCHEMA_REGION), _MODULE]:
+            with contextlib.suppress(ResourceNotFoundError):
+                schema = manager.get_resource_schema(SCHEMA_REGION, name).schema
+                texts[name] = json.dumps(schema, separators=(",", ":"))
+        return texts
+    finally:
+        del manager.update
+
+
+def _write(path: Path, texts: dict[str, str]) -> None:
+    """Best effort, atomic: written beside the cache file, then renamed over it, so a concurrent
+    reader sees a whole file or none; an unwritable folder only means building again."""
+    data = {"cfn-lint": _cfn_lint(), "region": SCHEMA_REGION, "schemas": texts}
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError:
+        return
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as file:
+            json.dump(data, file, separators=(",", ":"))
+        os.replace(temporary, path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
 
 
 @cache
 def _schema(type_name: str) -> dict | None:
-    try:
-        return PROVIDER_SCHEMA_MANAGER.get_resource_schema(SCHEMA_REGION, type_name).schema
-    except ResourceNotFoundError:
-        return None
+    """The schema cfn-lint gives `type_name`: every `Custom::` type shares the custom resource
+    schema and every `::MODULE` type the module schema, as in cfn-lint."""
+    if type_name.startswith("Custom::"):
+        type_name = _CUSTOM
+    elif type_name.endswith("::MODULE"):
+        type_name = _MODULE
+    text = _schema_texts().get(type_name)
+    return None if text is None else json.loads(text)
 
 
 def is_known_type(type_name: str) -> bool:

@@ -71,6 +71,18 @@ def test_the_aws_target_runs_without_cfn_lint() -> None:
     )
 
 
+def test_the_local_run_imports_no_cfn_lint() -> None:
+    """cfn-lint is the gate's linter: importing it costs ~0.9 s of CPU, which every process
+    of a run would pay (templates are decoded by harness.template_text, resource schemas read
+    from their cache)."""
+    _runs_clean(
+        ("cfnlint",),
+        "import harness.cli, harness.deploy, harness.cloudformation, harness.locate\n"
+        "import harness.pytest_plugin, harness.prove.proofs\n"
+        "from harness.targets.local import LocalTarget\n",
+    )
+
+
 def test_the_harness_command_starts_without_the_test_extra() -> None:
     """The gate's env installs the package without the `test` extra (moto, cheroot,
     cryptography): `harness gate` must start there, so no command imports the local target at
