@@ -102,8 +102,9 @@ def _short_tag(loader: Any, suffix: str, node: Node) -> DictNode:
             value = _marked(ListNode(value.split(".", 1)), node)
     elif isinstance(node, SequenceNode):
         value = _marked(ListNode(loader.construct_sequence(node, deep=True)), node)
-    else:
-        value = _marked(DictNode(loader.construct_mapping(node, deep=True)), node)
+    else:  # a plain mapping node in its place: its keys are checked as any mapping's
+        plain = MappingNode("tag:yaml.org,2002:map", node.value, node.start_mark, node.end_mark)
+        value = loader.construct_object(plain, deep=True)
     return _marked(DictNode({name: value}), node)
 
 
@@ -179,4 +180,5 @@ def _syntax_error(error: yaml.YAMLError, source: str) -> TemplateSyntaxError:
     mark = getattr(error, "problem_mark", None)
     where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
     problem = getattr(error, "problem", None) or str(error)
-    return TemplateSyntaxError(f"{problem}{where}", source)
+    context = getattr(error, "context", None)
+    return TemplateSyntaxError(f"{context + ', ' if context else ''}{problem}{where}", source)

@@ -65,10 +65,19 @@ def test_dicts_and_lists_know_their_line() -> None:
         ("A: 1\n~: 2\n", "Null key '~' not supported (line 2)"),
         ("A: 1\n? [x]\n: 2\n", "a key must be a scalar (line 2)"),
         ("A: [1\n", "(line 2, column 1)"),  # the wording is the parser's
-        ("A: 1\n---\nB: 2\n", "(line 2, column 1)"),
+        ("A: 1\n---\nB: 2\n", "but found another document (line 2, column 1)"),
+        ("A: !Base64 {x: 1, x: 2}\n", "Duplicate key 'x' (lines 1 and 1)"),
         ("A:\n\tB: 1\n", "cannot start any token (line 2"),  # YAML: a tab is no space
     ],
-    ids=["duplicate", "null-key", "mapping-key", "syntax", "two-documents", "yaml-tab"],
+    ids=[
+        "duplicate",
+        "null-key",
+        "mapping-key",
+        "syntax",
+        "two-documents",
+        "duplicate-under-a-tag",
+        "yaml-tab",
+    ],
 )
 def test_what_cloudformation_cannot_read_is_refused_with_its_line(text: str, problem: str) -> None:
     with pytest.raises(TemplateSyntaxError) as refused:
