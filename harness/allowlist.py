@@ -10,11 +10,10 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 
-import yaml
-
 from harness.policy.access_matrix import Allowlist, parse_allowlist
 from harness.policy.errors import PolicyError
 from harness.project_policies import allowlist_file
+from harness.yaml_safe import safe_load
 
 ALLOWLIST = allowlist_file()
 
@@ -45,7 +44,7 @@ def load_allowlist(
             raise PolicyError(f"{path}: unbound placeholder ${{{name}}}")
         return values[name]
 
-    return parse_allowlist(yaml.safe_load(_PLACEHOLDER.sub(bind, path.read_text())), str(path))
+    return parse_allowlist(safe_load(_PLACEHOLDER.sub(bind, path.read_text())), str(path))
 
 
 def static_bindings(accounts: Mapping[str, str]) -> dict[str, str]:

@@ -20,10 +20,7 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-try:  # libyaml's parser when PyYAML was built with it: several times faster
-    from yaml import CSafeLoader as _SafeLoader
-except ImportError:  # pragma: no cover - PyYAML without libyaml
-    from yaml import SafeLoader as _SafeLoader  # type: ignore[assignment]
+from harness.yaml_safe import SafeLoader
 
 _UNPREFIXED_TAGS = frozenset({"Ref", "Condition"})
 """Short tags that name their key as is; every other ``!Name`` is ``Fn::Name``."""
@@ -128,7 +125,7 @@ def loader_on(base: type) -> type:
     return Loader
 
 
-_Loader = loader_on(_SafeLoader)
+_Loader = loader_on(SafeLoader)
 
 
 def _looks_like_json(text: str) -> bool:

@@ -16,10 +16,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 import harness
 from harness.gate.findings import Finding
+from harness.yaml_safe import safe_load
 
 TIMEOUT_SECONDS = 300
 OFFLINE_ENV = {
@@ -58,7 +57,7 @@ def load_skips(skips_file: Path) -> dict[str, str]:
     """Stock checks we skip, each with its reason (a skip without a reason is an error)."""
     if not skips_file.exists():
         return {}
-    entries = (yaml.safe_load(skips_file.read_text()) or {}).get("skips") or []
+    entries = (safe_load(skips_file.read_text()) or {}).get("skips") or []
     skips = {}
     for entry in entries:
         reason = str(entry.get("reason", "")).strip()

@@ -22,10 +22,9 @@ from importlib import resources
 from typing import Any, Protocol
 from urllib.parse import parse_qsl, unquote
 
-import yaml
-
 from harness.gateway.credentials import Credential, PrincipalType
 from harness.gateway.operations import OperationCall
+from harness.yaml_safe import safe_load
 
 ContextValue = str | list[str]
 _PLACEHOLDER = re.compile(r"\{([\w.]+)(?:\|(\w+))?\}")
@@ -145,7 +144,7 @@ def regional_endpoint(service_principal: str, region: str) -> str:
 @functools.cache
 def load_table() -> dict[str, Any]:
     text = resources.files(__package__).joinpath("data/iam_actions.yaml").read_text()
-    return yaml.safe_load(text)
+    return safe_load(text)
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,8 @@ from importlib import resources
 from typing import Any
 from xml.sax.saxutils import escape
 
-import yaml
-
 from harness.gateway.request_ids import host_id, request_id_headers
+from harness.yaml_safe import safe_load
 
 
 class ErrorKind(StrEnum):
@@ -83,7 +82,7 @@ class ErrorResponse:
 @functools.cache
 def _error_table() -> dict[str, dict[str, Any]]:
     text = resources.files(__package__).joinpath("data/error_codes.yaml").read_text()
-    return yaml.safe_load(text)
+    return safe_load(text)
 
 
 def access_denied_message(caller_arn: str, action: str, resource: str | None, reason: str) -> str:

@@ -16,6 +16,7 @@ from harness.policy.conditions import KeyTest, compile_condition
 from harness.policy.errors import PolicyError
 from harness.policy.patterns import Lookup, Pattern, PatternSet, alternation
 from harness.policy.principal import Principal, principal_level
+from harness.yaml_safe import safe_load
 
 VARIABLES_VERSION = "2012-10-17"  # policy variables are literal text under older versions
 _ACTION = re.compile(r"(\*|[A-Za-z0-9-]+:[A-Za-z0-9*?]+)\Z")
@@ -282,7 +283,7 @@ def _load(doc: str | Mapping[str, Any] | list[Any], name: str) -> Any:
     except json.JSONDecodeError:
         pass
     try:
-        return yaml.safe_load(doc)
+        return safe_load(doc)
     except yaml.YAMLError as error:
         raise PolicyError(f"{name}: neither JSON nor YAML: {error}") from error
 

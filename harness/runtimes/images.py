@@ -14,7 +14,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
+from harness.yaml_safe import safe_load
 
 TABLE = Path(__file__).with_name("data") / "algorithm_images.yaml"
 
@@ -41,7 +41,7 @@ class AlgorithmImage:
 
 @cache
 def _repositories() -> dict[str, dict[str, Any]]:
-    return yaml.safe_load(TABLE.read_text())["repositories"]
+    return safe_load(TABLE.read_text())["repositories"]
 
 
 def registry_accounts(repository: str) -> dict[str, str]:

@@ -11,7 +11,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
+from harness.yaml_safe import safe_load
 
 SPEC_FILE = Path(__file__).parents[1] / "data" / "xgboost_hyperparameters.yaml"
 
@@ -31,7 +31,7 @@ class TrainingParameters:
 
 @cache
 def _spec() -> dict[str, dict[str, Any]]:
-    return yaml.safe_load(SPEC_FILE.read_text())
+    return safe_load(SPEC_FILE.read_text())
 
 
 def _convert(name: str, raw: str, rule: dict[str, Any]) -> Any:
