@@ -169,6 +169,8 @@ def _load(text: str) -> Any:
     loader = _Loader(text)
     try:
         return loader.get_single_data()
+    except RecursionError:  # libyaml stops at 1,000 levels; PyYAML's own parser recurses
+        raise TemplateSyntaxError("nested too deeply to read") from None
     finally:
         loader.dispose()
 
