@@ -140,17 +140,13 @@ def decode(text: str, source: str) -> Any:
     read again with its tabs as spaces (its lines unchanged).
     """
     try:
-        return _load(text)
-    except yaml.scanner.ScannerError as error:
-        if "\t" not in text or not _looks_like_json(text):
-            raise _syntax_error(error, source) from error
         try:
+            return _load(text)
+        except yaml.scanner.ScannerError:
+            if "\t" not in text or not _looks_like_json(text):
+                raise
             return _load(text.replace("\t", " "))
-        except yaml.YAMLError as retried:
-            raise _syntax_error(retried, source) from retried
-        except TemplateSyntaxError as refused:
-            raise TemplateSyntaxError(refused.problem, source) from refused
-    except yaml.YAMLError as error:
+    except yaml.YAMLError as error:  # of the first read, or of the second
         raise _syntax_error(error, source) from error
     except TemplateSyntaxError as refused:
         raise TemplateSyntaxError(refused.problem, source) from refused
