@@ -14,9 +14,18 @@ from contextlib import contextmanager
 
 from moto.moto_server.werkzeug_app import MotoRequestHandler
 from moto.server import DomainDispatcherApplication, create_backend_app
-from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 POLL_S = 0.05
+
+
+class NoDelayHandler(WSGIRequestHandler):
+    """werkzeug's handler without Nagle's algorithm: it writes a response in several small
+    writes (the head, then each chunk's size, data and end), and each write after the first
+    waited for the client's delayed ACK, 40 ms, on every request of a kept-alive connection
+    after its first (the local target's cheroot sets TCP_NODELAY itself)."""
+
+    disable_nagle_algorithm = True
 
 
 @contextmanager

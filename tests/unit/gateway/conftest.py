@@ -30,7 +30,7 @@ from harness.gateway.operations import OperationCall, OperationMapper, UnknownOp
 from harness.gateway.sigv4 import VerifiedRequest, parse_signature, verify
 from harness.gateway.tls import TlsMaterial, generate_tls_material
 from harness.targets.sessions import new_session
-from tests.unit.serving import served
+from tests.unit.serving import NoDelayHandler, served
 
 ACCOUNT_A = "111111111111"
 ACCOUNT_B = "222222222222"
@@ -109,7 +109,9 @@ def _serve(app: LoopbackGateway, tls: TlsMaterial | None) -> Iterator[str]:
     if tls is not None:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(tls.cert, tls.key)
-    server: BaseWSGIServer = make_server("127.0.0.1", 0, app, threaded=True, ssl_context=context)
+    server: BaseWSGIServer = make_server(
+        "127.0.0.1", 0, app, threaded=True, request_handler=NoDelayHandler, ssl_context=context
+    )
     scheme = "https" if tls is not None else "http"
     with served(server):
         yield f"{scheme}://127.0.0.1:{server.server_port}"
