@@ -154,6 +154,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if interrupts.install():
         config.add_cleanup(interrupts.restore)  # the first cleanup added runs last
     config.stash[INTERRUPTS] = interrupts
+    config.add_cleanup(heap.defer_full_collections())
     if worker_id(config) is None:
         workers = planned_workers(config.option)
         shares = workers if config.getoption("dist", "no") == "load" else 0

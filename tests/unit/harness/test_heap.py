@@ -26,3 +26,13 @@ def test_settle_collects_cycles_then_freezes_the_survivors() -> None:
     finally:
         gc.unfreeze()
     assert any(obj is alive for obj in gc.get_objects())
+
+
+def test_full_collections_are_deferred_until_put_back() -> None:
+    before = gc.get_threshold()
+    put_back = heap.defer_full_collections()
+    try:
+        assert gc.get_threshold() == (*before[:2], heap.FULL_COLLECTION_AFTER)
+    finally:
+        put_back()
+    assert gc.get_threshold() == before
