@@ -2,7 +2,10 @@
 into the phases the run's own clock recorded (they add up to the run from pytest's configure
 to its last report), what is left over (process start and imports before that clock, the
 target's stop and the exit after it), the pipeline's stages by CodePipeline's own timestamps
-(they overlap deploy: the pipeline starts when the source is pushed), and peak memory.
+(they overlap deploy: the pipeline starts when the source is pushed), peak memory, the CPU the
+run's processes used, and the CPU time the hypervisor took from this machine meanwhile (steal):
+on a shared virtual machine wall times swing with it (the same run took 14 s and 42 s within
+half an hour, with a fifth of the cores' time stolen), CPU seconds far less.
 
     python benchmarks/e2e_local.py
 
@@ -12,6 +15,7 @@ Last line: ``total_s=<seconds>`` (goal: under 15 on 2 cores). Exits non-zero if 
 from __future__ import annotations
 
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -19,20 +23,37 @@ import tempfile
 import time
 from pathlib import Path
 
+PROC_STAT = Path("/proc/stat")
+
+
+def stolen_s(stat: Path = PROC_STAT) -> float | None:
+    """CPU time the hypervisor has taken from this machine's cores so far, all cores added up
+    (the steal column of Linux's ``/proc/stat``); None without that file or column."""
+    try:
+        first = stat.read_text().split("\n", 1)[0].split()
+    except OSError:
+        return None
+    if len(first) < 9 or first[0] != "cpu":
+        return None
+    return int(first[8]) / os.sysconf("SC_CLK_TCK")
+
 
 def main() -> int:
     with tempfile.TemporaryDirectory(prefix="e2e-local-") as folder:
         report = Path(folder) / "report"
         command = [sys.executable, "-m", "harness.cli", "run", "--target", "local"]
+        stolen_before = stolen_s()
         began = time.monotonic()
         completed = subprocess.run(
             [*command, "--report", str(report)], capture_output=True, text=True, check=False
         )
         total = time.monotonic() - began
+        stolen_after = stolen_s()
         recorded = json.loads((report / "phases.json").read_text()) if report.exists() else {}
     # ru_maxrss is in KiB on Linux: the largest of the run's processes (the harness itself,
     # or a training job or endpoint it started), not their sum.
-    peak_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    peak_mib = children.ru_maxrss / 1024
     if completed.returncode != 0:
         print(completed.stdout[-4000:], completed.stderr[-4000:], sep="\n", file=sys.stderr)
     phases = recorded.get("phases", {})
@@ -47,6 +68,14 @@ def main() -> int:
     for stage, seconds in recorded.get("pipeline_stages", {}).items():
         print(f"pipeline_stage_{stage}_s={seconds:.2f} (CodePipeline's clock, overlaps deploy)")
     print(f"peak_rss_mib={peak_mib:.0f} (largest process of the run)")
+    print(f"cpu_s={children.ru_utime + children.ru_stime:.2f} (user + system, every process)")
+    if stolen_before is None or stolen_after is None:
+        print("steal_s=unknown (no /proc/stat here)")
+    else:
+        print(
+            f"steal_s={stolen_after - stolen_before:.2f} (CPU the hypervisor took from this "
+            "machine's cores during the run: compare wall times only between runs where it is low)"
+        )
     print(f"exit_code={completed.returncode}")
     print(f"total_s={total:.2f}")
     return completed.returncode

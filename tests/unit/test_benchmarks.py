@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import os
 import sys
 from pathlib import Path
 
@@ -33,3 +34,17 @@ def test_the_gateway_benchmark_reaches_its_ratios(
     output = capsys.readouterr().out
     for path in ("deployer", "cross-account"):
         assert f"overhead_ratio_{path}=" in output, output
+
+
+def test_the_end_to_end_benchmark_reads_steal_from_proc_stat(tmp_path: Path) -> None:
+    spec = importlib.util.spec_from_file_location("e2e_local", REPO / "benchmarks" / "e2e_local.py")
+    assert spec is not None and spec.loader is not None
+    benchmark = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(benchmark)
+    stat = tmp_path / "stat"
+    ticks = os.sysconf("SC_CLK_TCK")
+    stat.write_text(f"cpu  4670700 1728 362828 7475819 18168 0 43178 {5 * ticks} 0 0\ncpu0 1 2\n")
+    assert benchmark.stolen_s(stat) == 5.0
+    stat.write_text("intr 1 2 3\n")
+    assert benchmark.stolen_s(stat) is None
+    assert benchmark.stolen_s(tmp_path / "missing") is None
