@@ -12,20 +12,28 @@ import importlib.util
 import os
 import sys
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 
 
+def _benchmark(name: str, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    """``benchmarks/<name>.py`` loaded as a module (the folder is no package), registered for
+    the test's length: a benchmark's dataclasses look their module up."""
+    spec = importlib.util.spec_from_file_location(name, REPO / "benchmarks" / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    benchmark = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, spec.name, benchmark)
+    spec.loader.exec_module(benchmark)
+    return benchmark
+
+
 def test_the_gateway_benchmark_reaches_its_ratios(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    spec = importlib.util.spec_from_file_location("gateway", REPO / "benchmarks" / "gateway.py")
-    assert spec is not None and spec.loader is not None
-    benchmark = importlib.util.module_from_spec(spec)
-    monkeypatch.setitem(sys.modules, spec.name, benchmark)  # its dataclasses look it up
-    spec.loader.exec_module(benchmark)
+    benchmark = _benchmark("gateway", monkeypatch)
     # No warm-up: the figures are not checked, and warming each server took ~1 s of CPU.
     argv = ["gateway.py", "--rounds", "1", "--repeat", "1", "--warm-up", "0"]
     monkeypatch.setattr(sys, "argv", argv)
@@ -36,11 +44,10 @@ def test_the_gateway_benchmark_reaches_its_ratios(
         assert f"overhead_ratio_{path}=" in output, output
 
 
-def test_the_end_to_end_benchmark_reads_steal_from_proc_stat(tmp_path: Path) -> None:
-    spec = importlib.util.spec_from_file_location("e2e_local", REPO / "benchmarks" / "e2e_local.py")
-    assert spec is not None and spec.loader is not None
-    benchmark = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(benchmark)
+def test_the_end_to_end_benchmark_reads_steal_from_proc_stat(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    benchmark = _benchmark("e2e_local", monkeypatch)
     stat = tmp_path / "stat"
     ticks = os.sysconf("SC_CLK_TCK")
     stat.write_text(f"cpu  4670700 1728 362828 7475819 18168 0 43178 {5 * ticks} 0 0\ncpu0 1 2\n")
