@@ -87,7 +87,7 @@ class OrderedTest:
     compare: Callable[[float, float], bool]
     wanted: tuple[float, ...]
 
-    def __call__(self, value: str, _lookup: Lookup) -> bool:
+    def __call__(self, value: str, _lookup: Lookup | None = None) -> bool:
         got = self.parse(value)
         if got is None:
             return False
@@ -104,7 +104,7 @@ class BoolTest:
 
     wanted: frozenset[str]  # lower case
 
-    def __call__(self, value: str, _lookup: Lookup) -> bool:
+    def __call__(self, value: str, _lookup: Lookup | None = None) -> bool:
         return value.lower() in self.wanted
 
 
@@ -114,7 +114,7 @@ class BinaryTest:
 
     wanted: frozenset[bytes]
 
-    def __call__(self, value: str, _lookup: Lookup) -> bool:
+    def __call__(self, value: str, _lookup: Lookup | None = None) -> bool:
         return parse_binary(value) in self.wanted
 
 
@@ -131,7 +131,7 @@ class IpTest:
         ranges = tuple((n.version, int(n.network_address), int(n.netmask)) for n in self.networks)
         object.__setattr__(self, "_ranges", ranges)  # frozen: set once
 
-    def __call__(self, value: str, _lookup: Lookup) -> bool:
+    def __call__(self, value: str, _lookup: Lookup | None = None) -> bool:
         address = _address(value)
         if address is None:
             return False
@@ -245,10 +245,17 @@ class KeyTest:
     value_test: ValueTest | None
     _test: ValueTest | None = field(init=False, repr=False, compare=False)
     """``value_test``'s ``__call__`` bound: calling that is cheaper than calling the test."""
+    single: Callable[[str], object] | None = field(init=False, repr=False, compare=False)
+    """The test of one string value, true or false alike, where it needs nothing else from
+    the request (None: ``Null``, or a pattern with a variable or ``*``): the engine's plans
+    call it inline for the usual single value, and ``holds`` otherwise."""
 
     def __post_init__(self) -> None:
-        test = None if self.value_test is None else self.value_test.__call__  # type: ignore[operator]
+        value_test = self.value_test
+        test = None if value_test is None else value_test.__call__  # type: ignore[operator]
+        single = value_test.quick if isinstance(value_test, PatternTest) else test
         object.__setattr__(self, "_test", test)  # frozen: set once
+        object.__setattr__(self, "single", single)
 
     def holds(self, lookup: Lookup) -> bool:
         found = lookup(self.key)

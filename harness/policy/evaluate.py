@@ -8,20 +8,18 @@ rule that role trust policies, like key policies, must allow the caller explicit
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from typing import Any, Literal, NamedTuple
 
 from harness.policy.conditions import as_text
 from harness.policy.errors import PolicyError
-from harness.policy.patterns import Lookup
 from harness.policy.policy import (
     KIND_NAMES,
     Match,
     Policy,
     PolicyKind,
-    ResourceTest,
     Statement,
     StatementRef,
     policies,
@@ -303,9 +301,9 @@ class _Plan:
     rcps: tuple[Policy, ...]
     resource: Policy | None
     has_session: bool
-    tests: tuple[tuple[ResourceTest | None, bool, tuple[Callable[[Lookup], bool], ...], int], ...]
-    """The conditional statements' ``checks`` with their bits (bit i of a mask: the i-th
-    holds for the request's resource and context)."""
+    tests: tuple[tuple[Any, ...], ...]
+    """The conditional statements' ``checks`` (``Checks``), each with its bit (bit i of a
+    mask: the i-th holds for the request's resource and context)."""
     identity_hits: Candidates
     boundary_hits: Candidates
     scp_hits: tuple[Candidates, ...]  # per level
@@ -392,11 +390,21 @@ class _Plan:
         mask = 0
         if self.tests:
             lookup = request._lookup.get
-            # Statement.holds_for, inlined: a call less per statement and request.
-            for resources, not_resource, conditions, bit in self.tests:
-                if resources is not None and resources(target, lookup) == not_resource:
+            # Statement.holds_for and KeyTest.holds, inlined: calls less per statement and
+            # request. ``not x != y`` is ``bool(x) == y`` for a result that is not a bool.
+            for quick, resources, not_resource, conditions, bit in self.tests:
+                if quick is not None:
+                    if (not quick(target)) != not_resource:
+                        continue
+                elif resources is not None and resources(target, lookup) == not_resource:
                     continue
-                for holds in conditions:
+                for key, single, negated, holds in conditions:
+                    if single is not None:
+                        value = lookup(key)
+                        if type(value) is str:
+                            if (not single(value)) != negated:
+                                break
+                            continue
                     if not holds(lookup):
                         break
                 else:

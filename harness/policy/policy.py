@@ -23,6 +23,12 @@ _ACTION = re.compile(r"(\*|[A-Za-z0-9-]+:[A-Za-z0-9*?]+)\Z")
 _PRINCIPAL_TYPES = ("AWS", "Service", "Federated", "CanonicalUser")
 ResourceTest = Callable[[str, Lookup], bool]
 """A Resource element's test (``PatternSet.matches``)."""
+ConditionCheck = tuple[str, Callable[[str], object] | None, bool, Callable[[Lookup], bool]]
+"""A condition test as plans inline it: the key, ``KeyTest.single`` and ``negated`` for a key
+with one string value, and ``KeyTest.holds`` for any other."""
+Checks = tuple[
+    Callable[[str], object] | None, ResourceTest | None, bool, tuple[ConditionCheck, ...]
+]
 _ACTIONS_REMEMBERED = 4096  # per policy; AWS has fewer actions than this per service family
 
 
@@ -189,16 +195,19 @@ class Statement:
         """The Action (or NotAction) element applies to ``action``."""
         return (self.actions.match(action) is None) == self.not_action
 
-    def checks(self) -> tuple[ResourceTest | None, bool, tuple[Callable[[Lookup], bool], ...]]:
+    def checks(self) -> Checks:
         """``holds_for`` in parts, for a caller that inlines it (the engine's plans test
-        statement after statement, request after request): the resource test (None: holds
-        for every resource), whose result must differ from the second part, and the condition
-        tests, which must all hold."""
+        statement after statement, request after request): the resource test as one call of
+        the resource alone (``PatternSet.quick``), else as a call with the context (both
+        None: holds for every resource), whose result must differ from the third part; and
+        the condition tests, which must all hold (``ConditionCheck``)."""
         resources = self._resource_test
+        quick = None if resources is None else resources.quick
         return (
-            None if resources is None else resources.matches,
+            quick,
+            None if resources is None or quick is not None else resources.matches,
             self.not_resource,
-            tuple([test.holds for test in self.conditions]),
+            tuple([(test.key, test.single, test.negated, test.holds) for test in self.conditions]),
         )
 
     def holds_for(self, resource: str, lookup: Lookup) -> bool:

@@ -306,31 +306,51 @@ def test_condition_key_names_stay_case_insensitive_past_the_remembered_names(
         assert len(module._LOWER_KEYS) <= 3
 
 
-def test_a_statements_checks_are_its_holds_for() -> None:
-    """Plans inline ``holds_for`` from ``checks``: both must say the same."""
-    policy = Policy.parse(
-        [
-            {"Effect": "Allow", "Action": "s3:*", "Resource": "arn:aws:s3:::b/data/*"},
-            {"Effect": "Allow", "Action": "s3:*", "NotResource": "arn:aws:s3:::b/data/*"},
-            {
-                "Effect": "Deny",
-                "Action": "s3:*",
-                "Resource": "*",
-                "Condition": {
-                    "Bool": {"aws:SecureTransport": "false"},
-                    "StringEquals": {"aws:PrincipalAccount": "111111111111"},
-                },
-            },
-        ],
-        "p",
-    )
-    p = Principal.from_arn("arn:aws:iam::111111111111:role/a")
-    for resource in ("arn:aws:s3:::b/data/x", "arn:aws:s3:::b/other"):
-        for secure in ("true", "false"):
-            lookup = Request(p, "s3:GetObject", resource, {"aws:SecureTransport": secure}).get
-            for statement in policy.statements:
-                resources, not_resource, conditions = statement.checks()
-                inlined = (
-                    resources is None or resources(resource, lookup) != not_resource
-                ) and all(holds(lookup) for holds in conditions)
-                assert inlined == statement.holds_for(resource, lookup)
+def test_a_plans_inlined_tests_are_each_statements_holds_for() -> None:
+    """Plans inline ``holds_for`` from ``checks`` (resource tests as one call where they
+    can, a key's single value tested inline): the statements a decision cites as matched are
+    exactly those whose ``holds_for`` says so, for every form a test takes."""
+    condition = {
+        "single": {"Bool": {"aws:SecureTransport": "false"}},
+        "ip": {"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}},
+        "null": {"Null": {"aws:TagKeys": "false"}},
+        "any value": {"StringLike": {"aws:username": "*"}},
+        "set": {"ForAnyValue:StringEquals": {"aws:TagKeys": ["project", "owner"]}},
+        "ignore case": {"StringEqualsIgnoreCase": {"aws:username": ["ALICE", "carol"]}},
+        "variable": {"StringNotEquals": {"aws:username": "${aws:PrincipalTag/team}"}},
+        "negated": {"StringNotLike": {"aws:SourceIp": ["10.*", "192.0.2.1"]}},
+    }
+    resource = {
+        "prefix": {"Resource": "arn:aws:s3:::b/data/*"},
+        "not prefix": {"NotResource": "arn:aws:s3:::b/data/*"},
+        "literal": {"Resource": ["arn:aws:s3:::b/other", "arn:aws:s3:::b/x"]},
+        "mixed": {"Resource": ["arn:aws:s3:::b/*/x?", "arn:aws:s3:::b/other", "arn:*:s3:::b/d*"]},
+        "variable": {"Resource": "arn:aws:s3:::b/${aws:username}/*"},
+        "everything": {"Resource": "*"},
+    }
+    statements = [
+        {"Sid": f"{where}-{when}", "Effect": effect, "Action": "s3:*", **r, "Condition": c}
+        for effect, (where, r) in zip(("Allow", "Deny") * 3, resource.items(), strict=True)
+        for when, c in condition.items()
+    ]
+    policy = Policy.parse({"Version": "2012-10-17", "Statement": statements}, "p")
+    alice = Principal.from_arn("arn:aws:iam::111111111111:user/alice")
+    contexts = [
+        {"aws:SecureTransport": "false", "aws:SourceIp": "10.1.2.3"},
+        {"aws:SecureTransport": "TRUE", "aws:SourceIp": "192.0.2.1", "aws:TagKeys": ["owner"]},
+        {"aws:SourceIp": "not an address", "aws:TagKeys": ["x", "project"]},
+        {"aws:TagKeys": [], "aws:PrincipalTag/team": "alice"},
+        {"aws:username": "Carol", "aws:PrincipalTag/team": "ops"},
+    ]
+    resources = ["arn:aws:s3:::b/data/x", "arn:aws:s3:::b/x", "arn:aws:s3:::b/alice/y"]
+    resources += ["arn:aws:s3:::b/dd/x1", "arn:aws:s3:::b/other"]
+    seen = set()
+    for target in resources:
+        for context in contexts:
+            request = Request(alice, "s3:GetObject", target, context)
+            expected = {s.sid for s in policy.statements if s.holds_for(target, request.get)}
+            decision = evaluate(request, [policy], resource_account="111111111111")
+            matched = {ref.sid for ref in decision.matched}
+            assert matched == expected, (target, context)
+            seen |= expected
+    assert len(seen) > len(statements) / 2  # most statements hold for some request

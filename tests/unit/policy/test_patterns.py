@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from harness.policy.patterns import Pattern, alternation
+from harness.policy.patterns import Pattern, PatternSet, alternation
 
 CONTEXT = {"aws:username": "alice", "aws:tagkeys": ("a", "b")}
 
@@ -55,3 +57,50 @@ def test_action_alternation_ignores_case() -> None:
     assert regex.match("S3:GETOBJECT")
     assert regex.match("kms:decrypt")
     assert not regex.match("kms:DecryptX")
+
+
+# Few letters, so that generated patterns and values often meet; each form the quick test
+# takes (literals only, prefixes only, anything else) is common.
+_TEXT = st.text("ab:/*?$", max_size=8)
+_WORD = st.text("ab:/$", max_size=6)
+_PATTERN = st.one_of(_WORD, _WORD.map(lambda word: word + "*"), _TEXT)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(_PATTERN, min_size=1, max_size=3),
+    st.lists(_TEXT, min_size=1, max_size=6),
+    st.booleans(),
+    st.booleans(),
+    st.booleans(),
+)
+def test_a_sets_quick_test_is_its_matches(
+    patterns: list[str], values: list[str], ignore_case: bool, arn: bool, wildcards: bool
+) -> None:
+    """The one-call test the engine uses (a set lookup, a ``startswith`` or one regex)
+    answers as ``matches`` does, and exists whenever no pattern needs the context."""
+    compiled = PatternSet(
+        tuple(
+            Pattern(
+                f"arn:a:s:r:1:{p}" if arn else p,
+                ignore_case=ignore_case,
+                arn=arn,
+                wildcards=wildcards,
+            )
+            for p in patterns
+        )
+    )
+    if compiled.match_all:
+        assert compiled.quick is None
+        return
+    assert compiled.quick is not None
+    for value in (
+        values + [f"arn:a:s:r:1:{v}" for v in values] + [p.text for p in compiled.patterns]
+    ):
+        assert bool(compiled.quick(value)) is compiled.matches(value, CONTEXT.get), value
+
+
+def test_a_set_with_a_variable_has_no_quick_test() -> None:
+    variable = Pattern("arn:aws:s3:::b/${aws:username}/*", arn=True, variables=True)
+    assert PatternSet((Pattern("arn:aws:s3:::b/x"), variable)).quick is None
+    assert PatternSet((Pattern("arn:aws:s3:::b/x"), Pattern("arn:aws:s3:::c/*"))).quick
