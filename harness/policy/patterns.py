@@ -248,6 +248,8 @@ class PatternSet:
             return self.literals.__contains__
         if not self.literals and not self.regexes:
             return operator.methodcaller("startswith", self.prefixes)
+        if not self.literals and not self.prefixes and len(self.regexes) == 1:
+            return self.regexes[0]  # the pattern's own regex: none compiled for nothing
         cases = {p.ignore_case for p in self.patterns}
         if len(cases) != 1:  # one regex has one set of flags
             return None

@@ -66,7 +66,7 @@ _WORD = st.text("ab:/$", max_size=6)
 _PATTERN = st.one_of(_WORD, _WORD.map(lambda word: word + "*"), _TEXT)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(
     st.lists(_PATTERN, min_size=1, max_size=3),
     st.lists(_TEXT, min_size=1, max_size=6),
