@@ -3,9 +3,9 @@ into the phases the run's own clock recorded (they add up to the run from pytest
 to its last report), what is left over (process start and imports before that clock, the
 target's stop and the exit after it), the pipeline's stages by CodePipeline's own timestamps
 (they overlap deploy: the pipeline starts when the source is pushed), peak memory, the CPU the
-run's processes used, and the CPU time the hypervisor took from this machine meanwhile (steal):
-on a shared virtual machine wall times swing with it (the same run took 14 s and 42 s within
-half an hour, with a fifth of the cores' time stolen), CPU seconds far less.
+run's processes used, the CPU time the hypervisor took from this machine meanwhile (steal) and
+how fast the machine was just before (``machine.reference_s``): on a shared virtual machine
+wall times swing with both (the same run took 14 s and 42 s within half an hour).
 
     python benchmarks/e2e_local.py
 
@@ -15,7 +15,6 @@ Last line: ``total_s=<seconds>`` (goal: under 15 on 2 cores). Exits non-zero if 
 from __future__ import annotations
 
 import json
-import os
 import resource
 import subprocess
 import sys
@@ -23,25 +22,14 @@ import tempfile
 import time
 from pathlib import Path
 
-PROC_STAT = Path("/proc/stat")
-
-
-def stolen_s(stat: Path = PROC_STAT) -> float | None:
-    """CPU time the hypervisor has taken from this machine's cores so far, all cores added up
-    (the steal column of Linux's ``/proc/stat``); None without that file or column."""
-    try:
-        first = stat.read_text().split("\n", 1)[0].split()
-    except OSError:
-        return None
-    if len(first) < 9 or first[0] != "cpu":
-        return None
-    return int(first[8]) / os.sysconf("SC_CLK_TCK")
+from machine import reference_s, stolen_s
 
 
 def main() -> int:
     with tempfile.TemporaryDirectory(prefix="e2e-local-") as folder:
         report = Path(folder) / "report"
         command = [sys.executable, "-m", "harness.cli", "run", "--target", "local"]
+        machine_seconds = reference_s()
         stolen_before = stolen_s()
         began = time.monotonic()
         completed = subprocess.run(
@@ -76,6 +64,10 @@ def main() -> int:
             f"steal_s={stolen_after - stolen_before:.2f} (CPU the hypervisor took from this "
             "machine's cores during the run: compare wall times only between runs where it is low)"
         )
+    print(
+        f"machine_s={machine_seconds:.3f} (a fixed workload's CPU seconds just before the run: the "
+        "host's speed then; compare runs where it is alike)"
+    )
     print(f"exit_code={completed.returncode}")
     print(f"total_s={total:.2f}")
     return completed.returncode

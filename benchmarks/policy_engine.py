@@ -23,7 +23,8 @@ Rates are per CPU second of the deciding process (``time.process_time``), after 
 collection and ``gc.freeze`` on both sides. Prints every case where the two disagree and what
 the corpus (i.e. AWS's documentation) says, and ends with ``decisions_per_s=<N>
 vs_pmapper=<ratio>``: the median over the generated sets of our decide rate and of the
-per-set ratio of decide rates.
+per-set ratio of decide rates, after how fast the machine was at the start and at the end
+(``machine.reference_s``: on a shared host the rate swung from 67k to 150k in an hour).
 
     .venv/bin/python benchmarks/policy_engine.py [--generated 30000] [--seed 7]
 """
@@ -48,6 +49,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from machine import reference_s  # noqa: E402
 
 from harness.policy import Decision, Policy, Principal, Request, evaluate  # noqa: E402
 from harness.policy.policy import KIND_NAMES  # noqa: E402
@@ -594,6 +597,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
 
+    machine_before = reference_s()
     corpus = corpus_cases()
     compile_policies(corpus)
     corpus_rate, corpus_decisions = repeated_rate(corpus, 2.0)
@@ -641,6 +645,10 @@ def main() -> None:
 
     report("corpus", corpus, corpus_decisions, corpus_theirs.results, grouped=False)
     report("generated (set 1)", sets[0], ours[0], theirs[0].results, grouped=True)
+    print(
+        f"machine_s={machine_before:.3f} before, {reference_s():.3f} after (a fixed workload's "
+        "CPU seconds: the host's speed; compare runs where it is alike)"
+    )
     print(
         f"decisions_per_s={statistics.median(rates):.0f} vs_pmapper={statistics.median(ratios):.1f}"
     )

@@ -20,8 +20,10 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def _benchmark(name: str, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
-    """``benchmarks/<name>.py`` loaded as a module (the folder is no package), registered for
-    the test's length: a benchmark's dataclasses look their module up."""
+    """``benchmarks/<name>.py`` loaded as a module (the folder is no package, and its scripts
+    import each other as run from it), registered for the test's length: a benchmark's
+    dataclasses look their module up."""
+    monkeypatch.syspath_prepend(str(REPO / "benchmarks"))
     spec = importlib.util.spec_from_file_location(name, REPO / "benchmarks" / f"{name}.py")
     assert spec is not None and spec.loader is not None
     benchmark = importlib.util.module_from_spec(spec)
@@ -44,14 +46,24 @@ def test_the_gateway_benchmark_reaches_its_ratios(
         assert f"overhead_ratio_{path}=" in output, output
 
 
-def test_the_end_to_end_benchmark_reads_steal_from_proc_stat(
+def test_benchmarks_read_steal_from_proc_stat(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    benchmark = _benchmark("e2e_local", monkeypatch)
+    machine = _benchmark("machine", monkeypatch)
     stat = tmp_path / "stat"
     ticks = os.sysconf("SC_CLK_TCK")
     stat.write_text(f"cpu  4670700 1728 362828 7475819 18168 0 43178 {5 * ticks} 0 0\ncpu0 1 2\n")
-    assert benchmark.stolen_s(stat) == 5.0
+    assert machine.stolen_s(stat) == 5.0
     stat.write_text("intr 1 2 3\n")
-    assert benchmark.stolen_s(stat) is None
-    assert benchmark.stolen_s(tmp_path / "missing") is None
+    assert machine.stolen_s(stat) is None
+    assert machine.stolen_s(tmp_path / "missing") is None
+
+
+def test_the_machines_speed_is_a_fixed_workloads_cpu_seconds(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """More rounds of the workload take more CPU: the figure measures the work, not a clock
+    that could read anything."""
+    machine = _benchmark("machine", monkeypatch)
+    one, ten = machine.reference_s(rounds=1), machine.reference_s(rounds=10)
+    assert 0 < one < ten
