@@ -3,7 +3,8 @@ ratios of a single round are noise, so only that it gets there is checked; it ha
 the target's moto adapter changed and nothing noticed).
 
 It runs in this process, whose boto3, moto and local target are loaded already: as a script
-it paid ~2 s of CPU to import them again."""
+it paid ~2 s of CPU to import them again. What the benchmarks say of the machine beside their
+figures (its steal time, its speed) is read as they read it."""
 
 from __future__ import annotations
 
