@@ -250,11 +250,11 @@ class PatternSet:
             return operator.methodcaller("startswith", self.prefixes)
         if not self.literals and not self.prefixes and len(self.regexes) == 1:
             return self.regexes[0]  # the pattern's own regex: none compiled for nothing
-        cases = {p.ignore_case for p in self.patterns}
-        if len(cases) != 1:  # one regex has one set of flags
-            return None
-        body = "|".join(f"(?:{_source(p.tokens)})" for p in self.patterns)
-        return _compile(f"(?:{body})", cases.pop()).match
+        # Each pattern keeps its own case rule in the one regex: a scoped inline flag.
+        body = "|".join(
+            f"(?{'i' if p.ignore_case else ''}:{_source(p.tokens)})" for p in self.patterns
+        )
+        return _compile(f"(?:{body})", False).match
 
     def matches(self, value: str, lookup: Lookup) -> bool:
         """True if ``value`` matches one of the patterns (``Pattern.matches``)."""

@@ -60,22 +60,22 @@ def test_action_alternation_ignores_case() -> None:
 
 
 # Few letters, so that generated patterns and values often meet; each form the quick test
-# takes (literals only, prefixes only, anything else) is common.
-_TEXT = st.text("ab:/*?$", max_size=8)
-_WORD = st.text("ab:/$", max_size=6)
+# takes (literals only, prefixes only, anything else) is common, and patterns that ignore case
+# share sets with patterns that do not.
+_TEXT = st.text("aAb:/*?$", max_size=8)
+_WORD = st.text("aAb:/$", max_size=6)
 _PATTERN = st.one_of(_WORD, _WORD.map(lambda word: word + "*"), _TEXT)
 
 
 @settings(max_examples=100, deadline=None)
 @given(
-    st.lists(_PATTERN, min_size=1, max_size=3),
+    st.lists(st.tuples(_PATTERN, st.booleans()), min_size=1, max_size=3),
     st.lists(_TEXT, min_size=1, max_size=6),
-    st.booleans(),
     st.booleans(),
     st.booleans(),
 )
 def test_a_sets_quick_test_is_its_matches(
-    patterns: list[str], values: list[str], ignore_case: bool, arn: bool, wildcards: bool
+    patterns: list[tuple[str, bool]], values: list[str], arn: bool, wildcards: bool
 ) -> None:
     """The one-call test the engine uses (a set lookup, a ``startswith`` or one regex)
     answers as ``matches`` does, and exists whenever no pattern needs the context."""
@@ -87,7 +87,7 @@ def test_a_sets_quick_test_is_its_matches(
                 arn=arn,
                 wildcards=wildcards,
             )
-            for p in patterns
+            for p, ignore_case in patterns
         )
     )
     if compiled.match_all:
@@ -95,7 +95,9 @@ def test_a_sets_quick_test_is_its_matches(
         return
     assert compiled.quick is not None
     for value in (
-        values + [f"arn:a:s:r:1:{v}" for v in values] + [p.text for p in compiled.patterns]
+        values
+        + [f"arn:a:s:r:1:{v}" for v in values]
+        + [text for p in compiled.patterns for text in (p.text, p.text.swapcase())]
     ):
         assert bool(compiled.quick(value)) is compiled.matches(value, CONTEXT.get), value
 
