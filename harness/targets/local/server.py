@@ -134,7 +134,12 @@ class Listener:
         self._server.expiration_interval = SELECT_INTERVAL_S
         self._server.keep_alive_conn_limit = KEEP_ALIVE_CONNECTIONS
         if tls is not None:
-            self._server.ssl_adapter = BuiltinSSLAdapter(str(tls.cert), str(tls.key))
+            # The chain is the CA that signed the certificate. Without it, cheroot reads the
+            # certificate back through a context loaded with the system's trust store, ~25 ms
+            # of CPU per listener (the whole adapter: 28 against 3 ms).
+            self._server.ssl_adapter = BuiltinSSLAdapter(
+                str(tls.cert), str(tls.key), certificate_chain=str(tls.ca_bundle)
+            )
         self._server.prepare()
         port = self._server.bind_addr[1]
         self.url = f"{'https' if tls else 'http'}://{HOST}:{port}"

@@ -1,12 +1,18 @@
-"""The local target's listener: keep-alive connections, and a chunked body with trailers read
-to its end so the next request on the same connection is answered at once."""
+"""The local target's listener: keep-alive connections, a chunked body with trailers read to
+its end so the next request on the same connection is answered at once, and TLS set up
+without the system's trust store."""
 
 from __future__ import annotations
 
 import http.client
+import ssl
 import time
+from pathlib import Path
 from typing import Any
 
+import pytest
+
+from harness.gateway.tls import generate_tls_material
 from harness.targets.local.server import Listener, _Gateway
 
 
@@ -53,6 +59,37 @@ def test_more_idle_connections_than_cheroots_default_are_kept_alive() -> None:
     finally:
         for connection in connections:
             connection.close()
+        listener.close()
+
+
+def test_a_tls_listener_starts_without_the_system_trust_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Loading the system's CA certificates took ~25 ms of CPU per listener, and a run
+    trusts only its own CA: the listener is set up with that CA as its chain, and clients
+    that trust the CA alone reach it."""
+    tls = generate_tls_material(tmp_path)
+    system_loads: list[dict[str, Any]] = []
+    real = ssl.create_default_context
+
+    def recording(*args: Any, **kwargs: Any) -> ssl.SSLContext:
+        if not (kwargs.get("cafile") or kwargs.get("capath") or kwargs.get("cadata")):
+            system_loads.append(kwargs)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(ssl, "create_default_context", recording)
+    listener = Listener(_echo, tls)
+    monkeypatch.undo()
+    try:
+        assert system_loads == []
+        port = int(listener.url.rsplit(":", 1)[1])
+        trusting = ssl.create_default_context(cafile=str(tls.ca_bundle))
+        connection = http.client.HTTPSConnection("127.0.0.1", port, timeout=30, context=trusting)
+        connection.request("PUT", "/", body=b"over tls")
+        answer = connection.getresponse()
+        assert (answer.status, answer.read()) == (200, b"over tls")
+        connection.close()
+    finally:
         listener.close()
 
 
