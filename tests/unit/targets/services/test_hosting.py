@@ -9,6 +9,8 @@ import threading
 import urllib.error
 import urllib.request
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import boto3
@@ -29,7 +31,7 @@ from tests.unit.targets.services.conftest import (
 
 ENDPOINT = "mlops-endpoint"
 IMAGE_KEY = "TrainingImage"
-CREATING_SEEN_S = 60.0  # a bound only: the test sets the event as soon as it has looked
+STATUS_SEEN_S = 60.0  # a bound only: the test releases the load as soon as it has looked
 
 
 @pytest.fixture(scope="module")
@@ -75,22 +77,32 @@ def endpoint(
     result = json.loads(trained["output"])
     sagemaker = target.client("sagemaker", deployer)
     _create_model(sagemaker, stacks, "mlops-model-1", result)
-    seen_creating = threading.Event()
+    with _loads_held():
+        sagemaker.create_endpoint(EndpointName=ENDPOINT, EndpointConfigName="mlops-model-1")
+        status = sagemaker.describe_endpoint(EndpointName=ENDPOINT)["EndpointStatus"]
+    assert status == "Creating"
+    return _status(sagemaker, ENDPOINT) | {"result": result}
+
+
+@contextmanager
+def _loads_held() -> Iterator[None]:
+    """Containers started inside load their model only once the block ends: a start that
+    is fast, or a test slowed down, would otherwise pass Creating or Updating before the
+    test looked. The block's end releases them even when it fails, so none waits out the
+    bound."""
+    looked = threading.Event()
     load = HostedEndpoint._load
 
-    def load_once_seen(hosted: HostedEndpoint) -> Any:
-        seen_creating.wait(CREATING_SEEN_S)
+    def load_once_looked(hosted: HostedEndpoint) -> Any:
+        looked.wait(STATUS_SEEN_S)
         return load(hosted)
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(HostedEndpoint, "_load", load_once_seen)
-        sagemaker.create_endpoint(EndpointName=ENDPOINT, EndpointConfigName="mlops-model-1")
+        patch.setattr(HostedEndpoint, "_load", load_once_looked)
         try:
-            status = sagemaker.describe_endpoint(EndpointName=ENDPOINT)["EndpointStatus"]
-        finally:  # the load goes on even when the describe fails: no wait for the bound
-            seen_creating.set()
-        assert status == "Creating"
-    return _status(sagemaker, ENDPOINT) | {"result": result}
+            yield
+        finally:
+            looked.set()
 
 
 def test_endpoint_serves_the_models_offline_predictions(
@@ -130,8 +142,10 @@ def test_update_switches_the_model_and_delete_stops_the_server(
 ) -> None:
     sagemaker = target.client("sagemaker", deployer)
     _create_model(sagemaker, stacks, "mlops-model-2", endpoint["result"])
-    sagemaker.update_endpoint(EndpointName=ENDPOINT, EndpointConfigName="mlops-model-2")
-    assert sagemaker.describe_endpoint(EndpointName=ENDPOINT)["EndpointStatus"] == "Updating"
+    with _loads_held():
+        sagemaker.update_endpoint(EndpointName=ENDPOINT, EndpointConfigName="mlops-model-2")
+        status = sagemaker.describe_endpoint(EndpointName=ENDPOINT)["EndpointStatus"]
+    assert status == "Updating"
     updated = _status(sagemaker, ENDPOINT)
     assert updated["EndpointStatus"] == "InService"
     assert updated["EndpointConfigName"] == "mlops-model-2"
