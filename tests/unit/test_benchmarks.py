@@ -4,7 +4,8 @@ the target's moto adapter changed and nothing noticed).
 
 It runs in this process, whose boto3, moto and local target are loaded already: as a script
 it paid ~2 s of CPU to import them again. What the benchmarks say of the machine beside their
-figures (its steal time, its speed) is read as they read it."""
+figures (its steal time, its speed) is read as they read it. The engine benchmark's fresh
+process answers as the benchmark's own process decides."""
 
 from __future__ import annotations
 
@@ -68,3 +69,19 @@ def test_the_machines_speed_is_a_fixed_workloads_cpu_seconds(
     machine = _benchmark("machine", monkeypatch)
     one, ten = machine.reference_s(rounds=1), machine.reference_s(rounds=10)
     assert 0 < one < ten
+
+
+def test_the_engine_benchmarks_fresh_pass_decides_as_the_benchmark_does(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Its best time counts only if the fresh process did the same work: the same cases,
+    compiled the same, allowed the same (a worker that decided nothing, or other cases, would
+    be fastest of all)."""
+    benchmark = _benchmark("policy_engine", monkeypatch)
+    cases = benchmark.generated_cases(300, 7)
+    compiled, _ = benchmark.compile_policies(cases)
+    allowed = sum(d.allowed for d in benchmark.decide(cases))
+    fresh = benchmark.run_ours(300, 7)
+    assert (fresh.compiled, fresh.allowed) == (compiled, allowed)
+    assert 0 < allowed < len(cases)
+    assert fresh.decide_seconds > 0
