@@ -8,6 +8,7 @@ import time
 
 import pytest
 from moto.core import responses as moto_responses
+from moto.kms import models as moto_kms_models
 from moto.s3.models import FakeBucket
 
 from harness.targets.local import LocalTarget
@@ -20,12 +21,14 @@ SECOND = {role: f"42000000000{n}" for n, role in enumerate(ROLES, 1)}
 
 def test_moto_is_patched_only_while_a_target_runs_and_each_target_has_its_own_adapter() -> None:
     own, own_listing = FakeBucket.get_permission, moto_responses.method_names_from_class
+    own_keys = moto_kms_models.generate_private_key
     first, second = LocalTarget(FIRST), LocalTarget(SECOND)
     first.start()
     try:
         patched = FakeBucket.get_permission
         assert patched is not own
         assert moto_responses.method_names_from_class is not own_listing
+        assert moto_kms_models.generate_private_key is not own_keys
         second.start()
         assert first._moto is not second._moto
         first.stop()  # the second still needs the gateway's authorization
@@ -41,6 +44,7 @@ def test_moto_is_patched_only_while_a_target_runs_and_each_target_has_its_own_ad
     # nothing left patched in the process
     assert FakeBucket.get_permission is own
     assert moto_responses.method_names_from_class is own_listing
+    assert moto_kms_models.generate_private_key is own_keys
 
 
 def test_a_closed_adapter_no_longer_lets_requests_skip_moto_s_check() -> None:
