@@ -20,8 +20,8 @@ decides a generated set in a fresh process of its own (ours: this script with
 first run), so nothing is decided twice before it is timed and no set finds what an earlier
 one left in a cache (the same principals come back in every set). Each set is decided
 ``--repeat`` times by each engine, ours and principalmapper in turn, and each engine's best
-time counts: on a shared host the same pass took 0.23 s and 0.45 s seconds apart, and other
-load only ever slows a pass down, so the best of a few fresh passes is the figure that
+time counts: on a shared host the same pass took 0.23 s and, seconds later, 0.45 s, and
+other load only ever slows a pass down, so the best of a few fresh passes is the figure that
 reflects the code (every time is printed). Rates are per CPU second of the deciding process
 (``time.process_time``), after a full collection and ``gc.freeze`` on both sides. Prints every
 case where the two disagree and what the corpus (i.e. AWS's documentation) says, and ends with
@@ -640,7 +640,8 @@ def time_set(
         passes.append(run_ours(len(cases), seed))
         answers.extend(run_pmapper(python, [cases]))
     count = len(cases)
-    assert all(p.allowed == sum(d.allowed for d in decisions) for p in passes)
+    allowed = sum(d.allowed for d in decisions)
+    assert all(p.allowed == allowed for p in passes), "a fresh pass decided otherwise"
     assert all(a.decided == count for a in answers), "both engines decide the same cases"
     best = min(passes, key=lambda p: p.decide_seconds)
     their_best = min(answers, key=lambda a: a.decide_seconds)

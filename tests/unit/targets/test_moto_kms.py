@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from moto.kms.models import kms_backends
 
 from harness.targets.local import LocalTarget
@@ -48,4 +48,5 @@ def test_an_asymmetric_key_signs_verifies_and_gives_its_public_key(target: Local
     assert verified["SignatureValid"] is True
     der = kms.get_public_key(KeyId=key_id)["PublicKey"]
     public_key = serialization.load_der_public_key(der)
-    public_key.verify(signature, MESSAGE, padding.PKCS1v15(), hashes.SHA256())  # type: ignore[call-arg, union-attr]
+    assert isinstance(public_key, rsa.RSAPublicKey)
+    public_key.verify(signature, MESSAGE, padding.PKCS1v15(), hashes.SHA256())
