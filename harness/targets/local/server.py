@@ -8,6 +8,7 @@ request paid a new TCP and TLS handshake (a third of its time).
 
 from __future__ import annotations
 
+import ssl
 import threading
 from typing import Any
 
@@ -119,6 +120,22 @@ class MotoDispatcher(DomainDispatcherApplication):
         return self._backends[host]
 
 
+def _tls_adapter(tls: TlsMaterial) -> BuiltinSSLAdapter:
+    """cheroot's TLS adapter, serving the certificate alone.
+
+    cheroot reads the certificate back over a loopback handshake when it makes the adapter,
+    through a context loaded with the system's trust store unless the CA is named as the
+    chain: ~25 ms of CPU per listener (the adapter: 28 ms against 3). Named so, the CA is also
+    in the context that serves, and OpenSSL then sends it with the certificate in every
+    handshake, ~0.7 ms more CPU per connection (a run opens hundreds). The adapter serves
+    through a context of its own, holding the certificate and key alone."""
+    adapter = BuiltinSSLAdapter(str(tls.cert), str(tls.key), certificate_chain=str(tls.ca_bundle))
+    serving = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    serving.load_cert_chain(str(tls.cert), str(tls.key))
+    adapter.context = serving
+    return adapter
+
+
 class Listener:
     """One threaded WSGI server on a loopback port (0: a free one)."""
 
@@ -134,12 +151,7 @@ class Listener:
         self._server.expiration_interval = SELECT_INTERVAL_S
         self._server.keep_alive_conn_limit = KEEP_ALIVE_CONNECTIONS
         if tls is not None:
-            # The chain is the CA that signed the certificate. Without it, cheroot reads the
-            # certificate back through a context loaded with the system's trust store, ~25 ms
-            # of CPU per listener (the whole adapter: 28 against 3 ms).
-            self._server.ssl_adapter = BuiltinSSLAdapter(
-                str(tls.cert), str(tls.key), certificate_chain=str(tls.ca_bundle)
-            )
+            self._server.ssl_adapter = _tls_adapter(tls)
         self._server.prepare()
         port = self._server.bind_addr[1]
         self.url = f"{'https' if tls else 'http'}://{HOST}:{port}"
