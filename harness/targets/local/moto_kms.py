@@ -33,17 +33,17 @@ class PrivateKeyOnFirstUse(AbstractPrivateKey):
     def made(self) -> bool:
         return self._key is not None
 
-    def _made(self) -> AbstractPrivateKey:
+    def _once(self) -> AbstractPrivateKey:
         with self._lock:
             if self._key is None:
                 self._key = MOTO_GENERATE(self._key_spec)
             return self._key
 
     def sign(self, message: bytes, signing_algorithm: str) -> bytes:
-        return self._made().sign(message, signing_algorithm)
+        return self._once().sign(message, signing_algorithm)
 
     def verify(self, message: bytes, signature: bytes, signing_algorithm: str) -> bool:
-        return self._made().verify(message, signature, signing_algorithm)
+        return self._once().verify(message, signature, signing_algorithm)
 
     def public_key(self) -> bytes:
-        return self._made().public_key()
+        return self._once().public_key()
