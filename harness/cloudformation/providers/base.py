@@ -144,9 +144,22 @@ def tag_map(tags: Any) -> dict[str, str]:
     return {str(t["Key"]): str(t["Value"]) for t in tags or []}
 
 
-def removed_tag_keys(old: Properties, new: Properties) -> list[str]:
-    """Keys of the template `Tags` an update drops, which must be untagged explicitly."""
-    return sorted(tag_map(old.get("Tags")).keys() - tag_map(new.get("Tags")).keys())
+def retag(
+    old: Properties,
+    new: Properties,
+    untag: Callable[[list[str]], object],
+    tag: Callable[[Any], object],
+) -> None:
+    """Carry an update's change of the template `Tags` to the resource. Every service's tag
+    call adds and overwrites but never removes, so the keys the update drops go to ``untag``
+    (sorted) first; ``tag`` gets the new template `Tags`, in whatever form its API takes."""
+    if old.get("Tags") == new.get("Tags"):
+        return
+    dropped = sorted(tag_map(old.get("Tags")).keys() - tag_map(new.get("Tags")).keys())
+    if dropped:
+        untag(dropped)
+    if new.get("Tags"):
+        tag(new["Tags"])
 
 
 class Provider(ABC):

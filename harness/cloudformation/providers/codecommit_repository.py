@@ -10,7 +10,7 @@ from harness.cloudformation.providers.base import (
     Properties,
     Provider,
     ProviderContext,
-    removed_tag_keys,
+    retag,
     tag_map,
     tolerating,
 )
@@ -62,14 +62,14 @@ class RepositoryProvider(Provider):
             codecommit.update_repository_encryption_key(
                 repositoryName=name, kmsKeyId=new["KmsKeyId"]
             )
-        if old.get("Tags") != new.get("Tags"):
-            metadata = codecommit.get_repository(repositoryName=name)["repositoryMetadata"]
-            stale = removed_tag_keys(old, new)
-            if stale:
-                codecommit.untag_resource(resourceArn=metadata["Arn"], tagKeys=stale)
-            if new.get("Tags"):
-                codecommit.tag_resource(resourceArn=metadata["Arn"], tags=tag_map(new["Tags"]))
         metadata = codecommit.get_repository(repositoryName=name)["repositoryMetadata"]
+        arn = metadata["Arn"]
+        retag(
+            old,
+            new,
+            untag=lambda keys: codecommit.untag_resource(resourceArn=arn, tagKeys=keys),
+            tag=lambda tags: codecommit.tag_resource(resourceArn=arn, tags=tag_map(tags)),
+        )
         return self._attributes(metadata)
 
     def delete(self, ctx: ProviderContext, physical_id: str, properties: Properties) -> None:

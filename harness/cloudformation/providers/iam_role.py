@@ -12,7 +12,7 @@ from harness.cloudformation.providers.base import (
     Provider,
     ProviderContext,
     policy_text,
-    removed_tag_keys,
+    retag,
     tag_list,
     tolerating,
 )
@@ -96,12 +96,12 @@ class RoleProvider(Provider):
                 )
             else:
                 iam.delete_role_permissions_boundary(RoleName=physical_id)
-        if old.get("Tags") != new.get("Tags"):
-            stale = removed_tag_keys(old, new)
-            if stale:
-                iam.untag_role(RoleName=physical_id, TagKeys=stale)
-            if new.get("Tags"):
-                iam.tag_role(RoleName=physical_id, Tags=tag_list(new["Tags"]))
+        retag(
+            old,
+            new,
+            untag=lambda keys: iam.untag_role(RoleName=physical_id, TagKeys=keys),
+            tag=lambda tags: iam.tag_role(RoleName=physical_id, Tags=tag_list(tags)),
+        )
         self._sync_policies(ctx, physical_id, old, new)
         role = iam.get_role(RoleName=physical_id)["Role"]
         return {"Arn": role["Arn"], "RoleId": role["RoleId"]}

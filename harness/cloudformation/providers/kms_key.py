@@ -12,7 +12,7 @@ from harness.cloudformation.providers.base import (
     Provider,
     ProviderContext,
     policy_text,
-    removed_tag_keys,
+    retag,
     tolerating,
 )
 
@@ -84,12 +84,12 @@ class KeyProvider(Provider):
         enabled = _enabled(new, "Enabled", True)
         if enabled != _enabled(old, "Enabled", True):
             (kms.enable_key if enabled else kms.disable_key)(KeyId=physical_id)
-        if old.get("Tags") != new.get("Tags"):
-            stale = removed_tag_keys(old, new)
-            if stale:
-                kms.untag_resource(KeyId=physical_id, TagKeys=stale)
-            if new.get("Tags"):
-                kms.tag_resource(KeyId=physical_id, Tags=_kms_tags(new["Tags"]))
+        retag(
+            old,
+            new,
+            untag=lambda keys: kms.untag_resource(KeyId=physical_id, TagKeys=keys),
+            tag=lambda tags: kms.tag_resource(KeyId=physical_id, Tags=_kms_tags(tags)),
+        )
         return self.attributes(ctx, physical_id, new) | {
             "Arn": kms.describe_key(KeyId=physical_id)["KeyMetadata"]["Arn"]
         }

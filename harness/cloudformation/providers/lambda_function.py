@@ -14,7 +14,7 @@ from harness.cloudformation.providers.base import (
     Properties,
     Provider,
     ProviderContext,
-    removed_tag_keys,
+    retag,
     tag_map,
     tolerating,
 )
@@ -91,12 +91,12 @@ class FunctionProvider(Provider):
             lam.update_function_code(FunctionName=physical_id, **_code(new))
         self._set_concurrency(ctx, physical_id, old, new)
         arn = lam.get_function(FunctionName=physical_id)["Configuration"]["FunctionArn"]
-        if old.get("Tags") != new.get("Tags"):
-            stale = removed_tag_keys(old, new)
-            if stale:
-                lam.untag_resource(Resource=arn, TagKeys=stale)
-            if new.get("Tags"):
-                lam.tag_resource(Resource=arn, Tags=tag_map(new["Tags"]))
+        retag(
+            old,
+            new,
+            untag=lambda keys: lam.untag_resource(Resource=arn, TagKeys=keys),
+            tag=lambda tags: lam.tag_resource(Resource=arn, Tags=tag_map(tags)),
+        )
         return {"Arn": arn}
 
     def delete(self, ctx: ProviderContext, physical_id: str, properties: Properties) -> None:

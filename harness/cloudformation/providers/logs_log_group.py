@@ -10,7 +10,7 @@ from harness.cloudformation.providers.base import (
     Properties,
     Provider,
     ProviderContext,
-    removed_tag_keys,
+    retag,
     tag_map,
     tolerating,
 )
@@ -59,13 +59,13 @@ class LogGroupProvider(Provider):
                 logs.associate_kms_key(logGroupName=physical_id, kmsKeyId=new["KmsKeyId"])
             else:
                 logs.disassociate_kms_key(logGroupName=physical_id)
-        if old.get("Tags") != new.get("Tags"):
-            arn = self.attributes(ctx, physical_id, new)["Arn"].removesuffix(":*")
-            stale = removed_tag_keys(old, new)
-            if stale:
-                logs.untag_resource(resourceArn=arn, tagKeys=stale)
-            if new.get("Tags"):
-                logs.tag_resource(resourceArn=arn, tags=tag_map(new["Tags"]))
+        arn = self.attributes(ctx, physical_id, new)["Arn"].removesuffix(":*")
+        retag(
+            old,
+            new,
+            untag=lambda keys: logs.untag_resource(resourceArn=arn, tagKeys=keys),
+            tag=lambda tags: logs.tag_resource(resourceArn=arn, tags=tag_map(tags)),
+        )
         return self.attributes(ctx, physical_id, new)
 
     def delete(self, ctx: ProviderContext, physical_id: str, properties: Properties) -> None:

@@ -14,7 +14,7 @@ from harness.cloudformation.providers.base import (
     Properties,
     Provider,
     ProviderContext,
-    removed_tag_keys,
+    retag,
     tolerating,
 )
 
@@ -113,12 +113,12 @@ class StateMachineProvider(Provider):
         if "LoggingConfiguration" in new:
             request["loggingConfiguration"] = _logging(new["LoggingConfiguration"])
         sfn.update_state_machine(**request)
-        if old.get("Tags") != new.get("Tags"):
-            stale = removed_tag_keys(old, new)
-            if stale:
-                sfn.untag_resource(resourceArn=physical_id, tagKeys=stale)
-            if new.get("Tags"):
-                sfn.tag_resource(resourceArn=physical_id, tags=_tags(new["Tags"]))
+        retag(
+            old,
+            new,
+            untag=lambda keys: sfn.untag_resource(resourceArn=physical_id, tagKeys=keys),
+            tag=lambda tags: sfn.tag_resource(resourceArn=physical_id, tags=_tags(tags)),
+        )
         return self.attributes(ctx, physical_id, new)
 
     def delete(self, ctx: ProviderContext, physical_id: str, properties: Properties) -> None:

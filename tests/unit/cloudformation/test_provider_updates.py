@@ -110,6 +110,7 @@ Resources:
     Properties:
       LogGroupName: prov-logs
       RetentionInDays: !If [One, 7, !Ref AWS::NoValue]
+      Tags: [{Key: !Sub 'l${V}', Value: v}, {Key: kept, Value: !Sub 'v${V}'}]
   Machine:
     Type: AWS::StepFunctions::StateMachine
     Properties:
@@ -119,6 +120,7 @@ Resources:
         StartAt: P
         States: {P: {Type: Pass, Result: '${Version}', End: true}}
       DefinitionSubstitutions: {Version: !Ref V}
+      Tags: [{Key: !Sub 'm${V}', Value: v}, {Key: kept, Value: !Sub 'v${V}'}]
   Function:
     Type: AWS::Lambda::Function
     Properties:
@@ -129,9 +131,13 @@ Resources:
       Timeout: !If [One, 3, 10]
       ReservedConcurrentExecutions: !If [One, 2, !Ref AWS::NoValue]
       Environment: {Variables: {V: !Ref V}}
+      Tags: [{Key: !Sub 'f${V}', Value: v}, {Key: kept, Value: !Sub 'v${V}'}]
       Code:
         ZipFile: !Sub 'VERSION = "${V}"'
 """
+
+V2_TAGS = {"kept": "v2"}
+"""The tag every second version keeps with a new value (updated in place, never untagged)."""
 
 
 def _deploy(cloudformation: BaseClient, version: str) -> None:
@@ -210,18 +216,23 @@ def test_every_provider_updates_in_place(
     attached = iam.list_attached_role_policies(RoleName="prov-role")["AttachedPolicies"]
     assert [p["PolicyArn"] for p in attached] == [managed_arn]
 
-    group = clients("logs").describe_log_groups(logGroupNamePrefix="prov-logs")["logGroups"][0]
+    logs = clients("logs")
+    group = logs.describe_log_groups(logGroupNamePrefix="prov-logs")["logGroups"][0]
     assert "retentionInDays" not in group
+    group_arn = group["arn"].removesuffix(":*")
+    assert logs.list_tags_for_resource(resourceArn=group_arn)["tags"] == V2_TAGS | {"l2": "v"}
 
-    machine = clients("stepfunctions").describe_state_machine(
-        stateMachineArn=_physical(cloudformation, "Machine")
-    )
+    sfn, machine_arn = clients("stepfunctions"), _physical(cloudformation, "Machine")
+    machine = sfn.describe_state_machine(stateMachineArn=machine_arn)
     assert json.loads(machine["definition"])["States"]["P"]["Result"] == "2"
+    machine_tags = sfn.list_tags_for_resource(resourceArn=machine_arn)["tags"]
+    assert {t["key"]: t["value"] for t in machine_tags} == V2_TAGS | {"m2": "v"}
 
     function = clients("lambda").get_function(FunctionName="prov-fn")
     assert function["Configuration"]["Timeout"] == 10
     assert function["Configuration"]["Environment"]["Variables"] == {"V": "2"}
     assert "Concurrency" not in function or not function["Concurrency"]
+    assert function["Tags"] == V2_TAGS | {"f2": "v"}
 
 
 def test_managed_policy_survives_more_updates_than_iam_keeps_versions(
