@@ -28,6 +28,7 @@ from harness.cloudformation.providers.base import ClientFactory
 from harness.deadlines import Changes, bound
 from harness.gateway.credentials import Credential, CredentialStore
 from harness.gateway.tls import TlsMaterial, generate_tls_material
+from harness.targets.deployer import ADMINISTRATOR_POLICY, DEPLOYER_ROLE, root_trust
 from harness.targets.local import faults, moto_organizations, moto_state
 from harness.targets.local.admin import AdminApi, with_admin
 from harness.targets.local.codepipeline.local import PipelineServices
@@ -64,15 +65,8 @@ def extra_accounts(environ: Mapping[str, str]) -> dict[str, str]:
     return {account: account for account in listed}
 
 
-DEPLOYER_ROLE = "harness-deployer"
 _ACCOUNTS_IN_USE: set[str] = set()
 _ACCOUNTS_IN_USE_LOCK = threading.Lock()
-_ADMINISTRATOR = {
-    "Version": "2012-10-17",
-    "Statement": [
-        {"Sid": "AdministratorAccess", "Effect": "Allow", "Action": "*", "Resource": "*"}
-    ],
-}
 _LOG_FORMAT = "%(asctime)s %(threadName)s %(name)s: %(message)s"
 _LONG_SESSION = datetime.timedelta(hours=12)
 
@@ -257,18 +251,11 @@ class LocalTarget(LocalEndpoints):
             _ACCOUNTS_IN_USE.difference_update(self.accounts.values())
 
     def _bootstrap(self, account_id: str) -> None:
-        trust = {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"},
-                    "Action": "sts:AssumeRole",
-                }
-            ],
-        }
         role_arn = moto_state.ensure_role(
-            account_id, DEPLOYER_ROLE, trust, {"AdministratorAccess": _ADMINISTRATOR}
+            account_id,
+            DEPLOYER_ROLE,
+            root_trust(account_id),
+            {"AdministratorAccess": ADMINISTRATOR_POLICY},
         )
         self._deployers[account_id] = self.store.issue_role_session(
             role_arn, "harness", duration=_LONG_SESSION

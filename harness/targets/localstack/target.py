@@ -25,6 +25,7 @@ import boto3
 from botocore.config import Config
 
 from harness.targets.base import Capability, Target
+from harness.targets.deployer import ADMINISTRATOR_POLICY, DEPLOYER_ROLE, root_trust
 from harness.targets.localstack import probes
 from harness.targets.localstack.runtime import HostRuntime, fetch_health
 from harness.targets.sessions import new_session, session_from
@@ -36,18 +37,10 @@ DEFAULT_ACCOUNTS: Mapping[str, str] = {
 }
 FLAVOUR_VARIABLE = "HARNESS_LOCALSTACK_FLAVOUR"
 ENDPOINT_VARIABLES = ("LOCALSTACK_HOST", "AWS_ENDPOINT_URL")
-DEPLOYER_ROLE = "harness-deployer"
-"""Bootstrapped in each account, as an organisation's account-access role would be."""
 SECRET = "test"
 """Emulators accept any secret; the access key id alone selects the account."""
 
 _DEPLOYER_SECONDS = 12 * 3600
-_ADMINISTRATOR = {
-    "Version": "2012-10-17",
-    "Statement": [
-        {"Sid": "AdministratorAccess", "Effect": "Allow", "Action": "*", "Resource": "*"}
-    ],
-}
 _CONFIG = Config(
     retries={"max_attempts": 2, "mode": "standard"},
     s3={"addressing_style": "path"},
@@ -197,20 +190,10 @@ class LocalStackTarget(Target):
         """Create the account's deployer role (trusting the root, allowed everything) and
         return a session as it."""
         iam = self.client("iam", self.root_session(account_id))
-        trust = {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"},
-                    "Action": "sts:AssumeRole",
-                }
-            ],
-        }
         try:
             role = iam.create_role(
                 RoleName=DEPLOYER_ROLE,
-                AssumeRolePolicyDocument=json.dumps(trust),
+                AssumeRolePolicyDocument=json.dumps(root_trust(account_id)),
                 MaxSessionDuration=_DEPLOYER_SECONDS,
             )["Role"]
         except iam.exceptions.EntityAlreadyExistsException:  # left by a run that was killed
@@ -218,7 +201,7 @@ class LocalStackTarget(Target):
         iam.put_role_policy(
             RoleName=DEPLOYER_ROLE,
             PolicyName="AdministratorAccess",
-            PolicyDocument=json.dumps(_ADMINISTRATOR),
+            PolicyDocument=json.dumps(ADMINISTRATOR_POLICY),
         )
         return self._assume(self.root_session(account_id), role["Arn"], "harness")
 

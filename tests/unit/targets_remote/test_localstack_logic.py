@@ -9,10 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from harness.targets.deployer import DEPLOYER_ROLE
 from harness.targets.localstack import FLAVOURS, LocalStackTarget, LocalStackUnavailable
 from harness.targets.localstack import target as target_module
 from harness.targets.localstack.runtime import HostRuntime, RuntimeFailed, serving
 from harness.templates import ACCOUNT_TEMPLATES, load_template
+from tests.unit.serving import moto_server, served
 
 FAKE_RUNTIME = """
 import http.server, json, os
@@ -149,3 +151,32 @@ def test_a_runtime_that_dies_fails_start_with_its_log(fake_package):
     with pytest.raises(RuntimeFailed, match="No module named 'nosuchstack'"):
         runtime.start()
     assert runtime.workdir is None
+
+
+def test_the_deployer_is_bootstrapped_as_a_root_trusted_administrator_and_removed():
+    """Against bare moto (which takes every access key as one account and enforces nothing):
+    the role's documents as the emulator receives them, a role left by a killed run adopted,
+    and an emulator we did not start left as we found it."""
+    account = target_module.DEFAULT_ACCOUNTS["shared-services"]
+    server = moto_server()
+    with served(server):
+        target = LocalStackTarget(environ={})
+        target.endpoint_url = f"http://127.0.0.1:{server.server_port}"
+        iam = target.client("iam", target.root_session(account))
+        for _ in ("fresh", "left by a killed run"):
+            deployer = target._bootstrap_deployer(account)
+            identity = target.client("sts", deployer).get_caller_identity()["Arn"]
+            assert identity.endswith(f":assumed-role/{DEPLOYER_ROLE}/harness")
+        trust = iam.get_role(RoleName=DEPLOYER_ROLE)["Role"]["AssumeRolePolicyDocument"]
+        assert [(s["Effect"], s["Principal"], s["Action"]) for s in trust["Statement"]] == [
+            ("Allow", {"AWS": f"arn:aws:iam::{account}:root"}, "sts:AssumeRole")
+        ]
+        inline = iam.get_role_policy(RoleName=DEPLOYER_ROLE, PolicyName="AdministratorAccess")
+        statements = inline["PolicyDocument"]["Statement"]
+        assert [(s["Effect"], s["Action"], s["Resource"]) for s in statements] == [
+            ("Allow", "*", "*")
+        ]
+        target._deployers[account] = deployer
+        target.stop()
+        assert iam.list_roles()["Roles"] == []
+        assert target.endpoint_url is None
