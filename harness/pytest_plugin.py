@@ -597,6 +597,25 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         terminalreporter.write_line(line)
 
 
+@pytest.hookimpl(tryfirst=True)  # before the terminal reporter formats the traceback
+def pytest_keyboard_interrupt(excinfo: pytest.ExceptionInfo[BaseException]) -> None:
+    """Leave out of the interrupt's traceback the frames it caught on an instruction that has no
+    line (CPython 3.11-3.13: a ``finally`` or ``with`` block's cleanup, for one). The signal
+    handler raises wherever the main thread is, and pytest's formatter failed on such a frame
+    with a TypeError, so a run that had torn down and reported exit 130 exited 1 (the SIGINT
+    drill at deploy, under load)."""
+    lineless: set[int] = set()
+    raw = excinfo.tb
+    while raw is not None:
+        if raw.tb_lineno is None:  # typeshed says int; CPython says None here
+            lineless.add(id(raw.tb_frame))
+        raw = raw.tb_next
+    if lineless:
+        excinfo.traceback = excinfo.traceback.filter(
+            lambda entry: id(entry.frame.raw) not in lineless
+        )
+
+
 def pytest_collection_finish(session: pytest.Session) -> None:
     config = session.config
     config.stash[RECORD].phases["collection"] = time.monotonic() - config.stash[STARTED]

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -112,3 +113,55 @@ def test_a_run_sent_sigterm_exits_143_saying_where(
     assert "test_never_reached" not in run.output.split("harness summary", 1)[-1]
     handler = signal.getsignal(signal.SIGTERM)  # the run's handlers are gone with it
     assert not isinstance(getattr(handler, "__self__", None), Interrupts)
+
+
+LINELESS = """
+import sys
+
+
+def lineless_frame():
+    try:
+        pass
+    finally:
+        pass
+    return sys._getframe()
+
+
+def lineless_offset(frame):
+    return next((start for start, _, line in frame.f_code.co_lines() if line is None), None)
+"""
+CAUGHT_WITHOUT_A_LINE = (
+    LINELESS
+    + """
+import os
+import signal
+import types
+
+
+def test_stopped(harness_target):
+    try:
+        os.kill(os.getpid(), signal.SIGINT)
+    except KeyboardInterrupt as interrupt:
+        # as if the signal had come on an instruction without a line in this frame
+        frame = lineless_frame()
+        caught = types.TracebackType(interrupt.__traceback__, frame, lineless_offset(frame), -1)
+        assert caught.tb_lineno is None
+        raise interrupt.with_traceback(caught)
+"""
+)
+
+
+def test_a_signal_caught_on_an_instruction_without_a_line_still_exits_130(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """pytest's formatter raised TypeError on such a frame, and the run exited 1."""
+    helpers: dict[str, Any] = {}
+    exec(LINELESS, helpers)
+    if helpers["lineless_offset"](helpers["lineless_frame"]()) is None:
+        pytest.skip(f"Python {sys.version_info[:2]} gives every instruction here a line")
+    run = run_fake_suite(tmp_path, monkeypatch, capsys, CAUGHT_WITHOUT_A_LINE, "--allow-unproven")
+    assert run.code == 130, run.output
+    assert "INTERRUPTED on target fake (exit 130): interrupted by SIGINT during checks" in (
+        run.output
+    )
+    assert "KeyboardInterrupt" in run.output.split("harness summary", 1)[-1]
