@@ -46,6 +46,7 @@ class Interrupts:
         self._previous: dict[int, Any] = {}
         self._children: set[int] = set()
         self._passed_on = False
+        self._raised: KeyboardInterrupt | None = None
 
     def install(self) -> bool:
         """Take over SIGINT and SIGTERM; False (nothing done) off the main thread."""
@@ -97,4 +98,21 @@ class Interrupts:
         self.received = Interruption(name, self.phase, 128 + number)
         self._pass_on(number)
         if not self._shielded:
-            raise KeyboardInterrupt(f"{name} during {self.phase}: tearing the run down")
+            self._raised = KeyboardInterrupt(f"{name} during {self.phase}: tearing the run down")
+            raise self._raised
+
+    def unwind(self) -> None:
+        """Raise the run's interrupt again if the run goes on after it (call where the run may
+        unwind: a check is about to start). The handler raises wherever the main thread is,
+        and what a weakref callback or a ``__del__`` raises Python only prints, as it does
+        what code that catches everything drops: the run would go on to its end, deaf to a
+        second signal. A signal noted in a shielded phase unwinds here too, once it is over."""
+        if self.received is not None and not self._shielded:
+            signal_name, phase = self.received.signal, self.received.phase
+            raise KeyboardInterrupt(f"{signal_name} during {phase}: tearing the run down")
+
+    def lost(self, unraisable: Any) -> bool:
+        """Whether ``unraisable`` (what ``sys.unraisablehook`` is given) is the interrupt the
+        handler raised, lost where Python only prints it: :meth:`unwind` raises it again, so
+        it is not worth a traceback."""
+        return self._raised is not None and unraisable.exc_value is self._raised

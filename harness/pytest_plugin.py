@@ -16,6 +16,7 @@ writes the reports (``harness.workers``).
 from __future__ import annotations
 
 import dataclasses
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -312,8 +313,9 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     """Skip a check marked ``requires(...)`` when the target lacks a capability, naming it.
 
     Decided from the target's declared capabilities before any fixture (deployment, the
-    pipeline run) is set up for the check.
+    pipeline run) is set up for the check. First, an interrupt the run lost unwinds it.
     """
+    item.config.stash[INTERRUPTS].unwind()
     item.config.stash[RUNNING] = item
     needed = [c for mark in item.iter_markers("requires") for c in mark.args]
     if not needed:
@@ -614,6 +616,21 @@ def pytest_keyboard_interrupt(excinfo: pytest.ExceptionInfo[BaseException]) -> N
         excinfo.traceback = excinfo.traceback.filter(
             lambda entry: id(entry.frame.raw) not in lineless
         )
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """From here on, the interrupt the run lost is not printed as an unraisable exception with
+    its traceback (the next check raises it again). Installed after every plugin's configure,
+    so it sees first what pytest's own hook would be given."""
+    config = session.config
+    interrupts, printing = config.stash[INTERRUPTS], sys.unraisablehook
+
+    def unless_lost(unraisable: Any) -> None:
+        if not interrupts.lost(unraisable):
+            printing(unraisable)
+
+    sys.unraisablehook = unless_lost
+    config.add_cleanup(lambda: setattr(sys, "unraisablehook", printing))
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -45,6 +46,25 @@ def test_teardown_is_not_cut_short_and_a_second_signal_is_ignored(
     assert interrupts.received is not None
     assert (interrupts.received.phase, interrupts.received.exit_code) == ("teardown", 130)
     os.kill(os.getpid(), signal.SIGINT)  # the run is already unwinding: ignored
+
+
+def test_a_signal_the_run_went_on_after_unwinds_it_at_the_next_unwind(
+    interrupts: Interrupts,
+) -> None:
+    interrupts.unwind()  # no signal: nothing to do
+    interrupts.phase = "checks"
+    with interrupts.shielded("teardown"):
+        os.kill(os.getpid(), signal.SIGINT)
+        interrupts.unwind()  # a shielded phase is never cut short
+    with pytest.raises(KeyboardInterrupt, match="SIGINT during teardown"):
+        interrupts.unwind()
+
+
+def test_only_the_interrupt_the_handler_raised_counts_as_lost(interrupts: Interrupts) -> None:
+    with pytest.raises(KeyboardInterrupt) as raised:
+        os.kill(os.getpid(), signal.SIGINT)
+    assert interrupts.lost(SimpleNamespace(exc_value=raised.value))
+    assert not interrupts.lost(SimpleNamespace(exc_value=KeyboardInterrupt("another")))
 
 
 def test_the_first_signal_is_passed_on_to_the_processes_adopted(interrupts: Interrupts) -> None:
@@ -165,3 +185,37 @@ def test_a_signal_caught_on_an_instruction_without_a_line_still_exits_130(
         run.output
     )
     assert "KeyboardInterrupt" in run.output.split("harness summary", 1)[-1]
+
+
+LOST_IN_A_CALLBACK = """
+import os
+import signal
+import weakref
+
+
+class Thing:
+    pass
+
+
+def test_lost(harness_target):
+    thing = Thing()
+    ref = weakref.ref(thing, lambda _: os.kill(os.getpid(), signal.SIGINT))
+    del thing  # the callback runs here, and Python only prints what it raises
+
+
+def test_never_reached(harness_target):
+    pass
+"""
+
+
+def test_an_interrupt_lost_in_a_weakref_callback_unwinds_before_the_next_check(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Seen in the SIGINT drill at the checks: the run went on to its last check and printed
+    the interrupt as an unraisable exception's traceback."""
+    run = run_fake_suite(tmp_path, monkeypatch, capsys, LOST_IN_A_CALLBACK, "--allow-unproven")
+    assert run.code == 130, run.output
+    assert "interrupted by SIGINT during checks" in run.summary_md
+    assert "test_never_reached" not in run.output.split("harness summary", 1)[-1]
+    assert "1 passed" in run.output
+    assert "Traceback" not in run.output and "Unraisable" not in run.output, run.output
