@@ -78,6 +78,7 @@ def _mutate(
         f"{len(generated.rejected)} refused by AWS's rules left out)"
     )
     for number, mutant in enumerate(mutants, 1):
+        interrupts.unwind()  # a signal the run went on after: no mutant is in place here
         result = examine(lab, mutant)
         score.results.append(result)
         by = f" by {result.check}/{result.cell}" if result.outcome is Outcome.KILLED else ""
