@@ -102,11 +102,12 @@ class Interrupts:
             raise self._raised
 
     def unwind(self) -> None:
-        """Raise the run's interrupt again if the run goes on after it (call where the run may
-        unwind: a check is about to start). The handler raises wherever the main thread is,
-        and what a weakref callback or a ``__del__`` raises Python only prints, as it does
-        what code that catches everything drops: the run would go on to its end, deaf to a
-        second signal. A signal noted in a shielded phase unwinds here too, once it is over."""
+        """Raise the run's interrupt again if the run went on after it (call where the run may
+        unwind: a check or a mutant is about to start). The handler raises wherever the main
+        thread is: raised in a weakref callback or a ``__del__``, the interrupt is only
+        printed, and code that catches everything drops it. Either way the run would go on to
+        its end, deaf to a second signal. A signal noted in a shielded phase unwinds here
+        too, once that phase is over."""
         if self.received is not None and not self._shielded:
             signal_name, phase = self.received.signal, self.received.phase
             raise KeyboardInterrupt(f"{signal_name} during {phase}: tearing the run down")
