@@ -7,6 +7,8 @@ that the SARIF and artifact paths are those the tox commands write."""
 from __future__ import annotations
 
 import configparser
+import re
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -78,3 +80,17 @@ def test_lint_validates_the_workflows_against_their_schema() -> None:
     assert "check-jsonschema --builtin-schema vendor.github-workflows" in lint
     for workflow in (REPO / ".github" / "workflows").glob("*.yml"):
         assert f".github/workflows/{workflow.name}" in lint, workflow.name
+
+
+def test_unit_and_the_local_run_cover_the_oldest_python_the_package_admits_and_a_newer() -> None:
+    """A leg per Python, and an artifact name per leg (two legs uploading one name fail)."""
+    requires = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["requires-python"]
+    floor = re.fullmatch(r">=(3\.\d+)", requires)
+    assert floor, requires
+    for job in ("unit", "local"):
+        versions = _workflow()["jobs"][job]["strategy"]["matrix"]["python"]
+        assert versions[0] == floor.group(1) and len(versions) > 1, (job, versions)
+        setup = _step_using(job, "actions/setup-python")
+        assert setup["with"]["python-version"] == "${{ matrix.python }}"
+    upload = _step_using("local", "actions/upload-artifact")
+    assert "${{ matrix.python }}" in upload["with"]["name"]
