@@ -37,6 +37,19 @@ class PipelineRun:
     seconds: float = 0.0
     started: datetime.datetime | None = None  # the execution's start, as CodePipeline says
 
+    def failures(self) -> list[str]:
+        """``stage/action: message`` for each action of this execution that did not succeed
+        (a stage's state from an older execution is not this run's doing)."""
+        return [
+            f"{stage}/{action['actionName']} {latest['status']}: "
+            + latest.get("errorDetails", {}).get("message", "no error details")
+            for stage, state in self.stages.items()
+            if state.get("latestExecution", {}).get("pipelineExecutionId") == self.execution_id
+            for action in state.get("actionStates", [])
+            if (latest := action.get("latestExecution", {})).get("status", "Succeeded")
+            not in ("Succeeded", "InProgress")
+        ]
+
     def stage_seconds(self) -> dict[str, float]:
         """How long each stage took, from the state's own timestamps: a stage ends at its
         last action's status change, and starts where the previous one ended."""

@@ -84,12 +84,7 @@ def run_problem(
 ) -> str | None:
     """Why the pipeline's checks would fail on ``run`` (None: they would pass)."""
     if run.status != "Succeeded":
-        failed = [
-            f"stage {name} {stage['latestExecution']['status']}: {_errors(stage)}"
-            for name, stage in run.stages.items()
-            if stage.get("latestExecution", {}).get("status") not in (None, "Succeeded")
-        ]
-        return f"pipeline execution {run.execution_id} {run.status}; " + "; ".join(failed)
+        return f"pipeline execution {run.execution_id} {run.status}; " + "; ".join(run.failures())
     try:
         uri = latest_training(target, deployment.settings).model_uri
     except NoTraining as none:
@@ -103,11 +98,3 @@ def run_problem(
     if encryption != ("aws:kms", deployment.key_arn):
         return f"training: model {uri} is {encryption[0]} under {encryption[1]}, not this key"
     return None
-
-
-def _errors(stage: dict) -> str:
-    details = [
-        action.get("latestExecution", {}).get("errorDetails", {}).get("message", "")
-        for action in stage.get("actionStates", [])
-    ]
-    return "; ".join(d for d in details if d) or "no error details"

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from harness.deploy.pipeline import PipelineTimeout, follow_execution
+from harness.deploy.pipeline import PipelineRun, PipelineTimeout, follow_execution
 
 T0 = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
 DEFINITION = {
@@ -120,3 +120,28 @@ def test_approval_of_another_execution_is_never_answered() -> None:
     with pytest.raises(PipelineTimeout, match="still InProgress"):
         follow_execution(fake, _deployment("c1"), True, timeout_s=0.05, poll_s=0.01)
     assert fake.answer is None
+
+
+def test_failures_name_each_action_of_this_execution_that_did_not_succeed() -> None:
+    def stage(execution: str, *actions: tuple[str, dict[str, Any]]) -> dict[str, Any]:
+        return {
+            "latestExecution": {"pipelineExecutionId": execution, "status": "Failed"},
+            "actionStates": [{"actionName": n, "latestExecution": e} for n, e in actions],
+        }
+
+    failed = {"status": "Failed", "errorDetails": {"message": "AccessDenied on kms:Decrypt"}}
+    run = PipelineRun(
+        "p",
+        "e2",
+        "Failed",
+        stages={
+            "Source": stage("e2", ("Source", {"status": "Succeeded"})),
+            "Train": stage("e2", ("Train", failed), ("Other", {"status": "Abandoned"})),
+            "Approve": stage("e2", ("Approve", {"status": "InProgress"})),
+            "Deploy": stage("e1", ("Deploy", failed)),  # an older execution's: not this run's
+        },
+    )
+    assert run.failures() == [
+        "Train/Train Failed: AccessDenied on kms:Decrypt",
+        "Train/Other Abandoned: no error details",
+    ]

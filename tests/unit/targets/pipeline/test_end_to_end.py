@@ -62,7 +62,7 @@ def test_a_push_trains_asks_approval_and_deploys_the_endpoint(
     _push_change(target, deployment, b"train and deploy")
     codepipeline = target.client("codepipeline", target.session("shared-services"))
     run = follow_execution(codepipeline, deployment, approve=True, timeout_s=TIMEOUT_S)
-    assert run.status == "Succeeded", run.stages
+    assert run.status == "Succeeded", run.failures()
     assert run.approval is not None
     details = codepipeline.list_action_executions(
         pipelineName=run.pipeline, filter={"pipelineExecutionId": run.execution_id}
