@@ -29,8 +29,10 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LocalTa
 
 
 def _push_change(target: LocalTarget, deployment: Deployment, change: bytes) -> None:
-    """Commit a change to main after abandoning executions still in progress (the deploy's
-    own push may be waiting for its approval), so this push's execution runs next."""
+    """Commit a change to main once no execution is in progress: the deploy's own push is
+    followed to its end, its approval rejected. Abandoned instead, it could leave the training
+    stack in CREATE_IN_PROGRESS, and this push's DeployTrainingStack then failed, as it would
+    on AWS (seen under load)."""
     assert target.pipelines is not None
     target.pipelines.events.wait()  # the deploy's push has started its execution
     codepipeline = target.client("codepipeline", target.session("shared-services"))
@@ -39,9 +41,8 @@ def _push_change(target: LocalTarget, deployment: Deployment, change: bytes) -> 
         "pipelineExecutionSummaries"
     ]:
         if summary["status"] == "InProgress":
-            codepipeline.stop_pipeline_execution(
-                pipelineName=name, pipelineExecutionId=summary["pipelineExecutionId"], abandon=True
-            )
+            execution_id = summary["pipelineExecutionId"]
+            follow_execution(codepipeline, deployment, False, TIMEOUT_S, execution_id=execution_id)
     codecommit = target.client("codecommit", target.session("shared-services"))
     repository = deployment.wiring.RepositoryName
     head = codecommit.get_branch(repositoryName=repository, branchName="main")["branch"]
