@@ -48,7 +48,7 @@ def test_teardown_is_not_cut_short_and_a_second_signal_is_ignored(
     os.kill(os.getpid(), signal.SIGINT)  # the run is already unwinding: ignored
 
 
-def test_a_signal_the_run_went_on_after_unwinds_it_at_the_next_unwind(
+def test_unwind_raises_a_noted_signal_once_no_phase_is_shielded(
     interrupts: Interrupts,
 ) -> None:
     interrupts.unwind()  # no signal: nothing to do
