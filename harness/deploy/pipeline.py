@@ -19,6 +19,7 @@ from harness.deploy.deploy import Deployment, Progress
 
 FINAL = {"Succeeded", "Failed", "Stopped", "Superseded"}
 APPROVAL_PROVIDER = "Manual"
+STOP_WAIT_S = 60.0
 
 
 class PipelineTimeout(RuntimeError):
@@ -99,6 +100,35 @@ def _stage_summary(stages: dict[str, dict[str, Any]]) -> str:
         f"{name}: {state.get('latestExecution', {}).get('status', 'not run')}"
         for name, state in stages.items()
     )
+
+
+def stop_executions(codepipeline: BaseClient, name: str, reason: str) -> None:
+    """Abandon the pipeline's executions in progress and wait, up to ``STOP_WAIT_S``, for
+    each to stop, so that none of their actions goes on: teardown would see it create a
+    resource after removing its kind, a next run find it still at work. At the bound it
+    returns anyway (teardown's leak check tells what that left)."""
+    summaries = codepipeline.list_pipeline_executions(pipelineName=name)[
+        "pipelineExecutionSummaries"
+    ]
+    running = [s["pipelineExecutionId"] for s in summaries if s["status"] == "InProgress"]
+    for execution_id in running:
+        codepipeline.stop_pipeline_execution(
+            pipelineName=name, pipelineExecutionId=execution_id, abandon=True, reason=reason
+        )
+    try:
+        for _ in poll(f"pipeline {name}: abandoned executions to stop", STOP_WAIT_S, 0.2):
+            running = [
+                execution_id
+                for execution_id in running
+                if codepipeline.get_pipeline_execution(
+                    pipelineName=name, pipelineExecutionId=execution_id
+                )["pipelineExecution"]["status"]
+                in {"InProgress", "Stopping"}
+            ]
+            if not running:
+                return
+    except DeadlineExceeded:
+        return
 
 
 def follow_execution(

@@ -8,7 +8,6 @@ run that leaks a resource says which.
 from __future__ import annotations
 
 import functools
-import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ from botocore.client import BaseClient
 from botocore.exceptions import BotoCoreError, ClientError
 
 from harness.deploy.deploy import Progress
+from harness.deploy.pipeline import stop_executions
 from harness.deploy.settings import Settings
 from harness.targets import ACCOUNT_ROLES, StackFailed, Target
 
@@ -84,36 +84,8 @@ def _stack_outputs(target: Target, session: boto3.Session, name: str) -> dict[st
     return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
 
 
-STOP_WAIT_S = 60.0
-
-
-def _stop_executions(codepipeline: BaseClient, name: str) -> None:
-    """Abandon the pipeline's running executions and wait for them to stop, so no action
-    creates a resource after teardown removed its kind."""
-    summaries = codepipeline.list_pipeline_executions(pipelineName=name)[
-        "pipelineExecutionSummaries"
-    ]
-    running = [s["pipelineExecutionId"] for s in summaries if s["status"] == "InProgress"]
-    for execution_id in running:
-        codepipeline.stop_pipeline_execution(
-            pipelineName=name,
-            pipelineExecutionId=execution_id,
-            abandon=True,
-            reason="harness teardown",
-        )
-    deadline = time.monotonic() + STOP_WAIT_S
-    for execution_id in running:
-        while time.monotonic() < deadline:
-            status = codepipeline.get_pipeline_execution(
-                pipelineName=name, pipelineExecutionId=execution_id
-            )["pipelineExecution"]["status"]
-            if status not in {"InProgress", "Stopping"}:
-                break
-            time.sleep(0.2)
-
-
 def _delete_pipeline(codepipeline: BaseClient, name: str) -> None:
-    _stop_executions(codepipeline, name)
+    stop_executions(codepipeline, name, "harness teardown")
     codepipeline.delete_pipeline(name=name)
 
 

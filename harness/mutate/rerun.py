@@ -14,7 +14,7 @@ from pathlib import Path
 
 from harness.deploy import Deployment
 from harness.deploy.deploy import Progress, push_source
-from harness.deploy.pipeline import PipelineRun, follow_execution
+from harness.deploy.pipeline import PipelineRun, follow_execution, stop_executions
 from harness.deploy.principals import PrincipalSessions
 from harness.deploy.training import NoTraining, latest_training
 from harness.targets import Target
@@ -64,19 +64,10 @@ def remove_training_stack(target: Target, deployment: Deployment) -> None:
 
 
 def stop_running(target: Target, deployment: Deployment, reason: str) -> None:
-    """Abandon every execution still in progress (one a mutant left waiting forever)."""
+    """Abandon every execution still in progress (one a mutant left waiting forever), and
+    wait for it to stop."""
     codepipeline = target.client("codepipeline", target.session("shared-services"))
-    name = deployment.settings.pipeline_name
-    for execution in codepipeline.list_pipeline_executions(pipelineName=name)[
-        "pipelineExecutionSummaries"
-    ]:
-        if execution["status"] == "InProgress":
-            codepipeline.stop_pipeline_execution(
-                pipelineName=name,
-                pipelineExecutionId=execution["pipelineExecutionId"],
-                abandon=True,
-                reason=reason,
-            )
+    stop_executions(codepipeline, deployment.settings.pipeline_name, reason)
 
 
 def run_problem(

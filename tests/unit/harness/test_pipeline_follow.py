@@ -9,7 +9,12 @@ from typing import Any
 
 import pytest
 
-from harness.deploy.pipeline import PipelineRun, PipelineTimeout, follow_execution
+from harness.deploy.pipeline import (
+    PipelineRun,
+    PipelineTimeout,
+    follow_execution,
+    stop_executions,
+)
 
 T0 = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
 DEFINITION = {
@@ -145,3 +150,43 @@ def test_failures_name_each_action_of_this_execution_that_did_not_succeed() -> N
         "Train/Train Failed: AccessDenied on kms:Decrypt",
         "Train/Other Abandoned: no error details",
     ]
+
+
+class Stopping:
+    """Executions e1 (in progress, takes two looks to stop) and e0 (long over)."""
+
+    def __init__(self) -> None:
+        self.stopped: list[dict[str, Any]] = []
+        self.looks = 0
+
+    def list_pipeline_executions(self, pipelineName: str) -> dict[str, Any]:
+        return {
+            "pipelineExecutionSummaries": [
+                {"pipelineExecutionId": "e1", "status": "InProgress" if not self.stopped else ""},
+                {"pipelineExecutionId": "e0", "status": "Succeeded"},
+            ]
+        }
+
+    def stop_pipeline_execution(self, **request: Any) -> None:
+        self.stopped.append(request)
+
+    def get_pipeline_execution(self, pipelineName: str, pipelineExecutionId: str) -> dict:
+        assert pipelineExecutionId == "e1", "only what was running is waited for"
+        self.looks += 1
+        return {"pipelineExecution": {"status": "Stopping" if self.looks < 2 else "Stopped"}}
+
+
+def test_stop_executions_abandons_what_runs_and_waits_until_it_stopped() -> None:
+    codepipeline = Stopping()
+    stop_executions(codepipeline, "p", "harness teardown")  # type: ignore[arg-type]
+    assert codepipeline.stopped == [
+        {
+            "pipelineName": "p",
+            "pipelineExecutionId": "e1",
+            "abandon": True,
+            "reason": "harness teardown",
+        }
+    ]
+    assert codepipeline.looks == 2
+    stop_executions(codepipeline, "p", "again")  # type: ignore[arg-type]
+    assert len(codepipeline.stopped) == 1 and codepipeline.looks == 2  # nothing runs now
