@@ -101,7 +101,7 @@ RUNTIMES = {
         "training-hangs",
         "HARNESS_BOUND_TRAINING_JOB",
         "test_execution_status",
-        rf"Train/\S+: Execution \S+ FAILED: States.Timeout training job mlops-\S+ to end: "
+        rf"Train/\S+ Failed: Execution \S+ FAILED: States.Timeout training job mlops-\S+ to end: "
         rf"gave up after {STEP_BOUND_S} s \(bound\)",
         within_s=180.0,
     ),
@@ -109,9 +109,9 @@ RUNTIMES = {
         "endpoint-hangs",
         "HARNESS_BOUND_ENDPOINT_START",
         "test_execution_status",
-        r"/\S+: DeployError: endpoint mlops-endpoint is Failed: The primary container did not "
-        r"pass the ping health check: endpoint mlops-endpoint to pass its ping health check "
-        rf"\(GET /ping\): gave up after {STEP_BOUND_S} s \(bound\)",
+        r"/\S+ Failed: DeployError: endpoint mlops-endpoint is Failed: The primary container "
+        r"did not pass the ping health check: endpoint mlops-endpoint to pass its ping health "
+        rf"check \(GET /ping\): gave up after {STEP_BOUND_S} s \(bound\)",
         within_s=240.0,
     ),
 }
