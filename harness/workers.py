@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -147,8 +147,8 @@ def merge(record: RunRecord, parts: Mapping[str, str | None]) -> None:
     """Add every worker's part (None: the worker sent none) to the controller's ``record``,
     which already holds every check: a worker's leftovers, teardown errors and a missing part
     name the worker, each phase took as long as the slowest worker's, and an interruption is
-    a worker's (which knows the phase it stopped) before the controller's own."""
-    interrupted = None
+    the workers' (which know the phases they stopped in) before the controller's own."""
+    interrupted: dict[str, Interruption] = {}
     for worker, text in sorted(parts.items()):
         if text is None:
             record.teardown_errors.append(f"worker {worker} {NO_PART}")
@@ -164,11 +164,25 @@ def merge(record: RunRecord, parts: Mapping[str, str | None]) -> None:
             record.matrix_findings = raw["matrix_findings"]
         record.leftovers += [f"{worker} ({run.prefix}): {left}" for left in raw["leftovers"]]
         record.teardown_errors += [f"{worker}: {error}" for error in raw["teardown_errors"]]
-        if interrupted is None and raw["interruption"] is not None:
-            interrupted = Interruption(**raw["interruption"])
+        if raw["interruption"] is not None:
+            interrupted[worker] = Interruption(**raw["interruption"])
         _slowest(record.phases, {k: v for k, v in run.phases.items() if k != "checks"})
         _slowest(record.pipeline_stages, raw["pipeline_stages"])
-    record.interruption = interrupted or record.interruption
+    record.interruption = _one_interruption(interrupted) or record.interruption
+
+
+def _one_interruption(by_worker: Mapping[str, Interruption]) -> Interruption | None:
+    """The workers' interruptions as one: the signal passed on to them all, in the phase each
+    was in, named per worker where they differ (one may still run its pipeline while another
+    checks)."""
+    if not by_worker:
+        return None
+    first = next(iter(by_worker.values()))
+    phases = {stopped.phase for stopped in by_worker.values()}
+    if len(phases) == 1:
+        return first
+    each = ", ".join(f"{stopped.phase} ({worker})" for worker, stopped in by_worker.items())
+    return replace(first, phase=each)
 
 
 def _slowest(into: dict[str, float], seconds: Mapping[str, float]) -> None:

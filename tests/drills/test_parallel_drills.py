@@ -10,6 +10,7 @@ with ``-gwN`` added) and the controller judges every promise on all the workers'
 from __future__ import annotations
 
 import json
+import re
 import signal
 import subprocess
 import sys
@@ -97,7 +98,11 @@ def test_sigterm_to_the_controller_tears_every_worker_down(tmp_path: Path) -> No
     run = interrupt(verbose, signal.SIGTERM, ("PASSED",))
     assert run.code == 143, run.output[-4000:]
     summary = (tmp_path / "summary.md").read_text()
-    assert "interrupted by SIGTERM during checks; teardown ran (" in summary, summary[:3000]
+    # The first check passed on one worker; the other may still deploy or run its pipeline.
+    phase = r"(deploy|pipeline|checks)"
+    each = rf"{phase} \(gw0\), {phase} \(gw1\)"
+    said = rf"interrupted by SIGTERM during ({phase}|{each}); teardown ran \("
+    assert re.search(said, summary), summary[:3000]
     assert "leak check: nothing left" in summary, summary[:3000]
     assert "without sending its part" not in summary, summary[-3000:]
     workers = json.loads((tmp_path / "workers.json").read_text())

@@ -128,6 +128,18 @@ def test_a_workers_leftovers_and_interruption_name_it(tmp_path: Path) -> None:
     assert record.interruption == stopped
 
 
+def test_workers_stopped_in_different_phases_are_each_named(tmp_path: Path) -> None:
+    parts = {
+        worker: _part(worker, tmp_path, interruption=Interruption("SIGTERM", phase, 143))
+        for worker, phase in (("gw1", "checks"), ("gw0", "pipeline"))
+    }
+    record = _judged({}, parts)
+    assert record.interruption == Interruption("SIGTERM", "pipeline (gw0), checks (gw1)", 143)
+    assert record.interruption.describe() == (
+        "interrupted by SIGTERM during pipeline (gw0), checks (gw1)"
+    )
+
+
 def test_a_crashed_workers_check_is_an_error(tmp_path: Path) -> None:
     record = RunRecord(target="local")
     crashed = pytest.TestReport("t.py::test_a", ("t.py", 1, "t"), {}, "failed", "crashed", "???")
