@@ -12,12 +12,14 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+from harness.deadlines import bound, poll
 from harness.deploy import Deployment
 from harness.deploy.deploy import Progress, push_source
 from harness.deploy.pipeline import PipelineRun, follow_execution, stop_executions
 from harness.deploy.principals import PrincipalSessions
 from harness.deploy.training import NoTraining, latest_training
 from harness.targets import Target
+from harness.targets.base import describe_stack
 
 
 def follow(
@@ -64,10 +66,23 @@ def remove_training_stack(target: Target, deployment: Deployment) -> None:
 
 
 def stop_running(target: Target, deployment: Deployment, reason: str) -> None:
-    """Abandon every execution still in progress (one a mutant left waiting forever), and
-    wait for it to stop."""
+    """Abandon every execution still in progress (one a mutant left waiting forever), wait
+    for it to stop, then for the training stack to settle: an abandoned deploy action's stack
+    operation goes on, and the next mutant's run would fail to update the stack (a kill that
+    is not that mutant's)."""
     codepipeline = target.client("codepipeline", target.session("shared-services"))
     stop_executions(codepipeline, deployment.settings.pipeline_name, reason)
+    cloudformation = target.client("cloudformation", target.session("training"))
+    name = deployment.settings.training_stack_name
+    for _ in poll(
+        f"stack {name} to settle",
+        bound("stack_operation", target.stack_timeout_seconds),
+        target.stack_poll_seconds,
+        target.stack_changes(),
+    ):
+        stack = describe_stack(cloudformation, name)
+        if stack is None or not stack["StackStatus"].endswith("_IN_PROGRESS"):
+            return
 
 
 def run_problem(
