@@ -35,6 +35,10 @@ class Interruption:
     def describe(self) -> str:
         return f"interrupted by {self.signal} during {self.phase}"
 
+    def unwinding(self) -> KeyboardInterrupt:
+        """The exception that unwinds the run to its teardown."""
+        return KeyboardInterrupt(f"{self.signal} during {self.phase}: tearing the run down")
+
 
 class Interrupts:
     """The run's signal handlers and the phase it is in (set by whoever starts a phase)."""
@@ -98,7 +102,7 @@ class Interrupts:
         self.received = Interruption(name, self.phase, 128 + number)
         self._pass_on(number)
         if not self._shielded:
-            self._raised = KeyboardInterrupt(f"{name} during {self.phase}: tearing the run down")
+            self._raised = self.received.unwinding()
             raise self._raised
 
     def unwind(self) -> None:
@@ -109,8 +113,7 @@ class Interrupts:
         its end, deaf to a second signal. A signal noted in a shielded phase unwinds here
         too, once that phase is over."""
         if self.received is not None and not self._shielded:
-            signal_name, phase = self.received.signal, self.received.phase
-            raise KeyboardInterrupt(f"{signal_name} during {phase}: tearing the run down")
+            raise self.received.unwinding()
 
     def lost(self, unraisable: Any) -> bool:
         """Whether ``unraisable`` (what ``sys.unraisablehook`` is given) is the interrupt the

@@ -104,9 +104,10 @@ def _stage_summary(stages: dict[str, dict[str, Any]]) -> str:
 
 def stop_executions(codepipeline: BaseClient, name: str, reason: str) -> None:
     """Abandon the pipeline's executions in progress and wait, up to ``STOP_WAIT_S``, for
-    each to stop, so that none of their actions goes on: teardown would see it create a
-    resource after removing its kind, a next run find it still at work. At the bound it
-    returns anyway (teardown's leak check tells what that left)."""
+    each to stop, so that none of their actions still runs: teardown would see one create a
+    resource after removing its kind. What an action started may go on (a stack operation:
+    see ``harness.mutate.rerun.stop_running``). At the bound it returns anyway (teardown's
+    leak check tells what that left)."""
     summaries = codepipeline.list_pipeline_executions(pipelineName=name)[
         "pipelineExecutionSummaries"
     ]
